@@ -1,0 +1,70 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
+import { currentPrincipal } from "@/app/_lib/session.ts";
+import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
+import { createUser, updateUser } from "@/lib/accounts/users.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
+import { MeshportError, untrusted } from "@/lib/errors.ts";
+import { createToken, revokeToken } from "@/lib/tokens/tokens.ts";
+
+// Server actions are public endpoints: each one authenticates again and lets lib/ authorise.
+async function actor(): Promise<Principal> {
+  const principal = await currentPrincipal();
+  if (!principal) throw new MeshportError("unauthenticated", "Your session has ended; sign in again.");
+  return principal;
+}
+
+async function adminAction<T>(body: (principal: Principal) => Promise<T>, success: string): Promise<FormState<T>> {
+  const state = await runAction(async () => body(await actor()), success);
+  if (state?.ok) revalidatePath("/admin");
+  return state;
+}
+
+/** Creates an account. */
+export async function createUserAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  return adminAction((principal) => createUser(principal, untrusted(formFields(formData))), "Account created.");
+}
+
+/** Changes an account's role, or disables or re-enables it. */
+export async function updateUserAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  const { userId = "", role, disabled } = formFields(formData);
+  const change = { ...(role ? { role } : {}), ...(disabled ? { disabled: disabled === "true" } : {}) };
+  return adminAction((principal) => updateUser(principal, userId, untrusted(change)), "Account updated.");
+}
+
+/** Creates a team. */
+export async function createTeamAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  return adminAction((principal) => createTeam(principal, untrusted(formFields(formData))), "Team created.");
+}
+
+/** Adds a member to a team. */
+export async function addTeamMemberAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  const { teamSlug = "", ...member } = formFields(formData);
+  return adminAction((principal) => setTeamMember(principal, teamSlug, untrusted(member)), "Member added.");
+}
+
+/** Creates an API token; its secret is returned to the form once. */
+export async function createTokenAction(
+  _state: FormState<{ secret: string; name: string }>,
+  formData: FormData,
+): Promise<FormState<{ secret: string; name: string }>> {
+  const fields = formFields(formData);
+  const input = {
+    name: fields.name,
+    scopes: formData.getAll("scopes").map(String),
+    ...(fields.teamSlug ? { teamSlug: fields.teamSlug } : {}),
+    ...(fields.expiresInDays ? { expiresInDays: fields.expiresInDays } : {}),
+  };
+  return adminAction(async (principal) => {
+    const { token, secret } = await createToken(principal, untrusted(input));
+    return { secret, name: token.name };
+  }, "Token created. Copy it now: it will not be shown again.");
+}
+
+/** Revokes an API token. */
+export async function revokeTokenAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  const { tokenId = "" } = formFields(formData);
+  return adminAction((principal) => revokeToken(principal, tokenId), "Token revoked.");
+}

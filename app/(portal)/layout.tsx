@@ -1,0 +1,56 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { NavLink } from "@/app/_components/nav-link.tsx";
+import { requireUser } from "@/app/_lib/session.ts";
+import { can } from "@/lib/auth/permissions.ts";
+import { signOutAction } from "../(auth)/actions.ts";
+
+const SECTIONS = [
+  { href: "/catalog", label: "Catalog" },
+  { href: "/discover", label: "Discover" },
+  { href: "/reviews", label: "Reviews" },
+  { href: "/topology", label: "Topology" },
+  { href: "/drift", label: "Drift" },
+  { href: "/audit", label: "Audit" },
+  { href: "/admin", label: "Admin" },
+] as const;
+
+export const dynamic = "force-dynamic";
+
+export default async function PortalLayout({ children }: { children: ReactNode }) {
+  const user = await requireUser();
+  const visible = SECTIONS.filter(
+    (s) => (s.href !== "/admin" || can(user, "users:manage")) && (s.href !== "/audit" || can(user, "audit:read")),
+  );
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link href="/catalog" className="brand">
+          <span className="brand-mark" aria-hidden>
+            ◆
+          </span>{" "}
+          Meshport
+        </Link>
+        <nav aria-label="Sections" className="nav">
+          {visible.map((s) => (
+            <NavLink key={s.href} href={s.href}>
+              {s.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="whoami" data-testid="current-user">
+          <span className="whoami-name">{user.name}</span>
+          <span className={`role-badge role-${user.role}`} data-testid="current-role">
+            {user.role}
+          </span>
+          <form action={signOutAction}>
+            <button type="submit" className="btn btn-plain" data-testid="sign-out">
+              Sign out
+            </button>
+          </form>
+        </div>
+      </header>
+      <main className="content">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,26 @@
+import "server-only";
+import { headers } from "next/headers";
+import { forbidden, redirect } from "next/navigation";
+import { cache } from "react";
+import { principalFromHeaders } from "@/lib/auth/authenticate.ts";
+import { can, type Action } from "@/lib/auth/permissions.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
+
+/** The signed-in user of this request (memoised per render), or null. */
+export const currentPrincipal = cache(async (): Promise<Principal | null> => {
+  return principalFromHeaders(await headers());
+});
+
+/** The signed-in user; redirects to sign-in when nobody is. */
+export async function requireUser(): Promise<Principal & { kind: "user" }> {
+  const principal = await currentPrincipal();
+  if (!principal || principal.kind !== "user") redirect("/sign-in");
+  return principal;
+}
+
+/** The signed-in user holding the permission; otherwise the 403 page. */
+export async function requirePermission(action: Action): Promise<Principal & { kind: "user" }> {
+  const principal = await requireUser();
+  if (!can(principal, action)) forbidden();
+  return principal;
+}

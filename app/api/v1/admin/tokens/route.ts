@@ -1,0 +1,15 @@
+import { untrusted } from "@/lib/errors.ts";
+import { createToken, listTokens } from "@/lib/tokens/tokens.ts";
+import { authenticated, json, readJson } from "../../_lib/http.ts";
+
+export const dynamic = "force-dynamic";
+
+/** Lists API tokens without their secrets (admin). */
+export const GET = authenticated(async (_request, principal) => json({ tokens: await listTokens(principal) }));
+
+/** Creates a token `{ name, scopes, teamSlug?, expiresInDays? }`; the secret is in this response only (admin). */
+export const POST = authenticated(async (request, principal) => {
+  const body = await readJson(request);
+  const { token, secret } = await createToken(principal, untrusted(body));
+  return json({ token, secret }, 201);
+});

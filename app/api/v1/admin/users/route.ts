@@ -1,0 +1,14 @@
+import { untrusted } from "@/lib/errors.ts";
+import { createUser, listUsers } from "@/lib/accounts/users.ts";
+import { authenticated, json, readJson } from "../../_lib/http.ts";
+
+export const dynamic = "force-dynamic";
+
+/** Lists accounts (admin). */
+export const GET = authenticated(async (_request, principal) => json({ users: await listUsers(principal) }));
+
+/** Creates an account: `{ name, email, password, role }` (admin). */
+export const POST = authenticated(async (request, principal) => {
+  const body = await readJson(request);
+  return json({ user: await createUser(principal, untrusted(body)) }, 201);
+});

@@ -1,0 +1,187 @@
+import "server-only";
+import { and, asc, count, eq } from "drizzle-orm";
+import { z } from "zod";
+import { getDb, type Executor } from "@/db/client.ts";
+import { team, teamMember, teamRoleEnum, user, type Team, type TeamRole } from "@/db/schema.ts";
+import { recordAudit } from "@/lib/audit/audit.ts";
+import { assertCan, can } from "@/lib/auth/permissions.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
+import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { newId } from "@/lib/ids.ts";
+
+/** A team with its member count. */
+export type TeamSummary = Team & { memberCount: number };
+
+/** A member of a team as shown in lists. */
+export interface TeamMemberView {
+  userId: string;
+  name: string;
+  email: string;
+  role: TeamRole;
+}
+
+const slug = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: "Use lowercase letters, digits and single hyphens." })
+  .min(2)
+  .max(60);
+
+/** Input to create a team. */
+export const createTeamInput = z.object({
+  slug,
+  name: z.string().trim().min(1, { message: "Enter a name." }).max(120),
+  description: z.string().trim().max(2000).default(""),
+  contact: z.string().trim().max(300).default(""),
+});
+
+/** Creates a team. Admins only. */
+export async function createTeam(principal: Principal, input: z.input<typeof createTeamInput>): Promise<Team> {
+  assertCan(principal, "teams:manage");
+  const data = parseInput(createTeamInput, input);
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const [created] = await tx
+      .insert(team)
+      .values({ id: newId("team"), ...data })
+      .onConflictDoNothing({ target: team.slug })
+      .returning();
+    if (!created) {
+      throw new MeshportError("conflict", `A team with the slug ${data.slug} already exists.`, {
+        subject: "team",
+        details: { fieldErrors: { slug: ["This slug is taken."] } },
+      });
+    }
+    await recordAudit(tx, principal, {
+      action: "team.create",
+      targetType: "team",
+      targetId: created.id,
+      details: { slug: created.slug, name: created.name },
+    });
+    return created;
+  });
+}
+
+/** Lists teams with their member counts. Any reader may see teams: they own the catalog. */
+export async function listTeams(principal: Principal): Promise<TeamSummary[]> {
+  assertCan(principal, "catalog:read");
+  const db = await getDb();
+  const rows = await db
+    .select({ team, memberCount: count(teamMember.userId) })
+    .from(team)
+    .leftJoin(teamMember, eq(teamMember.teamId, team.id))
+    .groupBy(team.id)
+    .orderBy(asc(team.name));
+  return rows.map((row) => ({ ...row.team, memberCount: row.memberCount }));
+}
+
+/** One team by slug, with its members. */
+export async function getTeam(principal: Principal, teamSlug: string): Promise<Team & { members: TeamMemberView[] }> {
+  assertCan(principal, "catalog:read");
+  const db = await getDb();
+  const found = await findTeam(db, teamSlug);
+  const members = await db
+    .select({ userId: user.id, name: user.name, email: user.email, role: teamMember.role })
+    .from(teamMember)
+    .innerJoin(user, eq(user.id, teamMember.userId))
+    .where(eq(teamMember.teamId, found.id))
+    .orderBy(asc(user.name));
+  return { ...found, members };
+}
+
+/** Input to add or update a team member. */
+export const teamMemberInput = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address." })),
+  role: z.enum(teamRoleEnum.enumValues).default("member"),
+});
+
+/**
+ * Adds a user to a team, or changes their team role. Admins may do it for any team,
+ * maintainers for their own team.
+ */
+export async function setTeamMember(
+  principal: Principal,
+  teamSlug: string,
+  input: z.input<typeof teamMemberInput>,
+): Promise<TeamMemberView> {
+  const data = parseInput(teamMemberInput, input);
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const found = await findTeam(tx, teamSlug);
+    await assertManagesTeam(tx, principal, found.id);
+    const [member] = await tx
+      .select({ id: user.id, name: user.name, email: user.email })
+      .from(user)
+      .where(eq(user.email, data.email));
+    if (!member) {
+      throw new MeshportError("not_found", `No account has the email ${data.email}.`, {
+        subject: "user",
+        details: { fieldErrors: { email: ["No account has this email."] } },
+      });
+    }
+    await tx
+      .insert(teamMember)
+      .values({ teamId: found.id, userId: member.id, role: data.role })
+      .onConflictDoUpdate({ target: [teamMember.teamId, teamMember.userId], set: { role: data.role } });
+    await recordAudit(tx, principal, {
+      action: "team.member.set",
+      targetType: "team",
+      targetId: found.id,
+      details: { team: found.slug, email: member.email, role: data.role },
+    });
+    return { userId: member.id, name: member.name, email: member.email, role: data.role };
+  });
+}
+
+/** Removes a user from a team. */
+export async function removeTeamMember(principal: Principal, teamSlug: string, userId: string): Promise<void> {
+  const db = await getDb();
+  await db.transaction(async (tx) => {
+    const found = await findTeam(tx, teamSlug);
+    await assertManagesTeam(tx, principal, found.id);
+    const removed = await tx
+      .delete(teamMember)
+      .where(and(eq(teamMember.teamId, found.id), eq(teamMember.userId, userId)))
+      .returning({ userId: teamMember.userId });
+    if (removed.length === 0) {
+      throw new MeshportError("not_found", "That user is not a member of this team.", { subject: "team_member" });
+    }
+    await recordAudit(tx, principal, {
+      action: "team.member.remove",
+      targetType: "team",
+      targetId: found.id,
+      details: { team: found.slug, userId },
+    });
+  });
+}
+
+/** The teams a user belongs to. */
+export async function teamsOfUser(userId: string): Promise<Array<{ slug: string; name: string; role: TeamRole }>> {
+  const db = await getDb();
+  return db
+    .select({ slug: team.slug, name: team.name, role: teamMember.role })
+    .from(teamMember)
+    .innerJoin(team, eq(team.id, teamMember.teamId))
+    .where(eq(teamMember.userId, userId))
+    .orderBy(asc(team.name));
+}
+
+async function findTeam(db: Executor, teamSlug: string): Promise<Team> {
+  const [found] = await db.select().from(team).where(eq(team.slug, teamSlug));
+  if (!found) throw new MeshportError("not_found", `No team ${teamSlug}.`, { subject: "team" });
+  return found;
+}
+
+/** Throws unless the principal administers teams or maintains this one. */
+async function assertManagesTeam(db: Executor, principal: Principal, teamId: string): Promise<void> {
+  if (can(principal, "teams:manage")) return;
+  if (principal.kind === "user") {
+    const [membership] = await db
+      .select({ role: teamMember.role })
+      .from(teamMember)
+      .where(and(eq(teamMember.teamId, teamId), eq(teamMember.userId, principal.id)));
+    if (membership?.role === "maintainer") return;
+  }
+  throw new MeshportError("forbidden", "Only admins and the team's maintainers can change its members.");
+}

@@ -1,0 +1,38 @@
+import "server-only";
+import { MeshportError } from "@/lib/errors.ts";
+import { principalForToken } from "@/lib/tokens/tokens.ts";
+import { getAuth } from "./better-auth.ts";
+import { ROLES, type Principal } from "./principal.ts";
+
+/**
+ * Finds who is calling: a bearer token when an Authorization header is present (it
+ * then must be valid: no fallback to cookies), else the session cookie.
+ */
+export async function principalFromHeaders(headers: Headers): Promise<Principal | null> {
+  const authorization = headers.get("authorization");
+  if (authorization !== null) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match ? principalForToken(match[1]!) : null;
+  }
+  const auth = await getAuth();
+  const found = await auth.api.getSession({ headers });
+  if (!found) return null;
+  const { user } = found;
+  if (user.disabledAt) return null;
+  const role = ROLES.find((known) => known === user.role) ?? "viewer";
+  return { kind: "user", id: user.id, email: user.email, name: user.name, role };
+}
+
+/** Like principalFromHeaders, but throws `unauthenticated` when nobody is signed in. */
+export async function requirePrincipal(headers: Headers): Promise<Principal> {
+  const principal = await principalFromHeaders(headers);
+  if (!principal) {
+    throw new MeshportError(
+      "unauthenticated",
+      headers.has("authorization")
+        ? "The bearer token is missing, malformed, revoked or expired."
+        : "Sign in, or send an API token as `Authorization: Bearer <token>`.",
+    );
+  }
+  return principal;
+}

@@ -1,0 +1,99 @@
+import "server-only";
+import { betterAuth } from "better-auth";
+import { APIError } from "better-auth/api";
+import { eq } from "drizzle-orm";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { nextCookies } from "better-auth/next-js";
+import type { Database } from "@/db/client.ts";
+import { getDb, schema } from "@/db/client.ts";
+import { authSecret } from "./secret.ts";
+
+/** Minimum password length for every account. */
+export const MIN_PASSWORD_LENGTH = 10;
+
+/** The portal's public URL; cookies and origin checks depend on it. */
+export function portalUrl(): string {
+  return (
+    process.env.MESHPORT_URL ||
+    process.env.BETTER_AUTH_URL ||
+    `http://localhost:${process.env.PORT || "3000"}`
+  ).replace(/\/+$/, "");
+}
+
+/** Origins allowed to send state-changing requests with the session cookie. */
+export function trustedOrigins(): string[] {
+  const base = new URL(portalUrl());
+  const origins = new Set([base.origin]);
+  // localhost and 127.0.0.1 are the same portal to a local user.
+  if (base.hostname === "localhost") origins.add(`${base.protocol}//127.0.0.1${base.port ? `:${base.port}` : ""}`);
+  if (base.hostname === "127.0.0.1") origins.add(`${base.protocol}//localhost${base.port ? `:${base.port}` : ""}`);
+  for (const origin of (process.env.MESHPORT_TRUSTED_ORIGINS ?? "").split(",")) {
+    if (origin.trim()) origins.add(origin.trim());
+  }
+  return [...origins];
+}
+
+function createAuth(db: Database) {
+  return betterAuth({
+    appName: "Meshport",
+    baseURL: portalUrl(),
+    secret: authSecret(),
+    trustedOrigins: trustedOrigins(),
+    database: drizzleAdapter(db, {
+      provider: "pg",
+      schema: { user: schema.user, session: schema.session, account: schema.account, verification: schema.verification },
+    }),
+    emailAndPassword: {
+      enabled: true,
+      // Accounts are created by admins (or the first-admin set-up), never by open sign-up.
+      disableSignUp: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: 256,
+    },
+    user: {
+      additionalFields: {
+        role: { type: "string", input: false, required: false, defaultValue: "viewer" },
+        disabledAt: { type: "date", input: false, required: false },
+      },
+    },
+    databaseHooks: {
+      session: {
+        create: {
+          // A disabled account keeps its data but can no longer start sessions.
+          async before(newSession) {
+            const [owner] = await db
+              .select({ disabledAt: schema.user.disabledAt })
+              .from(schema.user)
+              .where(eq(schema.user.id, newSession.userId));
+            if (!owner || owner.disabledAt) throw new APIError("FORBIDDEN", { message: "This account is disabled." });
+          },
+        },
+      },
+    },
+    session: {
+      expiresIn: 60 * 60 * 24 * 7,
+      updateAge: 60 * 60 * 24,
+    },
+    advanced: {
+      useSecureCookies: portalUrl().startsWith("https://"),
+    },
+    telemetry: { enabled: false },
+    plugins: [nextCookies()],
+  });
+}
+
+/** The configured better-auth instance. */
+export type Auth = ReturnType<typeof createAuth>;
+
+const globalForAuth = globalThis as typeof globalThis & { __meshportAuth?: Promise<Auth> };
+
+/** The process-wide better-auth instance, bound to the process database. */
+export function getAuth(): Promise<Auth> {
+  globalForAuth.__meshportAuth ??= getDb().then(createAuth);
+  return globalForAuth.__meshportAuth;
+}
+
+/** Drops the cached instance (tests switch databases). */
+export function resetAuth(): void {
+  globalForAuth.__meshportAuth = undefined;
+}

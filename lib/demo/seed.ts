@@ -1,0 +1,74 @@
+import "server-only";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import { dataDir } from "@/db/config.ts";
+import { getDb } from "@/db/client.ts";
+import { team, user } from "@/db/schema.ts";
+import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
+import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
+import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
+
+/** The demo admin's sign-in. */
+export const DEMO_ADMIN_EMAIL = "admin@meshport.demo";
+
+/** Demo teams: a plant-floor IoT mesh with the usual owners. */
+const DEMO_TEAMS = [
+  { slug: "plant-operations", name: "Plant Operations", description: "Line sensors, machine telemetry and alarms.", contact: "#plant-ops on chat, plant-ops@meshport.demo" },
+  { slug: "logistics", name: "Logistics", description: "Orders, shipments and warehouse movements.", contact: "logistics@meshport.demo" },
+  { slug: "quality", name: "Quality", description: "Inspections, deviations and batch release.", contact: "quality@meshport.demo" },
+  { slug: "platform", name: "Integration Platform", description: "Brokers, bridges and the mesh itself.", contact: "#event-mesh on chat" },
+];
+
+const DEMO_PEOPLE = [
+  { name: "Rita Reviewer", email: "rita@meshport.demo", role: "reviewer", team: "platform", teamRole: "maintainer" },
+  { name: "Eddie Editor", email: "eddie@meshport.demo", role: "editor", team: "plant-operations", teamRole: "maintainer" },
+  { name: "Val Viewer", email: "val@meshport.demo", role: "viewer", team: "quality", teamRole: "member" },
+] as const;
+
+/** The demo admin's password: `MESHPORT_DEMO_PASSWORD`, else generated once into the data folder. */
+export function demoAdminPassword(): string {
+  if (process.env.MESHPORT_DEMO_PASSWORD) return process.env.MESHPORT_DEMO_PASSWORD;
+  const file = path.join(dataDir(), "demo-admin-password");
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  mkdirSync(dataDir(), { recursive: true });
+  const generated = randomBytes(12).toString("base64url");
+  writeFileSync(file, `${generated}\n`, { mode: 0o600 });
+  return generated;
+}
+
+/**
+ * Seeds demo accounts and teams into an empty portal. Idempotent: a portal that already
+ * has accounts is left as it is, so restarting the demo keeps what people did in it.
+ */
+export async function seedDemo(): Promise<{ seeded: boolean; email: string; password: string }> {
+  const password = demoAdminPassword();
+  const db = await getDb();
+  const [existing] = await db.select({ id: user.id }).from(user).where(eq(user.email, DEMO_ADMIN_EMAIL));
+  if (existing) return { seeded: false, email: DEMO_ADMIN_EMAIL, password };
+  const system = systemPrincipal("demo-seed");
+  const admin = await createFirstAdmin(system, { name: "Demo Admin", email: DEMO_ADMIN_EMAIL, password }).catch(
+    (error: unknown) => {
+      // Another account exists already: this portal is not a fresh demo, leave it alone.
+      if (error instanceof Error && "kind" in error && error.kind === "conflict") return null;
+      throw error;
+    },
+  );
+  if (!admin) return { seeded: false, email: DEMO_ADMIN_EMAIL, password };
+  const actor: Principal = { kind: "user", id: admin.id, email: admin.email, name: admin.name, role: "admin" };
+  for (const t of DEMO_TEAMS) {
+    const [found] = await db.select({ id: team.id }).from(team).where(eq(team.slug, t.slug));
+    if (!found) await createTeam(actor, t);
+  }
+  await setTeamMember(actor, "platform", { email: DEMO_ADMIN_EMAIL, role: "maintainer" });
+  for (const person of DEMO_PEOPLE) {
+    await createUser(actor, { name: person.name, email: person.email, password, role: person.role });
+    await setTeamMember(actor, person.team, { email: person.email, role: person.teamRole });
+  }
+  return { seeded: true, email: DEMO_ADMIN_EMAIL, password };
+}
