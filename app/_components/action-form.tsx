@@ -1,6 +1,6 @@
 "use client";
 
-import { createContext, useActionState, useContext, type ReactNode } from "react";
+import { createContext, useActionState, useContext, useId, type ReactNode } from "react";
 import { useFormStatus } from "react-dom";
 import type { FormState } from "@/app/_lib/actions.ts";
 
@@ -73,7 +73,7 @@ export function Field({
 }) {
   const state = useContext(FormStateContext);
   const errors = state && !state.ok ? state.fieldErrors?.[name] : undefined;
-  const id = `field-${name}`;
+  const id = `field-${name}-${useId()}`;
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
@@ -112,7 +112,7 @@ export function SelectField({
 }) {
   const state = useContext(FormStateContext);
   const errors = state && !state.ok ? state.fieldErrors?.[name] : undefined;
-  const id = `field-${name}`;
+  const id = `field-${name}-${useId()}`;
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>

@@ -77,8 +77,7 @@ export function registerAdminCommands(program: Command): void {
     .action(async () => {
       await withDatabase(async () => {
         for (const t of await listTokens(operator)) {
-          const state = t.revokedAt ? "revoked" : "active";
-          process.stdout.write(`${t.id}\t${t.name}\t${t.prefix}…\t${t.scopes.join(",")}\t${state}\n`);
+          process.stdout.write(`${t.id}\t${t.name}\t${t.prefix}…\t${t.scopes.join(",")}\t${t.status}\n`);
         }
       });
     });

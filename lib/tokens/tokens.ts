@@ -14,7 +14,20 @@ import { generateTokenSecret, hashTokenSecret, looksLikeToken } from "./secret.t
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** A token as listed (never its secret). */
-export type TokenView = Omit<ApiToken, "secretHash"> & { createdByEmail: string | null; teamSlug: string | null };
+export type TokenView = Omit<ApiToken, "secretHash"> & {
+  createdByEmail: string | null;
+  teamSlug: string | null;
+  status: TokenStatus;
+};
+
+/** Whether a token still works. */
+export type TokenStatus = "active" | "revoked" | "expired";
+
+function tokenStatus(token: Pick<ApiToken, "revokedAt" | "expiresAt">, now = Date.now()): TokenStatus {
+  if (token.revokedAt) return "revoked";
+  if (token.expiresAt && token.expiresAt.getTime() <= now) return "expired";
+  return "active";
+}
 
 /** Input to create a token. */
 export const createTokenInput = z.object({
@@ -74,6 +87,7 @@ export async function createToken(
         ...visible,
         createdByEmail: principal.kind === "user" ? principal.email : null,
         teamSlug: data.teamSlug ?? null,
+        status: tokenStatus(created!),
       },
       secret,
     };
@@ -93,7 +107,7 @@ export async function listTokens(principal: Principal): Promise<TokenView[]> {
   return rows.map(({ token, createdByEmail, teamSlug }) => {
     const { secretHash: _omit, ...visible } = token;
     void _omit;
-    return { ...visible, createdByEmail, teamSlug };
+    return { ...visible, createdByEmail, teamSlug, status: tokenStatus(token) };
   });
 }
 
@@ -130,9 +144,8 @@ export async function principalForToken(secret: string): Promise<Principal | nul
   if (!looksLikeToken(secret)) return null;
   const db = await getDb();
   const [found] = await db.select().from(apiToken).where(eq(apiToken.secretHash, hashTokenSecret(secret)));
-  if (!found || found.revokedAt) return null;
   const now = Date.now();
-  if (found.expiresAt && found.expiresAt.getTime() <= now) return null;
+  if (!found || tokenStatus(found, now) !== "active") return null;
   if (!found.lastUsedAt || now - found.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await db.update(apiToken).set({ lastUsedAt: new Date(now) }).where(eq(apiToken.id, found.id));
   }

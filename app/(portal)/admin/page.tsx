@@ -140,15 +140,9 @@ export default async function AdminPage() {
                     <Time value={t.lastUsedAt} />
                   </td>
                   <td>
-                    {t.revokedAt ? (
-                      <span className="badge badge-muted">revoked</span>
-                    ) : t.expiresAt && t.expiresAt.getTime() < Date.now() ? (
-                      <span className="badge badge-muted">expired</span>
-                    ) : (
-                      "active"
-                    )}
+                    {t.status === "active" ? "active" : <span className="badge badge-muted">{t.status}</span>}
                   </td>
-                  <td>{t.revokedAt ? null : <RevokeTokenForm tokenId={t.id} />}</td>
+                  <td>{t.status === "revoked" ? null : <RevokeTokenForm tokenId={t.id} />}</td>
                 </tr>
               ))}
             </tbody>
