@@ -1,0 +1,39 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+/** What a benchmark returns: its figures, printed and written to bench/results/NAME.json. */
+export interface BenchResult {
+  name: string;
+  summary: string[];
+  figures: Record<string, unknown>;
+}
+
+type Bench = () => Promise<BenchResult>;
+
+const BENCHES: Record<string, { describe: string; load: () => Promise<Bench> }> = {
+  api: {
+    describe: "authenticated API request (token lookup + whoami) against a constant JSON route, on PGlite and PostgreSQL",
+    load: async () => (await import("./api.ts")).run,
+  },
+};
+
+/** Runs the named benchmarks (all when none is named); returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const names = args.filter((a) => !a.startsWith("-"));
+  if (names.some((n) => !(n in BENCHES)) || args.includes("--help")) {
+    console.log("usage: npm run bench -- [NAME…]\n");
+    for (const [name, bench] of Object.entries(BENCHES)) console.log(`  ${name.padEnd(10)} ${bench.describe}`);
+    return names.every((n) => n in BENCHES) ? 0 : 2;
+  }
+  const outDir = path.resolve("bench/results");
+  mkdirSync(outDir, { recursive: true });
+  for (const name of names.length ? names : Object.keys(BENCHES)) {
+    console.log(`\n=== bench ${name}`);
+    const result = await (await BENCHES[name]!.load())();
+    for (const line of result.summary) console.log(line);
+    const file = path.join(outDir, `${name}.json`);
+    writeFileSync(file, `${JSON.stringify({ ...result, at: new Date().toISOString() }, null, 2)}\n`);
+    console.log(`results: ${path.relative(process.cwd(), file)}`);
+  }
+  return 0;
+}
