@@ -1,20 +1,46 @@
 // Starts a production build of the portal for end-to-end tests: a fresh data folder,
-// demo mode with a known password, on the port Playwright waits for.
+// demo mode with a known password, on the port Playwright waits for. With DATABASE_URL
+// set, it runs on a scratch database created on that server and dropped afterwards.
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 
 const port = process.env.PORT || "3210";
 if (!existsSync(".next/BUILD_ID")) {
   const build = spawnSync("npx", ["next", "build"], { stdio: "inherit" });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
+
+async function adminQuery(url, sql) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+let scratchUrl;
+let dropScratch = async () => undefined;
+if (process.env.DATABASE_URL) {
+  const name = `meshport_e2e_${randomBytes(5).toString("hex")}`;
+  await adminQuery(process.env.DATABASE_URL, `CREATE DATABASE ${name}`);
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  scratchUrl = url.toString();
+  dropScratch = () => adminQuery(process.env.DATABASE_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+}
+
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "meshport-e2e-"));
 const child = spawn("npx", ["next", "start", "-p", port, "-H", "127.0.0.1"], {
   stdio: "inherit",
   env: {
     ...process.env,
+    ...(scratchUrl ? { DATABASE_URL: scratchUrl } : {}),
     NODE_ENV: "production",
     MESHPORT_DATA_DIR: dataDir,
     MESHPORT_DEMO: "1",
@@ -23,4 +49,7 @@ const child = spawn("npx", ["next", "start", "-p", port, "-H", "127.0.0.1"], {
   },
 });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code) => process.exit(code ?? 0));
+child.on("exit", async (code) => {
+  await dropScratch();
+  process.exit(code ?? 0);
+});

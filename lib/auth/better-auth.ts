@@ -6,6 +6,7 @@ import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { nextCookies } from "better-auth/next-js";
 import type { Database } from "@/db/client.ts";
 import { getDb, schema } from "@/db/client.ts";
+import { recordAudit } from "@/lib/audit/audit.ts";
 import { authSecret } from "./secret.ts";
 
 /** Minimum password length for every account. */
@@ -31,6 +32,23 @@ export function trustedOrigins(): string[] {
     if (origin.trim()) origins.add(origin.trim());
   }
   return [...origins];
+}
+
+/** Sign-ins are recorded in the audit log, with the account as the actor. */
+async function auditSessionStart(db: Database, userId: string, ipAddress: string | null): Promise<void> {
+  const [owner] = await db
+    .select({ id: schema.user.id, email: schema.user.email, name: schema.user.name, role: schema.user.role })
+    .from(schema.user)
+    .where(eq(schema.user.id, userId));
+  if (!owner) return;
+  await db.transaction((tx) =>
+    recordAudit(tx, { kind: "user", ...owner }, {
+      action: "session.sign_in",
+      targetType: "user",
+      targetId: owner.id,
+      details: { ip: ipAddress },
+    }),
+  );
 }
 
 function createAuth(db: Database) {
@@ -66,6 +84,9 @@ function createAuth(db: Database) {
               .from(schema.user)
               .where(eq(schema.user.id, newSession.userId));
             if (!owner || owner.disabledAt) throw new APIError("FORBIDDEN", { message: "This account is disabled." });
+          },
+          async after(created) {
+            await auditSessionStart(db, created.userId, created.ipAddress ?? null);
           },
         },
       },

@@ -170,6 +170,8 @@ describeEachBackend("API v1", ({ handle }) => {
     expect(signIn.status).toBe(200);
     const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
     expect(cookie).toContain("session_token");
+    const signIns = await handle().db.select().from(auditEntry).where(eq(auditEntry.action, "session.sign_in"));
+    expect(signIns.map((e) => e.actorLabel)).toContain("val@example.com");
     const who = await call(whoamiRoute.GET, "/api/v1/whoami", { headers: { cookie } });
     expect(await who.json()).toMatchObject({ kind: "user", email: "val@example.com", role: "viewer" });
     expect((await call(usersRoute.GET, "/api/v1/admin/users", { headers: { cookie } })).status).toBe(403);
