@@ -1,8 +1,11 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
+  doublePrecision,
   index,
+  integer,
   jsonb,
   pgEnum,
   pgTable,
@@ -10,6 +13,7 @@ import {
   text,
   timestamp,
   uniqueIndex,
+  uuid,
 } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -178,3 +182,134 @@ export type ApiToken = typeof apiToken.$inferSelect;
 export type AuditEntry = typeof auditEntry.$inferSelect;
 export type Role = (typeof roleEnum.enumValues)[number];
 export type TeamRole = (typeof teamRoleEnum.enumValues)[number];
+
+// --- Brokers and what their agents observe ---
+
+/** A broker of the mesh: declared by an admin, or registered by its agent's first report. */
+export const broker = pgTable("broker", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  url: text("url").notNull().default(""),
+  protocol: text("protocol").notNull().default("mqtt"),
+  description: text("description").notNull().default(""),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+  agentId: text("agent_id"),
+  agentVersion: text("agent_version"),
+  agentHostname: text("agent_hostname"),
+  brokerVersion: text("broker_version"),
+  lastReportAt: timestamp("last_report_at", { withTimezone: true }),
+  lastWindowStart: timestamp("last_window_start", { withTimezone: true }),
+  lastWindowEnd: timestamp("last_window_end", { withTimezone: true }),
+  capabilities: jsonb("capabilities").$type<Record<string, unknown>>(),
+  lastStats: jsonb("last_stats").$type<Record<string, unknown>>(),
+  lastDrops: jsonb("last_drops").$type<Record<string, number>>(),
+  /** Sum of every drop counter the agent ever reported. */
+  droppedTotal: bigint("dropped_total", { mode: "number" }).notNull().default(0),
+});
+
+/** A bridge forwarding topics from one broker to another. */
+export const brokerBridge = pgTable(
+  "broker_bridge",
+  {
+    id: text("id").primaryKey(),
+    fromBrokerId: text("from_broker_id")
+      .notNull()
+      .references(() => broker.id, { onDelete: "cascade" }),
+    toBrokerId: text("to_broker_id")
+      .notNull()
+      .references(() => broker.id, { onDelete: "cascade" }),
+    /** MQTT filter of the forwarded topics, e.g. `plant/#`. */
+    topicFilter: text("topic_filter").notNull(),
+    direction: text("direction", { enum: ["out", "both"] }).notNull().default("out"),
+    description: text("description").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("broker_bridge_unique_idx").on(t.fromBrokerId, t.toBrokerId, t.topicFilter)],
+);
+
+/** Every report batch accepted from an agent; its id makes a replayed batch count once. */
+export const ingestBatch = pgTable(
+  "ingest_batch",
+  {
+    batchId: uuid("batch_id").primaryKey(),
+    brokerId: text("broker_id")
+      .notNull()
+      .references(() => broker.id, { onDelete: "cascade" }),
+    agentId: text("agent_id").notNull(),
+    sequence: bigint("sequence", { mode: "number" }).notNull(),
+    tokenId: text("token_id"),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    windowStart: timestamp("window_start", { withTimezone: true }).notNull(),
+    windowEnd: timestamp("window_end", { withTimezone: true }).notNull(),
+    templates: integer("templates").notNull(),
+    messages: bigint("messages", { mode: "number" }).notNull(),
+  },
+  (t) => [index("ingest_batch_broker_idx").on(t.brokerId, t.receivedAt)],
+);
+
+/** What an agent saw on one topic template in one report window. */
+export const observation = pgTable(
+  "observation",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    brokerId: text("broker_id")
+      .notNull()
+      .references(() => broker.id, { onDelete: "cascade" }),
+    batchId: uuid("batch_id").notNull(),
+    template: text("template").notNull(),
+    channelAddress: text("channel_address"),
+    windowStart: timestamp("window_start", { withTimezone: true }).notNull(),
+    windowEnd: timestamp("window_end", { withTimezone: true }).notNull(),
+    messages: bigint("messages", { mode: "number" }).notNull(),
+    bytes: bigint("bytes", { mode: "number" }).notNull(),
+    minSize: integer("min_size").notNull(),
+    maxSize: integer("max_size").notNull(),
+    ratePerSecond: doublePrecision("rate_per_second").notNull(),
+    qos: jsonb("qos").$type<{ q0: number; q1: number; q2: number }>().notNull(),
+    retained: bigint("retained", { mode: "number" }).notNull(),
+    contentKind: text("content_kind").notNull(),
+    producers: jsonb("producers").$type<Array<{ clientId: string; messages: number; bytes: number }>>().notNull(),
+    consumers: jsonb("consumers").$type<Array<{ clientId: string; filter: string; qos: number }>>().notNull(),
+  },
+  (t) => [index("observation_broker_template_idx").on(t.brokerId, t.template, t.windowStart)],
+);
+
+/** A producer or consumer as remembered on a topic, with when it was last seen. */
+export interface KnownClient {
+  clientId: string;
+  filter?: string;
+  messages?: number;
+  lastSeen: string;
+}
+
+/** The current picture of one topic template on one broker, merged over all reports. */
+export const brokerTopic = pgTable(
+  "broker_topic",
+  {
+    brokerId: text("broker_id")
+      .notNull()
+      .references(() => broker.id, { onDelete: "cascade" }),
+    template: text("template").notNull(),
+    channel: jsonb("channel").$type<{ address: string; application: string; contractVersion: string } | null>(),
+    firstSeen: timestamp("first_seen", { withTimezone: true }).notNull(),
+    lastSeen: timestamp("last_seen", { withTimezone: true }).notNull(),
+    totalMessages: bigint("total_messages", { mode: "number" }).notNull(),
+    totalBytes: bigint("total_bytes", { mode: "number" }).notNull(),
+    lastRatePerSecond: doublePrecision("last_rate_per_second").notNull(),
+    lastWindowEnd: timestamp("last_window_end", { withTimezone: true }).notNull(),
+    contentKind: text("content_kind").notNull(),
+    distinctTopics: integer("distinct_topics").notNull(),
+    topics: jsonb("topics").$type<Array<{ topic: string; messages: number }>>().notNull(),
+    schema: jsonb("schema").$type<Record<string, unknown> | null>(),
+    samples: jsonb("samples").$type<Array<Record<string, unknown>>>().notNull(),
+    producers: jsonb("producers").$type<KnownClient[]>().notNull(),
+    consumers: jsonb("consumers").$type<KnownClient[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.brokerId, t.template] }), index("broker_topic_last_seen_idx").on(t.lastSeen)],
+);
+
+export type Broker = typeof broker.$inferSelect;
+export type BrokerBridge = typeof brokerBridge.$inferSelect;
+export type BrokerTopic = typeof brokerTopic.$inferSelect;
+export type IngestBatch = typeof ingestBatch.$inferSelect;

@@ -10,6 +10,7 @@ const SECTIONS = [
   { href: "/discover", label: "Discover" },
   { href: "/reviews", label: "Reviews" },
   { href: "/topology", label: "Topology" },
+  { href: "/brokers", label: "Brokers" },
   { href: "/drift", label: "Drift" },
   { href: "/audit", label: "Audit" },
   { href: "/admin", label: "Admin" },

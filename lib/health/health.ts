@@ -1,5 +1,7 @@
 import "server-only";
 import { getDatabaseHandle, pingDatabase } from "@/db/client.ts";
+import { systemPrincipal } from "@/lib/auth/principal.ts";
+import { listBrokers } from "@/lib/brokers/brokers.ts";
 
 /** The state of one dependency. */
 export interface ComponentHealth {
@@ -13,7 +15,12 @@ export interface HealthReport {
   status: "ok" | "degraded";
   version: string;
   uptimeSeconds: number;
-  components: { app: ComponentHealth; database: ComponentHealth & { driver?: string } };
+  components: {
+    app: ComponentHealth;
+    database: ComponentHealth & { driver?: string };
+    /** Agents reporting now, gone quiet, or declared brokers without one. Informational: never degrades health. */
+    brokers?: { online: number; stale: number; never: number };
+  };
 }
 
 const startedAt = Date.now();
@@ -21,11 +28,12 @@ const startedAt = Date.now();
 /** Checks the app and its database (a round trip, bounded by a timeout). */
 export async function checkHealth(timeoutMs = 2000): Promise<HealthReport> {
   const database = await checkDatabase(timeoutMs);
+  const brokers = database.status === "ok" ? await brokerCounts().catch(() => undefined) : undefined;
   return {
     status: database.status === "ok" ? "ok" : "degraded",
     version: process.env.npm_package_version ?? "0.1.0",
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    components: { app: { status: "ok" }, database },
+    components: { app: { status: "ok" }, database, ...(brokers ? { brokers } : {}) },
   };
 }
 
@@ -44,4 +52,10 @@ async function checkDatabase(timeoutMs: number): Promise<ComponentHealth & { dri
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function brokerCounts(): Promise<{ online: number; stale: number; never: number }> {
+  const counts = { online: 0, stale: 0, never: 0 };
+  for (const b of await listBrokers(systemPrincipal("health"))) counts[b.status] += 1;
+  return counts;
 }

@@ -103,7 +103,14 @@ export async function readJson(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
 
 /** Reads the body as text, stopping as soon as it passes the limit. */
 export async function readBodyText(request: Request, limit: number): Promise<string> {
-  if (!request.body) return "";
+  return (await readBodyBytes(request, limit)).toString("utf8");
+}
+
+/** Reads the raw body, stopping as soon as it passes the limit. */
+export async function readBodyBytes(request: Request, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw tooLarge(limit);
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -117,9 +124,10 @@ export async function readBodyText(request: Request, limit: number): Promise<str
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
-function tooLarge(limit: number): MeshportError {
+/** The error for a body over the limit. */
+export function tooLarge(limit: number): MeshportError {
   return new MeshportError("too_large", `The request body is larger than ${limit} bytes.`, { details: { limit } });
 }

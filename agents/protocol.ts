@@ -1,0 +1,279 @@
+/**
+ * Wire format between a Meshport broker agent and the portal. This is the one
+ * module the portal imports from agents/; keep it free of Node-only imports.
+ *
+ * HTTP contract (protocol version 1)
+ *
+ *   POST /api/v1/ingest/reports
+ *     Authorization: Bearer <token with the agent:report scope>
+ *     Content-Type: application/json
+ *     Content-Encoding: gzip
+ *     X-Meshport-Batch-Id: <batchId>            (informational; the body is authoritative)
+ *     X-Meshport-Agent-Protocol: 1
+ *     body: gzip(JSON of an AgentReport), at most MAX_REPORT_BYTES once inflated
+ *
+ *   Answers and what the agent does:
+ *     202 or 200 + IngestResponse  accepted: the agent deletes the batch from its spool.
+ *     409 (duplicate batchId)      also accepted: a replay of a batch the portal already stored.
+ *     400, 413, 422                malformed: the batch moves to `<spool>/rejected/` with the
+ *                                  status and body as the reason; it is never silently dropped.
+ *     401, 403                     auth problem: the batch stays spooled, the agent logs at error
+ *                                  level and retries with backoff until the token is fixed.
+ *     408, 429, 5xx, network error retry with exponential backoff and jitter, strictly in order.
+ *     other                        treated like 5xx (retry), logged as unexpected.
+ *
+ *   The portal dedupes by batchId: a batch replayed after a lost answer counts once.
+ *   Batches of one agent carry an increasing `sequence`; a window too large for one
+ *   batch is split into `part.count` batches sharing the window.
+ *
+ *   GET /api/v1/ingest/channels
+ *     Authorization: Bearer <same token>
+ *     200 + ChannelList: the contract channel templates the agent labels topics with.
+ *     404 or any error: the agent keeps its previous list (possibly empty) and tries later.
+ */
+import { z } from "zod";
+
+/** Version of this wire format; bumped on any incompatible change. */
+export const AGENT_PROTOCOL_VERSION = 1 as const;
+/** Path of the report ingest endpoint on the portal. */
+export const INGEST_REPORTS_PATH = "/api/v1/ingest/reports";
+/** Path of the channel-template list endpoint on the portal. */
+export const INGEST_CHANNELS_PATH = "/api/v1/ingest/channels";
+/** Token scope the portal requires on both ingest endpoints. */
+export const AGENT_REPORT_SCOPE = "agent:report";
+
+/** Most topic templates in one batch; a larger window is split into parts. */
+export const MAX_TEMPLATES_PER_BATCH = 2_000;
+/** Most concrete topics listed per template (the rest are only counted in distinctTopics). */
+export const MAX_CONCRETE_TOPICS_PER_TEMPLATE = 50;
+/** Most redacted sample payloads per template. */
+export const MAX_SAMPLES_PER_TEMPLATE = 5;
+/** Most characters of one sample payload as sent (after redaction and encoding). */
+export const MAX_SAMPLE_CHARS = 4_096;
+/** Most producers and most consumers listed per template. */
+export const MAX_CLIENTS_PER_TEMPLATE = 100;
+/** Largest inflated report body the portal must accept. */
+export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
+
+const isoDate = z.iso.datetime({ offset: true });
+const count = z.number().int().nonnegative();
+
+/** Why the agent left data out; every drop is counted under one of these. */
+export const dropReasonSchema = z.enum(["topicCap", "templateCap", "sampleCap", "clientCap", "spoolCap", "malformed"]);
+/** A reason for a drop. */
+export type DropReason = z.infer<typeof dropReasonSchema>;
+
+/** Counters of dropped items by reason since the previous report. */
+export const dropCountersSchema = z.object({
+  /** messages on a new topic while the distinct-topic cap was reached (not counted anywhere else) */
+  topicCap: count,
+  /** messages whose template could not be tracked because the template cap was reached */
+  templateCap: count,
+  /** payloads not kept as samples because the global sample budget was full */
+  sampleCap: count,
+  /** producers or subscriptions not tracked because a per-template or global client cap was reached */
+  clientCap: count,
+  /** spooled batches deleted unsent because the spool was full (oldest first) */
+  spoolCap: count,
+  /** broker log lines and $SYS messages the agent could not parse, and invalid topics */
+  malformed: count,
+});
+/** Drop counters keyed by reason. */
+export type DropCounters = z.infer<typeof dropCountersSchema>;
+
+/** One redacted sample payload. */
+export const samplePayloadSchema = z.object({
+  at: isoDate,
+  /** size of the original payload in bytes */
+  size: count,
+  /** json: `payload` is JSON text; text: UTF-8 text; base64: the leading bytes of a binary payload */
+  encoding: z.enum(["json", "text", "base64"]),
+  payload: z.string().max(MAX_SAMPLE_CHARS),
+  truncated: z.boolean(),
+  /** true when named fields were replaced by "[redacted]" */
+  redacted: z.boolean(),
+});
+/** A sample payload as reported. */
+export type SamplePayload = z.infer<typeof samplePayloadSchema>;
+
+/** A client that published on the template in the window. */
+export const producerSchema = z.object({
+  clientId: z.string(),
+  messages: count,
+  bytes: count,
+});
+/** A producer as reported. */
+export type Producer = z.infer<typeof producerSchema>;
+
+/** A client whose subscription matches the template. */
+export const consumerSchema = z.object({
+  clientId: z.string(),
+  /** the filter the client subscribed with, e.g. `plant/+/temperature` */
+  filter: z.string(),
+  qos: z.number().int().min(0).max(2),
+});
+/** A consumer as reported. */
+export type Consumer = z.infer<typeof consumerSchema>;
+
+/** A contract channel a template was matched to. */
+export const channelRefSchema = z.object({
+  address: z.string(),
+  application: z.string(),
+  contractVersion: z.string(),
+});
+/** A reference to a contract channel. */
+export type ChannelRef = z.infer<typeof channelRefSchema>;
+
+/** What the agent saw on one topic template during the report window. */
+export const topicObservationSchema = z.object({
+  /** topic with high-cardinality levels collapsed, e.g. `plant/{p1}/temperature` */
+  template: z.string(),
+  /** the contract channel whose address template matches, if any */
+  channel: channelRefSchema.nullable(),
+  /** concrete topics seen, busiest first, at most MAX_CONCRETE_TOPICS_PER_TEMPLATE */
+  topics: z.array(z.object({ topic: z.string(), messages: count })).max(MAX_CONCRETE_TOPICS_PER_TEMPLATE),
+  /** number of distinct concrete topics seen (may exceed the listed ones) */
+  distinctTopics: count,
+  messages: count,
+  bytes: count,
+  minSize: count,
+  maxSize: count,
+  avgSize: z.number().nonnegative(),
+  /** messages per second over the report window */
+  ratePerSecond: z.number().nonnegative(),
+  firstSeen: isoDate,
+  lastSeen: isoDate,
+  /** messages by QoS as delivered to the agent (the agent subscribes with QoS 2, so this is the publish QoS) */
+  qos: z.object({ q0: count, q1: count, q2: count }),
+  /** messages with the retain flag as delivered (see capabilities.retainFlag) */
+  retained: count,
+  /** dominant content kind over the classified messages, and the counts behind it */
+  content: z.object({
+    kind: z.enum(["json", "text", "binary", "empty", "mixed"]),
+    json: count,
+    text: count,
+    binary: count,
+    empty: count,
+  }),
+  /** JSON Schema (draft 2020-12) inferred and merged across the parsed JSON payloads; null when none */
+  schema: z.record(z.string(), z.unknown()).nullable(),
+  /** how many payloads the schema was inferred from */
+  schemaSamples: count,
+  samples: z.array(samplePayloadSchema).max(MAX_SAMPLES_PER_TEMPLATE),
+  producers: z.array(producerSchema).max(MAX_CLIENTS_PER_TEMPLATE),
+  consumers: z.array(consumerSchema).max(MAX_CLIENTS_PER_TEMPLATE),
+  /** producers and consumers known but not listed because of MAX_CLIENTS_PER_TEMPLATE */
+  omittedProducers: count,
+  omittedConsumers: count,
+});
+/** One template's observation. */
+export type TopicObservation = z.infer<typeof topicObservationSchema>;
+
+/** What the broker tells the agent beyond the messages themselves. */
+export const capabilitiesSchema = z.object({
+  /** the agent learns publishers by client id */
+  producers: z.boolean(),
+  /** the agent learns subscribers by client id and filter */
+  consumers: z.boolean(),
+  producerSource: z.enum(["broker-log", "hooks", "none"]),
+  consumerSource: z.enum(["sys-log", "hooks", "none"]),
+  /** the broker let the agent subscribe to `$SYS/#` */
+  sys: z.boolean(),
+  /** exact: retain flag as published (MQTT 5 retain-as-published or hooks); subscribe-only: MQTT 3.1.1 marks only stored messages */
+  retainFlag: z.enum(["exact", "subscribe-only"]),
+});
+/** Capabilities of the observed broker. */
+export type Capabilities = z.infer<typeof capabilitiesSchema>;
+
+/** Counters describing the agent itself at the end of the window. */
+export const agentStatsSchema = z.object({
+  uptimeSeconds: z.number().nonnegative(),
+  /** messages and bytes seen in this window */
+  messagesSeen: count,
+  bytesSeen: count,
+  /** distinct concrete topics and templates tracked in this window */
+  topicsTracked: count,
+  templatesTracked: count,
+  samplesKept: count,
+  brokerConnected: z.boolean(),
+  reconnects: count,
+  spooledBatches: count,
+  spooledBytes: count,
+  rejectedBatches: count,
+  logLinesRead: count,
+  rssBytes: count,
+});
+/** Agent self-statistics. */
+export type AgentStats = z.infer<typeof agentStatsSchema>;
+
+/** One report batch, as the agent sends it and the portal stores it. */
+export const agentReportSchema = z.object({
+  protocolVersion: z.literal(AGENT_PROTOCOL_VERSION),
+  /** unique per batch; the portal dedupes replays by it */
+  batchId: z.uuid(),
+  /** increases by one per batch of this agent, across restarts */
+  sequence: count,
+  /** a window larger than MAX_TEMPLATES_PER_BATCH templates is split into parts */
+  part: z.object({ index: count, count: z.number().int().positive() }),
+  agent: z.object({
+    id: z.string().min(1).max(200),
+    version: z.string(),
+    hostname: z.string(),
+    startedAt: isoDate,
+  }),
+  broker: z.object({
+    /** the operator-chosen id of the broker in the mesh, e.g. `plant-eu` */
+    id: z.string().min(1).max(200),
+    /** broker URL without credentials */
+    url: z.string(),
+    protocol: z.literal("mqtt"),
+    /** MQTT protocol level the agent speaks: 3 (3.1), 4 (3.1.1) or 5 */
+    protocolVersion: z.union([z.literal(3), z.literal(4), z.literal(5)]),
+    /** what `$SYS` says about the broker, when allowed */
+    version: z.string().nullable(),
+    clientsConnected: count.nullable(),
+  }),
+  window: z.object({ start: isoDate, end: isoDate }),
+  capabilities: capabilitiesSchema,
+  topics: z.array(topicObservationSchema).max(MAX_TEMPLATES_PER_BATCH),
+  drops: dropCountersSchema,
+  stats: agentStatsSchema,
+});
+/** A report batch. */
+export type AgentReport = z.infer<typeof agentReportSchema>;
+
+/** The portal's answer to an accepted report (202, 200 or 409). */
+export const ingestResponseSchema = z.object({
+  accepted: z.literal(true),
+  /** true when the batchId was already stored; the agent treats it like a first acceptance */
+  duplicate: z.boolean(),
+  batchId: z.uuid().optional(),
+});
+/** The portal's answer to an accepted report. */
+export type IngestResponse = z.infer<typeof ingestResponseSchema>;
+
+/** The portal's JSON error body (`{ error: { code, message, details } }`), as the agent logs it. */
+export const ingestErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+/** The portal's error answer. */
+export type IngestError = z.infer<typeof ingestErrorSchema>;
+
+/** One contract channel template, e.g. `{ address: "plant/{lineId}/temperature", application: "line-monitor", contractVersion: "1.2.0" }`. */
+export const channelTemplateSchema = z.object({
+  address: z.string().min(1),
+  application: z.string(),
+  contractVersion: z.string(),
+});
+/** A contract channel template. */
+export type ChannelTemplate = z.infer<typeof channelTemplateSchema>;
+
+/** Answer of `GET /api/v1/ingest/channels`. */
+export const channelListSchema = z.object({ channels: z.array(channelTemplateSchema) });
+/** The channel-template list. */
+export type ChannelList = z.infer<typeof channelListSchema>;
+
+/** A zeroed drop counter set. */
+export function emptyDrops(): DropCounters {
+  return { topicCap: 0, templateCap: 0, sampleCap: 0, clientCap: 0, spoolCap: 0, malformed: 0 };
+}

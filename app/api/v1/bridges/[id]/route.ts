@@ -1,0 +1,10 @@
+import { removeBridge } from "@/lib/brokers/brokers.ts";
+import { authenticated } from "../../_lib/http.ts";
+
+export const dynamic = "force-dynamic";
+
+/** Removes a declared bridge (admin). */
+export const DELETE = authenticated<{ id: string }>(async (_request, principal, { id }) => {
+  await removeBridge(principal, id);
+  return new Response(null, { status: 204 });
+});

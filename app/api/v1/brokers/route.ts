@@ -1,0 +1,14 @@
+import { declareBroker, listBrokers } from "@/lib/brokers/brokers.ts";
+import { untrusted } from "@/lib/errors.ts";
+import { authenticated, json, readJson } from "../_lib/http.ts";
+
+export const dynamic = "force-dynamic";
+
+/** Brokers of the mesh with their agents' status, topic counts and rates. */
+export const GET = authenticated(async (_request, principal) => json({ brokers: await listBrokers(principal) }));
+
+/** Declares a broker `{ id, name, url?, protocol?, description? }` (admin). */
+export const POST = authenticated(async (request, principal) => {
+  const body = await readJson(request);
+  return json({ broker: await declareBroker(principal, untrusted(body)) }, 201);
+});

@@ -1,0 +1,242 @@
+import "server-only";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import { agentReportSchema, type AgentReport, type ChannelTemplate } from "@/agents/protocol.ts";
+import { getDb, type Transaction } from "@/db/client.ts";
+import { broker, brokerTopic, ingestBatch, observation, type BrokerTopic } from "@/db/schema.ts";
+import { recordAudit } from "@/lib/audit/audit.ts";
+import { assertCan } from "@/lib/auth/permissions.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
+import { MeshportError, zodErrorDetails } from "@/lib/errors.ts";
+import { mergeClients } from "./merge.ts";
+
+/** What the portal answers an agent. */
+export interface IngestOutcome {
+  accepted: true;
+  duplicate: boolean;
+  batchId: string;
+}
+
+// Rows per multi-row INSERT; PostgreSQL allows 65,535 bind parameters per statement.
+const INSERT_CHUNK = 500;
+
+/** Validates a decoded report body; a malformed one is refused with the schema's field errors. */
+export function parseAgentReport(body: unknown): AgentReport {
+  const result = agentReportSchema.safeParse(body);
+  if (!result.success) {
+    throw new MeshportError("invalid_input", "The agent report does not match the report schema.", {
+      subject: "agent_report",
+      details: zodErrorDetails(result.error),
+    });
+  }
+  const { start, end } = result.data.window;
+  if (Date.parse(end) < Date.now() - retentionDays() * 86_400_000) {
+    // Its batch id may already be pruned, so it could not be deduplicated any more.
+    throw new MeshportError("invalid_input", `The report window is older than the ${retentionDays()}-day retention.`, {
+      subject: "agent_report",
+      details: { fieldErrors: { "window.end": ["Older than the observation retention."] }, formErrors: [] },
+    });
+  }
+  if (Date.parse(end) < Date.parse(start)) {
+    throw new MeshportError("invalid_input", "The report window ends before it starts.", {
+      subject: "agent_report",
+      details: { fieldErrors: { "window.end": ["Before window.start."] }, formErrors: [] },
+    });
+  }
+  return result.data;
+}
+
+/**
+ * Stores one report batch: the batch id, the observations, and the merged picture of
+ * each topic, in one transaction. A batch id seen before is acknowledged as a duplicate
+ * and changes nothing, so an agent replaying its spool counts every message once.
+ */
+export async function ingestReport(principal: Principal, input: unknown): Promise<IngestOutcome> {
+  assertCan(principal, "agent:report");
+  const report = parseAgentReport(input);
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    await ensureBroker(tx, principal, report);
+    const [stored] = await tx
+      .insert(ingestBatch)
+      .values({
+        batchId: report.batchId,
+        brokerId: report.broker.id,
+        agentId: report.agent.id,
+        sequence: report.sequence,
+        tokenId: principal.kind === "token" ? principal.id : null,
+        windowStart: new Date(report.window.start),
+        windowEnd: new Date(report.window.end),
+        templates: report.topics.length,
+        messages: report.topics.reduce((n, t) => n + t.messages, 0),
+      })
+      .onConflictDoNothing({ target: ingestBatch.batchId })
+      .returning({ batchId: ingestBatch.batchId });
+    if (!stored) return { accepted: true, duplicate: true, batchId: report.batchId };
+
+    await updateBrokerFromReport(tx, report);
+    await insertObservations(tx, report);
+    await mergeTopics(tx, report);
+    return { accepted: true, duplicate: false, batchId: report.batchId };
+  });
+}
+
+async function ensureBroker(tx: Transaction, principal: Principal, report: AgentReport): Promise<void> {
+  const [created] = await tx
+    .insert(broker)
+    .values({ id: report.broker.id, name: report.broker.id, url: report.broker.url, protocol: report.broker.protocol })
+    .onConflictDoNothing({ target: broker.id })
+    .returning({ id: broker.id });
+  if (created) {
+    await recordAudit(tx, principal, {
+      action: "broker.register",
+      targetType: "broker",
+      targetId: created.id,
+      details: { url: report.broker.url, protocol: report.broker.protocol, agent: report.agent.id },
+    });
+  }
+}
+
+async function updateBrokerFromReport(tx: Transaction, report: AgentReport): Promise<void> {
+  const dropped = Object.values(report.drops).reduce((n, v) => n + v, 0);
+  const windowEnd = new Date(report.window.end);
+  await tx
+    .update(broker)
+    .set({
+      agentId: report.agent.id,
+      agentVersion: report.agent.version,
+      agentHostname: report.agent.hostname,
+      brokerVersion: report.broker.version,
+      lastReportAt: new Date(),
+      // A replayed old batch must not move the broker's picture back in time.
+      lastWindowStart: sql`case when ${broker.lastWindowEnd} is null or ${broker.lastWindowEnd} <= ${windowEnd} then ${new Date(report.window.start)} else ${broker.lastWindowStart} end`,
+      lastWindowEnd: sql`greatest(${broker.lastWindowEnd}, ${windowEnd})`,
+      capabilities: report.capabilities,
+      lastStats: { ...report.stats, clientsConnected: report.broker.clientsConnected },
+      lastDrops: report.drops,
+      droppedTotal: sql`${broker.droppedTotal} + ${dropped}`,
+      url: sql`case when ${broker.url} = '' then ${report.broker.url} else ${broker.url} end`,
+    })
+    .where(eq(broker.id, report.broker.id));
+}
+
+async function insertObservations(tx: Transaction, report: AgentReport): Promise<void> {
+  const rows = report.topics.map((t) => ({
+    brokerId: report.broker.id,
+    batchId: report.batchId,
+    template: t.template,
+    channelAddress: t.channel?.address ?? null,
+    windowStart: new Date(report.window.start),
+    windowEnd: new Date(report.window.end),
+    messages: t.messages,
+    bytes: t.bytes,
+    minSize: t.minSize,
+    maxSize: t.maxSize,
+    ratePerSecond: t.ratePerSecond,
+    qos: t.qos,
+    retained: t.retained,
+    contentKind: t.content.kind,
+    producers: t.producers,
+    consumers: t.consumers,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await tx.insert(observation).values(rows.slice(i, i + INSERT_CHUNK));
+  }
+}
+
+async function mergeTopics(tx: Transaction, report: AgentReport): Promise<void> {
+  if (report.topics.length === 0) return;
+  const templates = report.topics.map((t) => t.template);
+  const existing = new Map<string, BrokerTopic>();
+  for (let i = 0; i < templates.length; i += INSERT_CHUNK) {
+    const rows = await tx
+      .select()
+      .from(brokerTopic)
+      .where(and(eq(brokerTopic.brokerId, report.broker.id), inArray(brokerTopic.template, templates.slice(i, i + INSERT_CHUNK))))
+      .for("update");
+    for (const row of rows) existing.set(row.template, row);
+  }
+  const windowEnd = new Date(report.window.end);
+  const at = windowEnd.toISOString();
+  const merged = report.topics.map((t) => {
+    const before = existing.get(t.template);
+    // The newest window decides the current picture; an older replayed one only adds counts.
+    const newer = !before || before.lastWindowEnd <= windowEnd;
+    const firstSeen = new Date(t.firstSeen);
+    const lastSeen = new Date(t.lastSeen);
+    return {
+      brokerId: report.broker.id,
+      template: t.template,
+      channel: newer ? t.channel : (before?.channel ?? null),
+      firstSeen: before && before.firstSeen < firstSeen ? before.firstSeen : firstSeen,
+      lastSeen: before && before.lastSeen > lastSeen ? before.lastSeen : lastSeen,
+      totalMessages: (before?.totalMessages ?? 0) + t.messages,
+      totalBytes: (before?.totalBytes ?? 0) + t.bytes,
+      lastRatePerSecond: newer ? t.ratePerSecond : before!.lastRatePerSecond,
+      lastWindowEnd: newer ? windowEnd : before!.lastWindowEnd,
+      contentKind: newer ? t.content.kind : before!.contentKind,
+      distinctTopics: newer ? t.distinctTopics : before!.distinctTopics,
+      topics: newer ? t.topics : before!.topics,
+      schema: newer && t.schema ? t.schema : (before?.schema ?? t.schema),
+      samples: newer && t.samples.length > 0 ? t.samples : (before?.samples ?? t.samples),
+      producers: mergeClients(before?.producers ?? [], t.producers, at),
+      consumers: mergeClients(before?.consumers ?? [], t.consumers, at),
+    };
+  });
+  for (let i = 0; i < merged.length; i += INSERT_CHUNK) {
+    await tx
+      .insert(brokerTopic)
+      .values(merged.slice(i, i + INSERT_CHUNK))
+      .onConflictDoUpdate({
+        target: [brokerTopic.brokerId, brokerTopic.template],
+        set: {
+          channel: sql`excluded.channel`,
+          firstSeen: sql`excluded.first_seen`,
+          lastSeen: sql`excluded.last_seen`,
+          totalMessages: sql`excluded.total_messages`,
+          totalBytes: sql`excluded.total_bytes`,
+          lastRatePerSecond: sql`excluded.last_rate_per_second`,
+          lastWindowEnd: sql`excluded.last_window_end`,
+          contentKind: sql`excluded.content_kind`,
+          distinctTopics: sql`excluded.distinct_topics`,
+          topics: sql`excluded.topics`,
+          schema: sql`excluded.schema`,
+          samples: sql`excluded.samples`,
+          producers: sql`excluded.producers`,
+          consumers: sql`excluded.consumers`,
+        },
+      });
+  }
+}
+
+/**
+ * The contract channel templates agents label observations with. The catalog of
+ * released contracts feeds it; until contracts are published the list is empty.
+ */
+export async function channelTemplatesForAgents(principal: Principal): Promise<ChannelTemplate[]> {
+  assertCan(principal, "catalog:read");
+  return [];
+}
+
+/** Days of observation history kept (`MESHPORT_OBSERVATION_RETENTION_DAYS`, default 30). */
+export function retentionDays(): number {
+  const days = Number(process.env.MESHPORT_OBSERVATION_RETENTION_DAYS || 30);
+  return Number.isFinite(days) && days > 0 ? days : 30;
+}
+
+let lastPrune = 0;
+
+/** Prunes at most once an hour per process, after an ingest; failures only log. */
+export function maybePruneObservations(): void {
+  if (Date.now() - lastPrune < 3_600_000) return;
+  lastPrune = Date.now();
+  pruneObservations().catch((error: unknown) => console.error("meshport: observation pruning failed", error));
+}
+
+/** Deletes observations and batch ids older than the retention. */
+export async function pruneObservations(now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionDays() * 86_400_000);
+  const db = await getDb();
+  const removed = await db.delete(observation).where(lt(observation.windowEnd, cutoff)).returning({ id: observation.id });
+  await db.delete(ingestBatch).where(lt(ingestBatch.windowEnd, cutoff));
+  return removed.length;
+}
