@@ -13,9 +13,19 @@ const nextConfig: NextConfig = {
     "@asyncapi/avro-schema-parser",
     "@asyncapi/openapi-schema-parser",
   ],
+  // The AsyncAPI viewer pulls the parser, which requires `fs`; browsers get an empty module (STACK.md).
+  turbopack: {
+    resolveAlias: { fs: { browser: "./scripts/empty-module.cjs" } },
+  },
+  webpack(config, { isServer }) {
+    if (!isServer) config.resolve.fallback = { ...config.resolve.fallback, fs: false };
+    return config;
+  },
   experimental: {
     // forbidden() / unauthorized() render real 403 / 401 pages.
     authInterrupts: true,
+    // Contract uploads through the publish form may reach the 5 MB upload limit.
+    serverActions: { bodySizeLimit: "6mb" },
   },
   async headers() {
     return [

@@ -52,7 +52,8 @@ async function measure(label: string, env: Record<string, string>) {
   const token = cli(["token", "create", "--name", "bench", "--scope", "read", "--quiet"]);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn("npx", ["next", "start", "-p", String(port), "-H", "127.0.0.1"], {
+  // Node runs Next directly (not through npx), so stopping the child stops the server.
+  const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
     stdio: "ignore",
     env: { ...process.env, ...env, NODE_ENV: "production", MESHPORT_URL: base },
   });

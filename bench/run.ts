@@ -11,6 +11,10 @@ export interface BenchResult {
 type Bench = () => Promise<BenchResult>;
 
 const BENCHES: Record<string, { describe: string; load: () => Promise<Bench> }> = {
+  engine: {
+    describe: "contract engine: parse, normalise and compare over the corpus and a 1,000-channel contract, beside @asyncapi/diff",
+    load: async () => (await import("./engine.ts")).run,
+  },
   api: {
     describe: "authenticated API request (token lookup + whoami) against a constant JSON route, on PGlite and PostgreSQL",
     load: async () => (await import("./api.ts")).run,

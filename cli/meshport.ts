@@ -1,7 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { registerAdminCommands } from "./commands/admin.ts";
 import { registerContractCommands } from "./commands/contracts.ts";
-import { registerDbCommands } from "./commands/db.ts";
 
 /** Exit codes shared by every command: 0 success, 1 a negative verdict, 2 unusable input or usage. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -13,14 +11,27 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerContractCommands(program);
+  return program;
+}
+
+// The database commands load the portal's services, which take seconds to import:
+// only `db`, `admin` and `token` pay for that.
+const DATABASE_COMMANDS = new Set(["db", "admin", "token"]);
+
+async function registerDatabaseCommands(program: Command): Promise<void> {
+  const [{ registerDbCommands }, { registerAdminCommands }] = await Promise.all([
+    import("./commands/db.ts"),
+    import("./commands/admin.ts"),
+  ]);
   registerDbCommands(program);
   registerAdminCommands(program);
-  return program;
 }
 
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const command = argv.slice(2).find((arg) => !arg.startsWith("-"));
+  if (command === undefined || command === "help" || DATABASE_COMMANDS.has(command)) await registerDatabaseCommands(program);
   process.exitCode = EXIT.ok;
   try {
     await program.parseAsync(argv);

@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -313,3 +314,116 @@ export type Broker = typeof broker.$inferSelect;
 export type BrokerBridge = typeof brokerBridge.$inferSelect;
 export type BrokerTopic = typeof brokerTopic.$inferSelect;
 export type IngestBatch = typeof ingestBatch.$inferSelect;
+
+// --- Catalog: applications, their versioned contracts, and the search index ---
+
+/** Lifecycle of a published contract version. */
+export const versionStateEnum = pgEnum("version_state", ["draft", "released", "deprecated", "retired"]);
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/** An application of the mesh: a producer and/or consumer owned by a team, with one contract. */
+export const application = pgTable(
+  "application",
+  {
+    id: text("id").primaryKey(),
+    slug: text("slug").notNull().unique(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    teamId: text("team_id")
+      .notNull()
+      .references(() => team.id, { onDelete: "restrict" }),
+    domain: text("domain").notNull().default(""),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    /** Compatibility mode of this contract; null = the portal default. */
+    compatibilityMode: text("compatibility_mode"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("application_team_idx").on(t.teamId)],
+);
+
+/** One immutable published version of an application's contract. */
+export const contractVersion = pgTable(
+  "contract_version",
+  {
+    id: text("id").primaryKey(),
+    applicationId: text("application_id")
+      .notNull()
+      .references(() => application.id, { onDelete: "cascade" }),
+    version: text("version").notNull(),
+    major: integer("major").notNull(),
+    minor: integer("minor").notNull(),
+    patch: integer("patch").notNull(),
+    prerelease: text("prerelease").notNull().default(""),
+    state: versionStateEnum("state").notNull().default("released"),
+    stateReason: text("state_reason"),
+    /** The uploaded files, name → text, exactly as published. */
+    files: jsonb("files").$type<Record<string, string>>().notNull(),
+    rootFile: text("root_file").notNull(),
+    asyncapiVersion: text("asyncapi_version").notNull(),
+    /** The normalised contract (registry Contract). */
+    contract: jsonb("contract").$type<Record<string, unknown>>().notNull(),
+    /** sha256 of the canonical upload; identical re-publishes return the existing version. */
+    contentHash: text("content_hash").notNull(),
+    /** The compare report against the previous version (null for the first). */
+    changelog: jsonb("changelog").$type<Record<string, unknown> | null>(),
+    publishedById: text("published_by_id").notNull(),
+    publishedByLabel: text("published_by_label").notNull(),
+    publishedAt: timestamp("published_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("contract_version_unique_idx").on(t.applicationId, t.version),
+    index("contract_version_hash_idx").on(t.applicationId, t.contentHash),
+  ],
+);
+
+/**
+ * The search index over the current contract of every application: one row per
+ * application, channel, message and payload field. Rebuilt for an application when
+ * its current version changes; never edited by hand.
+ */
+export const catalogEntry = pgTable(
+  "catalog_entry",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    applicationId: text("application_id")
+      .notNull()
+      .references(() => application.id, { onDelete: "cascade" }),
+    versionId: text("version_id")
+      .notNull()
+      .references(() => contractVersion.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["application", "channel", "message", "field"] }).notNull(),
+    /** Channel address, for channel, message and field entries. */
+    address: text("address"),
+    /** Message key, for message and field entries. */
+    messageKey: text("message_key"),
+    /** Field path inside the payload, for field entries (`customer.address.city`). */
+    fieldPath: text("field_path"),
+    /** Lower-cased last segment of the field path, for exact field-name search. */
+    fieldName: text("field_name"),
+    /** send / receive relative to the application, for channel, message and field entries. */
+    action: text("action"),
+    title: text("title").notNull(),
+    body: text("body").notNull().default(""),
+    /** Address levels and first literal level: narrow topic-filter candidates before matching. */
+    levelCount: integer("level_count"),
+    firstLevel: text("first_level"),
+    search: tsvector("search")
+      .notNull()
+      .generatedAlwaysAs(
+        sql`setweight(to_tsvector('simple', coalesce("title", '')), 'A') || setweight(to_tsvector('english', coalesce("body", '')), 'B')`,
+      ),
+  },
+  (t) => [
+    index("catalog_entry_search_idx").using("gin", t.search),
+    index("catalog_entry_app_idx").on(t.applicationId),
+    index("catalog_entry_topic_idx").on(t.kind, t.levelCount, t.firstLevel),
+    index("catalog_entry_field_idx").on(t.fieldName),
+  ],
+);
+
+export type Application = typeof application.$inferSelect;
+export type ContractVersion = typeof contractVersion.$inferSelect;
+export type CatalogEntry = typeof catalogEntry.$inferSelect;
+export type VersionState = (typeof versionStateEnum.enumValues)[number];

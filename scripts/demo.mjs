@@ -53,7 +53,8 @@ if (!existsSync(".next/BUILD_ID") || !existsSync(stamp) || readFileSync(stamp, "
 
 const port = process.env.PORT || "3000";
 const host = process.env.MESHPORT_HOST || "127.0.0.1";
-const child = spawn("npx", ["next", "start", "-p", port, "-H", host], {
+// Node runs Next directly (not through npx), so signals reach the server itself.
+const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", port, "-H", host], {
   stdio: "inherit",
   env: {
     ...process.env,

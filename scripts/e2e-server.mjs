@@ -36,7 +36,8 @@ if (process.env.DATABASE_URL) {
 }
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "meshport-e2e-"));
-const child = spawn("npx", ["next", "start", "-p", port, "-H", "127.0.0.1"], {
+// Node runs Next directly (not through npx), so signals reach the server itself.
+const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", port, "-H", "127.0.0.1"], {
   stdio: "inherit",
   env: {
     ...process.env,

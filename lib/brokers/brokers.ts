@@ -8,6 +8,7 @@ import { assertCan } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
+import { isValidMqttFilter } from "@/lib/catalog/topics.ts";
 import { agentStatus } from "./merge.ts";
 
 /** A broker as listed, with its agent's status and a summary of what flows. */
@@ -116,17 +117,6 @@ const topicFilter = z
   .min(1)
   .max(500)
   .refine(isValidMqttFilter, { message: "Not a valid MQTT topic filter (+ and # stand alone in a level; # comes last)." });
-
-/** True for a valid MQTT topic filter (MQTT 3.1.1 §4.7). */
-export function isValidMqttFilter(filter: string): boolean {
-  if (filter.length === 0 || filter.includes("\u0000")) return false;
-  const levels = filter.split("/");
-  return levels.every((level, i) => {
-    if (level.includes("#")) return level === "#" && i === levels.length - 1;
-    if (level.includes("+")) return level === "+";
-    return true;
-  });
-}
 
 /** Input to declare a bridge between two brokers. */
 export const declareBridgeInput = z

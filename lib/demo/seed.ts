@@ -9,6 +9,9 @@ import { team, user } from "@/db/schema.ts";
 import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
+import { createApplication } from "@/lib/catalog/applications.ts";
+import { publishVersion, setVersionState } from "@/lib/catalog/publish.ts";
+import { DEMO_APPLICATIONS, readDemoContract } from "./contracts/index.ts";
 
 /** The demo admin's sign-in. */
 export const DEMO_ADMIN_EMAIL = "admin@meshport.demo";
@@ -70,5 +73,28 @@ export async function seedDemo(): Promise<{ seeded: boolean; email: string; pass
     await createUser(actor, { name: person.name, email: person.email, password, role: person.role });
     await setTeamMember(actor, person.team, { email: person.email, role: person.teamRole });
   }
+  await seedDemoCatalog(actor);
   return { seeded: true, email: DEMO_ADMIN_EMAIL, password };
+}
+
+/** Registers the demo applications and publishes their versions in order, through the same checks as everyone. */
+export async function seedDemoCatalog(actor: Principal): Promise<void> {
+  for (const app of DEMO_APPLICATIONS) {
+    await createApplication(actor, {
+      slug: app.slug,
+      name: app.name,
+      team: app.team,
+      description: app.description,
+      domain: app.domain,
+      tags: app.tags,
+    });
+    for (const version of app.versions) {
+      await publishVersion(actor, app.slug, { files: { [version.file]: readDemoContract(version.file) }, version: version.version });
+    }
+    for (const version of app.versions) {
+      if (version.state === "deprecated") {
+        await setVersionState(actor, app.slug, version.version, { state: "deprecated", reason: version.reason ?? "Superseded." });
+      }
+    }
+  }
 }

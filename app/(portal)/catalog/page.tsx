@@ -1,21 +1,117 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { EmptyState } from "@/app/_components/empty-state.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
+import { listTeams } from "@/lib/accounts/teams.ts";
+import { can } from "@/lib/auth/permissions.ts";
+import { listApplications } from "@/lib/catalog/applications.ts";
 
 export const metadata: Metadata = { title: "Catalog" };
 
-export default async function CatalogPage() {
-  await requireUser();
+const PAGE_SIZE = 25;
+
+export default async function CatalogPage({ searchParams }: { searchParams: Promise<{ team?: string; tag?: string; domain?: string; page?: string }> }) {
+  const principal = await requireUser();
+  const query = await searchParams;
+  const page = Math.max(1, Number(query.page ?? 1) || 1);
+  const filters = { team: query.team || undefined, tag: query.tag || undefined, domain: query.domain || undefined };
+  const [{ applications, total }, teams] = await Promise.all([
+    listApplications(principal, { ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
+    listTeams(principal),
+  ]);
+  const link = (change: Record<string, string | undefined>) => {
+    const params = new URLSearchParams(Object.entries({ ...filters, ...change }).filter((e): e is [string, string] => Boolean(e[1])));
+    const text = params.toString();
+    return text ? `/catalog?${text}` : "/catalog";
+  };
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const active = Object.entries(filters).filter(([, v]) => v);
   return (
     <>
-      <h1>Catalog</h1>
-      <EmptyState title="No applications yet" testId="catalog-empty">
-        <p>
-          Every application of the mesh will be listed here with its owning team, the channels it sends to and
-          receives from, its messages and payload schemas, and its AsyncAPI contract rendered as documentation.
+      <div className="page-head">
+        <h1>Catalog</h1>
+        <form action="/discover" className="search-inline" role="search">
+          <input name="q" placeholder="Search applications, channels, messages, fields…" aria-label="Search the catalog" />
+          <button className="btn btn-primary" type="submit">
+            Search
+          </button>
+        </form>
+        {can(principal, "contracts:write") ? (
+          <Link className="btn btn-plain" href="/catalog/new">
+            New application
+          </Link>
+        ) : null}
+      </div>
+      <nav className="filters" aria-label="Teams">
+        <Link href={link({ team: undefined })} className={!filters.team ? "chip current" : "chip"}>
+          All teams
+        </Link>
+        {teams.map((t) => (
+          <Link key={t.slug} href={link({ team: t.slug })} className={filters.team === t.slug ? "chip current" : "chip"}>
+            {t.name}
+          </Link>
+        ))}
+      </nav>
+      {active.length > 0 ? (
+        <p className="muted small">
+          Filtered by {active.map(([k, v]) => `${k} ${v}`).join(", ")} · <Link href="/catalog">clear</Link>
         </p>
-        <p>Applications appear when a team publishes its first contract version, from this portal or from CI.</p>
-      </EmptyState>
+      ) : null}
+      {applications.length === 0 ? (
+        <EmptyState title={active.length ? "No application matches" : "No applications yet"} testId="catalog-empty">
+          <p>
+            Every application of the mesh is listed here with its owning team, the channels it sends to and receives from,
+            its messages and payload schemas, and its AsyncAPI contract rendered as documentation.
+          </p>
+          <p>Applications appear when a team registers one and publishes its first contract version, from this portal or from CI.</p>
+        </EmptyState>
+      ) : (
+        <section className="panel">
+          <table className="table" data-testid="applications-table">
+            <thead>
+              <tr>
+                <th>Application</th>
+                <th>Team</th>
+                <th>Domain</th>
+                <th>Tags</th>
+                <th>Version</th>
+              </tr>
+            </thead>
+            <tbody>
+              {applications.map((a) => (
+                <tr key={a.id}>
+                  <td>
+                    <Link href={`/catalog/${a.slug}`}>{a.name}</Link>
+                    <div className="muted small clamp">{a.description}</div>
+                  </td>
+                  <td>
+                    <Link href={link({ team: a.team.slug })}>{a.team.name}</Link>
+                  </td>
+                  <td>{a.domain ? <Link href={link({ domain: a.domain })}>{a.domain}</Link> : <span className="muted">—</span>}</td>
+                  <td>
+                    {a.tags.map((t) => (
+                      <Link key={t} href={link({ tag: t })} className="chip small">
+                        {t}
+                      </Link>
+                    ))}
+                  </td>
+                  <td>
+                    {a.currentVersion ? <code>{a.currentVersion}</code> : <span className="muted">unpublished</span>}
+                    {a.currentState === "deprecated" ? <span className="badge badge-warn"> deprecated</span> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {pages > 1 ? (
+            <p className="pager">
+              {page > 1 ? <Link href={link({ page: String(page - 1) })}>← Previous</Link> : null}
+              Page {page} of {pages} ({total} applications)
+              {page < pages ? <Link href={link({ page: String(page + 1) })}>Next →</Link> : null}
+            </p>
+          ) : null}
+        </section>
+      )}
     </>
   );
 }

@@ -1,22 +1,109 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { channelHref, messageHref } from "@/app/_components/catalog.tsx";
 import { EmptyState } from "@/app/_components/empty-state.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
+import { searchCatalog, type SearchHit } from "@/lib/catalog/search.ts";
+import { subscriptionFilterFor } from "@/lib/catalog/topics.ts";
+import { isMeshportError } from "@/lib/errors.ts";
 
 export const metadata: Metadata = { title: "Discover" };
 
-export default async function DiscoverPage() {
-  await requireUser();
+const PAGE_SIZE = 20;
+
+function hitHref(hit: SearchHit): string {
+  if (hit.kind === "application" || !hit.address) return `/catalog/${hit.application.slug}`;
+  if (hit.kind === "channel") return channelHref(hit.application.slug, hit.address);
+  return messageHref(hit.application.slug, hit.address, hit.messageKey ?? "");
+}
+
+export default async function DiscoverPage({ searchParams }: { searchParams: Promise<{ q?: string; topic?: string; field?: string; page?: string }> }) {
+  const principal = await requireUser();
+  const query = await searchParams;
+  const page = Math.max(1, Number(query.page ?? 1) || 1);
+  const asked = { q: query.q?.trim() || undefined, topic: query.topic?.trim() || undefined, field: query.field?.trim() || undefined };
+  let result: { hits: SearchHit[]; total: number } | null = null;
+  let error: string | null = null;
+  if (asked.q || asked.topic || asked.field) {
+    try {
+      result = await searchCatalog(principal, { ...asked, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    } catch (e) {
+      if (!isMeshportError(e)) throw e;
+      error = e.message;
+    }
+  }
+  const pageLink = (n: number) => `/discover?${new URLSearchParams({ ...Object.fromEntries(Object.entries(asked).filter(([, v]) => v)) as Record<string, string>, page: String(n) })}`;
   return (
     <>
       <h1>Discover</h1>
-      <EmptyState title="Nothing to discover yet" testId="discover-empty">
-        <p>
-          Find topics to subscribe to: search by words, by topic filter (<code>plant/+/temperature</code>,{" "}
-          <code>orders/#</code>) or by field name. Each answer gives the subscription filter, the payload schema, the
-          broker and the owning team.
+      <form className="panel form-grid form" role="search" data-testid="discover-form">
+        <div className="field">
+          <label htmlFor="q">Words</label>
+          <input id="q" name="q" defaultValue={asked.q} placeholder="temperature alarm" />
+        </div>
+        <div className="field">
+          <label htmlFor="topic">Topic or filter</label>
+          <input id="topic" name="topic" defaultValue={asked.topic} placeholder="plant/+/temperature" />
+        </div>
+        <div className="field">
+          <label htmlFor="field">Field name</label>
+          <input id="field" name="field" defaultValue={asked.field} placeholder="orderId" />
+        </div>
+        <button className="btn btn-primary" type="submit">
+          Search
+        </button>
+      </form>
+      {error ? <p className="alert alert-error">{error}</p> : null}
+      {!result ? (
+        <EmptyState title="Find topics to subscribe to" testId="discover-empty">
+          <p>
+            Search by words, by topic filter with MQTT wildcards (<code>plant/+/temperature</code>, <code>orders/#</code>, or a concrete topic to find
+            its channel) or by field name. Each answer gives the subscription filter, the payload schema, the broker and the owning team.
+          </p>
+        </EmptyState>
+      ) : result.hits.length === 0 ? (
+        <p className="muted" data-testid="no-results">
+          Nothing matches.
         </p>
-        <p>Results appear once contracts are published to the catalog.</p>
-      </EmptyState>
+      ) : (
+        <section className="panel">
+          <p className="muted small">{result.total} result(s)</p>
+          <table className="table" data-testid="search-results">
+            <thead>
+              <tr>
+                <th>What</th>
+                <th>Where</th>
+                <th>Subscribe with</th>
+                <th>Owner</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.hits.map((hit, i) => (
+                <tr key={i}>
+                  <td>
+                    <span className="badge badge-muted">{hit.kind}</span> <Link href={hitHref(hit)}>{hit.kind === "field" ? hit.fieldPath : hit.kind === "channel" ? hit.address : hit.title}</Link>
+                    {hit.snippet ? <div className="muted small clamp">{hit.snippet}</div> : null}
+                  </td>
+                  <td>
+                    <Link href={`/catalog/${hit.application.slug}`}>{hit.application.name}</Link> <code className="small">{hit.version}</code>
+                    {hit.address && hit.kind !== "channel" ? (
+                      <div className="small">
+                        <code>{hit.address}</code> {hit.action ? <span className="muted">({hit.action === "send" ? "sent" : hit.action === "receive" ? "received" : hit.action})</span> : null}
+                      </div>
+                    ) : null}
+                  </td>
+                  <td>{hit.address ? <code>{subscriptionFilterFor(hit.address)}</code> : <span className="muted">—</span>}</td>
+                  <td>{hit.team.name}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="pager">
+            {page > 1 ? <Link href={pageLink(page - 1)}>← Previous</Link> : null}
+            {page * PAGE_SIZE < result.total ? <Link href={pageLink(page + 1)}>Next →</Link> : null}
+          </p>
+        </section>
+      )}
     </>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isValidMqttFilter } from "./brokers.ts";
+import { isValidMqttFilter } from "./topics.ts";
 
 describe("isValidMqttFilter", () => {
   it("accepts filters with + and # standing alone, # last", () => {

@@ -1,0 +1,81 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { channelHref, DeprecationWarning, SchemaTree } from "@/app/_components/catalog.tsx";
+import { requireUser } from "@/app/_lib/session.ts";
+import { currentContract, examplePayload, schemaRows } from "@/lib/catalog/views.ts";
+import { isMeshportError } from "@/lib/errors.ts";
+
+export async function generateMetadata({ params }: { params: Promise<{ key: string }> }): Promise<Metadata> {
+  return { title: decodeURIComponent((await params).key) };
+}
+
+export default async function MessagePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ app: string; key: string }>;
+  searchParams: Promise<{ channel?: string }>;
+}) {
+  const principal = await requireUser();
+  const { app: slug, key: encoded } = await params;
+  const key = decodeURIComponent(encoded);
+  const { channel: channelAddress } = await searchParams;
+  const data = await currentContract(principal, slug).catch((error: unknown) => {
+    if (isMeshportError(error) && error.kind === "not_found") notFound();
+    throw error;
+  });
+  const channels = Object.values(data.contract?.channels ?? {});
+  const channel = channels.find((c) => c.address === channelAddress && c.messages[key]) ?? channels.find((c) => c.messages[key]);
+  const message = channel?.messages[key];
+  if (!channel || !message) notFound();
+  const example = examplePayload(message);
+  return (
+    <>
+      <p className="muted small">
+        <Link href="/catalog">Catalog</Link> / <Link href={`/catalog/${slug}`}>{data.application.name}</Link> /{" "}
+        <Link href={channelHref(slug, channel.address)}>{channel.address}</Link> /
+      </p>
+      <h1 data-testid="message-title">{message.title ?? message.name ?? message.key}</h1>
+      {data.version?.state === "deprecated" ? <DeprecationWarning version={data.version.version} reason={data.version.stateReason} /> : null}
+      {message.summary ? <p>{message.summary}</p> : null}
+      {message.description ? <p className="muted">{message.description}</p> : null}
+      <section className="panel">
+        <dl className="facts">
+          <dt>Content type</dt>
+          <dd>{message.contentType ?? data.contract?.defaultContentType ?? "—"}</dd>
+          <dt>Schema format</dt>
+          <dd>
+            <code>{message.schemaFormat}</code>
+          </dd>
+          {message.payloadHash ? (
+            <>
+              <dt>Schema id</dt>
+              <dd>
+                <code>{message.payloadHash}</code>
+              </dd>
+            </>
+          ) : null}
+        </dl>
+      </section>
+      <section className="panel">
+        <h2>Payload</h2>
+        {message.payloadComparable ? (
+          <SchemaTree rows={schemaRows(message.payload)} testId="payload-tree" />
+        ) : (
+          <pre className="code-block">{JSON.stringify(message.payload, null, 2)}</pre>
+        )}
+      </section>
+      {message.headers ? (
+        <section className="panel">
+          <h2>Headers</h2>
+          <SchemaTree rows={schemaRows(message.headers)} />
+        </section>
+      ) : null}
+      <section className="panel">
+        <h2>Example {example?.generated ? <small className="muted">(generated from the schema: the contract has none)</small> : null}</h2>
+        {example ? <pre className="code-block" data-testid="message-example">{JSON.stringify(example.value, null, 2)}</pre> : <p className="muted">No example.</p>}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,176 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { channelHref, DeprecationWarning, messageHref, StateBadge } from "@/app/_components/catalog.tsx";
+import { Time } from "@/app/_components/time.tsx";
+import { requireUser } from "@/app/_lib/session.ts";
+import { can } from "@/lib/auth/permissions.ts";
+import { currentContract, flowsOf } from "@/lib/catalog/views.ts";
+import { isMeshportError } from "@/lib/errors.ts";
+
+export async function generateMetadata({ params }: { params: Promise<{ app: string }> }): Promise<Metadata> {
+  return { title: (await params).app };
+}
+
+export default async function ApplicationPage({ params }: { params: Promise<{ app: string }> }) {
+  const principal = await requireUser();
+  const { app: slug } = await params;
+  const data = await currentContract(principal, slug).catch((error: unknown) => {
+    if (isMeshportError(error) && error.kind === "not_found") notFound();
+    throw error;
+  });
+  const { application: app, team, versions, version, contract, mode } = data;
+  const flows = contract ? flowsOf(contract) : [];
+  return (
+    <>
+      <p className="muted small">
+        <Link href="/catalog">Catalog</Link> /
+      </p>
+      <div className="page-head">
+        <h1 data-testid="application-name">{app.name}</h1>
+        {version ? (
+          <>
+            <code>{version.version}</code> <StateBadge state={version.state} />
+          </>
+        ) : null}
+        {can(principal, "contracts:write") ? (
+          <Link className="btn btn-primary" href={`/catalog/${app.slug}/publish`}>
+            Publish a version
+          </Link>
+        ) : null}
+      </div>
+      {version?.state === "deprecated" ? <DeprecationWarning version={version.version} reason={version.stateReason} /> : null}
+      <section className="panel">
+        <p>{app.description || contract?.description || <span className="muted">No description.</span>}</p>
+        <dl className="facts">
+          <dt>Team</dt>
+          <dd>
+            <Link href={`/catalog?team=${team.slug}`}>{team.name}</Link> {team.contact ? <span className="muted">· {team.contact}</span> : null}
+          </dd>
+          {contract?.owners.length ? (
+            <>
+              <dt>Owners in the contract</dt>
+              <dd>{contract.owners.join(", ")}</dd>
+            </>
+          ) : null}
+          <dt>Compatibility</dt>
+          <dd>
+            <code>{mode}</code>
+          </dd>
+          {app.domain ? (
+            <>
+              <dt>Domain</dt>
+              <dd>{app.domain}</dd>
+            </>
+          ) : null}
+          {app.tags.length ? (
+            <>
+              <dt>Tags</dt>
+              <dd>{app.tags.join(", ")}</dd>
+            </>
+          ) : null}
+        </dl>
+        {version ? (
+          <p className="tabs">
+            <Link href={`/catalog/${app.slug}/versions/${version.version}`}>Documentation</Link>
+            <a href={`/api/v1/applications/${app.slug}/versions/${version.version}/document?format=yaml`}>Download YAML</a>
+            <a href={`/api/v1/applications/${app.slug}/versions/${version.version}/document?format=json`}>Download JSON</a>
+            {versions.length > 1 ? <Link href={`/catalog/${app.slug}/diff`}>Compare versions</Link> : null}
+          </p>
+        ) : null}
+      </section>
+
+      {contract ? (
+        <section className="panel" data-testid="flows">
+          <h2>What it sends and receives</h2>
+          {flows.length === 0 ? (
+            <p className="muted">The contract declares no operations.</p>
+          ) : (
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>Direction</th>
+                  <th>Channel</th>
+                  <th>Messages</th>
+                  <th>Description</th>
+                </tr>
+              </thead>
+              <tbody>
+                {flows.map((f) => (
+                  <tr key={`${f.action} ${f.channel.address}`}>
+                    <td>
+                      <span className={`badge ${f.action === "send" ? "status-online" : "badge-muted"}`}>{f.action === "send" ? "sends" : "receives"}</span>
+                    </td>
+                    <td>
+                      <Link href={channelHref(app.slug, f.channel.address)}>
+                        <code>{f.channel.address}</code>
+                      </Link>
+                    </td>
+                    <td>
+                      {f.messages.map((m) => (
+                        <div key={m.key}>
+                          <Link href={messageHref(app.slug, f.channel.address, m.key)}>{m.title ?? m.name ?? m.key}</Link>
+                        </div>
+                      ))}
+                    </td>
+                    <td className="small">{f.operations[0]?.summary ?? f.channel.description ?? ""}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      ) : null}
+
+      <section className="panel">
+        <h2>Versions</h2>
+        {versions.length === 0 ? (
+          <p className="muted">No version published yet.</p>
+        ) : (
+          <table className="table" data-testid="versions-table">
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th>State</th>
+                <th>Published</th>
+                <th>Change</th>
+              </tr>
+            </thead>
+            <tbody>
+              {versions.map((v) => {
+                const log = v.changelog as { semver?: string; findings?: Array<{ verdict: string }> } | null;
+                const breaking = log?.findings?.filter((f) => f.verdict === "breaking").length ?? 0;
+                return (
+                  <tr key={v.id}>
+                    <td>
+                      <Link href={`/catalog/${app.slug}/versions/${v.version}`}>
+                        <code>{v.version}</code>
+                      </Link>
+                    </td>
+                    <td>
+                      <StateBadge state={v.state} />
+                      {v.stateReason ? <small className="muted"> {v.stateReason}</small> : null}
+                    </td>
+                    <td>
+                      <Time value={v.publishedAt} /> <small className="muted">by {v.publishedByLabel}</small>
+                    </td>
+                    <td>
+                      {log ? (
+                        <>
+                          {log.semver} · {log.findings?.length ?? 0} change(s)
+                          {breaking ? <span className="finding-breaking"> · {breaking} breaking</span> : null}
+                        </>
+                      ) : (
+                        <span className="muted">first version</span>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </>
+  );
+}

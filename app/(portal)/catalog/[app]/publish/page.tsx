@@ -1,0 +1,33 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { requirePermission } from "@/app/_lib/session.ts";
+import { getApplication } from "@/lib/catalog/applications.ts";
+import { isMeshportError } from "@/lib/errors.ts";
+import { PublishForm } from "./publish-form.tsx";
+
+export const metadata: Metadata = { title: "Publish a version" };
+
+export default async function PublishPage({ params }: { params: Promise<{ app: string }> }) {
+  const principal = await requirePermission("contracts:write");
+  const { app: slug } = await params;
+  const app = await getApplication(principal, slug).catch((error: unknown) => {
+    if (isMeshportError(error) && error.kind === "not_found") notFound();
+    throw error;
+  });
+  return (
+    <>
+      <p className="muted small">
+        <Link href="/catalog">Catalog</Link> / <Link href={`/catalog/${slug}`}>{app.application.name}</Link> /
+      </p>
+      <h1>Publish a version of {app.application.name}</h1>
+      <p className="muted">
+        Checked under <code>{app.mode}</code> against {app.versions[0] ? `version ${app.versions[0].version}` : "nothing yet (first version)"}. Breaking
+        changes need a new major version; additions a minor one.
+      </p>
+      <section className="panel">
+        <PublishForm appSlug={slug} />
+      </section>
+    </>
+  );
+}

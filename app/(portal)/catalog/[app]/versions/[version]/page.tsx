@@ -1,0 +1,58 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { AsyncApiViewer } from "@/app/_components/asyncapi-viewer.tsx";
+import { DeprecationWarning, StateBadge } from "@/app/_components/catalog.tsx";
+import { requireUser } from "@/app/_lib/session.ts";
+import { getVersion } from "@/lib/catalog/applications.ts";
+import { isMeshportError } from "@/lib/errors.ts";
+
+export async function generateMetadata({ params }: { params: Promise<{ app: string; version: string }> }): Promise<Metadata> {
+  const { app, version } = await params;
+  return { title: `${app} ${version}` };
+}
+
+export default async function VersionPage({ params }: { params: Promise<{ app: string; version: string }> }) {
+  const principal = await requireUser();
+  const { app: slug, version: wanted } = await params;
+  const version = await getVersion(principal, slug, decodeURIComponent(wanted)).catch((error: unknown) => {
+    if (isMeshportError(error) && error.kind === "not_found") notFound();
+    throw error;
+  });
+  const base = `/api/v1/applications/${slug}/versions/${version.version}/document`;
+  const fileNames = Object.keys(version.files);
+  return (
+    <>
+      <p className="muted small">
+        <Link href="/catalog">Catalog</Link> / <Link href={`/catalog/${slug}`}>{slug}</Link> /
+      </p>
+      <div className="page-head">
+        <h1>
+          {slug} <code>{version.version}</code>
+        </h1>
+        <StateBadge state={version.state} />
+        <a className="btn btn-plain" href={`${base}?format=yaml`} data-testid="download-yaml">
+          Download YAML
+        </a>
+        <a className="btn btn-plain" href={`${base}?format=json`} data-testid="download-json">
+          Download JSON
+        </a>
+      </div>
+      {version.state === "deprecated" ? <DeprecationWarning version={version.version} reason={version.stateReason} /> : null}
+      {version.state === "retired" ? <p className="alert alert-error">This version is retired{version.stateReason ? `: ${version.stateReason}` : "."}</p> : null}
+      {fileNames.length > 1 ? (
+        <p className="muted small">
+          Multi-file contract: {fileNames.map((f) => (
+            <a key={f} href={`${base}?file=${encodeURIComponent(f)}`} className="chip small">
+              {f}
+            </a>
+          ))}
+          (references between files are shown as written).
+        </p>
+      ) : null}
+      <section className="panel">
+        <AsyncApiViewer document={version.files[version.rootFile] ?? ""} />
+      </section>
+    </>
+  );
+}

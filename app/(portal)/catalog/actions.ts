@@ -1,0 +1,68 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
+import { currentPrincipal } from "@/app/_lib/session.ts";
+import { createApplication } from "@/lib/catalog/applications.ts";
+import { MAX_UPLOAD_BYTES, publishVersion } from "@/lib/catalog/publish.ts";
+import { isMeshportError, MeshportError, untrusted } from "@/lib/errors.ts";
+import type { Diagnostic, Finding } from "@/registry/index.ts";
+
+async function actor() {
+  const principal = await currentPrincipal();
+  if (!principal) throw new MeshportError("unauthenticated", "Your session has ended; sign in again.");
+  return principal;
+}
+
+/** Registers an application, then opens it. */
+export async function createApplicationAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  const fields = formFields(formData);
+  const input = {
+    ...fields,
+    tags: (fields.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean),
+    compatibilityMode: fields.compatibilityMode || null,
+  };
+  const state = await runAction(async () => createApplication(await actor(), untrusted(input)));
+  if (state?.ok) redirect(`/catalog/${(state.data as { slug: string }).slug}`);
+  return state;
+}
+
+/** What the publish form shows after a submit. */
+export type PublishState =
+  | null
+  | { ok: true; version: string; created: boolean }
+  | { ok: false; message: string; diagnostics?: Diagnostic[]; findings?: Finding[]; fieldErrors?: Record<string, string[]> };
+
+/** Publishes a version from pasted text or uploaded files. */
+export async function publishAction(appSlug: string, _state: PublishState, formData: FormData): Promise<PublishState> {
+  try {
+    const files: Record<string, string> = {};
+    let total = 0;
+    for (const entry of formData.getAll("files")) {
+      if (typeof entry === "string" || entry.size === 0) continue;
+      total += entry.size;
+      if (total > MAX_UPLOAD_BYTES) throw new MeshportError("too_large", `The files exceed ${MAX_UPLOAD_BYTES / 1024 / 1024} MB together.`);
+      files[entry.name] = await entry.text();
+    }
+    const pasted = String(formData.get("document") ?? "");
+    if (Object.keys(files).length === 0 && pasted.trim()) files["asyncapi.yaml"] = pasted;
+    const version = String(formData.get("version") ?? "").trim();
+    const outcome = await publishVersion(await actor(), appSlug, { files, ...(version ? { version } : {}) });
+    revalidatePath(`/catalog/${appSlug}`);
+    return { ok: true, version: outcome.version.version, created: outcome.created };
+  } catch (error) {
+    if (!isMeshportError(error)) {
+      console.error("meshport: publish failed", error);
+      return { ok: false, message: "Something went wrong on our side." };
+    }
+    const details = (error.details ?? {}) as { diagnostics?: Diagnostic[]; report?: { findings: Finding[] }; fieldErrors?: Record<string, string[]> };
+    return {
+      ok: false,
+      message: error.message,
+      diagnostics: details.diagnostics,
+      findings: details.report?.findings,
+      fieldErrors: details.fieldErrors,
+    };
+  }
+}

@@ -1,0 +1,18 @@
+import { getVersion } from "@/lib/catalog/applications.ts";
+import { setVersionState, withoutContent } from "@/lib/catalog/publish.ts";
+import { untrusted } from "@/lib/errors.ts";
+import { authenticated, json, readJson } from "../../../../_lib/http.ts";
+
+export const dynamic = "force-dynamic";
+
+/** One version (`latest` for the current one) with its normalised contract. */
+export const GET = authenticated<{ app: string; version: string }>(async (_request, principal, { app, version }) => {
+  const found = await getVersion(principal, app, version);
+  return json({ version: withoutContent(found), contract: found.contract });
+});
+
+/** Moves a version through its lifecycle: `{ state: released|deprecated|retired, reason }`. */
+export const PATCH = authenticated<{ app: string; version: string }>(async (request, principal, { app, version }) => {
+  const body = await readJson(request);
+  return json({ version: await setVersionState(principal, app, version, untrusted(body)) });
+});

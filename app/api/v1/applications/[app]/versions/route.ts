@@ -1,0 +1,24 @@
+import { getApplication } from "@/lib/catalog/applications.ts";
+import { publishVersion } from "@/lib/catalog/publish.ts";
+import { untrusted } from "@/lib/errors.ts";
+import { authenticated, json } from "../../../_lib/http.ts";
+import { readUpload } from "../../../_lib/upload.ts";
+
+export const dynamic = "force-dynamic";
+
+/** The versions of an application, newest first. */
+export const GET = authenticated<{ app: string }>(async (_request, principal, { app }) => {
+  const { versions } = await getApplication(principal, app);
+  return json({ versions });
+});
+
+/**
+ * Publishes a version (token scope `contracts:write`): the document as body, or
+ * `{ files, version?, root?, state? }`. 201 with the version and compare report;
+ * 200 when identical content was already published; 422 invalid; 409 incompatible.
+ */
+export const POST = authenticated<{ app: string }>(async (request, principal, { app }) => {
+  const upload = await readUpload(request);
+  const outcome = await publishVersion(principal, app, untrusted(upload));
+  return json({ version: outcome.version, report: outcome.report }, outcome.created ? 201 : 200);
+});

@@ -1,0 +1,274 @@
+import "server-only";
+import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { getDb, type Executor } from "@/db/client.ts";
+import { application, contractVersion, team, teamMember, type Application, type ContractVersion } from "@/db/schema.ts";
+import { COMPATIBILITY_MODES, type CompatibilityMode } from "@/registry/index.ts";
+import { recordAudit } from "@/lib/audit/audit.ts";
+import { assertCan, can } from "@/lib/auth/permissions.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
+import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { newId } from "@/lib/ids.ts";
+
+/** The portal-wide default compatibility mode (`MESHPORT_DEFAULT_COMPATIBILITY`, else BACKWARD). */
+export function defaultCompatibilityMode(): CompatibilityMode {
+  const configured = process.env.MESHPORT_DEFAULT_COMPATIBILITY?.toUpperCase();
+  return COMPATIBILITY_MODES.find((m) => m === configured) ?? "BACKWARD";
+}
+
+/** The mode an application's contract is checked with. */
+export function effectiveMode(app: Pick<Application, "compatibilityMode">): CompatibilityMode {
+  return COMPATIBILITY_MODES.find((m) => m === app.compatibilityMode) ?? defaultCompatibilityMode();
+}
+
+const slug = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: "Use lowercase letters, digits and single hyphens." })
+  .min(2)
+  .max(80);
+
+/** Input to register an application. */
+export const createApplicationInput = z.object({
+  slug,
+  name: z.string().trim().min(1).max(120),
+  team: z.string().trim().min(1, { message: "Choose the owning team." }),
+  description: z.string().trim().max(4000).default(""),
+  domain: z.string().trim().max(80).default(""),
+  tags: z.array(z.string().trim().min(1).max(40)).max(20).default([]),
+  compatibilityMode: z.enum(COMPATIBILITY_MODES).nullable().default(null),
+});
+
+/** True when the principal may change this team's applications: admins, and editors or better in the team. */
+export async function mayWriteForTeam(db: Executor, principal: Principal, teamId: string): Promise<boolean> {
+  if (!can(principal, "contracts:write")) return false;
+  switch (principal.kind) {
+    case "system":
+      return true;
+    case "token":
+      // A token acts for its team; only an admin-scoped token acts for every team.
+      return principal.scopes.includes("admin") || principal.teamId === teamId;
+    case "user": {
+      if (principal.role === "admin") return true;
+      const [member] = await db
+        .select({ role: teamMember.role })
+        .from(teamMember)
+        .where(and(eq(teamMember.teamId, teamId), eq(teamMember.userId, principal.id)));
+      return member !== undefined;
+    }
+  }
+}
+
+/** Throws unless the principal may change this team's applications. */
+export async function assertWritesForTeam(db: Executor, principal: Principal, teamId: string): Promise<void> {
+  assertCan(principal, "contracts:write");
+  if (!(await mayWriteForTeam(db, principal, teamId))) {
+    throw new MeshportError("forbidden", "Only members of the owning team (or admins) can change this application.", {
+      subject: "team",
+    });
+  }
+}
+
+/** Registers an application for a team. */
+export async function createApplication(principal: Principal, input: z.input<typeof createApplicationInput>): Promise<Application> {
+  assertCan(principal, "contracts:write");
+  const data = parseInput(createApplicationInput, input);
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const [owner] = await tx.select().from(team).where(eq(team.slug, data.team));
+    if (!owner) {
+      throw new MeshportError("invalid_input", "The input is not valid.", {
+        details: { fieldErrors: { team: [`No team ${data.team}.`] }, formErrors: [] },
+      });
+    }
+    await assertWritesForTeam(tx, principal, owner.id);
+    const [created] = await tx
+      .insert(application)
+      .values({
+        id: newId("app"),
+        slug: data.slug,
+        name: data.name,
+        teamId: owner.id,
+        description: data.description,
+        domain: data.domain,
+        tags: data.tags,
+        compatibilityMode: data.compatibilityMode,
+      })
+      .onConflictDoNothing({ target: application.slug })
+      .returning();
+    if (!created) {
+      throw new MeshportError("conflict", `An application ${data.slug} already exists.`, {
+        subject: "application",
+        details: { fieldErrors: { slug: ["This slug is taken."] } },
+      });
+    }
+    await recordAudit(tx, principal, {
+      action: "application.create",
+      targetType: "application",
+      targetId: created.id,
+      details: { slug: created.slug, team: owner.slug, compatibilityMode: created.compatibilityMode },
+    });
+    return created;
+  });
+}
+
+/** An application as listed, with its team and current version. */
+export interface ApplicationSummary {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  domain: string;
+  tags: string[];
+  team: { slug: string; name: string };
+  currentVersion: string | null;
+  currentState: string | null;
+  versionCount: number;
+  updatedAt: Date;
+}
+
+/** Filters and paging of the application list. */
+export const listApplicationsInput = z.object({
+  team: z.string().trim().optional(),
+  tag: z.string().trim().optional(),
+  domain: z.string().trim().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** Lists applications by team, tag or domain, paged on the server. */
+export async function listApplications(
+  principal: Principal,
+  input: z.input<typeof listApplicationsInput> = {},
+): Promise<{ applications: ApplicationSummary[]; total: number }> {
+  assertCan(principal, "catalog:read");
+  const filter = parseInput(listApplicationsInput, input);
+  const db = await getDb();
+  const conditions: SQL[] = [];
+  if (filter.team) conditions.push(eq(team.slug, filter.team));
+  if (filter.tag) conditions.push(sql`${filter.tag} = any(${application.tags})`);
+  if (filter.domain) conditions.push(eq(application.domain, filter.domain));
+  const where = conditions.length ? and(...conditions) : undefined;
+  const [totalRow] = await db.select({ n: count() }).from(application).innerJoin(team, eq(team.id, application.teamId)).where(where);
+  const rows = await db
+    .select({ app: application, teamSlug: team.slug, teamName: team.name })
+    .from(application)
+    .innerJoin(team, eq(team.id, application.teamId))
+    .where(where)
+    .orderBy(asc(application.name))
+    .limit(filter.limit)
+    .offset(filter.offset);
+  const current = await currentVersions(db, rows.map((r) => r.app.id));
+  return {
+    total: totalRow?.n ?? 0,
+    applications: rows.map(({ app, teamSlug, teamName }) => ({
+      id: app.id,
+      slug: app.slug,
+      name: app.name,
+      description: app.description,
+      domain: app.domain,
+      tags: app.tags,
+      team: { slug: teamSlug, name: teamName },
+      currentVersion: current.get(app.id)?.version || null,
+      currentState: current.get(app.id)?.state || null,
+      versionCount: current.get(app.id)?.count ?? 0,
+      updatedAt: app.updatedAt,
+    })),
+  };
+}
+
+/**
+ * The current version of each application: the highest released or deprecated one
+ * (drafts are proposals, retired ones are gone), with the number of versions.
+ */
+export async function currentVersions(
+  db: Executor,
+  applicationIds: string[],
+): Promise<Map<string, { id: string; version: string; state: string; count: number }>> {
+  const result = new Map<string, { id: string; version: string; state: string; count: number }>();
+  if (applicationIds.length === 0) return result;
+  const rows = await db
+    .select({
+      applicationId: contractVersion.applicationId,
+      id: contractVersion.id,
+      version: contractVersion.version,
+      state: contractVersion.state,
+    })
+    .from(contractVersion)
+    .where(inArray(contractVersion.applicationId, applicationIds))
+    .orderBy(
+      desc(contractVersion.major),
+      desc(contractVersion.minor),
+      desc(contractVersion.patch),
+      // Releases rank above their pre-releases; among pre-releases this order is approximate.
+      sql`${contractVersion.prerelease} = '' desc`,
+      desc(contractVersion.prerelease),
+    );
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    counts.set(row.applicationId, (counts.get(row.applicationId) ?? 0) + 1);
+    if (!result.has(row.applicationId) && (row.state === "released" || row.state === "deprecated")) {
+      result.set(row.applicationId, { id: row.id, version: row.version, state: row.state, count: 0 });
+    }
+  }
+  for (const [applicationId, n] of counts) {
+    const entry = result.get(applicationId);
+    if (entry) entry.count = n;
+    // Only drafts or retired versions: no current version, but the versions still count.
+    else result.set(applicationId, { id: "", version: "", state: "", count: n });
+  }
+  return result;
+}
+
+/** One application by slug, with its team and every version (newest first, without file contents). */
+export async function getApplication(
+  principal: Principal,
+  appSlug: string,
+): Promise<{
+  application: Application;
+  team: { slug: string; name: string; contact: string };
+  versions: Array<Omit<ContractVersion, "files" | "contract">>;
+  currentVersionId: string | null;
+  mode: CompatibilityMode;
+}> {
+  assertCan(principal, "catalog:read");
+  const db = await getDb();
+  const [row] = await db
+    .select({ app: application, team: { slug: team.slug, name: team.name, contact: team.contact } })
+    .from(application)
+    .innerJoin(team, eq(team.id, application.teamId))
+    .where(eq(application.slug, appSlug));
+  if (!row) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+  const { files: _files, contract: _contract, ...columns } = getTableColumns(contractVersion);
+  void _files;
+  void _contract;
+  const versions = await db
+    .select(columns)
+    .from(contractVersion)
+    .where(eq(contractVersion.applicationId, row.app.id))
+    .orderBy(desc(contractVersion.major), desc(contractVersion.minor), desc(contractVersion.patch), desc(contractVersion.publishedAt));
+  const current = (await currentVersions(db, [row.app.id])).get(row.app.id);
+  return { application: row.app, team: row.team, versions, currentVersionId: current?.id || null, mode: effectiveMode(row.app) };
+}
+
+
+/** One version of an application, with its files and normalised contract; `latest` names the current one. */
+export async function getVersion(principal: Principal, appSlug: string, version: string): Promise<ContractVersion & { applicationSlug: string }> {
+  assertCan(principal, "catalog:read");
+  const db = await getDb();
+  const [app] = await db.select({ id: application.id }).from(application).where(eq(application.slug, appSlug));
+  if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+  let wanted = version;
+  if (version === "latest") {
+    const current = (await currentVersions(db, [app.id])).get(app.id);
+    if (!current?.id) throw new MeshportError("not_found", `${appSlug} has no released version.`, { subject: "version" });
+    wanted = current.version;
+  }
+  const [found] = await db
+    .select()
+    .from(contractVersion)
+    .where(and(eq(contractVersion.applicationId, app.id), eq(contractVersion.version, wanted)));
+  if (!found) throw new MeshportError("not_found", `${appSlug} has no version ${version}.`, { subject: "version" });
+  return { ...found, applicationSlug: appSlug };
+}

@@ -1,0 +1,188 @@
+import { count, eq } from "drizzle-orm";
+import { beforeAll, expect, it } from "vitest";
+import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.ts";
+import * as documentRoute from "@/app/api/v1/applications/[app]/versions/[version]/document/route.ts";
+import { auditEntry, contractVersion } from "@/db/schema.ts";
+import { describeEachBackend } from "@/db/testing/backends.ts";
+import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
+import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
+import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
+import { createToken } from "@/lib/tokens/tokens.ts";
+import { createApplication, getApplication, listApplications } from "./applications.ts";
+import { setVersionState } from "./publish.ts";
+import { searchCatalog } from "./search.ts";
+
+/** A small AsyncAPI 3.0 contract with the given channels (address → extra payload property). */
+function contract(version: string, channels: Record<string, { extraRequired?: string }>): string {
+  const lines = [`asyncapi: 3.0.0`, `info: { title: Line sensors, version: ${version}, description: Temperatures of the plant lines }`, `channels:`];
+  const ops = [`operations:`];
+  Object.entries(channels).forEach(([address, spec], i) => {
+    lines.push(
+      `  ch${i}:`,
+      `    address: '${address}'`,
+      ...(address.includes("{lineId}") ? [`    parameters: { lineId: { description: Production line } }`] : []),
+      `    messages:`,
+      `      reading${i}:`,
+      `        name: Reading${i}`,
+      `        summary: A temperature reading in degrees Celsius`,
+      `        payload:`,
+      `          type: object`,
+      `          additionalProperties: false`,
+      `          required: [lineId, value${spec.extraRequired ? `, ${spec.extraRequired}` : ""}]`,
+      `          properties:`,
+      `            lineId: { type: string, description: Production line id }`,
+      `            value: { type: number, description: Degrees Celsius }`,
+      ...(spec.extraRequired ? [`            ${spec.extraRequired}: { type: string }`] : []),
+    );
+    ops.push(`  send${i}:`, `    action: send`, `    channel: { $ref: '#/channels/ch${i}' }`);
+  });
+  return [...lines, ...ops].join("\n") + "\n";
+}
+
+const URL_BASE = "http://localhost:3000/api/v1/applications";
+
+describeEachBackend("catalog", ({ handle }) => {
+  let admin: Principal;
+  let editor: Principal;
+  let outsider: Principal;
+  let teamToken: string;
+
+  beforeAll(async () => {
+    const a = await createFirstAdmin(systemPrincipal("test"), { name: "Ada", email: "ada@example.com", password: "correct horse battery" });
+    admin = { kind: "user", id: a.id, email: a.email, name: a.name, role: "admin" };
+    await createTeam(admin, { slug: "plant-ops", name: "Plant Ops" });
+    await createTeam(admin, { slug: "logistics", name: "Logistics" });
+    const e = await createUser(admin, { name: "Eddie", email: "eddie@example.com", password: "correct horse battery", role: "editor" });
+    editor = { kind: "user", id: e.id, email: e.email, name: e.name, role: "editor" };
+    await setTeamMember(admin, "plant-ops", { email: e.email });
+    const o = await createUser(admin, { name: "Olga", email: "olga@example.com", password: "correct horse battery", role: "editor" });
+    outsider = { kind: "user", id: o.id, email: o.email, name: o.name, role: "editor" };
+    await setTeamMember(admin, "logistics", { email: o.email });
+    teamToken = (await createToken(admin, { name: "ci", scopes: ["contracts:write"], teamSlug: "plant-ops" })).secret;
+  });
+
+  function publish(body: string, query = "", token = teamToken) {
+    return versionsRoute.POST(
+      new Request(`${URL_BASE}/line-sensors/versions${query}`, {
+        method: "POST",
+        body,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/yaml" },
+      }),
+      { params: Promise.resolve({ app: "line-sensors" }) },
+    );
+  }
+
+  const versions = async () => (await handle().db.select({ n: count() }).from(contractVersion))[0]!.n;
+
+  it("registers applications for team members only", async () => {
+    await createApplication(editor, { slug: "line-sensors", name: "Line sensors", team: "plant-ops", tags: ["iot"], domain: "manufacturing" });
+    await expect(createApplication(outsider, { slug: "x-app", name: "X", team: "plant-ops" })).rejects.toMatchObject({ status: 403 });
+    const viewer: Principal = { kind: "token", id: "t", name: "t", scopes: ["read"], teamId: null, createdBy: null };
+    await expect(createApplication(viewer, { slug: "y-app", name: "Y", team: "plant-ops" })).rejects.toMatchObject({ status: 403 });
+    await expect(createApplication(editor, { slug: "line-sensors", name: "Again", team: "plant-ops" })).rejects.toMatchObject({ status: 409 });
+    expect((await listApplications(viewer, { team: "plant-ops" })).total).toBe(1);
+  });
+
+  it("publishes a first version, and returns it again for identical content", async () => {
+    const doc = contract("1.0.0", { "plant/{lineId}/temperature": {} });
+    const first = await publish(doc);
+    expect(first.status).toBe(201);
+    const created = (await first.json()) as { version: { id: string; version: string; state: string }; report: unknown };
+    expect(created.version).toMatchObject({ version: "1.0.0", state: "released" });
+    expect(created.report).toBeNull();
+    const again = await publish(doc);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { version: { id: string } }).version.id).toBe(created.version.id);
+    expect(await versions()).toBe(1);
+  });
+
+  it("refuses an invalid document with diagnostics and stores nothing", async () => {
+    const auditBefore = await handle().db.select({ n: count() }).from(auditEntry);
+    const response = await publish("asyncapi: 3.0.0\ninfo: { title: broken }\nchannels: 12\n", "?version=1.1.0");
+    expect(response.status).toBe(422);
+    const body = (await response.json()) as { error: { details: { diagnostics: Array<{ severity: string }> } } };
+    expect(body.error.details.diagnostics.some((d) => d.severity === "error")).toBe(true);
+    expect(await versions()).toBe(1);
+    expect(await handle().db.select({ n: count() }).from(auditEntry)).toEqual(auditBefore);
+  });
+
+  it("enforces version order and the bump the change needs", async () => {
+    const withAlarms = contract("1.0.1", { "plant/{lineId}/temperature": {}, "plant/{lineId}/alarms": {} });
+    const tooSmall = await publish(withAlarms);
+    expect(tooSmall.status).toBe(409);
+    const error = ((await tooSmall.json()) as { error: { code: string; details: { required: string } } }).error;
+    expect(error).toMatchObject({ code: "conflict:semver", details: { required: "minor" } });
+    expect((await publish(contract("0.9.0", { "plant/{lineId}/temperature": {} }))).status).toBe(409);
+    expect((await publish(withAlarms, "?version=1.1.0")).status).toBe(201);
+  });
+
+  it("refuses a breaking change within a major version with the report, and accepts it as a new major", async () => {
+    const removed = contract("1.2.0", { "plant/{lineId}/temperature": {} });
+    const refused = await publish(removed);
+    expect(refused.status).toBe(409);
+    const body = (await refused.json()) as { error: { code: string; details: { report: { findings: Array<{ rule: string; verdict: string }> } } } };
+    expect(body.error.code).toBe("conflict:semver");
+    expect(body.error.details.report.findings.some((f) => f.verdict === "breaking")).toBe(true);
+    expect(await versions()).toBe(2);
+    const major = await publish(removed, "?version=2.0.0");
+    expect(major.status).toBe(201);
+    const report = ((await major.json()) as { report: { semver: string; compatible: boolean } }).report;
+    expect(report).toMatchObject({ semver: "major", compatible: false });
+  });
+
+  it("lets exactly one of two racing publishes of the same version win", async () => {
+    const a = contract("2.1.0", { "plant/{lineId}/temperature": {}, "plant/{lineId}/humidity": {} });
+    const b = contract("2.1.0", { "plant/{lineId}/temperature": {}, "plant/{lineId}/pressure": {} });
+    const [ra, rb] = await Promise.all([publish(a), publish(b)]);
+    expect([ra.status, rb.status].sort()).toEqual([201, 409]);
+    const rows = await handle().db.select().from(contractVersion).where(eq(contractVersion.version, "2.1.0"));
+    expect(rows).toHaveLength(1);
+  });
+
+  it("refuses a token of another team, and an editor outside the team", async () => {
+    const other = (await createToken(admin, { name: "other", scopes: ["contracts:write"], teamSlug: "logistics" })).secret;
+    expect((await publish(contract("3.0.0", {}), "", other)).status).toBe(403);
+  });
+
+  it("finds contracts by words, topic filters, concrete topics and fields", async () => {
+    const hits = async (input: Parameters<typeof searchCatalog>[1]) => (await searchCatalog(admin, input)).hits;
+    expect((await hits({ q: "line sens" })).some((h) => h.kind === "application" && h.application.slug === "line-sensors")).toBe(true);
+    expect((await hits({ q: "celsius", kind: "message" })).length).toBeGreaterThan(0);
+    const byFilter = await hits({ topic: "plant/+/temperature" });
+    expect(byFilter.map((h) => h.address)).toEqual(["plant/{lineId}/temperature"]);
+    const all = (await hits({ topic: "plant/#" })).map((h) => h.address);
+    // The current version is 2.1.0: temperature plus whichever channel won the race.
+    expect(all).toHaveLength(2);
+    expect(all).toContain("plant/{lineId}/temperature");
+    expect((await hits({ topic: "plant/line-4/temperature" })).map((h) => h.address)).toEqual(["plant/{lineId}/temperature"]);
+    expect(await hits({ topic: "orders/#" })).toEqual([]);
+    const fields = await hits({ field: "lineId" });
+    expect(fields.every((h) => h.kind === "field" && h.action === "send")).toBe(true);
+    expect(fields.length).toBeGreaterThan(0);
+    await expect(searchCatalog(admin, { topic: "plant/#/x" })).rejects.toMatchObject({ status: 422 });
+  });
+
+  it("deprecates and retires versions with a reason, and re-indexes the current one", async () => {
+    await expect(setVersionState(editor, "line-sensors", "2.1.0", { state: "deprecated" })).rejects.toMatchObject({ status: 422 });
+    const current = (await getApplication(admin, "line-sensors")).versions[0]!;
+    const deprecated = await setVersionState(editor, "line-sensors", current.version, { state: "deprecated", reason: "Use 3.x" });
+    expect(deprecated.state).toBe("deprecated");
+    await setVersionState(editor, "line-sensors", current.version, { state: "retired", reason: "Gone" });
+    await expect(setVersionState(editor, "line-sensors", current.version, { state: "released" })).rejects.toMatchObject({ status: 409 });
+    const app = await getApplication(admin, "line-sensors");
+    expect(app.versions.find((v) => v.id === app.currentVersionId)?.version).toBe("2.0.0");
+    expect((await searchCatalog(admin, { topic: "plant/+/humidity" })).hits).toEqual([]);
+  });
+
+  it("downloads a version as published, as YAML and as JSON", async () => {
+    const get = (format: string) =>
+      documentRoute.GET(
+        new Request(`${URL_BASE}/line-sensors/versions/1.0.0/document?format=${format}`, { headers: { authorization: `Bearer ${teamToken}` } }),
+        { params: Promise.resolve({ app: "line-sensors", version: "1.0.0" }) },
+      );
+    expect(await (await get("original")).text()).toContain("asyncapi: 3.0.0");
+    const asJson = JSON.parse(await (await get("json")).text()) as { info: { version: string } };
+    expect(asJson.info.version).toBe("1.0.0");
+    expect((await get("yaml")).headers.get("content-type")).toBe("application/yaml");
+  });
+});

@@ -1,0 +1,148 @@
+import "server-only";
+import { and, asc, eq, gte, isNull, or, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { getDb } from "@/db/client.ts";
+import { application, catalogEntry, contractVersion, team } from "@/db/schema.ts";
+import { assertCan } from "@/lib/auth/permissions.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
+import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { isValidMqttFilter, topicMatchesTemplate, topicQueryShape } from "./topics.ts";
+
+/** One search hit: what it is, where it lives, and who owns it. */
+export interface SearchHit {
+  kind: "application" | "channel" | "message" | "field";
+  application: { slug: string; name: string };
+  team: { slug: string; name: string };
+  version: string;
+  address: string | null;
+  messageKey: string | null;
+  fieldPath: string | null;
+  action: string | null;
+  title: string;
+  snippet: string;
+  rank: number;
+}
+
+/** Search input: free text, a topic filter, or a field name, paged on the server. */
+export const searchInput = z
+  .object({
+    q: z.string().trim().max(200).optional(),
+    topic: z.string().trim().max(500).optional(),
+    field: z.string().trim().max(200).optional(),
+    kind: z.enum(["application", "channel", "message", "field"]).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    offset: z.coerce.number().int().min(0).max(10_000).default(0),
+  })
+  .refine((v) => Boolean(v.q || v.topic || v.field), { message: "Give words, a topic filter or a field name." });
+
+const hitColumns = {
+  kind: catalogEntry.kind,
+  appSlug: application.slug,
+  appName: application.name,
+  teamSlug: team.slug,
+  teamName: team.name,
+  version: contractVersion.version,
+  address: catalogEntry.address,
+  messageKey: catalogEntry.messageKey,
+  fieldPath: catalogEntry.fieldPath,
+  action: catalogEntry.action,
+  title: catalogEntry.title,
+  body: catalogEntry.body,
+};
+
+type HitRow = { [K in keyof typeof hitColumns]: unknown } & { rank?: number };
+
+function toHit(row: HitRow, rank: number): SearchHit {
+  return {
+    kind: row.kind as SearchHit["kind"],
+    application: { slug: String(row.appSlug), name: String(row.appName) },
+    team: { slug: String(row.teamSlug), name: String(row.teamName) },
+    version: String(row.version),
+    address: (row.address as string | null) ?? null,
+    messageKey: (row.messageKey as string | null) ?? null,
+    fieldPath: (row.fieldPath as string | null) ?? null,
+    action: (row.action as string | null) ?? null,
+    title: String(row.title),
+    snippet: String(row.body).slice(0, 240),
+    rank,
+  };
+}
+
+/**
+ * Searches the catalog. Words use PostgreSQL full-text search (ranked, prefix-matching
+ * the last word as you type); a topic uses MQTT wildcard semantics against channel
+ * templates; a field finds the messages that carry it, and who sends them.
+ */
+export async function searchCatalog(principal: Principal, input: z.input<typeof searchInput>): Promise<{ hits: SearchHit[]; total: number }> {
+  assertCan(principal, "catalog:read");
+  const query = parseInput(searchInput, input);
+  const conditions: SQL[] = [];
+  if (query.kind) conditions.push(eq(catalogEntry.kind, query.kind));
+
+  let rank: SQL<number> = sql<number>`0::real`;
+  if (query.q) {
+    const tsquery = toPrefixTsquery(query.q);
+    if (!tsquery) return { hits: [], total: 0 };
+    const ts = sql`(to_tsquery('simple', ${tsquery}) || to_tsquery('english', ${tsquery}))`;
+    conditions.push(sql`${catalogEntry.search} @@ ${ts}`);
+    rank = sql<number>`ts_rank_cd(${catalogEntry.search}, ${ts})`;
+  }
+  if (query.field) {
+    const name = query.field.toLowerCase();
+    conditions.push(
+      name.includes(".")
+        ? sql`lower(${catalogEntry.fieldPath}) = ${name}`
+        : eq(catalogEntry.fieldName, name.replace(/\[\]$/, "")),
+    );
+  }
+  if (query.topic) {
+    if (!isValidMqttFilter(query.topic)) {
+      throw new MeshportError("invalid_input", "Not a valid topic or filter: + and # stand alone in a level, # comes last.", {
+        details: { fieldErrors: { topic: ["Not a valid MQTT topic filter."] }, formErrors: [] },
+      });
+    }
+    const shape = topicQueryShape(query.topic);
+    conditions.push(query.kind ? sql`true` : eq(catalogEntry.kind, "channel"));
+    conditions.push(shape.atLeast ? gte(catalogEntry.levelCount, shape.levels) : eq(catalogEntry.levelCount, shape.levels));
+    if (shape.firstLevel !== null) {
+      // Templates starting with a parameter may still match a literal first level.
+      conditions.push(or(eq(catalogEntry.firstLevel, shape.firstLevel), isNull(catalogEntry.firstLevel))!);
+    }
+  }
+
+  const db = await getDb();
+  const base = db
+    .select({ ...hitColumns, rank })
+    .from(catalogEntry)
+    .innerJoin(application, eq(application.id, catalogEntry.applicationId))
+    .innerJoin(team, eq(team.id, application.teamId))
+    .innerJoin(contractVersion, eq(contractVersion.id, catalogEntry.versionId))
+    .where(and(...conditions));
+
+  if (query.topic) {
+    // Candidates are narrowed in SQL; the wildcard match itself is exact in code.
+    const candidates = await base.orderBy(asc(catalogEntry.address), asc(application.slug));
+    const matches = candidates.filter((row) => row.address !== null && topicMatchesTemplate(query.topic!, row.address));
+    return { total: matches.length, hits: matches.slice(query.offset, query.offset + query.limit).map((r) => toHit(r, 1)) };
+  }
+  const [counted] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(catalogEntry)
+    .where(and(...conditions));
+  const rows = await base
+    .orderBy(sql`${rank} desc`, asc(application.slug), asc(catalogEntry.id))
+    .limit(query.limit)
+    .offset(query.offset);
+  return { total: counted?.n ?? 0, hits: rows.map((r) => toHit(r, Number(r.rank))) };
+}
+
+/** Turns typed words into a safe tsquery: every word required, the last one as a prefix. */
+export function toPrefixTsquery(text: string): string | null {
+  const words = text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}_]+/u)
+    .filter(Boolean)
+    .slice(0, 12);
+  if (words.length === 0) return null;
+  return words.map((w, i) => (i === words.length - 1 ? `${w}:*` : w)).join(" & ");
+}

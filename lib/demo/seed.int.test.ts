@@ -1,0 +1,24 @@
+import { expect, it } from "vitest";
+import { describeEachBackend } from "@/db/testing/backends.ts";
+import { systemPrincipal } from "@/lib/auth/principal.ts";
+import { getApplication, listApplications } from "@/lib/catalog/applications.ts";
+import { searchCatalog } from "@/lib/catalog/search.ts";
+import { DEMO_APPLICATIONS } from "./contracts/index.ts";
+import { seedDemo } from "./seed.ts";
+
+describeEachBackend("demo seed", () => {
+  const reader = systemPrincipal("test");
+
+  it("seeds accounts, teams and the whole demo catalog through the publish checks, once", async () => {
+    process.env.MESHPORT_DEMO_PASSWORD = "demo-password-for-tests";
+    const first = await seedDemo();
+    expect(first.seeded).toBe(true);
+    const { total } = await listApplications(reader, { limit: 200 });
+    expect(total).toBe(DEMO_APPLICATIONS.length);
+    const lineSensors = await getApplication(reader, "line-sensors");
+    expect(lineSensors.versions.map((v) => `${v.version}:${v.state}`)).toEqual(["2.0.0:released", "1.1.0:released", "1.0.0:deprecated"]);
+    expect((await searchCatalog(reader, { topic: "plant/+/temperature" })).hits.length).toBeGreaterThan(0);
+    expect((await searchCatalog(reader, { field: "orderId" })).hits.length).toBeGreaterThan(0);
+    expect((await seedDemo()).seeded).toBe(false);
+  });
+});

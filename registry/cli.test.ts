@@ -1,0 +1,48 @@
+/** End-to-end checks of the `meshport` contract commands (spawned through bin/meshport.mjs, as users run them). */
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "./testing/corpus.ts";
+
+const fixture = (rule: string, side: string) => path.join(REPO_ROOT, "registry", "testdata", rule, `${side}.yaml`);
+
+function meshport(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(REPO_ROOT, "bin", "meshport.mjs"), ...args], { cwd: REPO_ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("meshport CLI", () => {
+  it("runs diff and schema-diff with the documented exit codes and JSON shapes", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "meshport-cli-"));
+    const broken = path.join(dir, "broken.yaml");
+    writeFileSync(broken, "asyncapi: 3.0.0\ninfo:\n  title: x\nchannels: {}\n");
+    const a = path.join(dir, "a.json");
+    const b = path.join(dir, "b.json");
+    writeFileSync(a, JSON.stringify({ type: "string", maxLength: 10 }));
+    writeFileSync(b, JSON.stringify({ type: "string", maxLength: 12 }));
+    // Two at a time: each run starts the whole CLI and the parser, and the machine has two cores.
+    const [diff, invalid] = await Promise.all([
+      meshport("diff", fixture("CHANNEL_REMOVED", "previous"), fixture("CHANNEL_REMOVED", "current"), "--format", "json"),
+      meshport("diff", broken, fixture("CHANNEL_REMOVED", "current"), "--format", "json"),
+    ]);
+    // `validate` shares readers and printers with `diff`; one more process is not worth its seconds here.
+    const schemaBackward = await meshport("schema-diff", a, b, "--format", "json");
+
+    expect(diff.code).toBe(1);
+    const report = JSON.parse(diff.stdout);
+    expect(report).toMatchObject({ compatible: false, mode: "BACKWARD", semver: "major" });
+    expect(report.changes).toContainEqual(expect.objectContaining({ rule: "CHANNEL_REMOVED", category: "channel", verdict: "breaking", breaks: "consumers", path: "/channels/alerts" }));
+
+    expect(invalid.code).toBe(2);
+    expect(invalid.stdout).toBe("");
+    expect(invalid.stderr).toMatch(/broken\.yaml:\d+:\d+ error/);
+
+    expect(schemaBackward.code).toBe(0);
+    expect(JSON.parse(schemaBackward.stdout)).toEqual({ compatible: true, changes: ["MAX_LENGTH_INCREASED #/maxLength"] });
+  }, 60_000);
+});

@@ -1,0 +1,653 @@
+import { jsonEqual } from "../hash.ts";
+import { LENIENT_COMPATIBLE, SCHEMA_CHANGE_TYPES } from "./changes.ts";
+
+/** One JSON Schema change, Confluent style: a change type and a JSON Pointer into the original schema. */
+export interface SchemaChange {
+  type: string;
+  /** `#/`, `#/properties/foo`, `#/items/2`… */
+  path: string;
+}
+
+type Obj = Record<string, unknown>;
+type Path = readonly string[];
+
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Formats path segments as Confluent does: `#/` for the root, `#/properties/foo` below it. */
+function pointer(path: Path): string {
+  return "#/" + path.map((s) => s.replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
+}
+
+/** Whether a change type keeps a reader of the update able to read data of the original. */
+export function isBackwardCompatible(type: string, lenient = false): boolean {
+  return (SCHEMA_CHANGE_TYPES.get(type)?.backward ?? false) || (lenient && LENIENT_COMPATIBLE.has(type));
+}
+
+// ---- A view of a schema node in the shape Everit (Confluent's loader) gives it ----
+
+type Kind = "empty" | "false" | "string" | "number" | "boolean" | "null" | "object" | "array" | "enum" | "not" | "combined";
+type Criterion = "allOf" | "anyOf" | "oneOf";
+
+interface View {
+  kind: Kind;
+  raw: Obj;
+  integer?: boolean;
+  criterion?: Criterion;
+  /** Subschemas of a combination, each with its path (synthetic combinations share the parent's path). */
+  subs?: { schema: unknown; path: Path; view?: View }[];
+  /** An allOf that Everit synthesises for several keywords on one node (`type` + `enum`), not one the author wrote. */
+  synthetic?: boolean;
+  /** `enum` values, or the `const` value as a one-element list. */
+  values?: unknown[];
+  enumKeyword?: "enum" | "const";
+}
+
+const STRING_KEYS = ["minLength", "maxLength", "pattern", "format"];
+const NUMBER_KEYS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"];
+const OBJECT_KEYS = ["properties", "required", "additionalProperties", "patternProperties", "dependencies", "dependentRequired", "dependentSchemas", "minProperties", "maxProperties", "propertyNames"];
+const ARRAY_KEYS = ["items", "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems", "contains"];
+const TYPES = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
+
+function typedView(type: string, raw: Obj): View {
+  if (type === "integer") return { kind: "number", raw, integer: true };
+  return { kind: type as Kind, raw };
+}
+
+/** Builds the view of a (resolved) schema node. */
+function view(schema: unknown, path: Path): View {
+  if (schema === false) return { kind: "false", raw: {} };
+  if (!isObj(schema)) return { kind: "empty", raw: {} };
+  const raw = schema;
+  const parts: View[] = [];
+  const types = Array.isArray(raw.type) ? raw.type.filter((t): t is string => typeof t === "string" && TYPES.has(t)) : typeof raw.type === "string" && TYPES.has(raw.type) ? [raw.type] : [];
+  if (types.length === 1) parts.push(typedView(types[0]!, raw));
+  else if (types.length > 1) {
+    // `type: [a, b]` is a sum of the typed schemas, as Everit loads it.
+    const sum: View = { kind: "combined", raw, criterion: "anyOf", subs: types.map((t) => ({ schema: raw, path, view: typedView(t, raw) })) };
+    parts.push(sum);
+  } else {
+    // Without `type`, type-specific keywords imply the type (without requiring it).
+    if (STRING_KEYS.some((k) => k in raw)) parts.push({ kind: "string", raw });
+    if (NUMBER_KEYS.some((k) => k in raw)) parts.push({ kind: "number", raw });
+    if (OBJECT_KEYS.some((k) => k in raw)) parts.push({ kind: "object", raw });
+    if (ARRAY_KEYS.some((k) => k in raw)) parts.push({ kind: "array", raw });
+  }
+  if (Array.isArray(raw.enum)) parts.push({ kind: "enum", raw, values: raw.enum, enumKeyword: "enum" });
+  else if ("const" in raw) parts.push({ kind: "enum", raw, values: [raw.const], enumKeyword: "const" });
+  if ("not" in raw) parts.push({ kind: "not", raw });
+  for (const criterion of ["allOf", "anyOf", "oneOf"] as const) {
+    const list = raw[criterion];
+    if (!Array.isArray(list)) continue;
+    parts.push({
+      kind: "combined",
+      raw,
+      criterion,
+      subs: list.map((s, i) => ({ schema: s, path: [...path, criterion, String(i)] })),
+    });
+  }
+  if (parts.length === 0) return { kind: "empty", raw };
+  if (parts.length === 1) return parts[0]!;
+  // Several facets on one node are an implicit allOf whose members share the node's path.
+  return { kind: "combined", raw, criterion: "allOf", synthetic: true, subs: parts.map((p) => ({ schema: raw, path, view: p })) };
+}
+
+// ---- The comparison ----
+
+interface Context {
+  originalRoot: unknown;
+  updateRoot: unknown;
+  /** Pairs of nodes being compared, to stop on circular references. */
+  visiting: Set<string>;
+  ids: Map<object, number>;
+  lenient: boolean;
+  /** Set when only a verdict is wanted: the first incompatible change ends the comparison. */
+  stopAtIncompatible: boolean;
+  /** Comparisons left before giving up (nested oneOf/anyOf matching grows exponentially with depth). */
+  budget: { remaining: number };
+  changes: SchemaChange[];
+}
+
+/** Thrown to end a verdict-only comparison early; never escapes this module. */
+class Incompatible extends Error {}
+
+/** Most node comparisons one schema comparison may make: far above real payloads, far below a denial of service. */
+export const COMPARISON_BUDGET = 200_000;
+
+/** Thrown when two schemas are too intricate to compare within {@link COMPARISON_BUDGET}; callers report it as data. */
+export class SchemaComplexityError extends Error {
+  constructor() {
+    super(`Schemas too intricate to compare within ${COMPARISON_BUDGET} steps (deeply nested oneOf/anyOf/allOf).`);
+  }
+}
+
+function idOf(ctx: Context, value: unknown): number {
+  if (!isObj(value)) return value === false ? -2 : -1;
+  let id = ctx.ids.get(value);
+  if (id === undefined) ctx.ids.set(value, (id = ctx.ids.size));
+  return id;
+}
+
+function resolve(root: unknown, schema: unknown): unknown {
+  let current = schema;
+  for (let hops = 0; hops < 64 && isObj(current) && typeof current.$ref === "string"; hops++) {
+    const ref = current.$ref;
+    if (!ref.startsWith("#")) return {};
+    let node: unknown = root;
+    for (const token of ref.slice(1).split("/").filter((t) => t !== "")) {
+      const key = decodeURIComponent(token).replace(/~1/g, "/").replace(/~0/g, "~");
+      node = isObj(node) ? node[key] : Array.isArray(node) ? node[Number(key)] : undefined;
+    }
+    // An unresolvable reference accepts anything: nothing can be said about it.
+    current = node === undefined ? {} : node;
+  }
+  return current;
+}
+
+function add(ctx: Context, type: string, path: Path): void {
+  if (ctx.stopAtIncompatible && !isBackwardCompatible(type, ctx.lenient)) throw new Incompatible();
+  ctx.changes.push({ type, path: pointer(path) });
+}
+
+/** A context for a trial comparison: its changes are judged by the caller, so it never stops early. */
+function sub(ctx: Context): Context {
+  return { originalRoot: ctx.originalRoot, updateRoot: ctx.updateRoot, visiting: ctx.visiting, ids: ctx.ids, lenient: ctx.lenient, stopAtIncompatible: false, budget: ctx.budget, changes: [] };
+}
+
+function compatible(ctx: Context, changes: readonly SchemaChange[]): boolean {
+  return changes.every((c) => isBackwardCompatible(c.type, ctx.lenient));
+}
+
+/** Compares two schema nodes (resolving references) and records the changes from original to update. */
+function compare(ctx: Context, original: unknown, update: unknown, path: Path): void {
+  if (--ctx.budget.remaining < 0) throw new SchemaComplexityError();
+  const o = resolve(ctx.originalRoot, original);
+  const u = resolve(ctx.updateRoot, update);
+  const key = `${idOf(ctx, o)}:${idOf(ctx, u)}`;
+  if (isObj(o) && isObj(u)) {
+    if (ctx.visiting.has(key)) return;
+    ctx.visiting.add(key);
+  }
+  try {
+    if (isObj(o) && isObj(u)) {
+      for (const [keyword, type] of [["$id", "ID_CHANGED"], ["id", "ID_CHANGED"], ["title", "TITLE_CHANGED"], ["description", "DESCRIPTION_CHANGED"], ["default", "DEFAULT_CHANGED"]] as const) {
+        if (keyword === "id" && (typeof o.id !== "string" || typeof u.id !== "string")) continue;
+        if (!jsonEqual(o[keyword], u[keyword])) add(ctx, type, path);
+      }
+    }
+    compareViews(ctx, view(o, path), view(u, path), path);
+  } finally {
+    ctx.visiting.delete(key);
+  }
+}
+
+/** Compares one subschema entry of each side (views are prebuilt for synthetic entries). */
+function compareSub(ctx: Context, o: NonNullable<View["subs"]>[number], u: NonNullable<View["subs"]>[number], path: Path): void {
+  if (o.view || u.view) {
+    const ov = o.view ?? view(resolve(ctx.originalRoot, o.schema), o.path);
+    const uv = u.view ?? view(resolve(ctx.updateRoot, u.schema), u.path);
+    compareViews(ctx, ov, uv, path);
+  } else compare(ctx, o.schema, u.schema, path);
+}
+
+function trial(ctx: Context, run: (c: Context) => void): { ok: boolean; changes: SchemaChange[] } {
+  const c = sub(ctx);
+  run(c);
+  return { ok: compatible(ctx, c.changes), changes: c.changes };
+}
+
+/**
+ * Drops duplicate subschemas (Confluent treats `allOf: [A, A]` as `allOf: [A]`). Pairwise structural equality,
+ * not canonical strings: subschemas shared through YAML anchors compare by identity instead of being expanded.
+ */
+function dedupe(subs: NonNullable<View["subs"]>, root: unknown): NonNullable<View["subs"]> {
+  const kept: { sub: NonNullable<View["subs"]>[number]; value: unknown }[] = [];
+  for (const sub of subs) {
+    // Synthetic members share their node; they differ by facet, which their views tell apart.
+    if (sub.view) {
+      kept.push({ sub, value: undefined });
+      continue;
+    }
+    const value = resolve(root, sub.schema);
+    if (!kept.some((k) => !k.sub.view && jsonEqual(k.value, value))) kept.push({ sub, value });
+  }
+  return kept.map((k) => k.sub);
+}
+
+function compareViews(ctx: Context, o: View, u: View, path: Path): void {
+  // Anything may become the empty schema, and nothing is lost when the original accepted nothing.
+  if (u.kind === "empty" || o.kind === "false") return;
+  if (u.kind === "false" || o.kind === "empty") {
+    add(ctx, "TYPE_CHANGED", path);
+    return;
+  }
+  if (o.kind === "combined" && u.kind === "combined") return compareCombined(ctx, o, u, path);
+  if (u.kind === "combined" && u.synthetic) {
+    // A keyword added next to the type (`enum`, `not`…): compare the same-kind facet, and flag the extra constraint.
+    const facet = u.subs!.find((f) => f.view!.kind === o.kind);
+    if (!facet) return add(ctx, "TYPE_CHANGED", path);
+    compareViews(ctx, o, facet.view!, path);
+    add(ctx, "PRODUCT_TYPE_EXTENDED", path);
+    return;
+  }
+  if (o.kind === "combined" && o.synthetic) {
+    // Confluent: dropping `enum` next to `type` is PRODUCT_TYPE_NARROWED ("Detect removed enum").
+    const facet = o.subs!.find((f) => f.view!.kind === u.kind);
+    if (!facet) return add(ctx, "TYPE_CHANGED", path);
+    compareViews(ctx, facet.view!, u, path);
+    add(ctx, "PRODUCT_TYPE_NARROWED", path);
+    return;
+  }
+  if (u.kind === "combined") {
+    const subs = dedupe(u.subs!, ctx.updateRoot);
+    const single = { schema: undefined, path, view: o };
+    if (subs.length === 1) return compareSub(ctx, single, subs[0]!, path);
+    if (u.criterion === "allOf") {
+      // Every member of the update's allOf must accept what the original accepted.
+      const trials = subs.map((s) => trial(ctx, (c) => compareSub(c, single, s, path)));
+      if (trials.every((t) => t.ok)) trials.forEach((t) => ctx.changes.push(...t.changes));
+      else add(ctx, "TYPE_CHANGED", path);
+      return;
+    }
+    // A sum in the update accepts the original if one alternative does (Confluent SUM_TYPE_EXTENDED).
+    for (const s of subs) {
+      const t = trial(ctx, (c) => compareSub(c, single, s, path));
+      if (t.ok) {
+        ctx.changes.push(...t.changes);
+        add(ctx, "SUM_TYPE_EXTENDED", path);
+        return;
+      }
+    }
+    add(ctx, "TYPE_CHANGED", path);
+    return;
+  }
+  if (o.kind === "combined") {
+    const subs = dedupe(o.subs!, ctx.originalRoot);
+    const single = { schema: undefined, path, view: u };
+    if (subs.length === 1) return compareSub(ctx, subs[0]!, single, path);
+    const trials = subs.map((s) => trial(ctx, (c) => compareSub(c, s, single, path)));
+    if (o.criterion === "allOf") {
+      // Dropping allOf members relaxes the schema if what remains is implied by one member.
+      const t = trials.find((x) => x.ok);
+      if (t) {
+        ctx.changes.push(...t.changes);
+        add(ctx, "PRODUCT_TYPE_NARROWED", path);
+      } else add(ctx, "TYPE_CHANGED", path);
+      return;
+    }
+    if (trials.every((t) => t.ok)) trials.forEach((t) => ctx.changes.push(...t.changes));
+    else if (trials.some((t) => t.ok)) add(ctx, "SUM_TYPE_NARROWED", path);
+    else add(ctx, "TYPE_CHANGED", path);
+    return;
+  }
+  if (o.kind !== u.kind) {
+    add(ctx, "TYPE_CHANGED", path);
+    return;
+  }
+  switch (o.kind) {
+    case "string":
+      return compareString(ctx, o.raw, u.raw, path);
+    case "number":
+      if (o.integer && !u.integer) add(ctx, "TYPE_EXTENDED", path);
+      else if (!o.integer && u.integer) add(ctx, "TYPE_NARROWED", path);
+      return compareBounds(ctx, NUMBER_ROWS, o.raw, u.raw, path);
+    case "object":
+      return compareObject(ctx, o.raw, u.raw, path);
+    case "array":
+      return compareArray(ctx, o.raw, u.raw, path);
+    case "enum":
+      return compareEnum(ctx, o, u, path);
+    case "not":
+      return compareNot(ctx, o.raw, u.raw, path);
+    default:
+      return;
+  }
+}
+
+function compareCombined(ctx: Context, o: View, u: View, path: Path): void {
+  if (o.synthetic && u.synthetic) return compareFacets(ctx, o, u, path);
+  const os = dedupe(o.subs!, ctx.originalRoot);
+  const us = dedupe(u.subs!, ctx.updateRoot);
+  if (o.criterion !== u.criterion) {
+    // Relaxing the criterion is safe when the update is anyOf, the original was allOf, or a singleton becomes a sum.
+    const extended = u.criterion === "anyOf" || o.criterion === "allOf" || (os.length === 1 && (u.criterion === "oneOf" || us.length === 1));
+    if (!extended) {
+      add(ctx, "COMBINED_TYPE_CHANGED", path);
+      return;
+    }
+    add(ctx, "COMBINED_TYPE_EXTENDED", path);
+  }
+  if (os.length < us.length) add(ctx, u.criterion === "allOf" ? "PRODUCT_TYPE_EXTENDED" : "SUM_TYPE_EXTENDED", path);
+  else if (os.length > us.length) add(ctx, o.criterion === "allOf" ? "PRODUCT_TYPE_NARROWED" : "SUM_TYPE_NARROWED", path);
+  // Match original members to compatible update members (maximum bipartite matching), as Confluent does.
+  const results = os.map((a) => us.map((b) => trial(ctx, (c) => compareSub(c, a, b, a.path))));
+  const matchOfUpdate = new Array<number>(us.length).fill(-1);
+  const tryAssign = (i: number, seen: boolean[]): boolean => {
+    for (let j = 0; j < us.length; j++) {
+      if (!results[i]![j]!.ok || seen[j]) continue;
+      seen[j] = true;
+      if (matchOfUpdate[j] === -1 || tryAssign(matchOfUpdate[j]!, seen)) {
+        matchOfUpdate[j] = i;
+        return true;
+      }
+    }
+    return false;
+  };
+  let matched = 0;
+  for (let i = 0; i < os.length; i++) if (tryAssign(i, new Array<boolean>(us.length).fill(false))) matched++;
+  if (matched < Math.min(os.length, us.length)) {
+    add(ctx, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", path);
+    return;
+  }
+  const pairs = matchOfUpdate.map((i, j) => [i, j] as const).filter(([i]) => i >= 0).sort((a, b) => a[0] - b[0]);
+  for (const [i, j] of pairs) ctx.changes.push(...results[i]![j]!.changes);
+}
+
+/** Two nodes with several keywords each (`type` + `enum`…): compare facet by facet, as if written separately. */
+function compareFacets(ctx: Context, o: View, u: View, path: Path): void {
+  const key = (v: View) => `${v.kind}:${v.criterion ?? ""}`;
+  const remaining = [...u.subs!];
+  let dropped = false;
+  for (const a of o.subs!) {
+    const i = remaining.findIndex((b) => key(b.view!) === key(a.view!));
+    if (i < 0) {
+      dropped = true;
+      continue;
+    }
+    compareViews(ctx, a.view!, remaining[i]!.view!, path);
+    remaining.splice(i, 1);
+  }
+  // A facet dropped relaxes the node; a facet added constrains it (allOf semantics).
+  if (dropped) add(ctx, "PRODUCT_TYPE_NARROWED", path);
+  if (remaining.length > 0) add(ctx, "PRODUCT_TYPE_EXTENDED", path);
+}
+
+// Bounds as table rows: keyword, change-type stem, and whether increasing it relaxes the schema.
+type BoundRow = readonly [keyword: string, stem: string, increaseRelaxes: boolean];
+const NUMBER_ROWS: BoundRow[] = [
+  ["maximum", "MAXIMUM", true],
+  ["minimum", "MINIMUM", false],
+  ["exclusiveMaximum", "EXCLUSIVE_MAXIMUM", true],
+  ["exclusiveMinimum", "EXCLUSIVE_MINIMUM", false],
+];
+const STRING_ROWS: BoundRow[] = [
+  ["maxLength", "MAX_LENGTH", true],
+  ["minLength", "MIN_LENGTH", false],
+];
+const OBJECT_ROWS: BoundRow[] = [
+  ["maxProperties", "MAX_PROPERTIES", true],
+  ["minProperties", "MIN_PROPERTIES", false],
+];
+const ARRAY_ROWS: BoundRow[] = [
+  ["maxItems", "MAX_ITEMS", true],
+  ["minItems", "MIN_ITEMS", false],
+];
+
+function compareBounds(ctx: Context, rows: readonly BoundRow[], o: Obj, u: Obj, path: Path): void {
+  for (const [keyword, stem] of rows) {
+    const a = o[keyword];
+    const b = u[keyword];
+    const at = [...path, keyword];
+    if (typeof a !== "number" && typeof b === "number") add(ctx, `${stem}_ADDED`, at);
+    else if (typeof a === "number" && typeof b !== "number") add(ctx, `${stem}_REMOVED`, at);
+    else if (typeof a === "number" && typeof b === "number" && a !== b) add(ctx, `${stem}_${b > a ? "INCREASED" : "DECREASED"}`, at);
+  }
+  if (rows === NUMBER_ROWS) {
+    const a = o.multipleOf;
+    const b = u.multipleOf;
+    const at = [...path, "multipleOf"];
+    if (typeof a !== "number" && typeof b === "number") add(ctx, "MULTIPLE_OF_ADDED", at);
+    else if (typeof a === "number" && typeof b !== "number") add(ctx, "MULTIPLE_OF_REMOVED", at);
+    else if (typeof a === "number" && typeof b === "number" && a !== b) {
+      // Every multiple of `a` is a multiple of `b` exactly when `b` divides `a`.
+      add(ctx, isMultiple(a, b) ? "MULTIPLE_OF_REDUCED" : isMultiple(b, a) ? "MULTIPLE_OF_EXPANDED" : "MULTIPLE_OF_CHANGED", at);
+    }
+  }
+}
+
+function isMultiple(a: number, b: number): boolean {
+  const q = a / b;
+  return Math.abs(q - Math.round(q)) < 1e-9;
+}
+
+function compareString(ctx: Context, o: Obj, u: Obj, path: Path): void {
+  compareBounds(ctx, STRING_ROWS, o, u, path);
+  for (const [keyword, stem] of [["pattern", "PATTERN"], ["format", "FORMAT"]] as const) {
+    const a = o[keyword];
+    const b = u[keyword];
+    const at = [...path, keyword];
+    if (a === undefined && b !== undefined) add(ctx, `${stem}_ADDED`, at);
+    else if (a !== undefined && b === undefined) add(ctx, `${stem}_REMOVED`, at);
+    else if (a !== b) add(ctx, `${stem}_CHANGED`, at);
+  }
+}
+
+function compareEnum(ctx: Context, o: View, u: View, path: Path): void {
+  const a = o.values!;
+  const b = u.values!;
+  const at = [...path, o.enumKeyword!];
+  const aInB = a.every((v) => b.some((w) => jsonEqual(v, w)));
+  const bInA = b.every((v) => a.some((w) => jsonEqual(v, w)));
+  if (aInB && bInA) return;
+  add(ctx, aInB ? "ENUM_ARRAY_EXTENDED" : bInA ? "ENUM_ARRAY_NARROWED" : "ENUM_ARRAY_CHANGED", at);
+}
+
+function compareNot(ctx: Context, o: Obj, u: Obj, path: Path): void {
+  const at = [...path, "not"];
+  const forward = trial(ctx, (c) => compare(c, o.not, u.not, at));
+  if (forward.changes.length === 0) return;
+  // The update excludes more exactly when its `not` accepts everything the original's `not` accepted.
+  if (forward.ok) add(ctx, "NOT_TYPE_EXTENDED", at);
+  else add(ctx, "NOT_TYPE_NARROWED", at);
+}
+
+const isEmptySchema = (s: unknown): boolean => s === true || (isObj(s) && Object.keys(s).length === 0);
+
+/** What a partially open content model uses for a name: the first matching pattern property, else a schema `additionalProperties`. */
+function partialSchemaFor(model: Obj, name: string): unknown {
+  for (const [pattern, schema] of Object.entries(isObj(model.patternProperties) ? model.patternProperties : {})) {
+    try {
+      if (new RegExp(pattern, "u").test(name)) return schema;
+    } catch {
+      // An invalid pattern matches nothing.
+    }
+  }
+  return isObj(model.additionalProperties) ? model.additionalProperties : undefined;
+}
+
+function isOpenObject(model: Obj): boolean {
+  const ap = model.additionalProperties;
+  const patterns = isObj(model.patternProperties) ? Object.keys(model.patternProperties).length : 0;
+  return (ap === undefined || ap === true || (isObj(ap) && Object.keys(ap).length === 0)) && patterns === 0;
+}
+
+function compareObject(ctx: Context, o: Obj, u: Obj, path: Path): void {
+  compareBounds(ctx, OBJECT_ROWS, o, u, path);
+  const op = isObj(o.properties) ? o.properties : {};
+  const up = isObj(u.properties) ? u.properties : {};
+  const oRequired = new Set(Array.isArray(o.required) ? o.required.map(String) : []);
+  const uRequired = new Set(Array.isArray(u.required) ? u.required.map(String) : []);
+  const names = [...new Set([...Object.keys(op), ...Object.keys(up)])].sort();
+  for (const name of names) {
+    const at = [...path, "properties", name];
+    const inO = Object.prototype.hasOwnProperty.call(op, name);
+    const inU = Object.prototype.hasOwnProperty.call(up, name);
+    if (inO && inU) {
+      compare(ctx, op[name], up[name], at);
+      continue;
+    }
+    if (inU) {
+      const schema = resolve(ctx.updateRoot, up[name]);
+      if (isOpenObject(o)) {
+        // Open model: old data may already carry this name with any value (Confluent's strict reading).
+        add(ctx, isEmptySchema(schema) ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", at);
+        if (uRequired.has(name)) add(ctx, "REQUIRED_ATTRIBUTE_ADDED", [...path, "required", name]);
+        continue;
+      }
+      const covering = partialSchemaFor(o, name);
+      if (covering !== undefined) {
+        const t = trial(ctx, (c) => compare(c, covering, up[name], at));
+        ctx.changes.push(...t.changes);
+        add(ctx, t.ok ? "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", at);
+      }
+      const hasDefault = isObj(schema) && "default" in schema;
+      add(ctx, uRequired.has(name) ? (hasDefault ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL" : "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL") : "OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", at);
+      continue;
+    }
+    // Removed from the update.
+    if (isOpenObject(u)) {
+      add(ctx, "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL", at);
+      continue;
+    }
+    const covering = partialSchemaFor(u, name);
+    if (covering !== undefined) {
+      const t = trial(ctx, (c) => compare(c, op[name], covering, at));
+      ctx.changes.push(...t.changes);
+      add(ctx, t.ok ? "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", at);
+    } else {
+      add(ctx, resolve(ctx.originalRoot, op[name]) === false ? "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL", at);
+    }
+  }
+  compareAdditional(ctx, o.additionalProperties, u.additionalProperties, [...path, "additionalProperties"], "ADDITIONAL_PROPERTIES");
+  compareDependencies(ctx, o, u, path);
+  for (const name of [...oRequired].sort()) if (!uRequired.has(name)) add(ctx, "REQUIRED_ATTRIBUTE_REMOVED", [...path, "required", name]);
+  for (const name of [...uRequired].sort()) {
+    // Confluent reports a newly required attribute only for properties declared on both sides.
+    if (oRequired.has(name) || !(name in op) || !(name in up)) continue;
+    const schema = resolve(ctx.updateRoot, up[name]);
+    add(ctx, isObj(schema) && "default" in schema ? "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED" : "REQUIRED_ATTRIBUTE_ADDED", [...path, "required", name]);
+  }
+}
+
+/** additionalProperties / additionalItems: absent or `true` is open, `false` closed, a schema partially open. */
+function compareAdditional(ctx: Context, a: unknown, b: unknown, at: Path, stem: string): void {
+  const state = (v: unknown) => (v === undefined || v === true || isEmptySchema(v) ? "open" : v === false ? "closed" : "schema");
+  const sa = state(a);
+  const sb = state(b);
+  if (sa === sb && sa !== "schema") return;
+  if (sa === "closed") add(ctx, `${stem}_ADDED`, at);
+  else if (sb === "closed") add(ctx, `${stem}_REMOVED`, at);
+  else if (sa === "schema" && sb === "open") add(ctx, `${stem}_EXTENDED`, at);
+  else if (sa === "open" && sb === "schema") add(ctx, `${stem}_NARROWED`, at);
+  else compare(ctx, a, b, at);
+}
+
+function compareDependencies(ctx: Context, o: Obj, u: Obj, path: Path): void {
+  const deps = (m: Obj): Obj => ({
+    ...(isObj(m.dependencies) ? m.dependencies : {}),
+    ...(isObj(m.dependentRequired) ? m.dependentRequired : {}),
+    ...(isObj(m.dependentSchemas) ? m.dependentSchemas : {}),
+  });
+  const od = deps(o);
+  const ud = deps(u);
+  for (const name of [...new Set([...Object.keys(od), ...Object.keys(ud)])].sort()) {
+    const a = od[name];
+    const b = ud[name];
+    const at = [...path, "dependencies", name];
+    if (a === undefined) add(ctx, Array.isArray(b) ? "DEPENDENCY_ARRAY_ADDED" : "DEPENDENCY_SCHEMA_ADDED", at);
+    else if (b === undefined) add(ctx, Array.isArray(a) ? "DEPENDENCY_ARRAY_REMOVED" : "DEPENDENCY_SCHEMA_REMOVED", at);
+    else if (Array.isArray(a) && Array.isArray(b)) {
+      const sa = new Set(a.map(String));
+      const sb = new Set(b.map(String));
+      const aInB = [...sa].every((x) => sb.has(x));
+      const bInA = [...sb].every((x) => sa.has(x));
+      if (aInB && bInA) continue;
+      add(ctx, aInB ? "DEPENDENCY_ARRAY_EXTENDED" : bInA ? "DEPENDENCY_ARRAY_NARROWED" : "DEPENDENCY_ARRAY_CHANGED", at);
+    } else if (!Array.isArray(a) && !Array.isArray(b)) compare(ctx, a, b, at);
+    else add(ctx, "DEPENDENCY_ARRAY_CHANGED", at);
+  }
+}
+
+function compareArray(ctx: Context, o: Obj, u: Obj, path: Path): void {
+  compareBounds(ctx, ARRAY_ROWS, o, u, path);
+  if (o.uniqueItems === true && u.uniqueItems !== true) add(ctx, "UNIQUE_ITEMS_REMOVED", [...path, "uniqueItems"]);
+  else if (o.uniqueItems !== true && u.uniqueItems === true) add(ctx, "UNIQUE_ITEMS_ADDED", [...path, "uniqueItems"]);
+  // Draft 2020-12 spells tuples `prefixItems` + `items`; earlier drafts `items: [...]` + `additionalItems`.
+  const shape = (m: Obj) =>
+    Array.isArray(m.prefixItems)
+      ? { tuple: m.prefixItems as unknown[], rest: m.items, restKey: "items" }
+      : Array.isArray(m.items)
+        ? { tuple: m.items as unknown[], rest: m.additionalItems, restKey: "additionalItems" }
+        : { tuple: undefined, rest: m.items, restKey: "items" };
+  const a = shape(o);
+  const b = shape(u);
+  if (a.tuple === undefined && b.tuple === undefined) {
+    const at = [...path, "items"];
+    if (a.rest === undefined && b.rest !== undefined) add(ctx, "SCHEMA_ADDED", at);
+    else if (a.rest !== undefined && b.rest === undefined) add(ctx, "SCHEMA_REMOVED", at);
+    else if (a.rest !== undefined) compare(ctx, a.rest, b.rest, at);
+    // Confluent compares additionalItems even without a tuple (where draft-07 ignores it).
+    if (o.additionalItems !== undefined || u.additionalItems !== undefined) {
+      compareAdditional(ctx, o.additionalItems, u.additionalItems, [...path, "additionalItems"], "ADDITIONAL_ITEMS");
+    }
+    return;
+  }
+  if ((a.tuple === undefined && a.rest !== undefined) || (b.tuple === undefined && b.rest !== undefined)) {
+    add(ctx, "TYPE_CHANGED", [...path, "items"]);
+    return;
+  }
+  const ta = a.tuple ?? [];
+  const tb = b.tuple ?? [];
+  const openA = a.rest === undefined || a.rest === true;
+  const openB = b.rest === undefined || b.rest === true;
+  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
+    const at = [...path, "items", String(i)];
+    if (i < ta.length && i < tb.length) compare(ctx, ta[i], tb[i], at);
+    else if (i < tb.length) {
+      if (openA) add(ctx, isEmptySchema(resolve(ctx.updateRoot, tb[i])) ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "ITEM_ADDED_TO_OPEN_CONTENT_MODEL", at);
+      else if (isObj(a.rest)) {
+        const t = trial(ctx, (c) => compare(c, a.rest, tb[i], at));
+        ctx.changes.push(...t.changes);
+        add(ctx, t.ok ? "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", at);
+      } else add(ctx, "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", at);
+    } else {
+      if (openB) add(ctx, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL", at);
+      else if (isObj(b.rest)) {
+        const t = trial(ctx, (c) => compare(c, ta[i], b.rest, at));
+        ctx.changes.push(...t.changes);
+        add(ctx, t.ok ? "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", at);
+      } else add(ctx, resolve(ctx.originalRoot, ta[i]) === false ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL", at);
+    }
+  }
+  compareAdditional(ctx, a.rest, b.rest, [...path, a.restKey], "ADDITIONAL_ITEMS");
+}
+
+/** Options of {@link diffSchemas}. */
+export interface DiffOptions {
+  /** Confluent's lenient policy: adding optional properties to open models is accepted. */
+  lenient?: boolean;
+}
+
+/**
+ * Lists the changes from `original` to `update` with Confluent's change types and JSON Pointer paths.
+ * @example diffSchemas({ type: "string", maxLength: 10 }, { type: "string", maxLength: 12 }) // [{ type: "MAX_LENGTH_INCREASED", path: "#/maxLength" }]
+ */
+export function diffSchemas(original: unknown, update: unknown, options: DiffOptions = {}): SchemaChange[] {
+  return jsonEqual(original, update) ? [] : diffUnequal(original, update, options);
+}
+
+/** {@link diffSchemas} for callers that already know the two schemas differ (skips one deep comparison). */
+export function diffUnequal(original: unknown, update: unknown, options: DiffOptions = {}): SchemaChange[] {
+  const ctx = context(original, update, options, false);
+  compare(ctx, original, update, []);
+  return ctx.changes;
+}
+
+function context(original: unknown, update: unknown, options: DiffOptions, stopAtIncompatible: boolean): Context {
+  return { originalRoot: original, updateRoot: update, visiting: new Set(), ids: new Map(), lenient: options.lenient ?? false, stopAtIncompatible, budget: { remaining: COMPARISON_BUDGET }, changes: [] };
+}
+
+/** Whether a reader with `update` reads every document valid under `original` (Confluent's `compatible`). */
+export function isUpdateCompatible(original: unknown, update: unknown, options: DiffOptions = {}): boolean {
+  return jsonEqual(original, update) || isUnequalUpdateCompatible(original, update, options);
+}
+
+/** {@link isUpdateCompatible} for callers that already know the two schemas differ. */
+export function isUnequalUpdateCompatible(original: unknown, update: unknown, options: DiffOptions = {}): boolean {
+  try {
+    compare(context(original, update, options, true), original, update, []);
+    return true;
+  } catch (error) {
+    if (error instanceof Incompatible) return false;
+    throw error;
+  }
+}
