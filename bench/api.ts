@@ -1,9 +1,9 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { createScratchDatabase, findPostgresBinaries, freePort, startTemporaryPostgres } from "../db/testing/postgres-server.ts";
+import { createScratchDatabase, findPostgresBinaries, startTemporaryPostgres } from "../db/testing/postgres-server.ts";
+import { ensureBuild, startBenchPortal } from "./portal.ts";
 import type { BenchResult } from "./run.ts";
 import { median, round } from "./stats.ts";
 
@@ -30,35 +30,11 @@ async function load(url: string, headers: Record<string, string>): Promise<Sampl
   };
 }
 
-async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("the portal exited during start-up");
-    try {
-      if ((await fetch(`${base}/api/v1/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("the portal did not become healthy");
-}
-
 /** Starts a production portal on the given database, creates a read token, and measures both routes. */
 async function measure(label: string, env: Record<string, string>) {
-  const cli = (args: string[]) =>
-    execFileSync(process.execPath, ["bin/meshport.mjs", ...args], { env: { ...process.env, ...env }, encoding: "utf8" }).trim();
-  cli(["db", "migrate"]);
-  const token = cli(["token", "create", "--name", "bench", "--scope", "read", "--quiet"]);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  // Node runs Next directly (not through npx), so stopping the child stops the server.
-  const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
-    stdio: "ignore",
-    env: { ...process.env, ...env, NODE_ENV: "production", MESHPORT_URL: base },
-  });
+  const portal = await startBenchPortal(env, ["read"]);
+  const { base, token } = portal;
   try {
-    await waitForHealth(base, child);
     const baseline = `${base}/api/v1/ping`;
     const subject = `${base}/api/v1/whoami`;
     const auth = { authorization: `Bearer ${token}` };
@@ -82,17 +58,13 @@ async function measure(label: string, env: Record<string, string>) {
     const s = summarise(subjectSamples);
     return { label, baseline: b, subject: s, throughputRatio: round(s.requestsPerSecond / b.requestsPerSecond, 3) };
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    await portal.stop();
   }
 }
 
 /** The API benchmark: token lookup + whoami vs a constant route, same load, same run. */
 export async function run(): Promise<BenchResult> {
-  if (!existsSync(".next/BUILD_ID")) {
-    const build = spawnSync("npx", ["next", "build"], { stdio: "inherit" });
-    if (build.status !== 0) throw new Error("next build failed");
-  }
+  ensureBuild();
   const runs = [];
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "meshport-bench-"));
   try {

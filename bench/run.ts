@@ -15,6 +15,14 @@ const BENCHES: Record<string, { describe: string; load: () => Promise<Bench> }> 
     describe: "contract engine: parse, normalise and compare over the corpus and a 1,000-channel contract, beside @asyncapi/diff",
     load: async () => (await import("./engine.ts")).run,
   },
+  catalog: {
+    describe: "catalog search (text, topic filter, field) and list latency on 2,000 applications, PGlite and PostgreSQL",
+    load: async () => (await import("./catalog.ts")).run,
+  },
+  agent: {
+    describe: "broker agent throughput, CPU and peak RSS beside a bare MQTT subscriber; RSS with 100,000 topics",
+    load: async () => (await import("./agent.ts")).run,
+  },
   api: {
     describe: "authenticated API request (token lookup + whoami) against a constant JSON route, on PGlite and PostgreSQL",
     load: async () => (await import("./api.ts")).run,

@@ -3,7 +3,7 @@ import { getDatabaseHandle } from "@/db/client.ts";
 import { databaseTargetFromEnv } from "@/db/config.ts";
 import { portalUrl } from "@/lib/auth/better-auth.ts";
 import { needsFirstAdmin } from "@/lib/accounts/users.ts";
-import { seedDemo } from "@/lib/demo/seed.ts";
+import { ensureDemoAgentToken, seedDemo } from "@/lib/demo/seed.ts";
 
 /** True when the portal runs as a demo (`MESHPORT_DEMO=1`): demo accounts and data are seeded. */
 export function demoMode(): boolean {
@@ -19,6 +19,7 @@ export async function startPortal(log: (line: string) => void = console.log): Pr
   );
   if (demoMode()) {
     const demo = await seedDemo();
+    await ensureDemoAgentToken();
     log(
       [
         "",

@@ -1,9 +1,11 @@
 // One command from a fresh clone to a running demo portal: install dependencies when
-// they are missing or stale, build when the sources changed, then start with demo data.
-import { spawn, spawnSync } from "node:child_process";
+// they are missing or stale, build when the sources changed, then start with demo data,
+// an embedded MQTT broker, an agent on it and demo traffic.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { runPortal } from "./portal-process.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.chdir(root);
@@ -53,9 +55,9 @@ if (!existsSync(".next/BUILD_ID") || !existsSync(stamp) || readFileSync(stamp, "
 
 const port = process.env.PORT || "3000";
 const host = process.env.MESHPORT_HOST || "127.0.0.1";
-// Node runs Next directly (not through npx), so signals reach the server itself.
-const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", port, "-H", host], {
-  stdio: "inherit",
+runPortal({
+  port,
+  host,
   env: {
     ...process.env,
     NODE_ENV: "production",
@@ -63,5 +65,3 @@ const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start
     MESHPORT_URL: process.env.MESHPORT_URL || `http://localhost:${port}`,
   },
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code) => process.exit(code ?? 0));

@@ -1,12 +1,14 @@
 // Starts a production build of the portal for end-to-end tests: a fresh data folder,
 // demo mode with a known password, on the port Playwright waits for. With DATABASE_URL
 // set, it runs on a scratch database created on that server and dropped afterwards.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { runPortal } from "./portal-process.mjs";
 
 const port = process.env.PORT || "3210";
 if (!existsSync(".next/BUILD_ID")) {
@@ -36,9 +38,15 @@ if (process.env.DATABASE_URL) {
 }
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "meshport-e2e-"));
-// Node runs Next directly (not through npx), so signals reach the server itself.
-const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", port, "-H", "127.0.0.1"], {
-  stdio: "inherit",
+const mqttPort = await new Promise((resolve) => {
+  const probe = net.createServer().listen(0, "127.0.0.1", () => {
+    const { port: free } = probe.address();
+    probe.close(() => resolve(String(free)));
+  });
+});
+const portal = runPortal({
+  port,
+  host: "127.0.0.1",
   env: {
     ...process.env,
     ...(scratchUrl ? { DATABASE_URL: scratchUrl } : {}),
@@ -46,11 +54,9 @@ const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start
     MESHPORT_DATA_DIR: dataDir,
     MESHPORT_DEMO: "1",
     MESHPORT_DEMO_PASSWORD: process.env.MESHPORT_DEMO_PASSWORD || "e2e-demo-password",
+    MESHPORT_DEMO_MQTT_PORT: mqttPort,
+    MESHPORT_DEMO_REPORT_SECONDS: "2",
     MESHPORT_URL: `http://127.0.0.1:${port}`,
   },
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", async (code) => {
-  await dropScratch();
-  process.exit(code ?? 0);
-});
+portal.on("exit", () => void dropScratch());

@@ -2,7 +2,7 @@ import "server-only";
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { agentReportSchema, type AgentReport, type ChannelTemplate } from "@/agents/protocol.ts";
 import { getDb, type Transaction } from "@/db/client.ts";
-import { broker, brokerTopic, ingestBatch, observation, type BrokerTopic } from "@/db/schema.ts";
+import { application, broker, brokerTopic, catalogEntry, contractVersion, ingestBatch, observation, type BrokerTopic } from "@/db/schema.ts";
 import { recordAudit } from "@/lib/audit/audit.ts";
 import { assertCan } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
@@ -208,13 +208,18 @@ async function mergeTopics(tx: Transaction, report: AgentReport): Promise<void> 
   }
 }
 
-/**
- * The contract channel templates agents label observations with. The catalog of
- * released contracts feeds it; until contracts are published the list is empty.
- */
+/** The channel address templates of every application's current contract, for agents to label topics with. */
 export async function channelTemplatesForAgents(principal: Principal): Promise<ChannelTemplate[]> {
   assertCan(principal, "catalog:read");
-  return [];
+  const db = await getDb();
+  const rows = await db
+    .selectDistinct({ address: catalogEntry.address, application: application.slug, contractVersion: contractVersion.version })
+    .from(catalogEntry)
+    .innerJoin(application, eq(application.id, catalogEntry.applicationId))
+    .innerJoin(contractVersion, eq(contractVersion.id, catalogEntry.versionId))
+    .where(eq(catalogEntry.kind, "channel"))
+    .orderBy(catalogEntry.address, application.slug);
+  return rows.flatMap((r) => (r.address ? [{ address: r.address, application: r.application, contractVersion: r.contractVersion }] : []));
 }
 
 /** Days of observation history kept (`MESHPORT_OBSERVATION_RETENTION_DAYS`, default 30). */

@@ -11,6 +11,7 @@ import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion, setVersionState } from "@/lib/catalog/publish.ts";
+import { createToken, principalForToken } from "@/lib/tokens/tokens.ts";
 import { DEMO_APPLICATIONS, readDemoContract } from "./contracts/index.ts";
 
 /** The demo admin's sign-in. */
@@ -75,6 +76,24 @@ export async function seedDemo(): Promise<{ seeded: boolean; email: string; pass
   }
   await seedDemoCatalog(actor);
   return { seeded: true, email: DEMO_ADMIN_EMAIL, password };
+}
+
+/**
+ * The token the demo's broker agent reports with: created once, its secret kept in the
+ * data folder (owner-only) so the demo mesh process can read it. Demo mode only.
+ */
+export async function ensureDemoAgentToken(): Promise<string> {
+  const file = path.join(dataDir(), "demo-agent-token");
+  try {
+    const existing = readFileSync(file, "utf8").trim();
+    if (existing && (await principalForToken(existing))) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const { secret } = await createToken(systemPrincipal("demo-seed"), { name: "demo-agent-plant-eu", scopes: ["agent:report"] });
+  mkdirSync(dataDir(), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 /** Registers the demo applications and publishes their versions in order, through the same checks as everyone. */

@@ -1,0 +1,480 @@
+/**
+ * The broker agent: connects to one MQTT broker, observes everything it may
+ * see, learns producers and consumers where the broker tells, and reports
+ * windows to the portal through a durable spool.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import pino, { type Logger } from "pino";
+import { createRegistry, startMetricsServer, type AgentRuntimeStats, type MetricsServer } from "./metrics.ts";
+import { LogFollower, parseLogFileLine, parseSysLog, type BrokerEvent } from "./mosquitto-log.ts";
+import { Observer } from "./observer.ts";
+import { emptyDrops, MAX_CLIENTS_PER_TEMPLATE, type Capabilities, type DropCounters } from "./protocol.ts";
+import { encodeReport, planWindow, renderPart } from "./report.ts";
+import { fetchChannels, Reporter, type DrainResult } from "./reporter.ts";
+import { Spool } from "./spool.ts";
+import { ConsumerTracker } from "./tracker.ts";
+
+/** Version of the agent, reported with each batch. */
+export const AGENT_VERSION = "0.1.0";
+
+/** A source of broker events other than Mosquitto's logs (the embedded broker's hooks). */
+export interface BrokerEventSource {
+  /** Registers a listener; returns a function that removes it. */
+  subscribe(listener: (event: BrokerEvent) => void): () => void;
+}
+
+/** Options of {@link startAgent}; only broker, brokerId, portal and token are required. */
+export interface AgentOptions {
+  /** broker URL: mqtt://, mqtts://, ws://, wss:// */
+  broker: string;
+  /** the broker's id in the mesh, e.g. `plant-eu` */
+  brokerId: string;
+  /** portal base URL */
+  portal: string;
+  /** portal token with the agent:report scope */
+  token: string;
+  username?: string;
+  password?: string;
+  /** PEM files for TLS: CA bundle, client certificate and key */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** MQTT protocol level: 3 (3.1), 4 (3.1.1, default) or 5 */
+  mqttVersion?: 3 | 4 | 5;
+  /** client id of the agent (default meshport-agent-<brokerId>-<random>) */
+  clientId?: string;
+  /** stable agent id (default: persisted in the spool) */
+  agentId?: string;
+  /** spool directory (default .data/agent-spool/<brokerId>) */
+  spool?: string;
+  spoolMaxBytes?: number;
+  spoolMaxFiles?: number;
+  /** Mosquitto log file to follow for publishers */
+  brokerLog?: string;
+  /** read the broker log from its start (default: only new lines) */
+  brokerLogFromStart?: boolean;
+  brokerLogPollMs?: number;
+  /** broker events from hooks (embedded broker) */
+  brokerEvents?: BrokerEventSource;
+  /** metrics/health port (undefined: no server; 0: any free port) */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** report window in seconds (default 10) */
+  intervalSeconds?: number;
+  /** how often the channel list is refreshed, in seconds (default 60) */
+  channelsRefreshSeconds?: number;
+  /** JSON field names redacted in samples */
+  redact?: string[];
+  maxTopics?: number;
+  maxTemplates?: number;
+  samplesPerTemplate?: number;
+  collapseThreshold?: number;
+  /** QoS of the agent's `#` subscription (default 2, so the delivered QoS is the published one) */
+  subscribeQos?: 0 | 1 | 2;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** broker reconnect period in ms (default 1000) */
+  reconnectPeriodMs?: number;
+  logger?: Logger;
+  logLevel?: string;
+}
+
+/** Outcome of {@link AgentHandle.flush}. */
+export interface FlushResult extends DrainResult {
+  /** batches written to the spool by this flush */
+  spooled: number;
+}
+
+/** A running agent. */
+export interface AgentHandle {
+  agentId: string;
+  clientId: string;
+  /** metrics base URL, when a metrics port was given */
+  metricsUrl: string | null;
+  /** Current counters. */
+  stats(): AgentRuntimeStats;
+  /** Closes the current window now, spools it, and tries to deliver the whole spool once. */
+  flush(): Promise<FlushResult>;
+  /** Resolves once the agent is subscribed to the broker (rejects after the timeout). */
+  whenSubscribed(timeoutMs?: number): Promise<void>;
+  /** Closes the window, spools it, tries to deliver once (unless flush is false), then disconnects. */
+  stop(options?: { flush?: boolean }): Promise<void>;
+}
+
+/** Removes credentials from a broker URL before it is logged or reported. */
+export function sanitizeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//");
+  }
+}
+
+/** Creates the agent's JSON logger; the token and passwords are never written. */
+export function createLogger(level = "info", destination?: pino.DestinationStream): Logger {
+  const options = {
+    level,
+    base: { component: "meshport-agent" },
+    redact: { paths: ["token", "password", "*.token", "*.password", "authorization", "*.authorization"], censor: "[redacted]" },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** Starts an agent; it keeps running (and reconnecting) until stop() is called. */
+export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
+  const logger = options.logger ?? createLogger(options.logLevel);
+  const startedAt = Date.now();
+  const spool = await Spool.open(
+    path.resolve(options.spool ?? path.join(".data", "agent-spool", options.brokerId)),
+    { maxBytes: options.spoolMaxBytes, maxFiles: options.spoolMaxFiles },
+    options.agentId,
+  );
+  const clientId = options.clientId ?? `meshport-agent-${options.brokerId}-${randomBytes(3).toString("hex")}`;
+  const mqttVersion = options.mqttVersion ?? 4;
+  const brokerUrl = sanitizeUrl(options.broker);
+  const log = logger.child({ agentId: spool.agentId, brokerId: options.brokerId });
+
+  // Listen first: a port already in use must fail start-up before anything else is running.
+  let metrics: MetricsServer | null = null;
+  if (options.metricsPort !== undefined) {
+    const read = () => stats();
+    metrics = await startMetricsServer(options.metricsPort, options.metricsHost ?? "127.0.0.1", createRegistry(read), read);
+    log.info({ url: metrics.url }, "metrics and health endpoint listening");
+  }
+
+  const observer = new Observer({
+    maxTopics: options.maxTopics,
+    maxTemplates: options.maxTemplates,
+    samplesPerTemplate: options.samplesPerTemplate,
+    collapseThreshold: options.collapseThreshold,
+    redact: options.redact,
+  });
+  const tracker = new ConsumerTracker({ ignoreClientIds: [clientId] });
+
+  // Totals since start, for metrics; per-window figures live in the observer.
+  const totals = {
+    messages: 0,
+    bytes: 0,
+    samples: 0,
+    spooled: 0,
+    reconnects: 0,
+    drops: emptyDrops(),
+  };
+  const pendingDrops: DropCounters = emptyDrops();
+  let connected = false;
+  let subscribed = false;
+  let sysAllowed = false;
+  // Mosquitto grants a subscription its ACL denies and then delivers nothing: only traffic proves access.
+  let sysSeen = false;
+  let producersSeen = false;
+  let brokerVersion: string | null = null;
+  let clientsConnected: number | null = null;
+  let trackerDropsReported = 0;
+  let stopping = false;
+  let subscribedWaiters: Array<() => void> = [];
+
+  const reporter = new Reporter({
+    spool,
+    portalUrl: options.portal,
+    token: options.token,
+    logger: log,
+    backoffBaseMs: options.backoffBaseMs,
+    backoffMaxMs: options.backoffMaxMs,
+  });
+
+  const applyEvent = (ev: BrokerEvent) => {
+    switch (ev.type) {
+      case "subscribe":
+        tracker.subscribed(ev.clientId, ev.filter, ev.qos);
+        return;
+      case "unsubscribe":
+        tracker.unsubscribed(ev.clientId, ev.filter);
+        return;
+      case "connect":
+        tracker.connected(ev.clientId, ev.clean);
+        return;
+      case "disconnect":
+        tracker.disconnected(ev.clientId);
+        return;
+      case "publish":
+        producersSeen = true;
+        if (ev.clientId !== clientId && !ev.topic.startsWith("$")) observer.observeProducer(ev.topic, ev.clientId, ev.bytes);
+        return;
+    }
+  };
+
+  const onSys = (topic: string, payload: Buffer) => {
+    sysSeen = true;
+    if (topic.startsWith("$SYS/broker/log/")) {
+      const ev = parseSysLog(topic, payload.toString("utf8"));
+      if (ev === "malformed") observer.countMalformed();
+      else if (ev) applyEvent(ev);
+    } else if (topic === "$SYS/broker/version") brokerVersion = payload.toString("utf8").slice(0, 200);
+    else if (topic === "$SYS/broker/clients/connected") {
+      const n = Number(payload.toString("utf8"));
+      if (Number.isSafeInteger(n) && n >= 0) clientsConnected = n;
+    }
+  };
+
+  // MQTT connection.
+  const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
+  const mqttOptions: IClientOptions = {
+    clientId,
+    protocolVersion: mqttVersion,
+    // MQTT 3.1 names its protocol differently (MQTT 3.1 §3.1).
+    protocolId: mqttVersion === 3 ? "MQIsdp" : "MQTT",
+    username: options.username,
+    password: options.password,
+    ca: read(options.ca),
+    cert: read(options.cert),
+    key: read(options.key),
+    clean: true,
+    keepalive: 30,
+    reconnectPeriod: options.reconnectPeriodMs ?? 1_000,
+    connectTimeout: 10_000,
+    // We subscribe on every connect ourselves, to learn what was granted.
+    resubscribe: false,
+  };
+  const client: MqttClient = mqtt.connect(options.broker, mqttOptions);
+  let everConnected = false;
+  client.on("connect", () => {
+    connected = true;
+    if (everConnected) totals.reconnects++;
+    everConnected = true;
+    log.info({ broker: brokerUrl, clientId, mqttVersion }, "connected to broker");
+    const qos = options.subscribeQos ?? 2;
+    // MQTT 5 retain-as-published keeps the retain flag of live messages.
+    const subs = mqttVersion === 5 ? { "#": { qos, rap: true }, "$SYS/#": { qos: 0 as const, rap: true } } : { "#": { qos }, "$SYS/#": { qos: 0 as const } };
+    client.subscribe(subs, (err, granted) => {
+      if (err) {
+        log.error({ err: err.message }, "subscription failed");
+        return;
+      }
+      const refused = (g: { qos: number }) => g.qos >= 128;
+      const all = granted?.find((g) => g.topic === "#");
+      const sys = granted?.find((g) => g.topic === "$SYS/#");
+      sysAllowed = !!sys && !refused(sys);
+      subscribed = !!all && !refused(all);
+      if (!subscribed) log.error({ granted }, "broker refused the subscription to #: nothing will be observed");
+      else log.info({ sys: sysAllowed }, "subscribed");
+      if (subscribed) {
+        for (const w of subscribedWaiters) w();
+        subscribedWaiters = [];
+      }
+    });
+  });
+  client.on("close", () => {
+    if (connected && !stopping) log.warn({ broker: brokerUrl }, "broker connection lost; reconnecting");
+    connected = false;
+    subscribed = false;
+  });
+  client.on("error", (err) => {
+    log.warn({ err: err.message, broker: brokerUrl }, "broker connection error");
+  });
+  client.on("message", (topic, payload, packet) => {
+    // $-topics: `#` never matches them, so these come from the `$SYS/#` subscription.
+    if (topic.charCodeAt(0) === 36) {
+      onSys(topic, payload);
+      return;
+    }
+    totals.messages++;
+    totals.bytes += payload.length;
+    observer.observe(topic, payload, packet.qos, packet.retain);
+  });
+
+  // Broker log file and hooks.
+  let follower: LogFollower | null = null;
+  if (options.brokerLog) {
+    follower = new LogFollower(
+      options.brokerLog,
+      (line) => {
+        const ev = parseLogFileLine(line);
+        if (ev) applyEvent(ev);
+      },
+      {
+        pollMs: options.brokerLogPollMs ?? 250,
+        fromStart: options.brokerLogFromStart,
+        onError: (err) => log.warn({ err: String(err), file: options.brokerLog }, "cannot read the broker log"),
+      },
+    );
+    follower.start();
+  }
+  const unhook = options.brokerEvents?.subscribe(applyEvent);
+
+  // Channel templates from the portal.
+  const refreshChannels = async () => {
+    const channels = await fetchChannels(options.portal, options.token);
+    if (channels) {
+      observer.setChannels(channels);
+      log.debug({ channels: channels.length }, "channel templates refreshed");
+    }
+  };
+  void refreshChannels();
+  const channelTimer = setInterval(() => void refreshChannels(), (options.channelsRefreshSeconds ?? 60) * 1000);
+  channelTimer.unref();
+
+  const capabilities = (): Capabilities => {
+    const hooks = !!options.brokerEvents;
+    return {
+      producers: hooks || producersSeen,
+      consumers: hooks || tracker.informed,
+      producerSource: hooks ? "hooks" : options.brokerLog ? "broker-log" : "none",
+      consumerSource: hooks ? "hooks" : tracker.informed ? "sys-log" : "none",
+      sys: sysAllowed && sysSeen,
+      retainFlag: mqttVersion === 5 ? "exact" : "subscribe-only",
+    };
+  };
+
+  // Window closing is serialised: the timer and flush() never interleave.
+  let closing: Promise<number> = Promise.resolve(0);
+  const closeWindow = (): Promise<number> => {
+    // A failed close (disk full) must not wedge the chain for every later window.
+    closing = closing.catch(() => 0).then(async () => {
+      const snap = observer.close(Date.now(), (template) => tracker.consumersOf(template, MAX_CLIENTS_PER_TEMPLATE));
+      const trackerDrops = tracker.dropped - trackerDropsReported;
+      trackerDropsReported = tracker.dropped;
+      pendingDrops.clientCap += trackerDrops;
+      const extra = { ...pendingDrops };
+      for (const k of Object.keys(pendingDrops) as Array<keyof DropCounters>) pendingDrops[k] = 0;
+      const stats = {
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        messagesSeen: snap.messages,
+        bytesSeen: snap.bytes,
+        topicsTracked: snap.topicsTracked,
+        templatesTracked: snap.templatesTracked,
+        samplesKept: snap.samplesKept,
+        brokerConnected: connected,
+        reconnects: totals.reconnects,
+        spooledBatches: spool.pendingCount,
+        spooledBytes: spool.pendingBytes,
+        rejectedBatches: spool.rejectedCount,
+        logLinesRead: follower?.linesRead ?? 0,
+        rssBytes: process.memoryUsage.rss(),
+      };
+      totals.samples += snap.samplesKept;
+      lastWindow = { topics: snap.topicsTracked, templates: snap.templatesTracked };
+      const ctx = {
+        agent: { id: spool.agentId, version: AGENT_VERSION, hostname: os.hostname(), startedAt: new Date(startedAt).toISOString() },
+        broker: { id: options.brokerId, url: brokerUrl, protocol: "mqtt" as const, protocolVersion: mqttVersion, version: brokerVersion, clientsConnected },
+        capabilities: capabilities(),
+        extraDrops: extra,
+        stats,
+      };
+      // Parts are planned from estimates and rendered one at a time: a big window is never held twice.
+      const ranges = planWindow(snap);
+      const first = await spool.reserveSequences(ranges.length);
+      for (let part = 0; part < ranges.length; part++) {
+        const report = renderPart(snap, ctx, ranges, part, first + part);
+        for (const [k, v] of Object.entries(report.drops)) totals.drops[k as keyof DropCounters] += v;
+        let evicted: number;
+        try {
+          evicted = await spool.put(report.sequence, report.batchId, await encodeReport(report));
+        } catch (err) {
+          // Disk full or unwritable: the batch is lost, so say so in the next one.
+          pendingDrops.spoolCap++;
+          log.error({ err: String(err), spool: spool.dir, sequence: report.sequence }, "could not write a batch to the spool; it is lost");
+          continue;
+        }
+        if (evicted) {
+          pendingDrops.spoolCap += evicted;
+          log.error({ evicted, pending: spool.pendingCount }, "spool full: oldest batches deleted unsent");
+        }
+        totals.spooled++;
+      }
+      log.debug({ batches: ranges.length, templates: snap.size, messages: snap.messages }, "window spooled");
+      return ranges.length;
+    });
+    return closing;
+  };
+  let lastWindow = { topics: 0, templates: 0 };
+
+  const windowTimer = setInterval(
+    () => {
+      closeWindow().then(
+        () => reporter.kick(),
+        (err: unknown) => log.error({ err: String(err) }, "could not spool a report window"),
+      );
+    },
+    (options.intervalSeconds ?? 10) * 1000,
+  );
+  // Replay what a previous run left in the spool.
+  if (spool.pendingCount) log.info({ pending: spool.pendingCount }, "replaying spooled batches");
+  reporter.kick();
+
+  const stats = (): AgentRuntimeStats => ({
+    agentId: spool.agentId,
+    clientId,
+    brokerConnected: connected,
+    subscribed,
+    reconnects: totals.reconnects,
+    messagesTotal: totals.messages,
+    bytesTotal: totals.bytes,
+    topicsTracked: observer.topicsTracked || lastWindow.topics,
+    templatesTracked: observer.templatesTracked || lastWindow.templates,
+    samplesTotal: totals.samples,
+    sampleBytesHeld: observer.sampleBytesHeld,
+    batchesSpooledTotal: totals.spooled,
+    batchesSentTotal: reporter.sentTotal,
+    batchesRejectedTotal: reporter.rejectedTotal,
+    spoolPending: spool.pendingCount,
+    spoolBytes: spool.pendingBytes,
+    spoolRejected: spool.rejectedCount,
+    dropsTotal: addDrops(totals.drops, observer.drops),
+    lastReportAt: reporter.lastSuccessAt,
+    lastError: reporter.lastError,
+    logLinesRead: follower?.linesRead ?? 0,
+    channels: observer.channelCount,
+    consumersTracked: tracker.consumerCount,
+  });
+
+  log.info({ broker: brokerUrl, portal: options.portal, spool: spool.dir, intervalSeconds: options.intervalSeconds ?? 10 }, "agent started");
+
+  return {
+    agentId: spool.agentId,
+    clientId,
+    metricsUrl: metrics?.url ?? null,
+    stats,
+    async flush() {
+      const spooled = await closeWindow();
+      return { spooled, ...(await reporter.drain()) };
+    },
+    whenSubscribed(timeoutMs = 15_000) {
+      if (subscribed) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not subscribed to ${brokerUrl} after ${timeoutMs} ms`)), timeoutMs);
+        subscribedWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+    async stop(stopOptions = {}) {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(windowTimer);
+      clearInterval(channelTimer);
+      unhook?.();
+      await follower?.stop();
+      // Spool the last partial window: a graceful stop loses nothing either.
+      await closeWindow().catch((err: unknown) => log.error({ err: String(err) }, "could not spool the last window"));
+      if (stopOptions.flush !== false) await reporter.drain().catch(() => {});
+      await reporter.stop();
+      await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+      await metrics?.close();
+      log.info({ pending: spool.pendingCount }, "agent stopped");
+    },
+  };
+}
+
+function addDrops(a: DropCounters, b: DropCounters): DropCounters {
+  const out = { ...a };
+  for (const k of Object.keys(b) as Array<keyof DropCounters>) out[k] += b[k];
+  return out;
+}

@@ -1,0 +1,522 @@
+/**
+ * The observer aggregates messages per concrete topic and per template within
+ * a report window: counts, sizes, QoS, retain, content kinds, a bounded
+ * reservoir of samples and an inferred schema. It is the hot path: one map
+ * lookup and a few increments per message; payloads are parsed only within a
+ * per-template budget. Everything it holds is bounded and reset per window.
+ */
+import { encodeSample, sniff, sniffPrefix, type RawSample } from "./content.ts";
+import {
+  emptyDrops,
+  MAX_CLIENTS_PER_TEMPLATE,
+  MAX_CONCRETE_TOPICS_PER_TEMPLATE,
+  MAX_SAMPLES_PER_TEMPLATE,
+  type ChannelTemplate,
+  type Consumer,
+  type DropCounters,
+  type TopicObservation,
+} from "./protocol.ts";
+import { Reservoir } from "./reservoir.ts";
+import { SchemaAccumulator, type InferenceOptions, type NodeBudget } from "./schema-infer.ts";
+import { compileChannels, isValidTopic, matchChannel, TemplateTrie, type ChannelMatcher } from "./templates.ts";
+
+/** Limits and behaviour of an {@link Observer}; all have defaults. */
+export interface ObserverOptions {
+  /** distinct concrete topics per window (default 100,000); messages on further topics are dropped and counted */
+  maxTopics?: number;
+  /** distinct templates per window (default 10,000) */
+  maxTemplates?: number;
+  /** samples kept per template (default 5, at most MAX_SAMPLES_PER_TEMPLATE) */
+  samplesPerTemplate?: number;
+  /** leading bytes of a payload kept in a sample (default 2,048) */
+  maxSampleBytes?: number;
+  /** bytes all samples together may hold (default 16 MiB) */
+  maxSampleBytesTotal?: number;
+  /** payloads parsed for content sniffing and schema inference per template per window (default 64) */
+  parseBudgetPerTemplate?: number;
+  /** larger payloads are classified by their first bytes only, never parsed (default 256 KiB) */
+  maxParseBytes?: number;
+  /** producer entries (topic × client) per window (default 100,000) */
+  maxProducerEntries?: number;
+  /** distinct values at one level before it collapses into a placeholder (default 20) */
+  collapseThreshold?: number;
+  /** property names redacted in samples, case-insensitive */
+  redact?: readonly string[];
+  /** schema inference limits */
+  inference?: InferenceOptions;
+  /** schema nodes all templates together may hold per window (default 100,000) */
+  maxSchemaNodes?: number;
+  /** injectable randomness for the reservoirs */
+  random?: () => number;
+}
+
+interface TemplateEntry {
+  key: string;
+  messages: number;
+  bytes: number;
+  minSize: number;
+  maxSize: number;
+  first: number;
+  last: number;
+  q0: number;
+  q1: number;
+  q2: number;
+  retained: number;
+  json: number;
+  text: number;
+  binary: number;
+  empty: number;
+  parsed: number;
+  schema: SchemaAccumulator | null;
+  samples: Reservoir<RawSample> | null;
+}
+
+interface TopicEntry {
+  tpl: TemplateEntry;
+  messages: number;
+}
+
+interface ProducerEntry {
+  messages: number;
+  bytes: number;
+  first: number;
+  last: number;
+}
+
+interface Group {
+  key: string;
+  tpl: TemplateEntry;
+  topics: Array<{ topic: string; messages: number }>;
+  producers: Map<string, ProducerEntry>;
+}
+
+/** Figures of a closed window besides its observations. */
+export interface WindowSummary {
+  start: number;
+  end: number;
+  drops: DropCounters;
+  messages: number;
+  bytes: number;
+  topicsTracked: number;
+  templatesTracked: number;
+  samplesKept: number;
+}
+
+/**
+ * A closed window whose observations are rendered on demand, so a large
+ * window can be encoded batch by batch instead of all at once.
+ */
+export interface ClosedWindow extends WindowSummary {
+  /** number of templates, in report order */
+  size: number;
+  /** a cheap upper-bound guess of template i's JSON size, for splitting batches before rendering */
+  estimateBytes(i: number): number;
+  /** renders template i's observation */
+  render(i: number): TopicObservation;
+}
+
+/** A closed window with every observation rendered. */
+export interface WindowSnapshot extends WindowSummary {
+  observations: TopicObservation[];
+}
+
+/** Looks up the consumers of a template (with some of its concrete topics) at snapshot time. */
+export type ConsumerLookup = (template: string, topics: readonly string[]) => { consumers: Consumer[]; omitted: number };
+
+/** Aggregates messages per topic and template for one window at a time. */
+export class Observer {
+  private readonly o: Required<Omit<ObserverOptions, "redact" | "inference" | "random">>;
+  private schemaBudget: NodeBudget;
+  private readonly redactFields: ReadonlySet<string>;
+  private readonly inference: InferenceOptions;
+  private readonly random: () => number;
+  private readonly trie: TemplateTrie;
+  private channels: ChannelMatcher[] = [];
+
+  private topics = new Map<string, TopicEntry>();
+  private templates = new Map<string, TemplateEntry>();
+  private producers = new Map<string, Map<string, ProducerEntry>>();
+  private producerEntries = 0;
+  private sampleBytes = 0;
+  private windowStart: number;
+  private messages = 0;
+  private bytes = 0;
+  /** drops since the last snapshot */
+  drops: DropCounters = emptyDrops();
+
+  /** Creates an observer whose first window starts at `now`. */
+  constructor(options: ObserverOptions = {}, now = Date.now()) {
+    this.o = {
+      maxTopics: options.maxTopics ?? 100_000,
+      maxTemplates: options.maxTemplates ?? 10_000,
+      samplesPerTemplate: Math.min(options.samplesPerTemplate ?? 5, MAX_SAMPLES_PER_TEMPLATE),
+      maxSampleBytes: options.maxSampleBytes ?? 2_048,
+      maxSampleBytesTotal: options.maxSampleBytesTotal ?? 16 * 1024 * 1024,
+      parseBudgetPerTemplate: options.parseBudgetPerTemplate ?? 64,
+      maxParseBytes: options.maxParseBytes ?? 256 * 1024,
+      maxProducerEntries: options.maxProducerEntries ?? 100_000,
+      collapseThreshold: options.collapseThreshold ?? 20,
+      maxSchemaNodes: options.maxSchemaNodes ?? 100_000,
+    };
+    this.schemaBudget = { used: 0, max: this.o.maxSchemaNodes };
+    this.redactFields = new Set((options.redact ?? []).map((f) => f.toLowerCase()));
+    this.inference = options.inference ?? {};
+    this.random = options.random ?? Math.random;
+    // The trie outlives windows so templates stay stable; it is bounded on its own.
+    this.trie = new TemplateTrie({ collapseThreshold: this.o.collapseThreshold, maxNodes: Math.max(4 * this.o.maxTopics, 1_000) });
+    this.windowStart = now;
+  }
+
+  /** Replaces the contract channel templates used to label observations. */
+  setChannels(channels: readonly ChannelTemplate[]): void {
+    this.channels = compileChannels(channels);
+  }
+
+  /** Number of channel templates known. */
+  get channelCount(): number {
+    return this.channels.length;
+  }
+
+  /** Distinct concrete topics in the current window. */
+  get topicsTracked(): number {
+    return this.topics.size;
+  }
+
+  /** Templates in the current window. */
+  get templatesTracked(): number {
+    return this.templates.size;
+  }
+
+  /** Messages in the current window. */
+  get messagesSeen(): number {
+    return this.messages;
+  }
+
+  /** Bytes of samples currently held. */
+  get sampleBytesHeld(): number {
+    return this.sampleBytes;
+  }
+
+  /** Counts a malformed input (unparseable log line, invalid topic). */
+  countMalformed(n = 1): void {
+    this.drops.malformed += n;
+  }
+
+  /** Observes one message as delivered to the agent. */
+  observe(topic: string, payload: Uint8Array, qos: number, retain: boolean, now = Date.now()): void {
+    let entry = this.topics.get(topic);
+    if (!entry) {
+      const created = this.newTopic(topic);
+      if (!created) return;
+      entry = created;
+    }
+    entry.messages++;
+    const t = entry.tpl;
+    const size = payload.length;
+    this.messages++;
+    this.bytes += size;
+    if (t.messages === 0) {
+      t.first = now;
+      t.minSize = size;
+      t.maxSize = size;
+    } else {
+      if (size < t.minSize) t.minSize = size;
+      if (size > t.maxSize) t.maxSize = size;
+    }
+    t.messages++;
+    t.bytes += size;
+    t.last = now;
+    if (qos === 0) t.q0++;
+    else if (qos === 1) t.q1++;
+    else t.q2++;
+    if (retain) t.retained++;
+    // The first payloads of a window are parsed; after that, those the reservoir keeps (a uniform
+    // trickle, about samples × ln(n)), so late drift still reaches the schema at bounded cost.
+    const parsed = t.parsed < this.o.parseBudgetPerTemplate;
+    if (parsed) this.classify(t, payload);
+    if (this.sample(t, payload, now) && !parsed) this.classify(t, payload);
+  }
+
+  private classify(t: TemplateEntry, payload: Uint8Array): void {
+    t.parsed++;
+    const s = payload.length > this.o.maxParseBytes ? { kind: sniffPrefix(payload), value: undefined } : sniff(payload);
+    t[s.kind]++;
+    if (s.kind === "json" && s.value !== undefined) {
+      if (!t.schema && this.schemaBudget.used >= this.schemaBudget.max) this.drops.sampleCap++;
+      else (t.schema ??= new SchemaAccumulator(this.inference, this.schemaBudget)).observe(s.value);
+    }
+  }
+
+  /** Records that a client published on a topic (from the broker log or hooks). */
+  observeProducer(topic: string, clientId: string, bytes: number, now = Date.now()): void {
+    if (!isValidTopic(topic)) {
+      this.drops.malformed++;
+      return;
+    }
+    let clients = this.producers.get(topic);
+    let p = clients?.get(clientId);
+    if (!p) {
+      if (this.producerEntries >= this.o.maxProducerEntries) {
+        this.drops.clientCap++;
+        return;
+      }
+      if (!clients) this.producers.set(topic, (clients = new Map()));
+      clients.set(clientId, (p = { messages: 0, bytes: 0, first: now, last: now }));
+      this.producerEntries++;
+    }
+    p.messages++;
+    p.bytes += bytes;
+    p.last = now;
+  }
+
+  private newTopic(topic: string): TopicEntry | null {
+    if (!isValidTopic(topic)) {
+      this.drops.malformed++;
+      return null;
+    }
+    if (this.topics.size >= this.o.maxTopics) {
+      this.drops.topicCap++;
+      return null;
+    }
+    const full = this.templates.size >= this.o.maxTemplates;
+    // At the template cap only topics of known templates are kept, and the rest must not grow the trie.
+    const key = full ? this.trie.peek(topic) : this.trie.resolve(topic);
+    let tpl = this.templates.get(key);
+    if (!tpl) {
+      if (full) {
+        this.drops.templateCap++;
+        return null;
+      }
+      tpl = newTemplate(key);
+      this.templates.set(key, tpl);
+    }
+    const entry = { tpl, messages: 0 };
+    this.topics.set(topic, entry);
+    return entry;
+  }
+
+  /** Offers a payload to the template's reservoir; true when it was kept. */
+  private sample(t: TemplateEntry, payload: Uint8Array, now: number): boolean {
+    const r = (t.samples ??= new Reservoir<RawSample>(this.o.samplesPerTemplate, this.random));
+    const keep = Math.min(payload.length, this.o.maxSampleBytes);
+    if (r.items.length < r.capacity && this.sampleBytes + keep > this.o.maxSampleBytesTotal) {
+      // The global budget is spent: the stream still advances so later draws stay uniform.
+      r.seen++;
+      this.drops.sampleCap++;
+      return false;
+    }
+    // Copy: the payload may be a view into a much larger socket buffer.
+    const result = r.offer(() => ({ at: now, size: payload.length, bytes: Buffer.from(payload.subarray(0, keep)) }));
+    if (result.kept) this.sampleBytes += keep - (result.evicted?.bytes.length ?? 0);
+    return result.kept;
+  }
+
+  /** Closes the current window and renders every observation (see {@link close}). */
+  snapshot(now = Date.now(), consumersOf?: ConsumerLookup): WindowSnapshot {
+    const closed = this.close(now, consumersOf);
+    const observations: TopicObservation[] = [];
+    for (let i = 0; i < closed.size; i++) observations.push(closed.render(i));
+    const { start, end, drops, messages, bytes, topicsTracked, templatesTracked, samplesKept } = closed;
+    return { start, end, drops, messages, bytes, topicsTracked, templatesTracked, samplesKept, observations };
+  }
+
+  /**
+   * Closes the current window: merges templates that collapsed during it,
+   * attaches producers, and starts a new window. Consumers and channels are
+   * looked up when each observation is rendered.
+   */
+  close(now = Date.now(), consumersOf?: ConsumerLookup): ClosedWindow {
+    const byKey = new Map<string, Group>();
+    const finalKey = new Map<TemplateEntry, string>();
+    for (const tpl of this.templates.values()) {
+      // Resolving a template again maps it onto placeholders that appeared later in the window.
+      const key = this.trie.resolve(tpl.key);
+      finalKey.set(tpl, key);
+      const g = byKey.get(key);
+      if (g) mergeTemplate(g.tpl, tpl, this.random);
+      else byKey.set(key, { key, tpl: { ...tpl, key }, topics: [], producers: new Map() });
+    }
+    for (const [topic, entry] of this.topics) byKey.get(finalKey.get(entry.tpl)!)!.topics.push({ topic, messages: entry.messages });
+    for (const [topic, clients] of this.producers) {
+      const key = this.topics.has(topic) ? finalKey.get(this.topics.get(topic)!.tpl)! : this.trie.resolve(topic);
+      let g = byKey.get(key);
+      if (!g) {
+        // Published but not delivered to the agent (an ACL, or the message went before we subscribed).
+        g = { key, tpl: newTemplate(key), topics: [], producers: new Map() };
+        byKey.set(key, g);
+      }
+      // Topics the agent received are listed already; list producer-only ones too, boundedly.
+      if (!this.topics.has(topic) && g.topics.length < this.o.maxTopics) g.topics.push({ topic, messages: 0 });
+      for (const [client, p] of clients) {
+        const mine = g.producers.get(client);
+        if (mine) {
+          mine.messages += p.messages;
+          mine.bytes += p.bytes;
+          mine.first = Math.min(mine.first, p.first);
+          mine.last = Math.max(mine.last, p.last);
+        } else g.producers.set(client, { ...p });
+      }
+    }
+    const groups = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let samplesKept = 0;
+    for (const g of groups) samplesKept += g.tpl.samples?.items.length ?? 0;
+
+    const start = this.windowStart;
+    const seconds = Math.max((now - start) / 1000, 0.001);
+    const channels = this.channels;
+    const redactFields = this.redactFields;
+    const closed: ClosedWindow = {
+      start,
+      end: now,
+      drops: this.drops,
+      messages: this.messages,
+      bytes: this.bytes,
+      topicsTracked: this.topics.size,
+      templatesTracked: groups.length,
+      samplesKept,
+      size: groups.length,
+      estimateBytes(i) {
+        const g = groups[i]!;
+        let n = 700 + 2 * g.key.length + 60 * Math.min(g.producers.size, MAX_CLIENTS_PER_TEMPLATE);
+        for (let k = 0; k < Math.min(g.topics.length, MAX_CONCRETE_TOPICS_PER_TEMPLATE); k++) n += g.topics[k]!.topic.length + 40;
+        // JSON escaping and base64 grow a payload by up to a third; each sample has ~150 bytes of fields.
+        for (const sample of g.tpl.samples?.items ?? []) n += Math.ceil(sample.bytes.length * 1.4) + 150;
+        return n + 160 * (g.tpl.schema?.nodeCount ?? 0);
+      },
+      render(i) {
+        return renderGroup(groups[i]!, seconds, now, channels, redactFields, consumersOf);
+      },
+    };
+    this.topics = new Map();
+    this.templates = new Map();
+    this.producers = new Map();
+    this.producerEntries = 0;
+    this.sampleBytes = 0;
+    this.schemaBudget = { used: 0, max: this.o.maxSchemaNodes };
+    this.messages = 0;
+    this.bytes = 0;
+    this.drops = emptyDrops();
+    this.windowStart = now;
+    return closed;
+  }
+}
+
+function renderGroup(
+  g: Group,
+  seconds: number,
+  now: number,
+  channels: readonly ChannelMatcher[],
+  redactFields: ReadonlySet<string>,
+  consumersOf: ConsumerLookup | undefined,
+): TopicObservation {
+  const t = g.tpl;
+  g.topics.sort((a, b) => b.messages - a.messages || (a.topic < b.topic ? -1 : 1));
+  const listed = g.topics.slice(0, MAX_CONCRETE_TOPICS_PER_TEMPLATE);
+  const producers = [...g.producers].sort((a, b) => b[1].messages - a[1].messages);
+  const cons = consumersOf ? consumersOf(g.key, listed.map((x) => x.topic)) : { consumers: [], omitted: 0 };
+  const samples = [...(t.samples?.items ?? [])];
+  let first = t.messages ? t.first : Infinity;
+  let last = t.messages ? t.last : 0;
+  for (const [, p] of producers) {
+    first = Math.min(first, p.first);
+    last = Math.max(last, p.last);
+  }
+  const classified = t.json + t.text + t.binary + t.empty;
+  return {
+    template: g.key,
+    channel: matchChannel(g.key, channels),
+    topics: listed,
+    distinctTopics: g.topics.length,
+    messages: t.messages,
+    bytes: t.bytes,
+    minSize: t.messages ? t.minSize : 0,
+    maxSize: t.maxSize,
+    avgSize: t.messages ? Math.round((t.bytes / t.messages) * 100) / 100 : 0,
+    ratePerSecond: Math.round((t.messages / seconds) * 1000) / 1000,
+    firstSeen: new Date(Number.isFinite(first) ? first : now).toISOString(),
+    lastSeen: new Date(last || now).toISOString(),
+    qos: { q0: t.q0, q1: t.q1, q2: t.q2 },
+    retained: t.retained,
+    content: { kind: dominantKind(t, classified), json: t.json, text: t.text, binary: t.binary, empty: t.empty },
+    schema: t.schema?.toJsonSchema() ?? null,
+    schemaSamples: t.schema?.samples ?? 0,
+    samples: samples.sort((a, b) => a.at - b.at).map((s) => encodeSample(s, redactFields)),
+    producers: producers.slice(0, MAX_CLIENTS_PER_TEMPLATE).map(([clientId, p]) => ({ clientId, messages: p.messages, bytes: p.bytes })),
+    consumers: cons.consumers.slice(0, MAX_CLIENTS_PER_TEMPLATE),
+    omittedProducers: Math.max(0, producers.length - MAX_CLIENTS_PER_TEMPLATE),
+    omittedConsumers: cons.omitted + Math.max(0, cons.consumers.length - MAX_CLIENTS_PER_TEMPLATE),
+  };
+}
+
+function newTemplate(key: string): TemplateEntry {
+  return {
+    key,
+    messages: 0,
+    bytes: 0,
+    minSize: 0,
+    maxSize: 0,
+    first: 0,
+    last: 0,
+    q0: 0,
+    q1: 0,
+    q2: 0,
+    retained: 0,
+    json: 0,
+    text: 0,
+    binary: 0,
+    empty: 0,
+    parsed: 0,
+    schema: null,
+    samples: null,
+  };
+}
+
+function mergeTemplate(into: TemplateEntry, from: TemplateEntry, random: () => number): void {
+  if (from.messages) {
+    if (into.messages === 0) {
+      into.first = from.first;
+      into.minSize = from.minSize;
+    } else {
+      into.first = Math.min(into.first, from.first);
+      into.minSize = Math.min(into.minSize, from.minSize);
+    }
+    into.last = Math.max(into.last, from.last);
+    into.maxSize = Math.max(into.maxSize, from.maxSize);
+  }
+  into.messages += from.messages;
+  into.bytes += from.bytes;
+  into.q0 += from.q0;
+  into.q1 += from.q1;
+  into.q2 += from.q2;
+  into.retained += from.retained;
+  into.json += from.json;
+  into.text += from.text;
+  into.binary += from.binary;
+  into.empty += from.empty;
+  into.parsed += from.parsed;
+  if (from.schema) {
+    if (into.schema) into.schema.merge(from.schema);
+    else into.schema = from.schema;
+  }
+  if (from.samples) {
+    if (into.samples) {
+      const merged = new Reservoir<RawSample>(into.samples.capacity, random);
+      merged.merge(into.samples);
+      merged.merge(from.samples);
+      into.samples = merged;
+    } else into.samples = from.samples;
+  }
+}
+
+function dominantKind(t: TemplateEntry, classified: number): TopicObservation["content"]["kind"] {
+  if (classified === 0) return "empty";
+  const kinds = [
+    ["json", t.json],
+    ["text", t.text],
+    ["binary", t.binary],
+    ["empty", t.empty],
+  ] as const;
+  const top = kinds.reduce((a, b) => (b[1] > a[1] ? b : a));
+  // A kind is dominant when at least 90% of the classified payloads have it.
+  return top[1] >= 0.9 * classified ? top[0] : "mixed";
+}

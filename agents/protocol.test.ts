@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { Observer } from "./observer.ts";
+import { agentReportSchema, AGENT_PROTOCOL_VERSION, channelListSchema, emptyDrops, ingestResponseSchema, MAX_TEMPLATES_PER_BATCH } from "./protocol.ts";
+import { buildReports, planParts, planWindow, renderPart, type ReportContext } from "./report.ts";
+
+const ctx: ReportContext = {
+  agent: { id: "agent-1", version: "0.1.0", hostname: "h", startedAt: new Date(0).toISOString() },
+  broker: { id: "plant-eu", url: "mqtt://127.0.0.1:1883", protocol: "mqtt", protocolVersion: 4, version: null, clientsConnected: null },
+  capabilities: { producers: false, consumers: false, producerSource: "none", consumerSource: "none", sys: false, retainFlag: "subscribe-only" },
+  extraDrops: { spoolCap: 2 },
+  stats: {
+    uptimeSeconds: 1,
+    messagesSeen: 0,
+    bytesSeen: 0,
+    topicsTracked: 0,
+    templatesTracked: 0,
+    samplesKept: 0,
+    brokerConnected: true,
+    reconnects: 0,
+    spooledBatches: 0,
+    spooledBytes: 0,
+    rejectedBatches: 0,
+    logLinesRead: 0,
+    rssBytes: 1,
+  },
+};
+
+describe("agentReportSchema", () => {
+  it("accepts what the observer and report builder produce", () => {
+    const obs = new Observer({ redact: ["password"] }, 1_000);
+    obs.observe("plant/line-1/temperature", Buffer.from(JSON.stringify({ t: 20.5, password: "s3cret" })), 1, false, 1_500);
+    obs.observe("plant/line-1/raw", Buffer.from([0, 1, 2, 255]), 0, true, 1_600);
+    obs.observe("plant/status", Buffer.from("running"), 2, false, 1_700);
+    obs.observeProducer("plant/line-1/temperature", "sensor-1", 20, 1_500);
+    const [report] = buildReports(obs.snapshot(11_000), ctx, 5);
+    const parsed = agentReportSchema.parse(JSON.parse(JSON.stringify(report)));
+    expect(parsed.protocolVersion).toBe(AGENT_PROTOCOL_VERSION);
+    expect(parsed.sequence).toBe(5);
+    expect(parsed.drops.spoolCap).toBe(2);
+    const temp = parsed.topics.find((t) => t.template === "plant/{p1}/temperature")!;
+    expect(temp.samples[0]!.payload).not.toContain("s3cret");
+    expect(temp.samples[0]!.redacted).toBe(true);
+    expect(temp.producers).toEqual([{ clientId: "sensor-1", messages: 1, bytes: 20 }]);
+    expect(parsed.topics.find((t) => t.template === "plant/{p1}/raw")!.samples[0]!.encoding).toBe("base64");
+  });
+
+  it("splits large windows into parts and counts drops once", () => {
+    const obs = new Observer({ collapseThreshold: 100_000 });
+    const letters = (n: number) => [...n.toString(26)].map((c) => String.fromCharCode(97 + parseInt(c, 26))).join("");
+    for (let i = 0; i < MAX_TEMPLATES_PER_BATCH + 10; i++) obs.observe(`t/${letters(i)}`, Buffer.from("1"), 0, false);
+    const reports = buildReports(obs.snapshot(), ctx, 0);
+    expect(reports.length).toBeGreaterThanOrEqual(2);
+    expect(reports.map((r) => r.part)).toEqual(reports.map((_, i) => ({ index: i, count: reports.length })));
+    expect(reports.reduce((n, r) => n + r.drops.spoolCap, 0)).toBe(2);
+    for (const r of reports) expect(agentReportSchema.safeParse(r).success).toBe(true);
+    expect(new Set(reports.map((r) => r.batchId)).size).toBe(reports.length);
+  });
+
+  it("refuses a report with a bad batch id, version or oversized lists", () => {
+    const obs = new Observer();
+    const [report] = buildReports(obs.snapshot(), ctx, 0);
+    expect(agentReportSchema.safeParse({ ...report, batchId: "nope" }).success).toBe(false);
+    expect(agentReportSchema.safeParse({ ...report, protocolVersion: 2 }).success).toBe(false);
+    expect(agentReportSchema.safeParse({ ...report, drops: { ...emptyDrops(), malformed: -1 } }).success).toBe(false);
+  });
+
+  it("describes the portal's answers and channel list", () => {
+    expect(ingestResponseSchema.parse({ accepted: true, duplicate: false, batchId: randomUUID() }).accepted).toBe(true);
+    expect(channelListSchema.parse({ channels: [{ address: "plant/{lineId}/temperature", application: "a", contractVersion: "1.0.0" }] }).channels).toHaveLength(1);
+  });
+
+  it("splits by size so a batch stays under the portal's body limit", () => {
+    const obs = new Observer();
+    const big = JSON.stringify({ text: "x".repeat(3_000) });
+    for (let i = 0; i < 40; i++) obs.observe(`big/${["alpha", "beta", "gamma", "delta"][i % 4]}/${"abcdefghij"[Math.floor(i / 4)]}`, Buffer.from(big), 0, false);
+    const reports = buildReports(obs.snapshot(), ctx, 0, 30_000);
+    expect(reports.length).toBeGreaterThan(1);
+    for (const r of reports) expect(JSON.stringify(r.topics).length).toBeLessThan(30_000 + 20_000);
+    expect(reports.reduce((n, r) => n + r.topics.length, 0)).toBe(40);
+  });
+
+  it("plans parts from estimates that bound the rendered size", () => {
+    const obs = new Observer({ collapseThreshold: 1_000 });
+    const deep = (i: number) => ({ id: i, at: new Date(i).toISOString(), nested: { a: [1, 2, 3], b: { c: "x".repeat(i % 50), d: i % 2 ? null : true } }, note: "é\"\n".repeat(i % 7) });
+    for (let i = 0; i < 600; i++) {
+      const payload = i % 3 === 0 ? Buffer.from(JSON.stringify(deep(i))) : i % 3 === 1 ? Buffer.from([i % 256, 0, 255, 10, 13]) : Buffer.from(`text ${i} ${"z".repeat(i % 300)}`);
+      obs.observe(`plant/${["north", "south", "east"][i % 3]}/m${"abcdefghijklmnopqrst"[i % 20]}/${"xyz"[i % 3]}`, payload, i % 3, i % 5 === 0);
+      obs.observeProducer(`plant/${["north", "south", "east"][i % 3]}/m${"abcdefghijklmnopqrst"[i % 20]}/${"xyz"[i % 3]}`, `client-${i % 9}`, payload.length);
+    }
+    const closed = obs.close();
+    for (let i = 0; i < closed.size; i++) expect(closed.estimateBytes(i)).toBeGreaterThanOrEqual(JSON.stringify(closed.render(i)).length);
+    const ranges = planWindow(closed, 20_000);
+    expect(ranges.length).toBeGreaterThan(1);
+    const reports = ranges.map((_, i) => renderPart(closed, ctx, ranges, i, 10 + i));
+    expect(reports.map((r) => r.sequence)).toEqual(ranges.map((_, i) => 10 + i));
+    expect(reports.reduce((n, r) => n + r.topics.length, 0)).toBe(closed.size);
+    for (const r of reports) expect(agentReportSchema.safeParse(r).success).toBe(true);
+  });
+
+  it("plans at least one part, and gives an oversized item its own", () => {
+    expect(planParts([])).toEqual([[0, 0]]);
+    expect(planParts([5, 50, 5, 5], 20)).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 4],
+    ]);
+  });
+});

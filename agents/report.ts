@@ -1,0 +1,98 @@
+/**
+ * Turns a closed window into report batches (split at MAX_TEMPLATES_PER_BATCH)
+ * and encodes them for the wire.
+ */
+import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import type { ClosedWindow, WindowSnapshot, WindowSummary } from "./observer.ts";
+import { AGENT_PROTOCOL_VERSION, MAX_REPORT_BYTES, MAX_TEMPLATES_PER_BATCH, type AgentReport, type AgentStats, type Capabilities, emptyDrops, type TopicObservation } from "./protocol.ts";
+
+const gzipAsync = promisify(gzip);
+
+/** Everything about the agent and broker a batch carries besides the window. */
+export interface ReportContext {
+  agent: AgentReport["agent"];
+  broker: AgentReport["broker"];
+  capabilities: Capabilities;
+  /** drops outside the observer (spool evictions, tracker caps), added to the first part */
+  extraDrops: Partial<AgentReport["drops"]>;
+  stats: AgentStats;
+}
+
+/** Inflated bytes a batch aims to stay under; the rest of MAX_REPORT_BYTES is headroom for the envelope. */
+export const TARGET_REPORT_BYTES = MAX_REPORT_BYTES / 2;
+
+/**
+ * Splits items of the given JSON sizes into contiguous [start, end) ranges of
+ * at most MAX_TEMPLATES_PER_BATCH items and about `targetBytes` each (an item
+ * larger than the target gets a range of its own). Always at least one range,
+ * so an empty window still reports (the portal's heartbeat).
+ */
+export function planParts(sizes: readonly number[], targetBytes = TARGET_REPORT_BYTES): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let begin = 0;
+  let bytes = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    if (i > begin && (i - begin >= MAX_TEMPLATES_PER_BATCH || bytes + sizes[i]! > targetBytes)) {
+      ranges.push([begin, i]);
+      begin = i;
+      bytes = 0;
+    }
+    bytes += sizes[i]!;
+  }
+  ranges.push([begin, sizes.length]);
+  return ranges;
+}
+
+/** Wraps one part's observations in the report envelope; drops go on the first part only, so summing parts never double-counts. */
+export function envelope(summary: WindowSummary, ctx: ReportContext, topics: TopicObservation[], index: number, count: number, sequence: number): AgentReport {
+  const drops = index === 0 ? { ...summary.drops } : emptyDrops();
+  if (index === 0) for (const [k, v] of Object.entries(ctx.extraDrops)) drops[k as keyof typeof drops] += v ?? 0;
+  return {
+    protocolVersion: AGENT_PROTOCOL_VERSION,
+    batchId: randomUUID(),
+    sequence,
+    part: { index, count },
+    agent: ctx.agent,
+    broker: ctx.broker,
+    window: { start: new Date(summary.start).toISOString(), end: new Date(summary.end).toISOString() },
+    capabilities: ctx.capabilities,
+    topics,
+    drops,
+    stats: ctx.stats,
+  };
+}
+
+/** Splits a rendered window into batches with consecutive sequence numbers from `firstSequence`, by real JSON size. */
+export function buildReports(snap: WindowSnapshot, ctx: ReportContext, firstSequence: number, targetBytes = TARGET_REPORT_BYTES): AgentReport[] {
+  const ranges = planParts(
+    snap.observations.map((o) => JSON.stringify(o).length),
+    targetBytes,
+  );
+  return ranges.map(([b, e], i) => envelope(snap, ctx, snap.observations.slice(b, e), i, ranges.length, firstSequence + i));
+}
+
+/**
+ * Plans a closed window's batches from size estimates, before rendering
+ * anything; render each part with {@link renderPart} and release it before
+ * the next, so a large window never sits in memory twice.
+ */
+export function planWindow(closed: ClosedWindow, targetBytes = TARGET_REPORT_BYTES): Array<[number, number]> {
+  const sizes: number[] = [];
+  for (let i = 0; i < closed.size; i++) sizes.push(closed.estimateBytes(i));
+  return planParts(sizes, targetBytes);
+}
+
+/** Renders part `index` of a planned window as a report. */
+export function renderPart(closed: ClosedWindow, ctx: ReportContext, ranges: ReadonlyArray<[number, number]>, index: number, sequence: number): AgentReport {
+  const [b, e] = ranges[index]!;
+  const topics: TopicObservation[] = [];
+  for (let i = b; i < e; i++) topics.push(closed.render(i));
+  return envelope(closed, ctx, topics, index, ranges.length, sequence);
+}
+
+/** Encodes a report as the gzip JSON body of `POST /api/v1/ingest/reports`. */
+export function encodeReport(report: AgentReport): Promise<Buffer> {
+  return gzipAsync(Buffer.from(JSON.stringify(report), "utf8"));
+}

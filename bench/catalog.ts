@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { openDatabase, type DatabaseHandle } from "../db/client.ts";
+import { application, catalogEntry, contractVersion, team } from "../db/schema.ts";
+import { createScratchDatabase, findPostgresBinaries, startTemporaryPostgres } from "../db/testing/postgres-server.ts";
+import { buildIndexEntries } from "../lib/catalog/index-entries.ts";
+import type { Contract } from "../registry/index.ts";
+import { ensureBuild, startBenchPortal } from "./portal.ts";
+import type { BenchResult } from "./run.ts";
+import { median, percentile, round } from "./stats.ts";
+
+const APPS = 2_000;
+const CHANNELS_PER_APP = 10;
+const MESSAGES_PER_CHANNEL = 2;
+const REQUESTS_PER_QUERY_KIND = 150;
+
+const DOMAINS = ["plant", "orders", "warehouse", "shipments", "quality", "energy", "billing", "fleet", "hr", "maintenance"];
+const NOUNS = ["temperature", "pressure", "status", "created", "updated", "alarm", "reading", "movement", "invoice", "inspection", "delay", "vibration", "humidity", "position", "shift"];
+const FIELDS = ["orderId", "lineId", "siteId", "timestamp", "value", "unit", "status", "batchId", "shipmentId", "operator", "severity", "quantity"];
+
+// A fixed-seed generator keeps every run on the same catalog.
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function pick<T>(random: () => number, list: readonly T[]): T {
+  return list[Math.floor(random() * list.length)]!;
+}
+
+function syntheticContract(random: () => number, appIndex: number): Contract {
+  const channels: Contract["channels"] = {};
+  const operations: Contract["operations"] = {};
+  for (let c = 0; c < CHANNELS_PER_APP; c++) {
+    const domain = pick(random, DOMAINS);
+    const noun = pick(random, NOUNS);
+    const address = `${domain}/{id}/${noun}/a${appIndex}c${c}`;
+    const messages: Contract["channels"][string]["messages"] = {};
+    for (let m = 0; m < MESSAGES_PER_CHANNEL; m++) {
+      const key = `${noun}${m}`;
+      const properties = Object.fromEntries(
+        Array.from({ length: 4 }, () => pick(random, FIELDS)).map((f) => [f, { type: "string", description: `The ${f} of the ${noun}` }]),
+      );
+      messages[key] = {
+        key,
+        name: key,
+        title: `${domain} ${noun} event ${m}`,
+        summary: `A ${noun} event from the ${domain} domain`,
+        schemaFormat: "application/schema+json;version=draft-07",
+        payload: { type: "object", properties },
+        payloadComparable: true,
+        headersComparable: true,
+        bindings: {},
+        examples: [],
+        tags: [],
+        sourcePath: [],
+      };
+    }
+    channels[address] = { address, id: `c${c}`, description: `${noun} of ${domain}`, parameters: { id: { name: "id" } }, messages, servers: [], bindings: {}, tags: [], sourcePath: [] };
+    operations[`op${c}`] = { id: `op${c}`, action: random() < 0.5 ? "send" : "receive", channel: address, messages: Object.keys(messages), security: [], bindings: {}, tags: [], sourcePath: [] };
+  }
+  return { asyncapi: "3.0.0", title: `Service ${appIndex}`, version: "1.0.0", owners: [], tags: [], servers: {}, channels, operations, securitySchemes: {} };
+}
+
+/** Fills a migrated database with the generated catalog; returns the counts. */
+async function seedCatalog(handle: DatabaseHandle): Promise<{ apps: number; channels: number; messages: number; entries: number; seconds: number }> {
+  const started = performance.now();
+  const random = seeded(42);
+  const teams = Array.from({ length: 20 }, (_, i) => ({ id: `team_${i}`, slug: `team-${i}`, name: `Team ${i}` }));
+  await handle.db.insert(team).values(teams);
+  let entries = 0;
+  const batch = 100;
+  for (let start = 0; start < APPS; start += batch) {
+    const apps = [];
+    const versions = [];
+    const rows = [];
+    for (let i = start; i < Math.min(APPS, start + batch); i++) {
+      const contract = syntheticContract(random, i);
+      const app = { id: `app_${i}`, slug: `service-${i}`, name: `Service ${i} ${pick(random, NOUNS)}`, teamId: teams[i % teams.length]!.id, description: `Handles ${pick(random, NOUNS)} for ${pick(random, DOMAINS)}`, domain: pick(random, DOMAINS), tags: [pick(random, NOUNS)] };
+      apps.push(app);
+      versions.push({
+        id: `ver_${i}`, applicationId: app.id, version: "1.0.0", major: 1, minor: 0, patch: 0, state: "released" as const,
+        files: { "asyncapi.yaml": "generated" }, rootFile: "asyncapi.yaml", asyncapiVersion: "3.0.0",
+        contract: contract as unknown as Record<string, unknown>, contentHash: `sha256:${randomUUID()}`, publishedById: "bench", publishedByLabel: "bench",
+      });
+      for (const entry of buildIndexEntries(app, contract)) rows.push({ ...entry, applicationId: app.id, versionId: `ver_${i}` });
+    }
+    await handle.db.insert(application).values(apps);
+    await handle.db.insert(contractVersion).values(versions);
+    for (let r = 0; r < rows.length; r += 1000) await handle.db.insert(catalogEntry).values(rows.slice(r, r + 1000));
+    entries += rows.length;
+  }
+  return { apps: APPS, channels: APPS * CHANNELS_PER_APP, messages: APPS * CHANNELS_PER_APP * MESSAGES_PER_CHANNEL, entries, seconds: round((performance.now() - started) / 1000, 1) };
+}
+
+async function timeRequests(urls: string[], token: string): Promise<{ p50: number; p95: number; n: number }> {
+  const times: number[] = [];
+  for (const url of urls) {
+    const started = performance.now();
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    times.push(performance.now() - started);
+  }
+  return { p50: round(median(times)), p95: round(percentile(times, 0.95)), n: times.length };
+}
+
+async function measure(label: string, env: Record<string, string>, handle: DatabaseHandle) {
+  const counts = await seedCatalog(handle);
+  await handle.close();
+  const portal = await startBenchPortal(env, ["read"]);
+  try {
+    const random = seeded(7);
+    const q = (params: Record<string, string>) => `${portal.base}/api/v1/search?${new URLSearchParams(params)}`;
+    const kinds: Record<string, () => string> = {
+      ping: () => `${portal.base}/api/v1/ping`,
+      text: () => q({ q: random() < 0.5 ? pick(random, NOUNS) : `${pick(random, DOMAINS)} ${pick(random, NOUNS).slice(0, 4)}` }),
+      topicFilter: () => q({ topic: random() < 0.5 ? `${pick(random, DOMAINS)}/+/${pick(random, NOUNS)}/#` : `${pick(random, DOMAINS)}/#` }),
+      concreteTopic: () => q({ topic: `${pick(random, DOMAINS)}/x-17/${pick(random, NOUNS)}/a${Math.floor(random() * APPS)}c${Math.floor(random() * CHANNELS_PER_APP)}` }),
+      field: () => q({ field: pick(random, FIELDS) }),
+      list: () => `${portal.base}/api/v1/applications?limit=50&offset=${Math.floor(random() * (APPS / 50)) * 50}`,
+    };
+    const results: Record<string, { p50: number; p95: number; n: number }> = {};
+    // Warm the caches and the JIT before measuring.
+    for (const make of Object.values(kinds)) await timeRequests(Array.from({ length: 10 }, make), portal.token);
+    for (const [kind, make] of Object.entries(kinds)) results[kind] = await timeRequests(Array.from({ length: REQUESTS_PER_QUERY_KIND }, make), portal.token);
+    return { label, seeded: counts, results };
+  } finally {
+    await portal.stop();
+  }
+}
+
+/** The catalog benchmark: search and list latency over HTTP on a 2,000-application catalog, PGlite and PostgreSQL. */
+export async function run(): Promise<BenchResult> {
+  ensureBuild();
+  const runs = [];
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "meshport-bench-catalog-"));
+  try {
+    const handle = await openDatabase({ driver: "pglite", dataDir: path.join(dataDir, "pglite") });
+    await handle.migrate();
+    runs.push(await measure("pglite", { MESHPORT_DATA_DIR: dataDir, DATABASE_URL: "" }, handle));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (findPostgresBinaries()) {
+    const server = await startTemporaryPostgres();
+    const scratchDir = mkdtempSync(path.join(os.tmpdir(), "meshport-bench-catalog-"));
+    try {
+      const scratch = await createScratchDatabase(server.url, "meshport_bench_catalog");
+      const handle = await openDatabase({ driver: "postgres", url: scratch.url });
+      await handle.migrate();
+      runs.push(await measure("postgres", { DATABASE_URL: scratch.url, MESHPORT_DATA_DIR: scratchDir }, handle));
+    } finally {
+      await server.stop();
+      rmSync(scratchDir, { recursive: true, force: true });
+    }
+  }
+  const summary = [
+    `catalog: ${APPS} applications, ${APPS * CHANNELS_PER_APP} channels, ${APPS * CHANNELS_PER_APP * MESSAGES_PER_CHANNEL} messages; ${REQUESTS_PER_QUERY_KIND} sequential requests per kind over loopback HTTP`,
+  ];
+  for (const r of runs) {
+    summary.push(`${r.label}: seeded ${r.seeded.entries} index rows in ${r.seeded.seconds} s`);
+    for (const [kind, t] of Object.entries(r.results)) {
+      const ratio = kind === "ping" ? "" : ` (p50 ${round(t.p50 / r.results.ping!.p50, 1)}× ping)`;
+      summary.push(`  ${kind.padEnd(14)} p50 ${t.p50} ms  p95 ${t.p95} ms${ratio}`);
+    }
+  }
+  const pg = runs.find((r) => r.label === "postgres");
+  if (pg) {
+    const worst = Math.max(...["text", "topicFilter", "concreteTopic", "field"].map((k) => pg.results[k]!.p95));
+    summary.push(`target: search p95 under 100 ms on PostgreSQL: worst ${worst} ms, ${worst < 100 ? "met" : "NOT met"}`);
+  }
+  return { name: "catalog", summary, figures: { apps: APPS, runs } };
+}

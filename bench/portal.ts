@@ -1,0 +1,60 @@
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { freePort } from "../db/testing/postgres-server.ts";
+
+/** A production portal started for a benchmark, with a token of the given scopes. */
+export interface BenchPortal {
+  base: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** Builds the portal once when no build exists. */
+export function ensureBuild(): void {
+  if (existsSync(".next/BUILD_ID")) return;
+  const build = spawnSync(process.execPath, ["node_modules/next/dist/bin/next", "build"], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("next build failed");
+}
+
+async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error("the portal exited during start-up");
+    try {
+      if ((await fetch(`${base}/api/v1/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("the portal did not become healthy");
+}
+
+/**
+ * Migrates the database named by `env`, creates a token with the CLI (before the server
+ * opens the database: PGlite has one writer), then starts `next start` on a free port.
+ */
+export async function startBenchPortal(env: Record<string, string>, scopes: string[]): Promise<BenchPortal> {
+  const cli = (args: string[]) =>
+    execFileSync(process.execPath, ["bin/meshport.mjs", ...args], { env: { ...process.env, ...env }, encoding: "utf8" }).trim();
+  cli(["db", "migrate"]);
+  const token = cli(["token", "create", "--name", `bench-${Date.now()}`, "--scope", ...scopes, "--quiet"]);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // Node runs Next directly (not through npx), so stopping the child stops the server.
+  const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
+    stdio: "ignore",
+    env: { ...process.env, ...env, NODE_ENV: "production", MESHPORT_URL: base },
+  });
+  await waitForHealth(base, child);
+  return {
+    base,
+    token,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
