@@ -79,3 +79,14 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 export function untrusted<T>(value: unknown): T {
   return value as T;
 }
+
+/** A URL-safe identifier: lowercase letters and digits, single hyphens between them. */
+export function slugSchema(maxLength: number) {
+  return z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: "Use lowercase letters, digits and single hyphens." })
+    .min(2)
+    .max(maxLength);
+}

@@ -5,6 +5,7 @@ import { cache } from "react";
 import { principalFromHeaders } from "@/lib/auth/authenticate.ts";
 import { can, type Action } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
+import { MeshportError } from "@/lib/errors.ts";
 
 /** The signed-in user of this request (memoised per render), or null. */
 export const currentPrincipal = cache(async (): Promise<Principal | null> => {
@@ -22,5 +23,15 @@ export async function requireUser(): Promise<Principal & { kind: "user" }> {
 export async function requirePermission(action: Action): Promise<Principal & { kind: "user" }> {
   const principal = await requireUser();
   if (!can(principal, action)) forbidden();
+  return principal;
+}
+
+/**
+ * The caller of a server action. Actions are public endpoints: each authenticates
+ * again and leaves authorisation to lib/; an expired session is an expected failure.
+ */
+export async function requireActor(): Promise<Principal> {
+  const principal = await currentPrincipal();
+  if (!principal) throw new MeshportError("unauthenticated", "Your session has ended; sign in again.");
   return principal;
 }

@@ -6,7 +6,7 @@ import { team, teamMember, teamRoleEnum, user, type Team, type TeamRole } from "
 import { recordAudit } from "@/lib/audit/audit.ts";
 import { assertCan, can } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { MeshportError, parseInput, slugSchema } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 
 /** A team with its member count. */
@@ -20,13 +20,7 @@ export interface TeamMemberView {
   role: TeamRole;
 }
 
-const slug = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: "Use lowercase letters, digits and single hyphens." })
-  .min(2)
-  .max(60);
+const slug = slugSchema(60);
 
 /** Input to create a team. */
 export const createTeamInput = z.object({

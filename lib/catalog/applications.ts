@@ -7,7 +7,7 @@ import { COMPATIBILITY_MODES, type CompatibilityMode } from "@/registry/index.ts
 import { recordAudit } from "@/lib/audit/audit.ts";
 import { assertCan, can } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { MeshportError, parseInput, slugSchema } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 
 /** The portal-wide default compatibility mode (`MESHPORT_DEFAULT_COMPATIBILITY`, else BACKWARD). */
@@ -21,13 +21,7 @@ export function effectiveMode(app: Pick<Application, "compatibilityMode">): Comp
   return COMPATIBILITY_MODES.find((m) => m === app.compatibilityMode) ?? defaultCompatibilityMode();
 }
 
-const slug = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: "Use lowercase letters, digits and single hyphens." })
-  .min(2)
-  .max(80);
+const slug = slugSchema(80);
 
 /** Input to register an application. */
 export const createApplicationInput = z.object({
@@ -271,4 +265,32 @@ export async function getVersion(principal: Principal, appSlug: string, version:
     .where(and(eq(contractVersion.applicationId, app.id), eq(contractVersion.version, wanted)));
   if (!found) throw new MeshportError("not_found", `${appSlug} has no version ${version}.`, { subject: "version" });
   return { ...found, applicationSlug: appSlug };
+}
+
+/** Input to change an application's catalog record or compatibility mode. */
+export const updateApplicationInput = z
+  .object({
+    name: z.string().trim().min(1).max(120).optional(),
+    description: z.string().trim().max(4000).optional(),
+    domain: z.string().trim().max(80).optional(),
+    tags: z.array(z.string().trim().min(1).max(40)).max(20).optional(),
+    compatibilityMode: z.enum(COMPATIBILITY_MODES).nullable().optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change." });
+
+/** Changes an application's name, description, domain, tags or compatibility mode (team members). */
+export async function updateApplication(principal: Principal, appSlug: string, input: z.input<typeof updateApplicationInput>): Promise<Application> {
+  const data = parseInput(updateApplicationInput, input);
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const [found] = await tx.select().from(application).where(eq(application.slug, appSlug)).for("update");
+    if (!found) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+    await assertWritesForTeam(tx, principal, found.teamId);
+    const [updated] = await tx.update(application).set(data).where(eq(application.id, found.id)).returning();
+    const changed = Object.fromEntries(
+      Object.entries(data).map(([key, value]) => [key, { from: found[key as keyof Application] ?? null, to: value }]),
+    );
+    await recordAudit(tx, principal, { action: "application.update", targetType: "application", targetId: found.id, details: { application: appSlug, ...changed } });
+    return updated!;
+  });
 }

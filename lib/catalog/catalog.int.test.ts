@@ -174,6 +174,17 @@ describeEachBackend("catalog", ({ handle }) => {
     expect((await searchCatalog(admin, { topic: "plant/+/humidity" })).hits).toEqual([]);
   });
 
+  it("lets the team change the compatibility mode, audited; others are refused", async () => {
+    const { updateApplication } = await import("./applications.ts");
+    await expect(updateApplication(outsider, "line-sensors", { compatibilityMode: "NONE" })).rejects.toMatchObject({ status: 403 });
+    await expect(updateApplication(editor, "line-sensors", { compatibilityMode: "SOMETIMES" as never })).rejects.toMatchObject({ status: 422 });
+    const updated = await updateApplication(editor, "line-sensors", { compatibilityMode: "FULL_TRANSITIVE" });
+    expect(updated.compatibilityMode).toBe("FULL_TRANSITIVE");
+    expect((await getApplication(admin, "line-sensors")).mode).toBe("FULL_TRANSITIVE");
+    const [entry] = await handle().db.select().from(auditEntry).where(eq(auditEntry.action, "application.update"));
+    expect(entry?.details).toMatchObject({ compatibilityMode: { from: null, to: "FULL_TRANSITIVE" } });
+  });
+
   it("downloads a version as published, as YAML and as JSON", async () => {
     const get = (format: string) =>
       documentRoute.GET(

@@ -2,22 +2,15 @@
 
 import { revalidatePath } from "next/cache";
 import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
-import { currentPrincipal } from "@/app/_lib/session.ts";
+import { requireActor } from "@/app/_lib/session.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { createUser, updateUser } from "@/lib/accounts/users.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { MeshportError, untrusted } from "@/lib/errors.ts";
+import { untrusted } from "@/lib/errors.ts";
 import { createToken, revokeToken } from "@/lib/tokens/tokens.ts";
 
-// Server actions are public endpoints: each one authenticates again and lets lib/ authorise.
-async function actor(): Promise<Principal> {
-  const principal = await currentPrincipal();
-  if (!principal) throw new MeshportError("unauthenticated", "Your session has ended; sign in again.");
-  return principal;
-}
-
 async function adminAction<T>(body: (principal: Principal) => Promise<T>, success: string): Promise<FormState<T>> {
-  const state = await runAction(async () => body(await actor()), success);
+  const state = await runAction(async () => body(await requireActor()), success);
   if (state?.ok) revalidatePath("/admin");
   return state;
 }

@@ -2,16 +2,13 @@
 
 import { revalidatePath } from "next/cache";
 import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
-import { currentPrincipal } from "@/app/_lib/session.ts";
+import { requireActor } from "@/app/_lib/session.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
 import { declareBridge, declareBroker, removeBridge } from "@/lib/brokers/brokers.ts";
-import { MeshportError, untrusted } from "@/lib/errors.ts";
+import { untrusted } from "@/lib/errors.ts";
 
-async function brokersAction<T>(body: (principal: NonNullable<Awaited<ReturnType<typeof currentPrincipal>>>) => Promise<T>, success: string) {
-  const state = await runAction(async () => {
-    const principal = await currentPrincipal();
-    if (!principal) throw new MeshportError("unauthenticated", "Your session has ended; sign in again.");
-    return body(principal);
-  }, success);
+async function brokersAction<T>(body: (principal: Principal) => Promise<T>, success: string) {
+  const state = await runAction(async () => body(await requireActor()), success);
   if (state?.ok) revalidatePath("/brokers", "layout");
   return state;
 }

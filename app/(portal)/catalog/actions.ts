@@ -3,17 +3,11 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
-import { currentPrincipal } from "@/app/_lib/session.ts";
-import { createApplication } from "@/lib/catalog/applications.ts";
-import { MAX_UPLOAD_BYTES, publishVersion } from "@/lib/catalog/publish.ts";
+import { requireActor } from "@/app/_lib/session.ts";
+import { createApplication, updateApplication } from "@/lib/catalog/applications.ts";
+import { MAX_UPLOAD_BYTES, publishVersion, setVersionState } from "@/lib/catalog/publish.ts";
 import { isMeshportError, MeshportError, untrusted } from "@/lib/errors.ts";
 import type { Diagnostic, Finding } from "@/registry/index.ts";
-
-async function actor() {
-  const principal = await currentPrincipal();
-  if (!principal) throw new MeshportError("unauthenticated", "Your session has ended; sign in again.");
-  return principal;
-}
 
 /** Registers an application, then opens it. */
 export async function createApplicationAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
@@ -23,7 +17,7 @@ export async function createApplicationAction(_state: FormState<unknown>, formDa
     tags: (fields.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean),
     compatibilityMode: fields.compatibilityMode || null,
   };
-  const state = await runAction(async () => createApplication(await actor(), untrusted(input)));
+  const state = await runAction(async () => createApplication(await requireActor(), untrusted(input)));
   if (state?.ok) redirect(`/catalog/${(state.data as { slug: string }).slug}`);
   return state;
 }
@@ -48,7 +42,7 @@ export async function publishAction(appSlug: string, _state: PublishState, formD
     const pasted = String(formData.get("document") ?? "");
     if (Object.keys(files).length === 0 && pasted.trim()) files["asyncapi.yaml"] = pasted;
     const version = String(formData.get("version") ?? "").trim();
-    const outcome = await publishVersion(await actor(), appSlug, { files, ...(version ? { version } : {}) });
+    const outcome = await publishVersion(await requireActor(), appSlug, { files, ...(version ? { version } : {}) });
     revalidatePath(`/catalog/${appSlug}`);
     return { ok: true, version: outcome.version.version, created: outcome.created };
   } catch (error) {
@@ -65,4 +59,19 @@ export async function publishAction(appSlug: string, _state: PublishState, formD
       fieldErrors: details.fieldErrors,
     };
   }
+}
+
+/** Deprecates, retires or re-releases a version, with a reason. */
+export async function setVersionStateAction(appSlug: string, version: string, _state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  const state = await runAction(async () => setVersionState(await requireActor(), appSlug, version, untrusted(formFields(formData))), "Lifecycle updated.");
+  if (state?.ok) revalidatePath(`/catalog/${appSlug}`, "layout");
+  return state;
+}
+
+/** Changes an application's compatibility mode. */
+export async function setCompatibilityModeAction(appSlug: string, _state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  const mode = String(formData.get("compatibilityMode") ?? "");
+  const state = await runAction(async () => updateApplication(await requireActor(), appSlug, untrusted({ compatibilityMode: mode || null })), "Compatibility mode saved.");
+  if (state?.ok) revalidatePath(`/catalog/${appSlug}`);
+  return state;
 }

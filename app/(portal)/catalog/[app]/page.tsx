@@ -7,6 +7,7 @@ import { requireUser } from "@/app/_lib/session.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { currentContract, flowsOf } from "@/lib/catalog/views.ts";
 import { isMeshportError } from "@/lib/errors.ts";
+import { ModeForm } from "./mode-form.tsx";
 
 export async function generateMetadata({ params }: { params: Promise<{ app: string }> }): Promise<Metadata> {
   return { title: (await params).app };
@@ -56,6 +57,7 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
           <dt>Compatibility</dt>
           <dd>
             <code>{mode}</code>
+            {app.compatibilityMode ? null : <span className="muted"> (portal default)</span>}
           </dd>
           {app.domain ? (
             <>
@@ -70,6 +72,12 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
             </>
           ) : null}
         </dl>
+        {can(principal, "contracts:write") ? (
+          <details>
+            <summary className="small">Change the compatibility mode</summary>
+            <ModeForm appSlug={app.slug} mode={app.compatibilityMode} />
+          </details>
+        ) : null}
         {version ? (
           <p className="tabs">
             <Link href={`/catalog/${app.slug}/versions/${version.version}`}>Documentation</Link>

@@ -5,7 +5,9 @@ import { AsyncApiViewer } from "@/app/_components/asyncapi-viewer.tsx";
 import { DeprecationWarning, StateBadge } from "@/app/_components/catalog.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { getVersion } from "@/lib/catalog/applications.ts";
+import { can } from "@/lib/auth/permissions.ts";
 import { isMeshportError } from "@/lib/errors.ts";
+import { LifecycleForm } from "./lifecycle-form.tsx";
 
 export async function generateMetadata({ params }: { params: Promise<{ app: string; version: string }> }): Promise<Metadata> {
   const { app, version } = await params;
@@ -49,6 +51,12 @@ export default async function VersionPage({ params }: { params: Promise<{ app: s
           ))}
           (references between files are shown as written).
         </p>
+      ) : null}
+      {can(principal, "contracts:write") ? (
+        <details className="panel">
+          <summary>Lifecycle</summary>
+          <LifecycleForm appSlug={slug} version={version.version} state={version.state} />
+        </details>
       ) : null}
       <section className="panel">
         <AsyncApiViewer document={version.files[version.rootFile] ?? ""} />
