@@ -1,4 +1,4 @@
-import { expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { systemPrincipal } from "@/lib/auth/principal.ts";
 import { getApplication, listApplications } from "@/lib/catalog/applications.ts";
@@ -8,9 +8,17 @@ import { seedDemo } from "./seed.ts";
 
 describeEachBackend("demo seed", () => {
   const reader = systemPrincipal("test");
+  // A known password keeps the seed from writing one into the data folder.
+  const previous = process.env.MESHPORT_DEMO_PASSWORD;
+  beforeAll(() => {
+    process.env.MESHPORT_DEMO_PASSWORD = "demo-password-for-tests";
+  });
+  afterAll(() => {
+    if (previous === undefined) delete process.env.MESHPORT_DEMO_PASSWORD;
+    else process.env.MESHPORT_DEMO_PASSWORD = previous;
+  });
 
   it("seeds accounts, teams and the whole demo catalog through the publish checks, once", async () => {
-    process.env.MESHPORT_DEMO_PASSWORD = "demo-password-for-tests";
     const first = await seedDemo();
     expect(first.seeded).toBe(true);
     const { total } = await listApplications(reader, { limit: 200 });
