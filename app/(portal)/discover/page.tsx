@@ -22,7 +22,7 @@ export default async function DiscoverPage({ searchParams }: { searchParams: Pro
   const query = await searchParams;
   const page = Math.max(1, Number(query.page ?? 1) || 1);
   const asked = { q: query.q?.trim() || undefined, topic: query.topic?.trim() || undefined, field: query.field?.trim() || undefined };
-  let result: { hits: SearchHit[]; total: number } | null = null;
+  let result: { hits: SearchHit[]; total: number; totalCapped?: boolean } | null = null;
   let error: string | null = null;
   if (asked.q || asked.topic || asked.field) {
     try {
@@ -67,7 +67,7 @@ export default async function DiscoverPage({ searchParams }: { searchParams: Pro
         </p>
       ) : (
         <section className="panel">
-          <p className="muted small">{result.total} result(s)</p>
+          <p className="muted small">{result.totalCapped ? `More than ${result.total}` : result.total} result(s)</p>
           <table className="table" data-testid="search-results">
             <thead>
               <tr>
@@ -100,7 +100,7 @@ export default async function DiscoverPage({ searchParams }: { searchParams: Pro
           </table>
           <p className="pager">
             {page > 1 ? <Link href={pageLink(page - 1)}>← Previous</Link> : null}
-            {page * PAGE_SIZE < result.total ? <Link href={pageLink(page + 1)}>Next →</Link> : null}
+            {page * PAGE_SIZE < result.total || result.totalCapped ? <Link href={pageLink(page + 1)}>Next →</Link> : null}
           </p>
         </section>
       )}
