@@ -93,6 +93,9 @@ describeEachBackend("catalog", ({ handle }) => {
     const again = await publish(doc);
     expect(again.status).toBe(200);
     expect(((await again.json()) as { version: { id: string } }).version.id).toBe(created.version.id);
+    const renumbered = await publish(doc, "?version=1.0.1");
+    expect(renumbered.status).toBe(200);
+    expect(((await renumbered.json()) as { version: { version: string } }).version.version).toBe("1.0.0");
     expect(await versions()).toBe(1);
   });
 

@@ -105,7 +105,8 @@ export async function publishVersion(principal: Principal, appSlug: string, inpu
       .select()
       .from(contractVersion)
       .where(eq(contractVersion.applicationId, app.id));
-    const identical = existing.find((v) => v.contentHash === contentHash && (data.version === undefined || v.version === versionText));
+    // Identical content is the same version, whatever number it is offered under: never a duplicate.
+    const identical = existing.find((v) => v.contentHash === contentHash);
     if (identical) {
       return { version: withoutContent(identical), report: (identical.changelog as CompareReport | null) ?? null, created: false };
     }
