@@ -12,7 +12,12 @@ const portal = process.env.MESHPORT_URL || `http://127.0.0.1:${process.env.PORT 
 const mqttPort = Number(process.env.MESHPORT_DEMO_MQTT_PORT || 1883);
 const token = readFileSync(path.join(dataDir, "demo-agent-token"), "utf8").trim();
 
-const broker = await startEmbeddedBroker({ port: mqttPort, host: "127.0.0.1" });
+// Another broker (say, a system Mosquitto) may hold the port: then any free port will do.
+const broker = await startEmbeddedBroker({ port: mqttPort, host: "127.0.0.1" }).catch(async (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EADDRINUSE") throw error;
+  console.log(`meshport demo mesh: port ${mqttPort} is taken, the embedded broker listens on another port`);
+  return startEmbeddedBroker({ port: 0, host: "127.0.0.1" });
+});
 const agent = await startAgent({
   broker: broker.url,
   brokerId: "plant-eu",

@@ -2,10 +2,10 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { eq } from "drizzle-orm";
+import { count, eq } from "drizzle-orm";
 import { dataDir } from "@/db/config.ts";
 import { getDb } from "@/db/client.ts";
-import { team, user } from "@/db/schema.ts";
+import { application, team, user } from "@/db/schema.ts";
 import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
@@ -53,8 +53,16 @@ export function demoAdminPassword(): string {
 export async function seedDemo(): Promise<{ seeded: boolean; email: string; password: string }> {
   const password = demoAdminPassword();
   const db = await getDb();
-  const [existing] = await db.select({ id: user.id }).from(user).where(eq(user.email, DEMO_ADMIN_EMAIL));
-  if (existing) return { seeded: false, email: DEMO_ADMIN_EMAIL, password };
+  const [existing] = await db
+    .select({ id: user.id, email: user.email, name: user.name })
+    .from(user)
+    .where(eq(user.email, DEMO_ADMIN_EMAIL));
+  if (existing) {
+    // A demo data folder from before the catalog existed gets the catalog now.
+    const [apps] = await db.select({ n: count() }).from(application);
+    if ((apps?.n ?? 0) === 0) await seedDemoCatalog({ kind: "user", ...existing, role: "admin" });
+    return { seeded: false, email: DEMO_ADMIN_EMAIL, password };
+  }
   const system = systemPrincipal("demo-seed");
   const admin = await createFirstAdmin(system, { name: "Demo Admin", email: DEMO_ADMIN_EMAIL, password }).catch(
     (error: unknown) => {
