@@ -73,8 +73,14 @@ export default async function DiffPage({ params, searchParams }: { params: Promi
               <FindingNote key={i} finding={f} />
             ))}
           </section>
-          <section className="panel diff" data-testid="diff-lines">
-            <table className="table">
+          <section className="panel" data-testid="diff-lines">
+            <table className="table diff-table">
+              <colgroup>
+                <col style={{ width: "3rem" }} />
+                <col style={{ width: "3rem" }} />
+                <col />
+                <col style={{ width: "38%" }} />
+              </colgroup>
               <tbody>
                 {diff.lines.map((line, i) => {
                   const gap = i > 0 && (line.currentLine ?? line.previousLine ?? 0) - (diff.lines[i - 1]!.currentLine ?? diff.lines[i - 1]!.previousLine ?? 0) > 1;
@@ -82,11 +88,11 @@ export default async function DiffPage({ params, searchParams }: { params: Promi
                     <tr key={i} className={line.kind === "added" ? "diff-line-add" : line.kind === "removed" ? "diff-line-del" : undefined} style={gap ? { borderTop: "3px dashed var(--border)" } : undefined}>
                       <td className="muted">{line.previousLine ?? ""}</td>
                       <td className="muted">{line.currentLine ?? ""}</td>
-                      <td>
+                      <td className="diff-code">
                         {line.kind === "added" ? "+ " : line.kind === "removed" ? "- " : "  "}
                         {line.text}
                       </td>
-                      <td style={{ whiteSpace: "normal", minWidth: "22rem" }}>
+                      <td className="small">
                         {line.findings.map((f, j) => (
                           <FindingNote key={j} finding={f} />
                         ))}
