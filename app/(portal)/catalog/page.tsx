@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { Pager } from "@/app/_components/pager.tsx";
 import { EmptyState } from "@/app/_components/empty-state.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { listTeams } from "@/lib/accounts/teams.ts";
@@ -103,13 +104,9 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
               ))}
             </tbody>
           </table>
-          {pages > 1 ? (
-            <p className="pager">
-              {page > 1 ? <Link href={link({ page: String(page - 1) })}>← Previous</Link> : null}
-              Page {page} of {pages} ({total} applications)
-              {page < pages ? <Link href={link({ page: String(page + 1) })}>Next →</Link> : null}
-            </p>
-          ) : null}
+          <Pager page={page} hasNext={page < pages} href={(n) => link({ page: String(n) })}>
+            Page {page} of {pages} ({total} applications)
+          </Pager>
         </section>
       )}
     </>

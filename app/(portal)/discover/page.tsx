@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { Pager } from "@/app/_components/pager.tsx";
 import { channelHref, messageHref } from "@/app/_components/catalog.tsx";
 import { EmptyState } from "@/app/_components/empty-state.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
@@ -98,10 +99,7 @@ export default async function DiscoverPage({ searchParams }: { searchParams: Pro
               ))}
             </tbody>
           </table>
-          <p className="pager">
-            {page > 1 ? <Link href={pageLink(page - 1)}>← Previous</Link> : null}
-            {page * PAGE_SIZE < result.total || result.totalCapped ? <Link href={pageLink(page + 1)}>Next →</Link> : null}
-          </p>
+          <Pager page={page} hasNext={page * PAGE_SIZE < result.total || Boolean(result.totalCapped)} href={pageLink} />
         </section>
       )}
     </>

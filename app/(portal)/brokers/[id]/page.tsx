@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { Pager } from "@/app/_components/pager.tsx";
 import { notFound } from "next/navigation";
 import { formatBytes, formatCount, formatRate } from "@/app/_components/format.ts";
 import { Time } from "@/app/_components/time.tsx";
@@ -123,12 +124,9 @@ export default async function BrokerPage({
             </tbody>
           </table>
         )}
-        {pages > 1 ? (
-          <p className="pager">
-            {page > 1 ? <Link href={`?page=${page - 1}`}>← Previous</Link> : null} Page {page} of {pages}{" "}
-            {page < pages ? <Link href={`?page=${page + 1}`}>Next →</Link> : null}
-          </p>
-        ) : null}
+        <Pager page={page} hasNext={page < pages} href={(n) => `?page=${n}`}>
+          Page {page} of {pages}
+        </Pager>
       </section>
 
       {bridges.length > 0 ? (
