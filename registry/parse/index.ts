@@ -1,13 +1,13 @@
 import { CORE_SCHEMA, load, YAMLException } from "js-yaml";
 import type { Diagnostic, ParseResult } from "../types.ts";
 import { ExpansionLimitError, normalise } from "../normalise/index.ts";
-import { DEFAULT_LIMITS, byteLength, measure, type Limits } from "./limits.ts";
+import { DEFAULT_LIMITS, byteLength, measure, type Limits, type Measure } from "./limits.ts";
 import { locator } from "./positions.ts";
 import { dereference, normaliseName } from "./refs.ts";
 import { SUPPORTED_VERSIONS, validateWithParser, validateWithSchema } from "./validate.ts";
 
 /** Default limits of the parser and their type. */
-export { DEFAULT_LIMITS, type Limits } from "./limits.ts";
+export { DEFAULT_LIMITS, LIMIT_CODES, type Limits } from "./limits.ts";
 
 /** The files of one upload: file name → text; a single text is named `asyncapi.yaml`. */
 export type Upload = string | Readonly<Record<string, string>>;
@@ -73,12 +73,11 @@ export async function loadUpload(upload: Upload, options: ParseOptions = {}): Pr
       validation: "full",
     };
   }
-  const validation = options.validation === "full" || options.validation === "schema-only"
-    ? options.validation
-    : total <= limits.fullValidationMaxBytes ? "full" : "schema-only";
-
   const diagnostics: Diagnostic[] = [];
   const values = new Map<string, unknown>();
+  // Files whose aliases share nodes: the parser gets their measured value re-serialised, not the YAML text.
+  const aliased = new Set<string>();
+  let expanded = 0;
   for (const [name, text] of files) {
     try {
       values.set(name, load(text, { filename: name, schema: CORE_SCHEMA, maxDepth: limits.maxDepth }));
@@ -95,20 +94,16 @@ export async function loadUpload(upload: Upload, options: ParseOptions = {}): Pr
       });
       continue;
     }
+    // Measured right after loading, before any validator or the parser sees the value: aliases are counted
+    // by reference without being expanded, so a bomb costs time linear in its text.
     const measured = measure(values.get(name), limits);
-    if (measured.exceeded) {
-      diagnostics.push({
-        code: measured.exceeded === "depth" ? "too-deep" : "too-many-nodes",
-        severity: "error",
-        file: name,
-        path: measured.path,
-        message:
-          measured.exceeded === "depth"
-            ? `Nesting deeper than ${limits.maxDepth} levels.`
-            : `Document expands to more than ${limits.maxNodes} nodes (YAML aliases are expanded); refusing what looks like an alias bomb.`,
-      });
-    }
+    expanded += measured.nodes;
+    if (measured.nodes > measured.distinct) aliased.add(name);
+    if (measured.exceeded) diagnostics.push(limitDiagnostic(name, measured, limits));
   }
+  const validation = options.validation === "full" || options.validation === "schema-only"
+    ? options.validation
+    : total <= limits.fullValidationMaxBytes && expanded <= limits.fullValidationMaxNodes ? "full" : "schema-only";
   if (hasError(diagnostics)) return { diagnostics: locate(diagnostics, files), validation };
 
   const candidates = [...values].filter(([, v]) => v !== null && typeof v === "object" && !Array.isArray(v) && "asyncapi" in v);
@@ -148,10 +143,45 @@ export async function loadUpload(upload: Upload, options: ParseOptions = {}): Pr
   const deref = dereference(values, root);
   diagnostics.push(...deref.diagnostics);
   // Refused references stop here: the parser must never see a document that names a URL or an outside file.
-  if (!hasError(diagnostics) && validation === "full") diagnostics.push(...(await validateWithParser(files, root)));
+  if (!hasError(diagnostics) && validation === "full") diagnostics.push(...(await validateAsLoaded(files, values, aliased, root)));
   const located = locate(diagnostics, files);
   if (hasError(located)) return { diagnostics: located, root, version, validation };
   return { document: deref.root as Record<string, unknown>, version, root, diagnostics: located, validation };
+}
+
+function limitDiagnostic(file: string, measured: Measure, limits: Limits): Diagnostic {
+  const base = { severity: "error" as const, file, path: measured.path };
+  switch (measured.exceeded) {
+    case "depth":
+      return { ...base, code: "too-deep", message: `Nesting deeper than ${limits.maxDepth} levels (YAML aliases followed).` };
+    case "aliases":
+      return {
+        ...base,
+        code: "alias-bomb",
+        message:
+          `YAML aliases expand this document beyond ${measured.limit} nodes from ${measured.distinct} written in the text ` +
+          `(at most ${limits.maxAliasExpansion} times the written size is accepted); refusing what looks like an alias bomb ("billion laughs").`,
+      };
+    default:
+      return { ...base, code: "too-many-nodes", message: `Document has more than ${limits.maxNodes} nodes.` };
+  }
+}
+
+/**
+ * Runs the full parser over exactly what was loaded and measured. A file whose YAML aliases share nodes is handed
+ * over as the JSON of its measured value, so the parser's own YAML reader never expands aliases we did not count;
+ * positions in such files are found again from the YAML text (by path) afterwards.
+ */
+async function validateAsLoaded(files: ReadonlyMap<string, string>, values: ReadonlyMap<string, unknown>, aliased: ReadonlySet<string>, root: string): Promise<Diagnostic[]> {
+  if (aliased.size === 0) return validateWithParser(files, root);
+  const texts = new Map(files);
+  for (const name of aliased) texts.set(name, JSON.stringify(values.get(name)));
+  const diagnostics = await validateWithParser(texts, root);
+  return diagnostics.map((d) => {
+    if (!aliased.has(d.file)) return d;
+    const { line: _line, column: _column, ...rest } = d;
+    return rest;
+  });
 }
 
 /** Fills in line and column of diagnostics that lack them. */
