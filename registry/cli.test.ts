@@ -43,6 +43,6 @@ describe("meshport CLI", () => {
     expect(invalid.stderr).toMatch(/broken\.yaml:\d+:\d+ error/);
 
     expect(schemaBackward.code).toBe(0);
-    expect(JSON.parse(schemaBackward.stdout)).toEqual({ compatible: true, changes: ["MAX_LENGTH_INCREASED #/maxLength"] });
+    expect(JSON.parse(schemaBackward.stdout)).toMatchObject({ compatible: true, mode: "BACKWARD", changes: ["MAX_LENGTH_INCREASED #/maxLength"], forwardChanges: ["MAX_LENGTH_DECREASED #/maxLength"] });
   }, 60_000);
 });

@@ -29,8 +29,8 @@ export { diffContracts } from "./diff/index.ts";
 export { checkSchemaCompatibility, type SchemaCompatibility, type SchemaCompatibilityOptions } from "./jsonschema/index.ts";
 /** Lists Confluent-style changes between two JSON Schemas. */
 export { diffSchemas, type SchemaChange } from "./jsonschema/index.ts";
-/** Checks that a reader schema accepts everything a writer schema allows. */
-export { checkReaderWriter } from "./jsonschema/index.ts";
+/** The one reader/writer payload checker: a reader schema accepts everything a writer schema allows; both directions of an evolution; a mode's verdict. */
+export { readerAccepts, checkEvolution, modeAccepts, type ReaderWriterResult, type EvolutionChange, type EvolutionCheck } from "./jsonschema/index.ts";
 /** Confluent's JSON Schema change types with their backward/forward compatibility. */
 export { SCHEMA_CHANGE_TYPES, type SchemaChangeType } from "./jsonschema/index.ts";
 
@@ -46,6 +46,9 @@ export { lint, LINT_RULES, type LintRule, type LintFinding, type LintOptions } f
 
 /** Canonical JSON and sha256 content hash of a schema. */
 export { schemaHash, canonicalJson } from "./hash.ts";
+
+/** Flows (version × channel × action × message × schemas) and the registry schemas of a contract, as rows. */
+export { flowsOf, schemasOf, registrySchemaHash, normaliseSchemaFormat, JSON_SCHEMA_FORMAT, type FlowRecord, type SchemaRecord } from "./flows/index.ts";
 
 /** Report printers: JSON shape of issue 3, text, markdown, GitHub annotations, diagnostics. */
 export { toJsonReport, formatText, formatMarkdown, formatGithub, formatDiagnostics, type JsonReport, type Locate } from "./report/index.ts";

@@ -153,8 +153,12 @@ async function schemaDiffCommand(originalFile: string, updateFile: string, optio
   }
   const result = checkSchemaCompatibility(original, update, mode);
   if (result.tooComplex) process.stderr.write("meshport: the schemas are too intricate to compare within bounds; reported incompatible for review\n");
-  if (format === "json") process.stdout.write(JSON.stringify({ compatible: result.compatible, changes: result.changes }, null, 2) + "\n");
-  else process.stdout.write(`${result.compatible ? "Compatible" : "INCOMPATIBLE"} under ${mode}\n${result.changes.map((c) => `  ${c}\n`).join("")}`);
+  if (format === "json") {
+    process.stdout.write(JSON.stringify({ compatible: result.compatible, mode, changes: result.changes, forwardChanges: result.forwardChanges, details: result.details }, null, 2) + "\n");
+  } else {
+    const lines = result.details.map((c) => `  ${c.type} ${c.path}  backward ${c.backward ? "ok" : "BREAKS"}, forward ${c.forward ? "ok" : "BREAKS"}${c.foundBy === "forward" ? " (seen reading new data with the old schema)" : ""}\n`);
+    process.stdout.write(`${result.compatible ? "Compatible" : "INCOMPATIBLE"} under ${mode}\n${lines.join("")}`);
+  }
   return result.compatible ? EXIT.ok : EXIT.failed;
 }
 

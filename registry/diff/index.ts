@@ -1,6 +1,6 @@
 import { jsonEqual, schemaHash } from "../hash.ts";
-import { SCHEMA_CHANGE_TYPES } from "../jsonschema/changes.ts";
-import { SchemaComplexityError, diffUnequal, isUnequalUpdateCompatible } from "../jsonschema/diff.ts";
+import { SchemaComplexityError } from "../jsonschema/diff.ts";
+import { checkEvolution } from "../jsonschema/reader-writer.ts";
 import { encodePointer } from "../parse/refs.ts";
 import type { Action, Change, Channel, Contract, Json, JsonSchema, Message, Operation, Server } from "../types.ts";
 
@@ -158,37 +158,26 @@ function compareSchemas(e: Emitter, field: "payload" | "headers", a: Message, b:
   // A missing schema accepts anything (AsyncAPI §Message Object: payload "can be of any type").
   const original: JsonSchema = sa ?? {};
   const update: JsonSchema = sb ?? {};
-  if (jsonEqual(original, update)) return;
-  let changes;
-  let forwardOk;
-  try {
-    changes = diffUnequal(original, update);
-    if (changes.length === 0) return;
-    // Confluent FORWARD is the same check with the roles swapped; the per-type table is exact for each change
-    // but not for their combination, so the whole pair is checked too and the result reconciled.
-    forwardOk = isUnequalUpdateCompatible(update, original);
-  } catch (error) {
-    if (!(error instanceof SchemaComplexityError)) throw error;
+  const check = checkEvolution(original, update);
+  if (check.equivalent && !check.tooComplex) return;
+  if (check.tooComplex) {
     // Too intricate to judge within bounds: say so and leave it to a reviewer rather than guess.
     const category = field === "headers" ? "headers" : undefined;
-    e.emit(field === "payload" ? "PAYLOAD_CHANGED_UNCLASSIFIED" : "HEADERS_CHANGED_UNCLASSIFIED", pp, cp, `${label} changed; ${error.message}`, { direction, category, previous: schemaHash(original), current: schemaHash(update) });
+    e.emit(field === "payload" ? "PAYLOAD_CHANGED_UNCLASSIFIED" : "HEADERS_CHANGED_UNCLASSIFIED", pp, cp, `${label} changed; ${new SchemaComplexityError().message}`, { direction, category, previous: schemaHash(original), current: schemaHash(update) });
     return;
   }
-  const flagged = changes.map((c) => {
-    const type = SCHEMA_CHANGE_TYPES.get(c.type);
-    return { c, backward: type?.backward ?? false, forward: forwardOk ? true : (type?.forward ?? false) };
-  });
-  if (!forwardOk && flagged.every((f) => f.forward)) flagged[0]!.forward = false;
-  for (const { c, backward, forward } of flagged) {
+  for (const c of check.changes) {
     const segments = c.path === "#/" ? [] : c.path.slice(2).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
-    const before = valueAt(original, segments);
+    // A backward-check path points into the previous schema, a forward-check path into the current one.
+    const before = c.foundBy === "backward" ? valueAt(original, segments) : undefined;
     const after = valueAt(update, segments);
     const values = isScalar(before) || isScalar(after) ? ` (${q(before)} → ${q(after)})` : "";
-    e.emit(c.type, [...pp, ...segments], [...cp, ...segments], `${label}: ${c.type} at ${c.path}${values}.`, {
+    const reading = c.foundBy === "forward" ? ", reading what the current schema allows with the previous one: an old reader may not read what a new writer sends" : "";
+    e.emit(c.type, c.foundBy === "backward" ? [...pp, ...segments] : pp, [...cp, ...segments], `${label}: ${c.type} at ${c.path}${values}${reading}.`, {
       direction,
       schemaPath: c.path,
-      backward,
-      forward,
+      backward: c.backward,
+      forward: c.forward,
       previous: isScalar(before) ? (before as Json) : undefined,
       current: isScalar(after) ? (after as Json) : undefined,
       category: field === "headers" ? "headers" : undefined,

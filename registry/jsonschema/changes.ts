@@ -1,8 +1,9 @@
 /**
  * Confluent Schema Registry's JSON Schema change types, as data.
  * `backward`: still compatible when a reader with the updated schema reads data valid under the original
- * (Confluent BACKWARD; the corpus's `compatible`). `forward`: still compatible the other way round, i.e. the
- * `backward` flag of the inverse change (MAX_LENGTH_INCREASED read backwards is MAX_LENGTH_DECREASED).
+ * (Confluent BACKWARD; the corpus's `compatible`). `forward`: the usual verdict the other way round, i.e. the
+ * `backward` flag of the inverse change (MAX_LENGTH_INCREASED read backwards is MAX_LENGTH_DECREASED); shown on the
+ * rules page only: verdicts come from the reverse check, since context decides (a singleton oneOf → anyOf reverses).
  */
 export interface SchemaChangeType {
   id: string;

@@ -82,9 +82,8 @@ describe("complexity bound", () => {
       a = { oneOf: Array.from({ length: 6 }, (_, i) => ({ ...(a as object), title: `a${depth}-${i}` })) };
       b = { oneOf: Array.from({ length: 6 }, (_, i) => ({ ...(b as object), title: `b${depth}-${i}` })) };
     }
-    const started = performance.now();
+    // Bounded by COMPARISON_BUDGET steps per direction (the test's own timeout is the backstop, not a timed assertion).
     const result = checkSchemaCompatibility(a, b, "FULL");
-    expect(performance.now() - started).toBeLessThan(5_000);
     expect(result).toMatchObject({ compatible: false, tooComplex: true });
   });
 });

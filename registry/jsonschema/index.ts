@@ -1,9 +1,12 @@
 import { MODE_POLICIES } from "../policies.ts";
 import type { CompatibilityMode } from "../types.ts";
-import { SchemaComplexityError, diffSchemas, isUpdateCompatible, type DiffOptions, type SchemaChange } from "./diff.ts";
+import type { DiffOptions, SchemaChange } from "./diff.ts";
+import { checkEvolution, modeAccepts, type EvolutionChange } from "./reader-writer.ts";
 
 /** The Confluent-style differ, its verdict helpers, and its complexity bound. */
 export { diffSchemas, isUpdateCompatible, isBackwardCompatible, SchemaComplexityError, COMPARISON_BUDGET, type SchemaChange, type DiffOptions } from "./diff.ts";
+/** The one reader/writer payload checker. */
+export { readerAccepts, checkEvolution, modeAccepts, type ReaderWriterResult, type EvolutionChange, type EvolutionCheck } from "./reader-writer.ts";
 /** The change-type table and the lenient policy's extra compatible types. */
 export { SCHEMA_CHANGE_TYPES, LENIENT_COMPATIBLE, type SchemaChangeType } from "./changes.ts";
 
@@ -11,10 +14,12 @@ export { SCHEMA_CHANGE_TYPES, LENIENT_COMPATIBLE, type SchemaChangeType } from "
 export interface SchemaCompatibility {
   compatible: boolean;
   mode: CompatibilityMode;
-  /** Changes from previous to current, Confluent style: `"MAX_LENGTH_INCREASED #/maxLength"`. */
+  /** Changes of the backward check (original = previous, update = current), Confluent style: `"MAX_LENGTH_INCREASED #/maxLength"`. */
   changes: string[];
-  /** The same changes as data. */
-  details: SchemaChange[];
+  /** Changes of the forward check (original = current, update = previous), as Confluent lists them under FORWARD. */
+  forwardChanges: string[];
+  /** The same changes as data, each with its verdict in both directions. */
+  details: EvolutionChange[];
   /** Set when the schemas were too intricate to compare within bounds: `compatible` is then false, to be reviewed by hand. */
   tooComplex?: true;
 }
@@ -32,37 +37,14 @@ export interface SchemaCompatibilityOptions extends DiffOptions {
  * @example checkSchemaCompatibility({ type: "string" }, { type: "string", maxLength: 3 }, "BACKWARD").compatible // false
  */
 export function checkSchemaCompatibility(previous: unknown, current: unknown, mode: CompatibilityMode = "BACKWARD", options: SchemaCompatibilityOptions = {}): SchemaCompatibility {
+  const evolution = checkEvolution(previous, current, options);
+  if (evolution.tooComplex) return { compatible: mode === "NONE", mode, changes: [], forwardChanges: [], details: [], tooComplex: true };
   const policy = MODE_POLICIES[mode];
-  let details: SchemaChange[];
-  try {
-    details = diffSchemas(previous, current, options);
-  } catch (error) {
-    if (!(error instanceof SchemaComplexityError)) throw error;
-    return { compatible: mode === "NONE", mode, changes: [], details: [], tooComplex: true };
-  }
-  const versions = [previous, ...(policy.transitive ? (options.against ?? []) : [])];
-  // Reader/writer roles per Confluent: BACKWARD reads old data with the new schema, FORWARD the reverse.
-  let compatible: boolean;
-  try {
-    compatible = versions.every(
-      (earlier) => (!policy.backward || isUpdateCompatible(earlier, current, options)) && (!policy.forward || isUpdateCompatible(current, earlier, options)),
-    );
-  } catch (error) {
-    if (!(error instanceof SchemaComplexityError)) throw error;
-    return { compatible: false, mode, changes: [], details: [], tooComplex: true };
-  }
-  return { compatible, mode, changes: details.map((c) => `${c.type} ${c.path}`), details };
-}
-
-/**
- * Checks whether a reader with schema `reader` accepts every document valid under schema `writer` (e.g. an
- * observed payload schema against the contract's), with the changes from writer to reader.
- */
-export function checkReaderWriter(writer: unknown, reader: unknown, options: DiffOptions = {}): { compatible: boolean; changes: string[]; tooComplex?: true } {
-  try {
-    return { compatible: isUpdateCompatible(writer, reader, options), changes: diffSchemas(writer, reader, options).map((c) => `${c.type} ${c.path}`) };
-  } catch (error) {
-    if (!(error instanceof SchemaComplexityError)) throw error;
-    return { compatible: false, changes: [], tooComplex: true };
-  }
+  const previousOk = (!policy.backward || evolution.backward) && (!policy.forward || evolution.forward);
+  // The previous version is judged by the evolution check already; transitive modes add the earlier ones.
+  const verdict = !previousOk ? { compatible: false } : policy.transitive ? modeAccepts(mode, current, options.against ?? [], { ...options, transitive: true }) : { compatible: true };
+  const format = (c: SchemaChange) => `${c.type} ${c.path}`;
+  const result: SchemaCompatibility = { compatible: verdict.compatible, mode, changes: evolution.backwardDiff.map(format), forwardChanges: evolution.forwardDiff.map(format), details: evolution.changes };
+  if (verdict.tooComplex) result.tooComplex = true;
+  return result;
 }
