@@ -86,7 +86,7 @@ async function seedCatalog(handle: DatabaseHandle): Promise<{ apps: number; chan
       versions.push({
         id: `ver_${i}`, applicationId: app.id, version: "1.0.0", major: 1, minor: 0, patch: 0, state: "released" as const,
         files: { "asyncapi.yaml": "generated" }, rootFile: "asyncapi.yaml", asyncapiVersion: "3.0.0",
-        contract: contract as unknown as Record<string, unknown>, contentHash: `sha256:${randomUUID()}`, publishedById: "bench", publishedByLabel: "bench",
+        contract, contentHash: `sha256:${randomUUID()}`, publishedById: "bench", publishedByLabel: "bench",
       });
       for (const entry of buildIndexEntries(app, contract)) rows.push({ ...entry, applicationId: app.id, versionId: `ver_${i}` });
     }

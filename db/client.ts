@@ -26,8 +26,11 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-// Any fixed number works; it only has to be the same for every portal instance.
-const MIGRATION_LOCK_KEY = 7_316_542_001;
+/**
+ * Advisory lock key of schema changes: migrations, and the start-up data backfills that follow them.
+ * Any fixed number works; it only has to be the same for every portal instance.
+ */
+export const MIGRATION_LOCK_KEY = 7_316_542_001;
 
 /** Opens a database for the given target (does not migrate). */
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {

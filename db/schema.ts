@@ -16,6 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { CompareReport, Contract } from "../registry/types.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () =>
@@ -363,14 +364,19 @@ export const contractVersion = pgTable(
     rootFile: text("root_file").notNull(),
     asyncapiVersion: text("asyncapi_version").notNull(),
     /** The normalised contract (registry Contract). */
-    contract: jsonb("contract").$type<Record<string, unknown>>().notNull(),
+    contract: jsonb("contract").$type<Contract>().notNull(),
     /** sha256 of the canonical upload; identical re-publishes return the existing version. */
     contentHash: text("content_hash").notNull(),
     /** The compare report against the previous version (null for the first). */
-    changelog: jsonb("changelog").$type<Record<string, unknown> | null>(),
+    changelog: jsonb("changelog").$type<CompareReport | null>(),
     publishedById: text("published_by_id").notNull(),
     publishedByLabel: text("published_by_label").notNull(),
     publishedAt: timestamp("published_at", { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * When the flows and schemas of this version were derived (with the version, or by the start-up backfill);
+     * null for versions stored by a build that did not derive them.
+     */
+    flowsDerivedAt: timestamp("flows_derived_at", { withTimezone: true }),
   },
   (t) => [
     uniqueIndex("contract_version_unique_idx").on(t.applicationId, t.version),
@@ -423,7 +429,61 @@ export const catalogEntry = pgTable(
   ],
 );
 
+/**
+ * The mesh-wide schema registry: every payload and headers schema of every published version, once.
+ * Content-addressed: the hash covers the format and the canonical JSON, so the same schema gets the
+ * same global id wherever it appears, and the same JSON in another format is another schema.
+ */
+export const registrySchema = pgTable(
+  "schema",
+  {
+    id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+    /** `sha256:` + hex, over the normalised format, a NUL and the canonical JSON (registry/flows). */
+    hash: text("hash").notNull(),
+    /** Schema format, e.g. `application/schema+json;version=draft-07`, `application/vnd.apache.avro;version=1.9.0`. */
+    format: text("format").notNull(),
+    /** Canonical JSON (sorted keys, no whitespace): the exact text the hash covers. */
+    canonical: text("canonical").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("schema_hash_idx").on(t.hash)],
+);
+
+/**
+ * One message an application sends or receives on one channel in one contract version, with its payload
+ * and headers schemas: the relational picture that the catalog, impact, topology and drift query.
+ * Derived from the version's contract (registry/flows); a channel no operation uses has no flow.
+ */
+export const flow = pgTable(
+  "flow",
+  {
+    versionId: text("version_id")
+      .notNull()
+      .references(() => contractVersion.id, { onDelete: "cascade" }),
+    /** Channel address template, as in the contract. */
+    channel: text("channel").notNull(),
+    /** send / receive, relative to the application. */
+    action: text("action", { enum: ["send", "receive"] }).notNull(),
+    messageKey: text("message_key").notNull(),
+    payloadSchemaId: integer("payload_schema_id").references(() => registrySchema.id, { onDelete: "restrict" }),
+    headersSchemaId: integer("headers_schema_id").references(() => registrySchema.id, { onDelete: "restrict" }),
+    /** Ids of the operations that declare the flow. */
+    operations: text("operations").array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [
+    // The primary key also serves "the flows of version V".
+    primaryKey({ columns: [t.versionId, t.channel, t.action, t.messageKey] }),
+    // Who sends / who receives channel X.
+    index("flow_channel_action_idx").on(t.channel, t.action),
+    // Where a schema is used.
+    index("flow_payload_schema_idx").on(t.payloadSchemaId),
+    index("flow_headers_schema_idx").on(t.headersSchemaId),
+  ],
+);
+
 export type Application = typeof application.$inferSelect;
 export type ContractVersion = typeof contractVersion.$inferSelect;
 export type CatalogEntry = typeof catalogEntry.$inferSelect;
 export type VersionState = (typeof versionStateEnum.enumValues)[number];
+export type RegistrySchema = typeof registrySchema.$inferSelect;
+export type Flow = typeof flow.$inferSelect;

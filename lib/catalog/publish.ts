@@ -17,6 +17,7 @@ import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { assertWritesForTeam, currentVersions, effectiveMode } from "./applications.ts";
+import { writeFlows } from "./flows.ts";
 import { buildIndexEntries } from "./index-entries.ts";
 import { bumpBetween, bumpSatisfies, compareSemver, parseSemver, type SemverParts } from "./semver.ts";
 
@@ -108,7 +109,7 @@ export async function publishVersion(principal: Principal, appSlug: string, inpu
     // Identical content is the same version, whatever number it is offered under: never a duplicate.
     const identical = existing.find((v) => v.contentHash === contentHash);
     if (identical) {
-      return { version: withoutContent(identical), report: (identical.changelog as CompareReport | null) ?? null, created: false };
+      return { version: withoutContent(identical), report: identical.changelog ?? null, created: false };
     }
     if (existing.some((v) => v.version === versionText)) {
       throw new MeshportError("conflict", `Version ${versionText} of ${appSlug} already exists with other content; versions are immutable.`, {
@@ -164,9 +165,9 @@ function checkAgainstHistory(
   // Transitive modes check every earlier version of the same major line, newest first.
   const sameLine = published.filter((v) => v.major === semver.major && v.state !== "retired");
   const previous = latest;
-  const report = compare(previous.contract as unknown as Contract, contract, {
+  const report = compare(previous.contract, contract, {
     mode,
-    against: sameLine.filter((v) => v.id !== previous.id).map((v) => v.contract as unknown as Contract),
+    against: sameLine.filter((v) => v.id !== previous.id).map((v) => v.contract),
   });
   const bump = bumpBetween(describeVersion(previous), semver);
   if (!bumpSatisfies(bump, report.semver)) {
@@ -216,13 +217,15 @@ async function insertVersion(
       files: v.files,
       rootFile: v.root,
       asyncapiVersion: v.contract.asyncapi,
-      contract: v.contract as unknown as Record<string, unknown>,
+      contract: v.contract,
       contentHash: v.contentHash,
-      changelog: v.report as unknown as Record<string, unknown> | null,
+      changelog: v.report,
       publishedById: principal.id,
       publishedByLabel: principalLabel(principal),
     })
     .returning();
+  // The flows and schemas of the version are committed with it, or not at all.
+  await writeFlows(tx, row!.id, v.contract);
   await recordAudit(tx, principal, {
     action: "contract.publish",
     targetType: "application",
@@ -246,7 +249,7 @@ export async function rebuildIndex(tx: Transaction, app: Application): Promise<v
   if (!current?.id) return;
   const [version] = await tx.select({ contract: contractVersion.contract }).from(contractVersion).where(eq(contractVersion.id, current.id));
   if (!version) return;
-  const entries = buildIndexEntries(app, version.contract as unknown as Contract);
+  const entries = buildIndexEntries(app, version.contract);
   for (let i = 0; i < entries.length; i += 500) {
     await tx.insert(catalogEntry).values(entries.slice(i, i + 500).map((e) => ({ ...e, applicationId: app.id, versionId: current.id })));
   }

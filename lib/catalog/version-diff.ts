@@ -1,6 +1,6 @@
 import "server-only";
 import { diffLines } from "diff";
-import { compare, type CompareReport, type Contract, type Finding } from "@/registry/index.ts";
+import { compare, type CompareReport, type Finding } from "@/registry/index.ts";
 import { locator } from "@/registry/parse/positions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { MeshportError } from "@/lib/errors.ts";
@@ -33,7 +33,7 @@ export async function diffVersions(principal: Principal, appSlug: string, previo
   const app = await getApplication(principal, appSlug);
   if (previous === current) throw new MeshportError("invalid_input", "Choose two different versions.");
   const [before, after] = await Promise.all([getVersion(principal, appSlug, previous), getVersion(principal, appSlug, current)]);
-  const report = compare(before.contract as unknown as Contract, after.contract as unknown as Contract, { mode: app.mode });
+  const report = compare(before.contract, after.contract, { mode: app.mode });
   const beforeText = before.files[before.rootFile] ?? "";
   const afterText = after.files[after.rootFile] ?? "";
   const locatePrevious = locator(beforeText);

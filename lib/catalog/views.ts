@@ -3,7 +3,6 @@ import { sample } from "openapi-sampler";
 import type { Channel, Contract, Json, JsonSchema, Message, Operation } from "@/registry/index.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { getApplication, getVersion } from "./applications.ts";
-import { searchCatalog, type SearchHit } from "./search.ts";
 import { subscriptionFilterFor } from "./topics.ts";
 
 /** What an application does on one channel: send or receive, which messages. */
@@ -36,18 +35,11 @@ export function flowsOf(contract: Contract): Flow[] {
 export async function currentContract(principal: Principal, appSlug: string) {
   const app = await getApplication(principal, appSlug);
   const version = app.currentVersionId ? await getVersion(principal, appSlug, "latest") : null;
-  return { ...app, version, contract: (version?.contract ?? null) as unknown as Contract | null };
+  return { ...app, version, contract: version?.contract ?? null };
 }
 
-/** Applications that declare a channel whose address matches, split into producers and consumers. */
-export async function channelParticipants(principal: Principal, address: string): Promise<{ producers: SearchHit[]; consumers: SearchHit[] }> {
-  const { hits } = await searchCatalog(principal, { topic: address, kind: "channel", limit: 100 });
-  const same = hits.filter((h) => h.address !== null);
-  return {
-    producers: same.filter((h) => h.action?.split(",").includes("send")),
-    consumers: same.filter((h) => h.action?.split(",").includes("receive")),
-  };
-}
+/** Who sends and who receives a channel, from the flows of every application's current version. */
+export { channelParticipants, type ChannelParticipant } from "./flows.ts";
 
 /** An example payload: the contract's first example, else one generated from the schema. */
 export function examplePayload(message: Message): { value: unknown; generated: boolean } | null {

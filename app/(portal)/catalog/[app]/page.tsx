@@ -146,8 +146,8 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
             </thead>
             <tbody>
               {versions.map((v) => {
-                const log = v.changelog as { semver?: string; findings?: Array<{ verdict: string }> } | null;
-                const breaking = log?.findings?.filter((f) => f.verdict === "breaking").length ?? 0;
+                const log = v.changelog;
+                const breaking = log?.findings.filter((f) => f.verdict === "breaking").length ?? 0;
                 return (
                   <tr key={v.id}>
                     <td>

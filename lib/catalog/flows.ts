@@ -1,0 +1,176 @@
+import "server-only";
+import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { getDb, MIGRATION_LOCK_KEY, type Executor } from "@/db/client.ts";
+import { application, contractVersion, flow, registrySchema, team } from "@/db/schema.ts";
+import { flowsOf, schemasOf, type Contract } from "@/registry/index.ts";
+import { assertCan } from "@/lib/auth/permissions.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
+import { levelsOf, topicMatchesTemplate } from "./topics.ts";
+
+// Rows per INSERT statement: far below PostgreSQL's 65,535 bind parameters.
+const CHUNK = 500;
+
+/**
+ * Registers the schemas of a contract and returns their global ids by hash. Identical content (same format,
+ * same canonical JSON) keeps the id it got first. Rows go in hash order, so two transactions registering
+ * overlapping sets wait for each other instead of deadlocking.
+ */
+export async function registerSchemas(tx: Executor, contract: Contract): Promise<Map<string, number>> {
+  const schemas = schemasOf(contract);
+  const ids = new Map<string, number>();
+  for (let i = 0; i < schemas.length; i += CHUNK) {
+    const chunk = schemas.slice(i, i + CHUNK);
+    await tx
+      .insert(registrySchema)
+      .values(chunk.map((s) => ({ hash: s.hash, format: s.format, canonical: s.canonical })))
+      .onConflictDoNothing({ target: registrySchema.hash });
+    const rows = await tx
+      .select({ id: registrySchema.id, hash: registrySchema.hash })
+      .from(registrySchema)
+      .where(inArray(registrySchema.hash, chunk.map((s) => s.hash)));
+    for (const row of rows) ids.set(row.hash, row.id);
+  }
+  return ids;
+}
+
+/**
+ * Derives and stores the flows and schemas of one version, and marks the version derived. Idempotent: a flow
+ * already stored is kept. Runs inside the caller's transaction (the publish, or a backfill batch).
+ */
+export async function writeFlows(tx: Executor, versionId: string, contract: Contract): Promise<{ flows: number; schemas: number }> {
+  const ids = await registerSchemas(tx, contract);
+  const idOf = (hash: string | undefined) => {
+    if (hash === undefined) return null;
+    const id = ids.get(hash);
+    if (id === undefined) throw new Error(`schema ${hash} was not registered`);
+    return id;
+  };
+  const rows = flowsOf(contract).map((f) => ({
+    versionId,
+    channel: f.channel,
+    action: f.action,
+    messageKey: f.messageKey,
+    payloadSchemaId: idOf(f.payload?.hash),
+    headersSchemaId: idOf(f.headers?.hash),
+    operations: f.operations,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await tx.insert(flow).values(rows.slice(i, i + CHUNK)).onConflictDoNothing();
+  }
+  await tx.update(contractVersion).set({ flowsDerivedAt: new Date() }).where(eq(contractVersion.id, versionId));
+  return { flows: rows.length, schemas: ids.size };
+}
+
+/**
+ * Derives the flows and schemas of every version stored without them (by a build that predates them, or
+ * written around the publish). Run at start-up after the migrations; idempotent, and safe when several
+ * instances start together: each batch holds the migration advisory lock, so one instance derives a version
+ * and the others find it done. Returns how many versions it derived.
+ */
+export async function backfillFlows(db: Executor, options: { batchSize?: number } = {}): Promise<number> {
+  const batchSize = options.batchSize ?? 50;
+  let derived = 0;
+  for (;;) {
+    const n = await db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+      const pending = await tx
+        .select({ id: contractVersion.id, contract: contractVersion.contract })
+        .from(contractVersion)
+        .where(isNull(contractVersion.flowsDerivedAt))
+        .orderBy(asc(contractVersion.id))
+        .limit(batchSize);
+      for (const version of pending) await writeFlows(tx, version.id, version.contract);
+      return pending.length;
+    });
+    derived += n;
+    if (n < batchSize) return derived;
+  }
+}
+
+/** The flows of one version, with their schema ids, sorted by channel, action and message. */
+export async function flowsOfVersion(db: Executor, versionId: string) {
+  return db
+    .select({
+      channel: flow.channel,
+      action: flow.action,
+      messageKey: flow.messageKey,
+      payloadSchemaId: flow.payloadSchemaId,
+      headersSchemaId: flow.headersSchemaId,
+      operations: flow.operations,
+    })
+    .from(flow)
+    .where(eq(flow.versionId, versionId))
+    .orderBy(asc(flow.channel), asc(flow.action), asc(flow.messageKey));
+}
+
+/** An application that sends or receives on a channel, in its current version. */
+export interface ChannelParticipant {
+  application: { slug: string; name: string };
+  team: { slug: string; name: string };
+  version: string;
+  /** Its channel template that the queried address reaches. */
+  address: string;
+  action: "send" | "receive";
+  /** Keys of the messages it sends or receives there. */
+  messages: string[];
+}
+
+/**
+ * Who sends and who receives a channel: the flows of the current version of every application (its highest
+ * released or deprecated version; drafts are proposals, retired versions are gone) whose channel template the
+ * address reaches, with MQTT semantics (`plant/{lineId}/temperature` reaches `plant/{line}/temperature`).
+ */
+export async function channelParticipants(
+  principal: Principal,
+  address: string,
+): Promise<{ producers: ChannelParticipant[]; consumers: ChannelParticipant[] }> {
+  assertCan(principal, "catalog:read");
+  const db = await getDb();
+  const newer = sql`select 1 from ${contractVersion} as newer
+    where newer.application_id = ${contractVersion.applicationId}
+      and newer.state in ('released', 'deprecated')
+      and (newer.major, newer.minor, newer.patch, newer.prerelease = '', newer.prerelease)
+        > (${contractVersion.major}, ${contractVersion.minor}, ${contractVersion.patch}, ${contractVersion.prerelease} = '', ${contractVersion.prerelease})`;
+  const levels = levelsOf(address).length;
+  const rows = await db
+    .select({
+      address: flow.channel,
+      action: flow.action,
+      messageKey: flow.messageKey,
+      appSlug: application.slug,
+      appName: application.name,
+      teamSlug: team.slug,
+      teamName: team.name,
+      version: contractVersion.version,
+    })
+    .from(flow)
+    .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
+    .innerJoin(application, eq(application.id, contractVersion.applicationId))
+    .innerJoin(team, eq(team.id, application.teamId))
+    .where(
+      and(
+        inArray(contractVersion.state, ["released", "deprecated"]),
+        sql`not exists (${newer})`,
+        // A template without parameters is reached only by its own address; one with parameters needs as many levels.
+        sql`(${flow.channel} = ${address} or (${flow.channel} like '%{%' and array_length(string_to_array(${flow.channel}, '/'), 1) = ${levels}))`,
+      ),
+    )
+    .orderBy(asc(application.name), asc(application.slug), asc(flow.channel), asc(flow.action), asc(flow.messageKey));
+  const grouped = new Map<string, ChannelParticipant>();
+  for (const row of rows) {
+    if (row.address !== address && !topicMatchesTemplate(address, row.address)) continue;
+    const key = `${row.appSlug}\u0000${row.address}\u0000${row.action}`;
+    const entry = grouped.get(key) ?? {
+      application: { slug: row.appSlug, name: row.appName },
+      team: { slug: row.teamSlug, name: row.teamName },
+      version: row.version,
+      address: row.address,
+      action: row.action,
+      messages: [],
+    };
+    entry.messages.push(row.messageKey);
+    grouped.set(key, entry);
+  }
+  const all = [...grouped.values()];
+  return { producers: all.filter((p) => p.action === "send"), consumers: all.filter((p) => p.action === "receive") };
+}
