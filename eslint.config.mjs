@@ -24,11 +24,43 @@ const config = [
     ["@/app/*", "@/lib/*", "@/db/*", "@/agents/*", "@/cli/*", "**/app/**", "**/lib/**", "**/db/**", "**/agents/**", "**/cli/**"],
     "registry/ is a pure library: it imports nothing from app, lib, db, agents or cli.",
   ),
-  boundary(
-    ["agents/**"],
-    ["@/app/*", "@/lib/*", "@/db/*", "@/registry/*", "**/app/**", "**/lib/**", "**/db/**"],
-    "agents/ stands alone: the portal imports its report schema, never the reverse.",
-  ),
+  {
+    files: ["agents/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@/app/*", "@/lib/*", "@/db/*", "**/app/**", "**/lib/**", "**/db/**"],
+              message: "agents/ stands alone: the portal imports its report schema, never the reverse.",
+            },
+            {
+              // The shared topic algebra is pure and dependency-free; the rest of registry/ is not for the agent.
+              regex: "(^|/)registry(/(?!topics/[^/]+$)|$)",
+              message: "agents/ may import only registry/topics (the shared topic algebra) from the registry.",
+            },
+            {
+              // bin/meshport-agent.mjs runs the sources through tsx from any directory, where tsconfig paths are not found.
+              regex: "^@/",
+              message: "agents/ imports by relative path (../registry/topics/index.ts), never through the @/ alias.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The agent runs registry/topics from source, so it must stay self-contained.
+    files: ["registry/topics/**"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^(?!\\./)", message: "registry/topics imports only its own files: agents/ loads it as source." }] },
+      ],
+    },
+  },
   boundary(
     ["app/**"],
     ["@/db/*", "!@/db/testing/*", "**/db/client*", "**/db/schema*"],

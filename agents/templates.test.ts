@@ -66,6 +66,34 @@ describe("matchChannel", () => {
     expect(matchChannel("plant/x/pressure", matchers)).toBeNull();
     expect(matchChannel("plant/x/temperature/extra", matchers)).toBeNull();
   });
+  it("labels parameters inside a level, and prefers the closer template", () => {
+    const within = compileChannels([
+      { address: "plant/line-{lineId}/temperature", application: "lines", contractVersion: "1.0.0" },
+      { address: "plant/{site}/temperature", application: "sites", contractVersion: "1.0.0" },
+      { address: "plant/main/temperature", application: "main", contractVersion: "1.0.0" },
+    ]);
+    // Was null before: `line-{lineId}` was compared as literal text.
+    expect(matchChannel("plant/line-7/temperature", within)?.application).toBe("lines");
+    expect(matchChannel("plant/main/temperature", within)?.application).toBe("main");
+    expect(matchChannel("plant/hall/temperature", within)?.application).toBe("sites");
+    expect(matchChannel("plant/{p1}/temperature", within)?.application).toBe("sites");
+    // An empty level is no parameter value.
+    expect(matchChannel("plant//temperature", within)).toBeNull();
+  });
+  it("lets a learned placeholder stand for a $ level", () => {
+    const sys = compileChannels([{ address: "$SYS/broker/uptime", application: "broker", contractVersion: "1.0.0" }]);
+    expect(matchChannel("{p0}/broker/uptime", sys)?.application).toBe("broker");
+  });
+  it("labels against a crafted address with many adjacent parameters at once", () => {
+    const address = `x/${Array.from({ length: 50 }, (_, i) => `{p${i}}`).join("")}z`;
+    const crafted = compileChannels([{ address, application: "crafted", contractVersion: "1.0.0" }]);
+    expect(matchChannel(`x/${"a".repeat(60_000)}`, crafted)).toBeNull();
+    expect(matchChannel(`x/${"a".repeat(60_000)}z`, crafted)?.application).toBe("crafted");
+  });
+  it("ignores invalid contract addresses", () => {
+    const bad = compileChannels([{ address: "plant/+/temperature", application: "bad", contractVersion: "1.0.0" }]);
+    expect(matchChannel("plant/x/temperature", bad)).toBeNull();
+  });
 });
 
 describe("filterMatches", () => {

@@ -1,8 +1,21 @@
 /**
  * Topic templates: collapsing high-cardinality topic levels into placeholders
- * (`plant/line-7/temperature` → `plant/{p1}/temperature`), matching topics to
- * contract channel templates, and MQTT filter matching.
+ * (`plant/line-7/temperature` → `plant/{p1}/temperature`), and labelling topics with
+ * contract channel templates through the shared topic algebra (registry/topics, imported
+ * as source: the agent runs through tsx, so nothing else of the portal comes along).
  */
+import {
+  filterMatchesTopic,
+  filterOverlapsTemplate,
+  isValidTemplate,
+  isValidTopic as isValidTopicName,
+  isWholeParameter,
+  literalLength,
+  parseTemplate,
+  TemplateIndex,
+  type Template,
+  type TemplateLevel,
+} from "../registry/topics/index.ts";
 import type { ChannelTemplate } from "./protocol.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -145,72 +158,92 @@ export class TemplateTrie {
 /** A compiled contract channel template. */
 export interface ChannelMatcher {
   channel: ChannelTemplate;
+  /** null when the address is no valid template: it labels nothing */
+  template: Template | null;
   levels: string[];
   /** literal levels count; the most specific match wins */
   literals: number;
+  /** position in the compiled list, the last tie-break */
+  order: number;
 }
 
-/** Compiles channel templates (`plant/{lineId}/temperature`) for {@link matchChannel}. */
+// One trie per compiled list, so observer code keeps passing plain arrays.
+const indexes = new WeakMap<readonly ChannelMatcher[], TemplateIndex<ChannelMatcher>>();
+
+function indexOf(matchers: readonly ChannelMatcher[]): TemplateIndex<ChannelMatcher> {
+  let index = indexes.get(matchers);
+  if (!index) {
+    index = new TemplateIndex();
+    for (const m of matchers) if (m.template) index.add(m.template, m);
+    indexes.set(matchers, index);
+  }
+  return index;
+}
+
+/** Compiles channel templates (`plant/{lineId}/temperature`, `plant/line-{lineId}/x`) for {@link matchChannel}. */
 export function compileChannels(channels: readonly ChannelTemplate[]): ChannelMatcher[] {
-  return channels
+  const matchers = channels
     .map((channel) => {
-      const levels = channel.address.split("/");
-      return { channel, levels, literals: levels.filter((l) => !isPlaceholder(l)).length };
+      const parsed = parseTemplate(channel.address);
+      const template = parsed.ok ? parsed.value : null;
+      const literals = template ? template.levels.filter((l) => l.kind === "literal").length : 0;
+      return { channel, template, levels: channel.address.split("/"), literals, order: 0 };
     })
     .sort((a, b) => b.literals - a.literals);
+  matchers.forEach((m, i) => (m.order = i));
+  indexOf(matchers);
+  return matchers;
 }
 
 /**
- * The contract channel whose address best matches a topic or agent template: a
- * placeholder on either side matches any single level, literals must be equal.
- * Literal-to-literal agreement scores highest, then placeholder-to-placeholder,
- * so `plant/{p1}/temperature` prefers `plant/{lineId}/temperature` over `plant/main/temperature`.
+ * How well a contract template level agrees with an observed level: literal with literal
+ * highest, a placeholder prefers a parameter, so `plant/{p1}/temperature` is labelled
+ * `plant/{lineId}/temperature` rather than `plant/main/temperature`.
+ */
+function levelScore(observedIsPlaceholder: boolean, level: TemplateLevel): number {
+  const kind = level.kind === "literal" ? 0 : isWholeParameter(level.pattern) ? 2 : 1;
+  return observedIsPlaceholder ? kind : 3 - kind;
+}
+
+/**
+ * The contract channel whose address best matches a concrete topic or an agent template
+ * (registry/topics semantics: a parameter takes one non-empty value, also inside a level as
+ * in `line-{lineId}`). A whole-level placeholder of the agent (`{p1}`) stands for any level.
  */
 export function matchChannel(template: string, matchers: readonly ChannelMatcher[]): ChannelTemplate | null {
-  const levels = template.split("/");
-  let best: ChannelTemplate | null = null;
+  const observed = template.split("/");
+  const placeholders = observed.map(isPlaceholder);
+  // The agent's placeholders are not subscriptions: they may stand for `$` levels too.
+  const query = observed.map((level, i) => (placeholders[i] ? "+" : level)).join("/");
+  let best: ChannelMatcher | null = null;
   let bestScore = -1;
-  for (const m of matchers) {
-    if (m.levels.length !== levels.length) continue;
+  let bestLiteralChars = -1;
+  for (const { value: m } of indexOf(matchers).matchFilter(query, { reservedTopics: true })) {
     let score = 0;
-    for (let i = 0; i < levels.length && score >= 0; i++) {
-      const a = m.levels[i]!;
-      const b = levels[i]!;
-      const pa = isPlaceholder(a);
-      const pb = isPlaceholder(b);
-      if (!pa && !pb) score = a === b ? score + 3 : -1;
-      else if (pa && pb) score += 2;
-      else if (pa) score += 1;
-    }
-    if (score > bestScore) {
+    let literalChars = 0;
+    m.template!.levels.forEach((level, i) => {
+      score += levelScore(placeholders[i]!, level);
+      literalChars += level.kind === "literal" ? level.text.length : literalLength(level.pattern);
+    });
+    const better = score > bestScore || (score === bestScore && (literalChars > bestLiteralChars || (literalChars === bestLiteralChars && m.order < best!.order)));
+    if (better) {
+      best = m;
       bestScore = score;
-      best = m.channel;
+      bestLiteralChars = literalChars;
     }
   }
-  return best;
+  return best?.channel ?? null;
 }
 
 /**
- * True when an MQTT subscription filter can deliver messages of a topic or
- * template (placeholders in the template match any single level; MQTT 3.1.1 §4.7).
+ * True when an MQTT subscription filter can deliver messages of a topic or agent template
+ * (a placeholder matches any non-empty level; MQTT §4.7, `$` topics out of leading wildcards).
  */
 export function filterMatches(filter: string, topic: string): boolean {
-  // Wildcards at the first level never match $-topics (MQTT 3.1.1 §4.7.2).
-  if (topic.startsWith("$") && (filter.startsWith("#") || filter.startsWith("+"))) return false;
-  const f = filter.split("/");
-  const t = topic.split("/");
-  for (let i = 0; i < f.length; i++) {
-    const fl = f[i]!;
-    if (fl === "#") return true;
-    if (i >= t.length) return false;
-    const tl = t[i]!;
-    if (fl === "+" || fl === tl || isPlaceholder(tl)) continue;
-    return false;
-  }
-  return f.length === t.length;
+  return isValidTemplate(topic) ? filterOverlapsTemplate(filter, topic) : filterMatchesTopic(filter, topic);
 }
 
-/** True when a topic name is valid for observation (non-empty, no wildcards, no NUL). */
+/** True when a topic name is valid for observation (non-empty, no wildcards, no NUL, at most 65,535 bytes). */
 export function isValidTopic(topic: string): boolean {
-  return topic.length > 0 && !topic.includes("+") && !topic.includes("#") && !topic.includes("\u0000");
+  return isValidTopicName(topic);
 }

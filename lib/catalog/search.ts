@@ -6,7 +6,8 @@ import { application, catalogEntry, contractVersion, team } from "@/db/schema.ts
 import { assertCan } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
-import { isValidMqttFilter, topicMatchesTemplate, topicQueryShape } from "./topics.ts";
+import { parseFilter, TemplateIndex, type Filter } from "@/registry/topics/index.ts";
+import { topicQueryShape } from "./topics.ts";
 
 /** One search hit: what it is, where it lives, and who owns it. */
 export interface SearchHit {
@@ -101,12 +102,15 @@ export async function searchCatalog(
         : eq(catalogEntry.fieldName, name.replace(/\[\]$/, "")),
     );
   }
+  let topicFilter: Filter | null = null;
   if (query.topic) {
-    if (!isValidMqttFilter(query.topic)) {
-      throw new MeshportError("invalid_input", "Not a valid topic or filter: + and # stand alone in a level, # comes last.", {
-        details: { fieldErrors: { topic: ["Not a valid MQTT topic filter."] }, formErrors: [] },
+    const parsed = parseFilter(query.topic);
+    if (!parsed.ok) {
+      throw new MeshportError("invalid_input", `Not a valid topic or filter: ${parsed.reason}`, {
+        details: { fieldErrors: { topic: [parsed.reason] }, formErrors: [] },
       });
     }
+    topicFilter = parsed.value;
     const shape = topicQueryShape(query.topic);
     conditions.push(query.kind ? sql`true` : eq(catalogEntry.kind, "channel"));
     conditions.push(shape.atLeast ? gte(catalogEntry.levelCount, shape.levels) : eq(catalogEntry.levelCount, shape.levels));
@@ -131,10 +135,13 @@ export async function searchCatalog(
       .innerJoin(contractVersion, eq(contractVersion.id, catalogEntry.versionId))
       .where(and(...conditions));
 
-    if (query.topic) {
-      // Candidates are narrowed in SQL; the wildcard match itself is exact in code.
+    if (topicFilter) {
+      // Candidates are narrowed in SQL; the wildcard match itself is exact in code, once per distinct address.
       const candidates = await base.orderBy(asc(catalogEntry.address), asc(application.slug));
-      const matches = candidates.filter((row) => row.address !== null && topicMatchesTemplate(query.topic!, row.address));
+      const index = new TemplateIndex<string>();
+      for (const address of new Set(candidates.map((row) => row.address as string | null))) if (address !== null) index.add(address, address);
+      const matched = new Set(index.matchFilter(topicFilter).map((hit) => hit.value));
+      const matches = candidates.filter((row) => matched.has(row.address as string));
       return { total: matches.length, hits: matches.slice(query.offset, query.offset + query.limit).map((r) => toHit(r, 1)) };
     }
     // Counting stops past MAX_COUNTED: "more than 1,000 results" is all a reader needs.

@@ -1,8 +1,14 @@
 /**
- * MQTT topic matching between a subscription filter or concrete topic and a
- * channel address template (`plant/{lineId}/temperature`). MQTT 3.1.1 §4.7: `+`
- * matches one level, `#` (last) matches any number of levels, including none.
+ * The catalog's view of topics: search narrowing and display helpers over the one topic
+ * algebra in registry/topics (MQTT §4.7 semantics, AsyncAPI parameters, no RegExp).
  */
+import {
+  filterOverlapsTemplate,
+  firstLiteralLevel,
+  isValidFilter,
+  parseFilter,
+  subscriptionFilterFor as registrySubscriptionFilterFor,
+} from "@/registry/topics/index.ts";
 
 /** Splits an address or filter into levels. */
 export function levelsOf(address: string): string[] {
@@ -11,73 +17,53 @@ export function levelsOf(address: string): string[] {
 
 /** True when a template level holds a `{parameter}`, alone or inside text (`line-{id}`). */
 export function isParameterLevel(level: string): boolean {
-  return /\{[^}]+\}/.test(level);
-}
-
-function templateLevelMatches(templateLevel: string, queryLevel: string): boolean {
-  if (!isParameterLevel(templateLevel)) return templateLevel === queryLevel;
-  if (queryLevel === "+") return true;
-  // A query level that is itself a parameter (`{x}`) matches any parameter level.
-  if (/^\{[^}]+\}$/.test(queryLevel)) return true;
-  const pattern = templateLevel
-    .split(/(\{[^}]+\})/)
-    .map((part) => (/^\{[^}]+\}$/.test(part) ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${pattern}$`).test(queryLevel);
+  // Some "{" followed, after at least one character, by the next "}" (one pass: no "}" skipped twice).
+  for (let open = level.indexOf("{"); open >= 0; ) {
+    const close = level.indexOf("}", open + 1);
+    if (close < 0) return false;
+    if (close > open + 1) return true;
+    open = level.indexOf("{", close + 1);
+  }
+  return false;
 }
 
 /**
- * True when the query (a subscription filter, a concrete topic, or another template)
- * reaches the channel template: a subscriber with that filter would receive its messages,
- * or the concrete topic is an instance of it.
+ * True when the query (a subscription filter or a concrete topic) reaches the channel
+ * template: a subscriber with that filter would receive some of its messages, or the
+ * concrete topic is an instance of it. Invalid queries and templates match nothing.
  */
 export function topicMatchesTemplate(query: string, template: string): boolean {
-  const q = levelsOf(query);
-  const t = levelsOf(template);
-  for (let i = 0; i < q.length; i++) {
-    const level = q[i]!;
-    if (level === "#") return i === q.length - 1;
-    const templateLevel = t[i];
-    if (templateLevel === undefined) return false;
-    if (level === "+") continue;
-    if (!templateLevelMatches(templateLevel, level)) return false;
-  }
-  return q.length === t.length;
+  return filterOverlapsTemplate(query, template);
 }
 
 /** What narrows topic candidates in the index: level count (exact or at least) and first literal level. */
 export function topicQueryShape(query: string): { levels: number; atLeast: boolean; firstLevel: string | null } {
-  const q = levelsOf(query);
-  const hasHash = q[q.length - 1] === "#";
-  const first = q[0]!;
+  const parsed = parseFilter(query);
+  const levels = parsed.ok ? parsed.value.levels : levelsOf(query).map((text) => ({ kind: "literal" as const, text }));
+  const hasHash = levels[levels.length - 1]?.kind === "multi";
+  const first = levels[0];
   return {
     // `a/#` also matches the parent `a` itself, hence one level less.
-    levels: hasHash ? q.length - 1 : q.length,
+    levels: hasHash ? levels.length - 1 : levels.length,
     atLeast: hasHash,
-    firstLevel: first === "+" || first === "#" || isParameterLevel(first) ? null : first,
+    firstLevel: first?.kind === "literal" ? first.text : null,
   };
 }
 
 /** The first level of a template when it is literal, else null (stored to narrow searches). */
 export function literalFirstLevel(template: string): string | null {
   const first = levelsOf(template)[0]!;
-  return isParameterLevel(first) ? null : first;
+  // An invalid address keeps its first level as text, as it was stored before.
+  return isParameterLevel(first) ? null : (firstLiteralLevel(template) ?? first);
 }
 
 /** The subscription filter that receives every topic of a channel template. */
 export function subscriptionFilterFor(template: string): string {
-  return levelsOf(template)
-    .map((level) => (isParameterLevel(level) ? "+" : level))
-    .join("/");
+  // Addresses stored before validation may be invalid: show them with their parameter levels as `+`.
+  return registrySubscriptionFilterFor(template) ?? levelsOf(template).map((level) => (isParameterLevel(level) ? "+" : level)).join("/");
 }
 
 /** True for a valid MQTT topic filter (MQTT 3.1.1 §4.7): + and # stand alone in a level, # comes last. */
 export function isValidMqttFilter(filter: string): boolean {
-  if (filter.length === 0 || filter.includes("\u0000")) return false;
-  const levels = filter.split("/");
-  return levels.every((level, i) => {
-    if (level.includes("#")) return level === "#" && i === levels.length - 1;
-    if (level.includes("+")) return level === "+";
-    return true;
-  });
+  return isValidFilter(filter);
 }

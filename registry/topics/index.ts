@@ -1,0 +1,349 @@
+/**
+ * One topic algebra for the event mesh, shared by the portal and the broker agent:
+ * AsyncAPI channel address templates (`plant/{lineId}/temperature`, `plant/line-{lineId}/x`),
+ * MQTT subscription filters (`plant/+/temperature`, `orders/#`) and concrete topic names,
+ * with a trie ({@link TemplateIndex}) for matching many against many.
+ * Pure and dependency-free (the agent imports it as source); no regular expression is ever
+ * built from input, and every match is linear in the lengths involved.
+ *
+ * Decisions, from MQTT 3.1.1 / 5.0 §4.7 and AsyncAPI channel address expressions:
+ * - a parameter `{name}` stands for one value of at least one character without `/`;
+ *   inside a level it takes the rest of the text: `line-{lineId}` matches `line-7`, not `line-`;
+ *   an empty level never matches a parameter (`plant//t` is not an instance of `plant/{id}/t`);
+ * - `+` matches exactly one level, an empty one included; `#` (last) matches any number of
+ *   levels including none, so `a/#` matches `a`;
+ * - a filter starting with `+` or `#` never matches a topic starting with `$` (§4.7.2), so `#`
+ *   does not reach `$SYS/x` and overlaps no template whose first level starts with a literal `$`;
+ * - topic names and channel addresses contain no `+`, `#` or NUL and are 1–65535 UTF-8 bytes;
+ *   a template that breaks these rules matches nothing;
+ * - the same parameter name used twice is matched as two independent values.
+ */
+import { matchLevel, parseLevel, type LevelPattern, type StepCounter } from "./level.ts";
+
+export { isWholeParameter, literalLength, matchLevel, type LevelPattern, type StepCounter } from "./level.ts";
+
+/** Outcome of parsing: the value, or why the text is not valid. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** A level of a channel template: literal text, or text with parameters. */
+export type TemplateLevel = { kind: "literal"; text: string } | { kind: "pattern"; pattern: LevelPattern };
+
+/** A parsed channel address template. */
+export interface Template {
+  readonly address: string;
+  readonly levels: readonly TemplateLevel[];
+  /** parameter names in order of appearance */
+  readonly parameters: readonly string[];
+}
+
+/** A level of a subscription filter: literal, `+` (one level) or `#` (the rest, last only). */
+export type FilterLevel = { kind: "literal"; text: string } | { kind: "single" } | { kind: "multi" };
+
+/** A parsed MQTT subscription filter. */
+export interface Filter {
+  readonly filter: string;
+  readonly levels: readonly FilterLevel[];
+}
+
+/** A parsed concrete topic name. */
+export interface Topic {
+  readonly topic: string;
+  readonly levels: readonly string[];
+}
+
+/** MQTT's UTF-8 string limit for topic names and filters. */
+export const MAX_TOPIC_BYTES = 65_535;
+
+function checkText(text: string, what: string): string | null {
+  if (text.length === 0) return `A ${what} is at least one character.`;
+  if (text.includes("\u0000")) return `A ${what} contains no NUL character.`;
+  if (text.length > MAX_TOPIC_BYTES || utf8Length(text) > MAX_TOPIC_BYTES) return `A ${what} is at most ${MAX_TOPIC_BYTES} UTF-8 bytes.`;
+  return null;
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+function hasWildcard(text: string): boolean {
+  return text.includes("+") || text.includes("#");
+}
+
+/** Parses a concrete topic name: no wildcards (MQTT §4.7.1), no NUL, 1–65535 bytes. */
+export function parseTopic(topic: string): Parsed<Topic> {
+  const problem = checkText(topic, "topic");
+  if (problem) return { ok: false, reason: problem };
+  if (hasWildcard(topic)) return { ok: false, reason: "A topic name contains no + or #: those belong in subscription filters." };
+  return { ok: true, value: { topic, levels: topic.split("/") } };
+}
+
+/** Parses an MQTT subscription filter: `+` and `#` fill a whole level, `#` comes last. */
+export function parseFilter(filter: string): Parsed<Filter> {
+  const problem = checkText(filter, "topic filter");
+  if (problem) return { ok: false, reason: problem };
+  const texts = filter.split("/");
+  const levels: FilterLevel[] = [];
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i]!;
+    if (text === "#") {
+      if (i !== texts.length - 1) return { ok: false, reason: "# comes last in a topic filter." };
+      levels.push({ kind: "multi" });
+    } else if (text === "+") levels.push({ kind: "single" });
+    else if (hasWildcard(text)) return { ok: false, reason: "+ and # stand alone in a level of a topic filter." };
+    else levels.push({ kind: "literal", text });
+  }
+  return { ok: true, value: { filter, levels } };
+}
+
+/** Parses a channel address template (`plant/{lineId}/temperature`, `site/{region}-{zone}`). */
+export function parseTemplate(address: string): Parsed<Template> {
+  const problem = checkText(address, "channel address");
+  if (problem) return { ok: false, reason: problem };
+  if (hasWildcard(address)) return { ok: false, reason: "A channel address contains no + or #: it names topics, filters are derived from it." };
+  const levels: TemplateLevel[] = [];
+  const parameters: string[] = [];
+  for (const text of address.split("/")) {
+    const level = parseLevel(text);
+    if (!level.ok) return { ok: false, reason: level.reason };
+    if ("literal" in level) levels.push({ kind: "literal", text: level.literal });
+    else {
+      levels.push({ kind: "pattern", pattern: level.pattern });
+      parameters.push(...level.pattern.names);
+    }
+  }
+  return { ok: true, value: { address, levels, parameters } };
+}
+
+/** True for a valid concrete topic name. */
+export function isValidTopic(topic: string): boolean {
+  return parseTopic(topic).ok;
+}
+
+/** True for a valid MQTT subscription filter. */
+export function isValidFilter(filter: string): boolean {
+  return parseFilter(filter).ok;
+}
+
+/** True for a valid channel address template. */
+export function isValidTemplate(address: string): boolean {
+  return parseTemplate(address).ok;
+}
+
+function asTemplate(template: string | Template): Template | null {
+  if (typeof template !== "string") return template;
+  const parsed = parseTemplate(template);
+  return parsed.ok ? parsed.value : null;
+}
+
+function asFilter(filter: string | Filter): Filter | null {
+  if (typeof filter !== "string") return filter;
+  const parsed = parseFilter(filter);
+  return parsed.ok ? parsed.value : null;
+}
+
+function asTopic(topic: string | Topic): Topic | null {
+  if (typeof topic !== "string") return topic;
+  const parsed = parseTopic(topic);
+  return parsed.ok ? parsed.value : null;
+}
+
+/** True when a template level has an instance equal to the text. */
+export function levelAccepts(level: TemplateLevel, text: string, counter?: StepCounter): boolean {
+  return level.kind === "literal" ? level.text === text : matchLevel(level.pattern, text, counter);
+}
+
+/** True when every instance of the level starts with `$`: wildcards at the first level cannot reach it. */
+function reservedOnly(level: TemplateLevel): boolean {
+  return (level.kind === "literal" ? level.text : level.pattern.chunks[0]!).startsWith("$");
+}
+
+/** Options of filter matching. */
+export interface FilterOptions {
+  /**
+   * Let wildcards at the first level reach `$` topics too. Off for MQTT subscriptions (§4.7.2);
+   * on for placeholders that are not subscriptions, such as the agent's learned templates.
+   */
+  reservedTopics?: boolean;
+}
+
+function overlaps(query: readonly FilterLevel[], template: readonly TemplateLevel[], options: FilterOptions, counter?: StepCounter): boolean {
+  const first = query[0];
+  if (!options.reservedTopics && first && first.kind !== "literal" && template[0] && reservedOnly(template[0])) return false;
+  for (let i = 0; i < query.length; i++) {
+    const level = query[i]!;
+    if (level.kind === "multi") return true;
+    const templateLevel = template[i];
+    if (templateLevel === undefined) return false;
+    if (level.kind === "literal" && !levelAccepts(templateLevel, level.text, counter)) return false;
+  }
+  return query.length === template.length;
+}
+
+const literalLevels = (levels: readonly string[]): FilterLevel[] => levels.map((text) => ({ kind: "literal", text }));
+
+/** True when the concrete topic is an instance of the channel template. Invalid input matches nothing. */
+export function topicMatchesTemplate(topic: string | Topic, template: string | Template, counter?: StepCounter): boolean {
+  const t = asTopic(topic);
+  const tpl = asTemplate(template);
+  return t !== null && tpl !== null && overlaps(literalLevels(t.levels), tpl.levels, {}, counter);
+}
+
+/** True when a subscriber with the filter receives messages published on the topic (MQTT §4.7). */
+export function filterMatchesTopic(filter: string | Filter, topic: string | Topic): boolean {
+  const f = asFilter(filter);
+  const t = asTopic(topic);
+  if (f === null || t === null) return false;
+  return overlaps(f.levels, t.levels.map((text) => ({ kind: "literal", text })), {});
+}
+
+/**
+ * True when a subscriber with the filter would receive some message of the channel: some
+ * instance of the template matches the filter. A filter without wildcards is a topic, so this
+ * also answers "is this topic an instance of the template".
+ */
+export function filterOverlapsTemplate(filter: string | Filter, template: string | Template, options: FilterOptions = {}, counter?: StepCounter): boolean {
+  const f = asFilter(filter);
+  const tpl = asTemplate(template);
+  return f !== null && tpl !== null && overlaps(f.levels, tpl.levels, options, counter);
+}
+
+/**
+ * The narrowest single subscription filter that receives every topic of the template: each
+ * level with a parameter becomes `+` (`line-{id}` too: MQTT has no partial-level wildcard).
+ * Null for an invalid template.
+ */
+export function subscriptionFilterFor(template: string | Template): string | null {
+  const tpl = asTemplate(template);
+  if (tpl === null) return null;
+  return tpl.levels.map((level) => (level.kind === "literal" ? level.text : "+")).join("/");
+}
+
+/** The first level of a template when it is literal, else null. */
+export function firstLiteralLevel(template: string | Template): string | null {
+  const first = asTemplate(template)?.levels[0];
+  return first?.kind === "literal" ? first.text : null;
+}
+
+/** A template in an index, with the value it was added with. */
+export interface IndexedTemplate<T> {
+  readonly template: Template;
+  readonly value: T;
+}
+
+interface TrieNode<T> {
+  /** children by literal level */
+  literals: Map<string, TrieNode<T>> | null;
+  /** children by parameter pattern, keyed by what they match (`line-{a}` and `line-{b}` share one) */
+  patterns: Map<string, { pattern: LevelPattern; node: TrieNode<T> }> | null;
+  /** templates that end here */
+  entries: IndexedTemplate<T>[] | null;
+}
+
+const newNode = <T>(): TrieNode<T> => ({ literals: null, patterns: null, entries: null });
+
+/**
+ * A trie of channel templates, one level per edge. A topic or filter walks only the branches
+ * that can match: literal children by hash look-up, parameter children by the linear level
+ * matcher, `+` and `#` fan out. Iterative, so a template with thousands of levels cannot
+ * exhaust the stack.
+ */
+export class TemplateIndex<T> {
+  private readonly root: TrieNode<T> = newNode();
+  private count = 0;
+
+  /** Number of templates added. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds a template with its value; false (and nothing added) when the address is invalid. */
+  add(template: string | Template, value: T): boolean {
+    const tpl = asTemplate(template);
+    if (tpl === null) return false;
+    let node = this.root;
+    for (const level of tpl.levels) {
+      if (level.kind === "literal") {
+        const literals = (node.literals ??= new Map());
+        let next = literals.get(level.text);
+        if (!next) literals.set(level.text, (next = newNode()));
+        node = next;
+      } else {
+        const patterns = (node.patterns ??= new Map());
+        let next = patterns.get(level.pattern.key);
+        if (!next) patterns.set(level.pattern.key, (next = { pattern: level.pattern, node: newNode() }));
+        node = next.node;
+      }
+    }
+    (node.entries ??= []).push({ template: tpl, value });
+    this.count++;
+    return true;
+  }
+
+  /** The templates the concrete topic is an instance of (none for an invalid topic). */
+  matchTopic(topic: string | Topic, counter?: StepCounter): IndexedTemplate<T>[] {
+    const t = asTopic(topic);
+    return t === null ? [] : this.search(literalLevels(t.levels), {}, counter);
+  }
+
+  /** The templates a subscriber with the filter would receive messages of (none for an invalid filter). */
+  matchFilter(filter: string | Filter, options: FilterOptions = {}, counter?: StepCounter): IndexedTemplate<T>[] {
+    const f = asFilter(filter);
+    return f === null ? [] : this.search(f.levels, options, counter);
+  }
+
+  private search(query: readonly FilterLevel[], options: FilterOptions, counter?: StepCounter): IndexedTemplate<T>[] {
+    const found: IndexedTemplate<T>[] = [];
+    const guardReserved = !options.reservedTopics;
+    const stack: { node: TrieNode<T>; depth: number }[] = [{ node: this.root, depth: 0 }];
+    while (stack.length > 0) {
+      const { node, depth } = stack.pop()!;
+      if (depth === query.length) {
+        if (node.entries) found.push(...node.entries);
+        continue;
+      }
+      const level = query[depth]!;
+      // Wildcards at the first level skip branches whose topics all start with `$` (§4.7.2).
+      const skipReserved = guardReserved && depth === 0 && level.kind !== "literal";
+      if (level.kind === "literal") {
+        const exact = node.literals?.get(level.text);
+        if (exact) stack.push({ node: exact, depth: depth + 1 });
+        for (const { pattern, node: child } of node.patterns?.values() ?? []) {
+          if (matchLevel(pattern, level.text, counter)) stack.push({ node: child, depth: depth + 1 });
+        }
+      } else if (level.kind === "single") {
+        for (const [text, child] of node.literals ?? []) if (!(skipReserved && text.startsWith("$"))) stack.push({ node: child, depth: depth + 1 });
+        for (const { pattern, node: child } of node.patterns?.values() ?? []) {
+          if (!(skipReserved && pattern.chunks[0]!.startsWith("$"))) stack.push({ node: child, depth: depth + 1 });
+        }
+      } else {
+        // `#` matches the parent level too, then everything below.
+        if (node.entries) found.push(...node.entries);
+        for (const [text, child] of node.literals ?? []) if (!(skipReserved && text.startsWith("$"))) collectAll(child, found);
+        for (const { pattern, node: child } of node.patterns?.values() ?? []) {
+          if (!(skipReserved && pattern.chunks[0]!.startsWith("$"))) collectAll(child, found);
+        }
+      }
+    }
+    return found;
+  }
+}
+
+function collectAll<T>(start: TrieNode<T>, found: IndexedTemplate<T>[]): void {
+  const stack = [start];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.entries) found.push(...node.entries);
+    for (const child of node.literals?.values() ?? []) stack.push(child);
+    for (const { node: child } of node.patterns?.values() ?? []) stack.push(child);
+  }
+}
