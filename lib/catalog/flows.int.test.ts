@@ -1,6 +1,11 @@
-import { and, asc, count, eq, isNull } from "drizzle-orm";
-import { beforeAll, expect, it } from "vitest";
-import { application, contractVersion, flow, registrySchema } from "@/db/schema.ts";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "@/db/client.ts";
+import { migrationsDir } from "@/db/config.ts";
+import { application, contractVersion, flow, registrySchema, team } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createTeam } from "@/lib/accounts/teams.ts";
 import { systemPrincipal } from "@/lib/auth/principal.ts";
@@ -171,5 +176,66 @@ describeEachBackend("flows", ({ handle }) => {
     expect((await channelParticipants(actor, "plant/{id}/pressure")).producers.map((p) => `${p.application.slug} ${p.version}`)).toEqual(["prototype 0.2.0"]);
     const all = await db().select().from(flow).orderBy(asc(flow.versionId));
     expect(new Set(all.map((f) => `${f.versionId} ${f.channel} ${f.action} ${f.messageKey}`)).size).toBe(all.length);
+  });
+
+  it("reports a version it cannot derive, derives the others, and tries it again at the next start", async () => {
+    const [app] = await db().select().from(application).where(eq(application.slug, "prototype"));
+    const parsed = await parseContract(doc("Prototype", "0.3.0", [{ address: "plant/{lineId}/flow", actions: ["receive"] }]));
+    const base = { applicationId: app!.id, minor: 0, patch: 0, state: "released" as const, files: {}, rootFile: "asyncapi.yaml", asyncapiVersion: "3.0.0", publishedById: "old", publishedByLabel: "old" };
+    const broken = newId("ver");
+    const good = newId("ver");
+    await db().insert(contractVersion).values([
+      // Not a contract: what a damaged or hand-edited row might hold.
+      { ...base, id: broken, version: "0.3.0", major: 0, minor: 3, contract: { title: "broken" } as never, contentHash: "sha256:broken" },
+      { ...base, id: good, version: "0.4.0", major: 0, minor: 4, contract: parsed.contract!, contentHash: "sha256:good" },
+    ]);
+    const errors: string[] = [];
+    expect(await backfillFlows(db(), { batchSize: 1, onError: (id) => errors.push(id) })).toBe(1);
+    expect(errors).toEqual([broken]);
+    expect((await flowsOfVersion(db(), good)).map((f) => f.channel)).toEqual(["plant/{lineId}/flow"]);
+    expect(await flowsOfVersion(db(), broken)).toEqual([]);
+    const [row] = await db().select({ at: contractVersion.flowsDerivedAt }).from(contractVersion).where(eq(contractVersion.id, broken));
+    expect(row!.at).toBeNull();
+  });
+});
+
+describe("flows of a database migrated from before the flow table", () => {
+  it("keeps the stored versions through the migration, and the backfill derives their flows", async () => {
+    // The migrations folder as an older build shipped it: everything before 0003_flows.
+    const older = mkdtempSync(path.join(tmpdir(), "meshport-migrations-"));
+    const current = migrationsDir();
+    cpSync(current, older, { recursive: true });
+    const journalPath = path.join(older, "meta", "_journal.json");
+    const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: Array<{ tag: string }> };
+    const cut = journal.entries.findIndex((e) => e.tag === "0003_flows");
+    journal.entries = journal.entries.slice(0, cut);
+    writeFileSync(journalPath, JSON.stringify(journal));
+    const previous = process.env.MESHPORT_MIGRATIONS_DIR;
+    const handle = await openDatabase({ driver: "pglite", dataDir: null });
+    try {
+      process.env.MESHPORT_MIGRATIONS_DIR = older;
+      await handle.migrate();
+      await expect(handle.db.select().from(flow)).rejects.toThrow();
+      const parsed = await parseContract(doc("Old", "1.0.0", [{ address: "old/{id}/events", actions: ["send"] }]));
+      await handle.db.insert(team).values({ id: "team_old", slug: "old", name: "Old" });
+      await handle.db.insert(application).values({ id: "app_old", slug: "old-app", name: "Old app", teamId: "team_old" });
+      // The columns an older build wrote (no flows_derived_at yet).
+      await handle.db.execute(sql`insert into contract_version
+        (id, application_id, version, major, minor, patch, state, files, root_file, asyncapi_version, contract, content_hash, published_by_id, published_by_label)
+        values ('ver_old', 'app_old', '1.0.0', 1, 0, 0, 'released', '{}'::jsonb, 'asyncapi.yaml', '3.0.0', ${JSON.stringify(parsed.contract)}::jsonb, 'sha256:old', 'old', 'old')`);
+
+      // The new build starts: its migrations, then the backfill.
+      process.env.MESHPORT_MIGRATIONS_DIR = current;
+      await handle.migrate();
+      expect(await flowsOfVersion(handle.db, "ver_old")).toEqual([]);
+      expect(await backfillFlows(handle.db)).toBe(1);
+      expect((await flowsOfVersion(handle.db, "ver_old")).map((f) => [f.channel, f.action])).toEqual([["old/{id}/events", "send"]]);
+      expect(await backfillFlows(handle.db)).toBe(0);
+    } finally {
+      if (previous === undefined) delete process.env.MESHPORT_MIGRATIONS_DIR;
+      else process.env.MESHPORT_MIGRATIONS_DIR = previous;
+      await handle.close();
+      rmSync(older, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import { getDb, MIGRATION_LOCK_KEY, type Executor } from "@/db/client.ts";
 import { application, contractVersion, flow, registrySchema, team } from "@/db/schema.ts";
 import { flowsOf, schemasOf, type Contract } from "@/registry/index.ts";
@@ -65,25 +65,41 @@ export async function writeFlows(tx: Executor, versionId: string, contract: Cont
  * Derives the flows and schemas of every version stored without them (by a build that predates them, or
  * written around the publish). Run at start-up after the migrations; idempotent, and safe when several
  * instances start together: each batch holds the migration advisory lock, so one instance derives a version
- * and the others find it done. Returns how many versions it derived.
+ * and the others find it done. A version whose stored contract cannot be derived is reported to `onError`
+ * and left for the next start, without stopping the others. Returns how many versions it derived.
  */
-export async function backfillFlows(db: Executor, options: { batchSize?: number } = {}): Promise<number> {
+export async function backfillFlows(
+  db: Executor,
+  options: { batchSize?: number; onError?: (versionId: string, error: unknown) => void } = {},
+): Promise<number> {
   const batchSize = options.batchSize ?? 50;
+  const onError = options.onError ?? ((id, error) => console.warn(`meshport: cannot derive the flows of version ${id}:`, error));
+  const failed: string[] = [];
   let derived = 0;
   for (;;) {
-    const n = await db.transaction(async (tx) => {
+    const batch = await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
       const pending = await tx
         .select({ id: contractVersion.id, contract: contractVersion.contract })
         .from(contractVersion)
-        .where(isNull(contractVersion.flowsDerivedAt))
+        .where(and(isNull(contractVersion.flowsDerivedAt), failed.length ? notInArray(contractVersion.id, failed) : undefined))
         .orderBy(asc(contractVersion.id))
         .limit(batchSize);
-      for (const version of pending) await writeFlows(tx, version.id, version.contract);
-      return pending.length;
+      let done = 0;
+      for (const version of pending) {
+        try {
+          // A savepoint: a version that fails leaves nothing behind, and the batch goes on.
+          await tx.transaction((sp) => writeFlows(sp, version.id, version.contract));
+          done++;
+        } catch (error) {
+          failed.push(version.id);
+          onError(version.id, error);
+        }
+      }
+      return { seen: pending.length, done };
     });
-    derived += n;
-    if (n < batchSize) return derived;
+    derived += batch.done;
+    if (batch.seen < batchSize) return derived;
   }
 }
 
