@@ -6,7 +6,6 @@ import { getDb, type Transaction } from "@/db/client.ts";
 import { application, catalogEntry, contractVersion, team, type Application, type ContractVersion } from "@/db/schema.ts";
 import {
   compare,
-  parseContract,
   type CompareReport,
   type CompatibilityMode,
   type Contract,
@@ -16,6 +15,7 @@ import { recordAudit } from "@/lib/audit/audit.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
+import { parseInPool } from "@/lib/parse-pool/pool.ts";
 import { assertWritesForTeam, currentVersions, effectiveMode } from "./applications.ts";
 import { writeFlows } from "./flows.ts";
 import { buildIndexEntries } from "./index-entries.ts";
@@ -67,7 +67,7 @@ function invalidDocument(diagnostics: Diagnostic[]): MeshportError {
 
 /** Parses and validates an upload without storing anything (live validation, dry runs). */
 export async function validateUpload(files: Record<string, string>, root?: string): Promise<{ contract: Contract | null; diagnostics: Diagnostic[] }> {
-  const parsed = await parseContract(files, root ? { root } : {});
+  const parsed = await parseInPool(files, root ? { root } : {});
   return { contract: parsed.contract ?? null, diagnostics: parsed.diagnostics };
 }
 
@@ -87,7 +87,7 @@ export async function publishVersion(principal: Principal, appSlug: string, inpu
   await assertWritesForTeam(db, principal, app.teamId);
 
   // Parsing is the slow part; it happens before any lock is taken.
-  const parsed = await parseContract(data.files, data.root ? { root: data.root } : {});
+  const parsed = await parseInPool(data.files, data.root ? { root: data.root } : {});
   if (!parsed.contract || parsed.diagnostics.some((d) => d.severity === "error")) throw invalidDocument(parsed.diagnostics);
   const contract = parsed.contract;
   const versionText = data.version ?? contract.version;
