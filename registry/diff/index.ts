@@ -1,6 +1,7 @@
 import { jsonEqual, schemaHash } from "../hash.ts";
 import { SchemaComplexityError } from "../jsonschema/diff.ts";
 import { checkEvolution } from "../jsonschema/reader-writer.ts";
+import { unjudgedChanges } from "../jsonschema/unjudged.ts";
 import { encodePointer } from "../parse/refs.ts";
 import type { Action, Change, Channel, Contract, Json, JsonSchema, Message, Operation, Server } from "../types.ts";
 
@@ -156,9 +157,22 @@ function compareSchemas(e: Emitter, field: "payload" | "headers", a: Message, b:
     return;
   }
   // A missing schema accepts anything (AsyncAPI §Message Object: payload "can be of any type").
-  const original: JsonSchema = sa ?? {};
-  const update: JsonSchema = sb ?? {};
+  const original = withDialect(sa ?? {}, a.schemaFormat);
+  const update = withDialect(sb ?? {}, b.schemaFormat);
+  if (jsonEqual(original, update)) return;
   const check = checkEvolution(original, update);
+  const unjudged = check.tooComplex ? [] : unjudgedChanges(original, update);
+  for (const u of unjudged) {
+    const values = isScalar(u.previous) || isScalar(u.current) ? ` (${q(u.previous)} → ${q(u.current)})` : "";
+    const segments = pointerSegments(u.path);
+    e.emit(field === "payload" ? "PAYLOAD_KEYWORD_CHANGED" : "HEADERS_KEYWORD_CHANGED", [...pp, ...segments], [...cp, ...segments], `${label}: \`${u.keyword}\` changed at ${u.path}${values}; Confluent's checker does not judge it, a reviewer should.`, {
+      direction,
+      schemaPath: u.path,
+      previous: isScalar(u.previous) ? (u.previous as Json) : undefined,
+      current: isScalar(u.current) ? (u.current as Json) : undefined,
+      category: field === "headers" ? "headers" : undefined,
+    });
+  }
   if (check.equivalent && !check.tooComplex) return;
   if (check.tooComplex) {
     // Too intricate to judge within bounds: say so and leave it to a reviewer rather than guess.
@@ -167,7 +181,7 @@ function compareSchemas(e: Emitter, field: "payload" | "headers", a: Message, b:
     return;
   }
   for (const c of check.changes) {
-    const segments = c.path === "#/" ? [] : c.path.slice(2).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const segments = pointerSegments(c.path);
     // A backward-check path points into the previous schema, a forward-check path into the current one.
     const before = c.foundBy === "backward" ? valueAt(original, segments) : undefined;
     const after = valueAt(update, segments);
@@ -183,6 +197,21 @@ function compareSchemas(e: Emitter, field: "payload" | "headers", a: Message, b:
       category: field === "headers" ? "headers" : undefined,
     });
   }
+}
+
+/** Segments of a Confluent-style pointer (`#/properties/a~1b` → `["properties", "a/b"]`). */
+function pointerSegments(path: string): string[] {
+  return path === "#/" ? [] : path.slice(2).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+/**
+ * A payload declared as JSON Schema 2019-09/2020-12 by its message's schema format is judged in that dialect
+ * even when the schema itself names none (the checker reads the dialect from `$schema`).
+ */
+function withDialect(schema: JsonSchema, format: string): JsonSchema {
+  if (typeof schema !== "object" || "$schema" in schema) return schema;
+  const version = /version=(draft-)?(2020-12|2019-09)\b/.exec(format)?.[2];
+  return version ? { $schema: `https://json-schema.org/draft/${version}/schema`, ...schema } : schema;
 }
 
 const isScalar = (v: unknown): boolean => v !== undefined && (v === null || typeof v !== "object");

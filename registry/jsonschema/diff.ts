@@ -1,3 +1,4 @@
+import { RE2JS } from "re2js";
 import { jsonEqual } from "../hash.ts";
 import { LENIENT_COMPATIBLE, SCHEMA_CHANGE_TYPES } from "./changes.ts";
 
@@ -25,7 +26,7 @@ export function isBackwardCompatible(type: string, lenient = false): boolean {
 
 // ---- A view of a schema node in the shape Everit (Confluent's loader) gives it ----
 
-type Kind = "empty" | "false" | "string" | "number" | "boolean" | "null" | "object" | "array" | "enum" | "not" | "combined";
+type Kind = "empty" | "false" | "string" | "number" | "boolean" | "null" | "object" | "array" | "enum" | "const" | "not" | "combined";
 type Criterion = "allOf" | "anyOf" | "oneOf";
 
 interface View {
@@ -39,13 +40,28 @@ interface View {
   synthetic?: boolean;
   /** `enum` values, or the `const` value as a one-element list. */
   values?: unknown[];
-  enumKeyword?: "enum" | "const";
 }
 
 const STRING_KEYS = ["minLength", "maxLength", "pattern", "format"];
+// Draft 2019-09/2020-12 loading (Confluent's json-sKema translator) ignores `format`.
+const MODERN_STRING_KEYS = ["minLength", "maxLength", "pattern"];
 const NUMBER_KEYS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"];
 const OBJECT_KEYS = ["properties", "required", "additionalProperties", "patternProperties", "dependencies", "dependentRequired", "dependentSchemas", "minProperties", "maxProperties", "propertyNames"];
+const MODERN_OBJECT_KEYS = [...OBJECT_KEYS, "unevaluatedProperties"];
 const ARRAY_KEYS = ["items", "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems", "contains"];
+const MODERN_ARRAY_KEYS = [...ARRAY_KEYS, "unevaluatedItems", "minContains", "maxContains"];
+
+/** Whether a schema document declares draft 2019-09 or 2020-12, which Confluent loads with its modern translator. */
+export function isModernDialect(root: unknown): boolean {
+  const dialect = isObj(root) && typeof root.$schema === "string" ? root.$schema : "";
+  return dialect.includes("2020-12") || dialect.includes("2019-09");
+}
+
+/** Keywords that imply an object schema; in the modern dialects an empty `properties` contributes nothing. */
+function impliesObject(raw: Obj, modern: boolean): boolean {
+  if (!modern) return OBJECT_KEYS.some((k) => k in raw);
+  return MODERN_OBJECT_KEYS.some((k) => k in raw && !(k === "properties" && isObj(raw.properties) && Object.keys(raw.properties).length === 0));
+}
 const TYPES = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
 
 function typedView(type: string, raw: Obj): View {
@@ -54,7 +70,7 @@ function typedView(type: string, raw: Obj): View {
 }
 
 /** Builds the view of a (resolved) schema node. */
-function view(schema: unknown, path: Path): View {
+function view(schema: unknown, path: Path, modern: boolean): View {
   if (schema === false) return { kind: "false", raw: {} };
   if (!isObj(schema)) return { kind: "empty", raw: {} };
   const raw = schema;
@@ -67,13 +83,14 @@ function view(schema: unknown, path: Path): View {
     parts.push(sum);
   } else {
     // Without `type`, type-specific keywords imply the type (without requiring it).
-    if (STRING_KEYS.some((k) => k in raw)) parts.push({ kind: "string", raw });
+    if ((modern ? MODERN_STRING_KEYS : STRING_KEYS).some((k) => k in raw)) parts.push({ kind: "string", raw });
     if (NUMBER_KEYS.some((k) => k in raw)) parts.push({ kind: "number", raw });
-    if (OBJECT_KEYS.some((k) => k in raw)) parts.push({ kind: "object", raw });
-    if (ARRAY_KEYS.some((k) => k in raw)) parts.push({ kind: "array", raw });
+    if (impliesObject(raw, modern)) parts.push({ kind: "object", raw });
+    if ((modern ? MODERN_ARRAY_KEYS : ARRAY_KEYS).some((k) => k in raw)) parts.push({ kind: "array", raw });
   }
-  if (Array.isArray(raw.enum)) parts.push({ kind: "enum", raw, values: raw.enum, enumKeyword: "enum" });
-  else if ("const" in raw) parts.push({ kind: "enum", raw, values: [raw.const], enumKeyword: "const" });
+  // Confluent loads `const` as a schema class of its own: const ↔ enum is a type change, not a widening.
+  if (Array.isArray(raw.enum)) parts.push({ kind: "enum", raw, values: raw.enum });
+  if ("const" in raw) parts.push({ kind: "const", raw, values: [raw.const] });
   if ("not" in raw) parts.push({ kind: "not", raw });
   for (const criterion of ["allOf", "anyOf", "oneOf"] as const) {
     const list = raw[criterion];
@@ -96,6 +113,9 @@ function view(schema: unknown, path: Path): View {
 interface Context {
   originalRoot: unknown;
   updateRoot: unknown;
+  /** Each side's dialect, from its root `$schema`. */
+  originalModern: boolean;
+  updateModern: boolean;
   /** Pairs of nodes being compared, to stop on circular references. */
   visiting: Set<string>;
   ids: Map<object, number>;
@@ -150,7 +170,12 @@ function add(ctx: Context, type: string, path: Path): void {
 
 /** A context for a trial comparison: its changes are judged by the caller, so it never stops early. */
 function sub(ctx: Context): Context {
-  return { originalRoot: ctx.originalRoot, updateRoot: ctx.updateRoot, visiting: ctx.visiting, ids: ctx.ids, lenient: ctx.lenient, stopAtIncompatible: false, budget: ctx.budget, changes: [] };
+  return { originalRoot: ctx.originalRoot, updateRoot: ctx.updateRoot, originalModern: ctx.originalModern, updateModern: ctx.updateModern, visiting: ctx.visiting, ids: ctx.ids, lenient: ctx.lenient, stopAtIncompatible: false, budget: ctx.budget, changes: [] };
+}
+
+/** A trial context with the roles swapped: the update becomes the original (Confluent's `not` check reads backwards). */
+function swapped(ctx: Context): Context {
+  return { originalRoot: ctx.updateRoot, updateRoot: ctx.originalRoot, originalModern: ctx.updateModern, updateModern: ctx.originalModern, visiting: new Set(), ids: ctx.ids, lenient: ctx.lenient, stopAtIncompatible: false, budget: ctx.budget, changes: [] };
 }
 
 function compatible(ctx: Context, changes: readonly SchemaChange[]): boolean {
@@ -174,7 +199,7 @@ function compare(ctx: Context, original: unknown, update: unknown, path: Path): 
         if (!jsonEqual(o[keyword], u[keyword])) add(ctx, type, path);
       }
     }
-    compareViews(ctx, view(o, path), view(u, path), path);
+    compareViews(ctx, view(o, path, ctx.originalModern), view(u, path, ctx.updateModern), path);
   } finally {
     ctx.visiting.delete(key);
   }
@@ -183,8 +208,8 @@ function compare(ctx: Context, original: unknown, update: unknown, path: Path): 
 /** Compares one subschema entry of each side (views are prebuilt for synthetic entries). */
 function compareSub(ctx: Context, o: NonNullable<View["subs"]>[number], u: NonNullable<View["subs"]>[number], path: Path): void {
   if (o.view || u.view) {
-    const ov = o.view ?? view(resolve(ctx.originalRoot, o.schema), o.path);
-    const uv = u.view ?? view(resolve(ctx.updateRoot, u.schema), u.path);
+    const ov = o.view ?? view(resolve(ctx.originalRoot, o.schema), o.path, ctx.originalModern);
+    const uv = u.view ?? view(resolve(ctx.updateRoot, u.schema), u.path, ctx.updateModern);
     compareViews(ctx, ov, uv, path);
   } else compare(ctx, o.schema, u.schema, path);
 }
@@ -296,6 +321,9 @@ function compareViews(ctx: Context, o: View, u: View, path: Path): void {
       return compareArray(ctx, o.raw, u.raw, path);
     case "enum":
       return compareEnum(ctx, o, u, path);
+    case "const":
+      if (!jsonEqual(o.values![0], u.values![0])) add(ctx, "ENUM_ARRAY_CHANGED", [...path, "const"]);
+      return;
     case "not":
       return compareNot(ctx, o.raw, u.raw, path);
     default:
@@ -411,20 +439,19 @@ function isMultiple(a: number, b: number): boolean {
 
 function compareString(ctx: Context, o: Obj, u: Obj, path: Path): void {
   compareBounds(ctx, STRING_ROWS, o, u, path);
-  for (const [keyword, stem] of [["pattern", "PATTERN"], ["format", "FORMAT"]] as const) {
-    const a = o[keyword];
-    const b = u[keyword];
-    const at = [...path, keyword];
-    if (a === undefined && b !== undefined) add(ctx, `${stem}_ADDED`, at);
-    else if (a !== undefined && b === undefined) add(ctx, `${stem}_REMOVED`, at);
-    else if (a !== b) add(ctx, `${stem}_CHANGED`, at);
-  }
+  // `format` is not judged: Confluent's checker has no change type for it (the contract compare reports it apart).
+  const a = o.pattern;
+  const b = u.pattern;
+  const at = [...path, "pattern"];
+  if (a === undefined && b !== undefined) add(ctx, "PATTERN_ADDED", at);
+  else if (a !== undefined && b === undefined) add(ctx, "PATTERN_REMOVED", at);
+  else if (a !== b) add(ctx, "PATTERN_CHANGED", at);
 }
 
 function compareEnum(ctx: Context, o: View, u: View, path: Path): void {
   const a = o.values!;
   const b = u.values!;
-  const at = [...path, o.enumKeyword!];
+  const at = [...path, "enum"];
   const aInB = a.every((v) => b.some((w) => jsonEqual(v, w)));
   const bInA = b.every((v) => a.some((w) => jsonEqual(v, w)));
   if (aInB && bInA) return;
@@ -433,31 +460,60 @@ function compareEnum(ctx: Context, o: View, u: View, path: Path): void {
 
 function compareNot(ctx: Context, o: Obj, u: Obj, path: Path): void {
   const at = [...path, "not"];
-  const forward = trial(ctx, (c) => compare(c, o.not, u.not, at));
-  if (forward.changes.length === 0) return;
-  // The update excludes more exactly when its `not` accepts everything the original's `not` accepted.
-  if (forward.ok) add(ctx, "NOT_TYPE_EXTENDED", at);
-  else add(ctx, "NOT_TYPE_NARROWED", at);
+  if (trial(ctx, (c) => compare(c, o.not, u.not, at)).changes.length === 0) return;
+  // As Confluent: the update excludes less exactly when the original's `not` accepts what the update's does.
+  const reversed = swapped(ctx);
+  compare(reversed, u.not, o.not, at);
+  add(ctx, compatible(ctx, reversed.changes) ? "NOT_TYPE_NARROWED" : "NOT_TYPE_EXTENDED", at);
 }
 
 const isEmptySchema = (s: unknown): boolean => s === true || (isObj(s) && Object.keys(s).length === 0);
 
-/** What a partially open content model uses for a name: the first matching pattern property, else a schema `additionalProperties`. */
-function partialSchemaFor(model: Obj, name: string): unknown {
-  for (const [pattern, schema] of Object.entries(isObj(model.patternProperties) ? model.patternProperties : {})) {
-    try {
-      if (new RegExp(pattern, "u").test(name)) return schema;
-    } catch {
-      // An invalid pattern matches nothing.
-    }
-  }
-  return isObj(model.additionalProperties) ? model.additionalProperties : undefined;
+/** `unevaluatedProperties` / `unevaluatedItems` as Confluent's modern translator keeps them (ignored in draft-07). */
+function unevaluated(model: Obj, keyword: "unevaluatedProperties" | "unevaluatedItems", modern: boolean): unknown {
+  return modern ? model[keyword] : undefined;
 }
 
-function isOpenObject(model: Obj): boolean {
+/** A schema that accepts something and constrains it: not absent, `true`, `{}` or `false`. */
+const isConstraining = (s: unknown): boolean => s !== undefined && s !== false && !isEmptySchema(s);
+
+/**
+ * What a partially open content model uses for a name: the first pattern property that matches (a search, as
+ * Confluent's `find()`), else a schema `additionalProperties`, else (additionalProperties open) a schema
+ * `unevaluatedProperties`.
+ */
+function partialSchemaFor(model: Obj, name: string, modern: boolean): unknown {
+  for (const [pattern, schema] of Object.entries(isObj(model.patternProperties) ? model.patternProperties : {})) {
+    if (patternFinds(pattern, name)) return schema;
+  }
+  if (isConstraining(model.additionalProperties)) return model.additionalProperties;
+  const u = unevaluated(model, "unevaluatedProperties", modern);
+  return model.additionalProperties !== false && isConstraining(u) ? u : undefined;
+}
+
+// Patterns come from uploaded schemas: run them on RE2 (linear time), never on the backtracking engine.
+const patternCache = new Map<string, RE2JS | null>();
+function patternFinds(pattern: string, name: string): boolean {
+  let compiled = patternCache.get(pattern);
+  if (compiled === undefined) {
+    try {
+      compiled = pattern.length <= 1_000 ? RE2JS.compile(pattern) : null;
+    } catch {
+      // An invalid pattern (or one RE2 cannot run, such as a back-reference) matches nothing.
+      compiled = null;
+    }
+    if (patternCache.size > 1_000) patternCache.clear();
+    patternCache.set(pattern, compiled);
+  }
+  return compiled !== null && compiled.matcher(name).find();
+}
+
+/** Open: additional properties allowed with no schema, no pattern properties, and unevaluatedProperties open too. */
+function isOpenObject(model: Obj, modern: boolean): boolean {
   const ap = model.additionalProperties;
   const patterns = isObj(model.patternProperties) ? Object.keys(model.patternProperties).length : 0;
-  return (ap === undefined || ap === true || (isObj(ap) && Object.keys(ap).length === 0)) && patterns === 0;
+  const u = unevaluated(model, "unevaluatedProperties", modern);
+  return (ap === undefined || ap === true || isEmptySchema(ap)) && patterns === 0 && (u === undefined || u === true || isEmptySchema(u));
 }
 
 function compareObject(ctx: Context, o: Obj, u: Obj, path: Path): void {
@@ -477,13 +533,13 @@ function compareObject(ctx: Context, o: Obj, u: Obj, path: Path): void {
     }
     if (inU) {
       const schema = resolve(ctx.updateRoot, up[name]);
-      if (isOpenObject(o)) {
+      if (isOpenObject(o, ctx.originalModern)) {
         // Open model: old data may already carry this name with any value (Confluent's strict reading).
         add(ctx, isEmptySchema(schema) ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", at);
         if (uRequired.has(name)) add(ctx, "REQUIRED_ATTRIBUTE_ADDED", [...path, "required", name]);
         continue;
       }
-      const covering = partialSchemaFor(o, name);
+      const covering = partialSchemaFor(o, name, ctx.originalModern);
       if (covering !== undefined) {
         const t = trial(ctx, (c) => compare(c, covering, up[name], at));
         ctx.changes.push(...t.changes);
@@ -494,11 +550,11 @@ function compareObject(ctx: Context, o: Obj, u: Obj, path: Path): void {
       continue;
     }
     // Removed from the update.
-    if (isOpenObject(u)) {
+    if (isOpenObject(u, ctx.updateModern)) {
       add(ctx, "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL", at);
       continue;
     }
-    const covering = partialSchemaFor(u, name);
+    const covering = partialSchemaFor(u, name, ctx.updateModern);
     if (covering !== undefined) {
       const t = trial(ctx, (c) => compare(c, op[name], covering, at));
       ctx.changes.push(...t.changes);
@@ -508,6 +564,7 @@ function compareObject(ctx: Context, o: Obj, u: Obj, path: Path): void {
     }
   }
   compareAdditional(ctx, o.additionalProperties, u.additionalProperties, [...path, "additionalProperties"], "ADDITIONAL_PROPERTIES");
+  compareUnevaluated(ctx, unevaluated(o, "unevaluatedProperties", ctx.originalModern), unevaluated(u, "unevaluatedProperties", ctx.updateModern), [...path, "unevaluatedProperties"], "UNEVALUATED_PROPERTIES");
   compareDependencies(ctx, o, u, path);
   for (const name of [...oRequired].sort()) if (!uRequired.has(name)) add(ctx, "REQUIRED_ATTRIBUTE_REMOVED", [...path, "required", name]);
   for (const name of [...uRequired].sort()) {
@@ -529,6 +586,18 @@ function compareAdditional(ctx: Context, a: unknown, b: unknown, at: Path, stem:
   else if (sa === "schema" && sb === "open") add(ctx, `${stem}_EXTENDED`, at);
   else if (sa === "open" && sb === "schema") add(ctx, `${stem}_NARROWED`, at);
   else compare(ctx, a, b, at);
+}
+
+/** unevaluatedProperties / unevaluatedItems, as Confluent judges them: absent counts as `true`. */
+function compareUnevaluated(ctx: Context, a: unknown, b: unknown, at: Path, stem: "UNEVALUATED_PROPERTIES" | "UNEVALUATED_ITEMS"): void {
+  if (a === undefined && b === undefined) return;
+  const open = (v: unknown) => v === undefined || v === true || isEmptySchema(v);
+  if (a === false && b !== false) return add(ctx, `${stem}_ADDED`, at);
+  if (a !== false && b === false) return add(ctx, `${stem}_REMOVED`, at);
+  if (a === false && b === false) return;
+  if (open(a) && !open(b)) return add(ctx, `${stem}_NARROWED`, at);
+  if (!open(a) && open(b)) return add(ctx, `${stem}_EXTENDED`, at);
+  if (!open(a) && !open(b)) compare(ctx, a, b, at);
 }
 
 function compareDependencies(ctx: Context, o: Obj, u: Obj, path: Path): void {
@@ -557,58 +626,88 @@ function compareDependencies(ctx: Context, o: Obj, u: Obj, path: Path): void {
   }
 }
 
-function compareArray(ctx: Context, o: Obj, u: Obj, path: Path): void {
-  compareBounds(ctx, ARRAY_ROWS, o, u, path);
-  if (o.uniqueItems === true && u.uniqueItems !== true) add(ctx, "UNIQUE_ITEMS_REMOVED", [...path, "uniqueItems"]);
-  else if (o.uniqueItems !== true && u.uniqueItems === true) add(ctx, "UNIQUE_ITEMS_ADDED", [...path, "uniqueItems"]);
-  // Draft 2020-12 spells tuples `prefixItems` + `items`; earlier drafts `items: [...]` + `additionalItems`.
-  const shape = (m: Obj) =>
-    Array.isArray(m.prefixItems)
-      ? { tuple: m.prefixItems as unknown[], rest: m.items, restKey: "items" }
-      : Array.isArray(m.items)
-        ? { tuple: m.items as unknown[], rest: m.additionalItems, restKey: "additionalItems" }
-        : { tuple: undefined, rest: m.items, restKey: "items" };
-  const a = shape(o);
-  const b = shape(u);
-  if (a.tuple === undefined && b.tuple === undefined) {
-    const at = [...path, "items"];
-    if (a.rest === undefined && b.rest !== undefined) add(ctx, "SCHEMA_ADDED", at);
-    else if (a.rest !== undefined && b.rest === undefined) add(ctx, "SCHEMA_REMOVED", at);
-    else if (a.rest !== undefined) compare(ctx, a.rest, b.rest, at);
-    // Confluent compares additionalItems even without a tuple (where draft-07 ignores it).
-    if (o.additionalItems !== undefined || u.additionalItems !== undefined) {
-      compareAdditional(ctx, o.additionalItems, u.additionalItems, [...path, "additionalItems"], "ADDITIONAL_ITEMS");
+/** An array schema in the shape Confluent's loader gives it, whatever the draft spelled. */
+interface ArrayShape {
+  /** `items` as one schema for every element. */
+  all: unknown;
+  /** Tuple entries: draft-07 `items: [...]`, 2020-12 `prefixItems`. */
+  tuple: unknown[];
+  /** Elements past the tuple: draft-07 `additionalItems`, 2020-12 `items` beside `prefixItems` (or `items: false`). */
+  additional: unknown;
+  unevaluated: unknown;
+  minContains: unknown;
+  maxContains: unknown;
+}
+
+function arrayShape(m: Obj, modern: boolean): ArrayShape {
+  if (modern) {
+    const tuple = Array.isArray(m.prefixItems) ? (m.prefixItems as unknown[]) : [];
+    const items = m.items;
+    const shape: ArrayShape = { all: undefined, tuple, additional: undefined, unevaluated: m.unevaluatedItems, minContains: m.minContains, maxContains: m.maxContains };
+    if (items === false) shape.additional = false;
+    else if (items !== undefined && items !== true) {
+      if (tuple.length > 0) shape.additional = items;
+      else shape.all = items;
     }
-    return;
+    // With `contains`, at least one match is required unless minContains says otherwise.
+    if (m.contains !== undefined && shape.minContains === undefined) shape.minContains = 1;
+    return shape;
   }
-  if ((a.tuple === undefined && a.rest !== undefined) || (b.tuple === undefined && b.rest !== undefined)) {
-    add(ctx, "TYPE_CHANGED", [...path, "items"]);
-    return;
-  }
-  const ta = a.tuple ?? [];
-  const tb = b.tuple ?? [];
-  const openA = a.rest === undefined || a.rest === true;
-  const openB = b.rest === undefined || b.rest === true;
-  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
+  const tuple = Array.isArray(m.items) ? (m.items as unknown[]) : [];
+  return { all: Array.isArray(m.items) ? undefined : m.items, tuple, additional: m.additionalItems, unevaluated: undefined, minContains: m.minContains, maxContains: m.maxContains };
+}
+
+const CONTAINS_ROWS: BoundRow[] = [
+  ["maxContains", "MAX_CONTAINS", true],
+  ["minContains", "MIN_CONTAINS", false],
+];
+
+function isOpenArray(a: ArrayShape): boolean {
+  const open = (v: unknown) => v === undefined || v === true || isEmptySchema(v);
+  return open(a.additional) && open(a.unevaluated);
+}
+
+function partialItems(a: ArrayShape): unknown {
+  if (isConstraining(a.additional)) return a.additional;
+  return a.additional !== false && isConstraining(a.unevaluated) ? a.unevaluated : undefined;
+}
+
+function compareArray(ctx: Context, o: Obj, u: Obj, path: Path): void {
+  const a = arrayShape(o, ctx.originalModern);
+  const b = arrayShape(u, ctx.updateModern);
+  // One schema for every item.
+  const itemsAt = [...path, "items"];
+  if (a.all === undefined && b.all !== undefined) add(ctx, "SCHEMA_ADDED", itemsAt);
+  else if (a.all !== undefined && b.all === undefined) add(ctx, "SCHEMA_REMOVED", itemsAt);
+  else if (a.all !== undefined) compare(ctx, a.all, b.all, itemsAt);
+  // Tuple items: a removed entry is judged by the update's content model, an added one by the original's.
+  for (let i = 0; i < Math.max(a.tuple.length, b.tuple.length); i++) {
     const at = [...path, "items", String(i)];
-    if (i < ta.length && i < tb.length) compare(ctx, ta[i], tb[i], at);
-    else if (i < tb.length) {
-      if (openA) add(ctx, isEmptySchema(resolve(ctx.updateRoot, tb[i])) ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "ITEM_ADDED_TO_OPEN_CONTENT_MODEL", at);
-      else if (isObj(a.rest)) {
-        const t = trial(ctx, (c) => compare(c, a.rest, tb[i], at));
+    if (i < a.tuple.length && i < b.tuple.length) compare(ctx, a.tuple[i], b.tuple[i], at);
+    else if (i < b.tuple.length) {
+      const covering = partialItems(a);
+      if (isOpenArray(a)) add(ctx, isEmptySchema(resolve(ctx.updateRoot, b.tuple[i])) ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "ITEM_ADDED_TO_OPEN_CONTENT_MODEL", at);
+      else if (covering !== undefined) {
+        const t = trial(ctx, (c) => compare(c, covering, b.tuple[i], at));
         ctx.changes.push(...t.changes);
         add(ctx, t.ok ? "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", at);
       } else add(ctx, "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", at);
     } else {
-      if (openB) add(ctx, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL", at);
-      else if (isObj(b.rest)) {
-        const t = trial(ctx, (c) => compare(c, ta[i], b.rest, at));
+      const covering = partialItems(b);
+      if (isOpenArray(b)) add(ctx, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL", at);
+      else if (covering !== undefined) {
+        const t = trial(ctx, (c) => compare(c, a.tuple[i], covering, at));
         ctx.changes.push(...t.changes);
         add(ctx, t.ok ? "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", at);
-      } else add(ctx, resolve(ctx.originalRoot, ta[i]) === false ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL", at);
+      } else add(ctx, resolve(ctx.originalRoot, a.tuple[i]) === false ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL", at);
     }
   }
-  compareAdditional(ctx, a.rest, b.rest, [...path, a.restKey], "ADDITIONAL_ITEMS");
+  compareAdditional(ctx, a.additional, b.additional, [...path, "additionalItems"], "ADDITIONAL_ITEMS");
+  compareUnevaluated(ctx, a.unevaluated, b.unevaluated, [...path, "unevaluatedItems"], "UNEVALUATED_ITEMS");
+  compareBounds(ctx, ARRAY_ROWS, o, u, path);
+  if (o.uniqueItems === true && u.uniqueItems !== true) add(ctx, "UNIQUE_ITEMS_REMOVED", [...path, "uniqueItems"]);
+  else if (o.uniqueItems !== true && u.uniqueItems === true) add(ctx, "UNIQUE_ITEMS_ADDED", [...path, "uniqueItems"]);
+  compareBounds(ctx, CONTAINS_ROWS, { minContains: a.minContains, maxContains: a.maxContains }, { minContains: b.minContains, maxContains: b.maxContains }, path);
 }
 
 /** Options of {@link diffSchemas}. */
@@ -633,7 +732,18 @@ export function diffUnequal(original: unknown, update: unknown, options: DiffOpt
 }
 
 function context(original: unknown, update: unknown, options: DiffOptions, stopAtIncompatible: boolean): Context {
-  return { originalRoot: original, updateRoot: update, visiting: new Set(), ids: new Map(), lenient: options.lenient ?? false, stopAtIncompatible, budget: { remaining: COMPARISON_BUDGET }, changes: [] };
+  return {
+    originalRoot: original,
+    updateRoot: update,
+    originalModern: isModernDialect(original),
+    updateModern: isModernDialect(update),
+    visiting: new Set(),
+    ids: new Map(),
+    lenient: options.lenient ?? false,
+    stopAtIncompatible,
+    budget: { remaining: COMPARISON_BUDGET },
+    changes: [],
+  };
 }
 
 /** Whether a reader with `update` reads every document valid under `original` (Confluent's `compatible`). */

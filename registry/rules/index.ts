@@ -60,6 +60,8 @@ const STRUCTURAL: Row[] = [
   ["MESSAGE_DOCUMENTATION_CHANGED", "documentation", "non-breaking", "none", "patch", "a message's title, summary, description, examples and tags are unchanged"],
   ["PAYLOAD_CHANGED_UNCLASSIFIED", "payload", "unclassified", "counterpart", "minor", "a payload in a schema format that cannot be converted exactly to JSON Schema (e.g. Avro) is unchanged, by content hash"],
   ["HEADERS_CHANGED_UNCLASSIFIED", "headers", "unclassified", "counterpart", "minor", "headers in a schema format that cannot be converted exactly to JSON Schema are unchanged, by content hash"],
+  ["PAYLOAD_KEYWORD_CHANGED", "payload", "unclassified", "counterpart", "minor", "payload keywords that Confluent's checker does not judge (format, contains, propertyNames, patternProperties, if/then/else, content*) are unchanged; a reviewer judges such a change"],
+  ["HEADERS_KEYWORD_CHANGED", "headers", "unclassified", "counterpart", "minor", "header keywords that Confluent's checker does not judge (format, contains, propertyNames, patternProperties, if/then/else, content*) are unchanged; a reviewer judges such a change"],
 ];
 
 /**
@@ -90,6 +92,10 @@ function schemaRule(id: string, doc: string, backward: boolean, forward: boolean
 export const RETIRED_RULES: Readonly<Record<string, string>> = {
   // An alias: Confluent's checker reports an optional addition to an open model as OPTIONAL_… (its own test cases).
   PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL: "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
+  // Confluent's checker has no change type for `format`; format changes are reported unclassified instead.
+  FORMAT_ADDED: "PAYLOAD_KEYWORD_CHANGED",
+  FORMAT_REMOVED: "PAYLOAD_KEYWORD_CHANGED",
+  FORMAT_CHANGED: "PAYLOAD_KEYWORD_CHANGED",
 };
 
 /** Every rule of the engine, as data: structural rules first, then the JSON Schema change types, then retired ids. Renders the portal's rules page. */
