@@ -78,6 +78,8 @@ const ROWS: [string, boolean, boolean, string][] = [
   ["ADDITIONAL_PROPERTIES_EXTENDED", true, false, "the additionalProperties schema was widened to anything"],
   ["ADDITIONAL_PROPERTIES_NARROWED", false, true, "the additionalProperties schema was narrowed"],
   ["OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", false, true, "an optional property was added to an open content model (old data may hold it with any value)"],
+  ["REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", false, true, "a required property was added to an open content model"],
+  ["REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL", false, true, "a required property with a default was added to an open content model (old data may hold it with any value)"],
   ["PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL", true, true, "a property accepting anything was added to an open content model"],
   ["PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL", true, false, "a property was removed from an open content model"],
   ["REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", false, true, "a required property was added to a closed or partially open content model"],

@@ -196,6 +196,8 @@ function compare(ctx: Context, original: unknown, update: unknown, path: Path): 
     if (isObj(o) && isObj(u)) {
       for (const [keyword, type] of [["$id", "ID_CHANGED"], ["id", "ID_CHANGED"], ["title", "TITLE_CHANGED"], ["description", "DESCRIPTION_CHANGED"], ["default", "DEFAULT_CHANGED"]] as const) {
         if (keyword === "id" && (typeof o.id !== "string" || typeof u.id !== "string")) continue;
+        // Confluent's 2019-09/2020-12 loader resolves `$id` as a base URI and keeps no identifier to compare.
+        if (keyword !== "title" && keyword !== "description" && keyword !== "default" && ctx.originalModern && ctx.updateModern) continue;
         if (!jsonEqual(o[keyword], u[keyword])) add(ctx, type, path);
       }
     }
@@ -535,8 +537,18 @@ function compareObject(ctx: Context, o: Obj, u: Obj, path: Path): void {
       const schema = resolve(ctx.updateRoot, up[name]);
       if (isOpenObject(o, ctx.originalModern)) {
         // Open model: old data may already carry this name with any value (Confluent's strict reading).
-        add(ctx, isEmptySchema(schema) ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", at);
-        if (uRequired.has(name)) add(ctx, "REQUIRED_ATTRIBUTE_ADDED", [...path, "required", name]);
+        const hasDefault = isObj(schema) && "default" in schema;
+        add(
+          ctx,
+          isEmptySchema(schema)
+            ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
+            : uRequired.has(name)
+              ? hasDefault
+                ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL"
+                : "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+              : "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
+          at,
+        );
         continue;
       }
       const covering = partialSchemaFor(o, name, ctx.originalModern);
