@@ -136,8 +136,8 @@ export class ParsePool {
       stdout: false,
       stderr: false,
     });
+    // Referenced while it starts (an upload may be waiting for it) and while it parses; idle, it never keeps the process alive.
     const slot: Slot = { worker, ready: false };
-    worker.unref();
     worker.on("message", (message: WorkerMessage) => this.onMessage(slot, message));
     worker.on("error", (error) => this.onExit(slot, error));
     worker.on("exit", () => this.onExit(slot));
@@ -149,6 +149,7 @@ export class ParsePool {
       slot.ready = true;
       this.startupFailures = 0;
       this.pump();
+      if (!slot.task) slot.worker.unref();
       return;
     }
     const task = slot.task;
