@@ -79,6 +79,11 @@ export interface Parameter {
 export interface Message {
   /** Stable key: message `name`, else `messageId`, else the component/channel key. */
   key: string;
+  /**
+   * Set when the message has neither `name` nor `messageId` (2.x `oneOf` alternatives, inline 3.0 messages): its key
+   * is only where it sits in this document, so versions are matched by channel, payload and position instead.
+   */
+  anonymous?: true;
   name?: string;
   title?: string;
   summary?: string;

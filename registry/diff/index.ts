@@ -225,10 +225,74 @@ function valueAt(schema: unknown, segments: string[]): unknown {
   return node;
 }
 
-function compareMessages(e: Emitter, a: Channel, b: Channel, direction: Action | "both"): void {
-  for (const key of [...new Set([...Object.keys(a.messages), ...Object.keys(b.messages)])].sort()) {
-    const ma = a.messages[key];
-    const mb = b.messages[key];
+/** A message without `name` or `messageId` (older stored contracts carry no flag: no name stands for it). */
+const isAnonymous = (m: Message): boolean => m.anonymous ?? m.name === undefined;
+
+/**
+ * Pairs the messages of one channel across versions: named messages by key; then, where one side has no stable
+ * identity, by canonical payload (and headers) hash; then by key (a 3.0 message map key); then by position among
+ * what is left. Returns current key → previous key.
+ */
+export function pairMessages(a: Channel, b: Channel): Map<string, string> {
+  const pairs = new Map<string, string>();
+  let left: Message[] = [];
+  for (const [key, m] of Object.entries(a.messages)) {
+    const n = b.messages[key];
+    if (n && !isAnonymous(m) && !isAnonymous(n)) pairs.set(key, key);
+    else left.push(m);
+  }
+  let right = Object.values(b.messages).filter((m) => !pairs.has(m.key));
+  const eligible = (x: Message, y: Message) => isAnonymous(x) || isAnonymous(y);
+  const sameContent = (x: Message, y: Message) => (x.payloadHash ?? "") === (y.payloadHash ?? "") && (x.headersHash ?? "") === (y.headersHash ?? "") && x.schemaFormat === y.schemaFormat;
+  const take = (match: (x: Message, y: Message) => boolean) => {
+    const stillLeft: Message[] = [];
+    for (const x of left) {
+      const y = right.find((m) => eligible(x, m) && match(x, m));
+      if (y) {
+        pairs.set(y.key, x.key);
+        right = right.filter((m) => m !== y);
+      } else stillLeft.push(x);
+    }
+    left = stillLeft;
+  };
+  take(sameContent);
+  take((x, y) => x.key === y.key);
+  // Position: the n-th unpaired message of one side with the n-th of the other, in document order.
+  const byPosition = (ms: Message[]) => [...ms].sort((x, y) => comparePaths(x.sourcePath, y.sourcePath));
+  const xs = byPosition(left);
+  const ys = byPosition(right);
+  for (let i = 0, j = 0; i < xs.length && j < ys.length; ) {
+    if (!eligible(xs[i]!, ys[j]!)) {
+      if (!isAnonymous(xs[i]!)) i++;
+      else j++;
+      continue;
+    }
+    pairs.set(ys[j]!.key, xs[i]!.key);
+    i++;
+    j++;
+  }
+  return pairs;
+}
+
+function comparePaths(x: readonly (string | number)[], y: readonly (string | number)[]): number {
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p === q) continue;
+    return typeof p === "number" && typeof q === "number" ? p - q : String(p).localeCompare(String(q));
+  }
+  return x.length - y.length;
+}
+
+function compareMessages(e: Emitter, a: Channel, b: Channel, direction: Action | "both", paired: Map<string, string>): void {
+  const pairedPrevious = new Set(paired.values());
+  const entries: [key: string, ma: Message | undefined, mb: Message | undefined][] = [
+    ...Object.keys(b.messages).map((k): [string, Message | undefined, Message | undefined] => [k, paired.has(k) ? a.messages[paired.get(k)!] : undefined, b.messages[k]]),
+    ...Object.keys(a.messages)
+      .filter((k) => !pairedPrevious.has(k))
+      .map((k): [string, Message | undefined, Message | undefined] => [k, a.messages[k], undefined]),
+  ].sort((x, y) => x[0].localeCompare(y[0]));
+  for (const [key, ma, mb] of entries) {
     const where = `message "${key}" on channel "${b.address}"`;
     if (!ma) {
       e.emit("MESSAGE_ADDED", undefined, mb!.sourcePath, `Message "${key}" was added to channel "${b.address}".`, { direction, backward: SUM_EXTENDED.backward, forward: SUM_EXTENDED.forward });
@@ -256,7 +320,7 @@ function compareMessages(e: Emitter, a: Channel, b: Channel, direction: Action |
   }
 }
 
-function compareChannel(e: Emitter, a: Channel, b: Channel, direction: Action | "both"): void {
+function compareChannel(e: Emitter, a: Channel, b: Channel, direction: Action | "both", paired: Map<string, string>): void {
   const pp = a.sourcePath;
   const cp = b.sourcePath;
   const where = `channel "${b.address}"`;
@@ -293,14 +357,14 @@ function compareChannel(e: Emitter, a: Channel, b: Channel, direction: Action | 
   compareBindings(e, "CHANNEL_BINDING_CHANGED", `Channel "${b.address}"`, a.bindings, b.bindings, pp, cp, direction);
   const paramDocs = (c: Channel) => Object.values(c.parameters).map((p) => p.description ?? "");
   if (a.description !== b.description || !same(a.tags, b.tags) || !same(paramDocs(a), paramDocs(b))) e.emit("CHANNEL_DOCUMENTATION_CHANGED", pp, cp, `Documentation of ${where} changed.`, { direction });
-  compareMessages(e, a, b, direction);
+  compareMessages(e, a, b, direction, paired);
 }
 
 function operationKey(op: Operation, address: string): string {
   return `${op.action} ${address}`;
 }
 
-function compareOperations(e: Emitter, prev: Contract, curr: Contract, renamed: Map<string, string>): void {
+function compareOperations(e: Emitter, prev: Contract, curr: Contract, renamed: Map<string, string>, messageRenames: Map<string, Map<string, string>>): void {
   const index = (ops: Operation[], rename: (a: string) => string) => {
     const m = new Map<string, Operation>();
     for (const op of [...ops].sort((x, y) => x.id.localeCompare(y.id))) {
@@ -323,8 +387,11 @@ function compareOperations(e: Emitter, prev: Contract, curr: Contract, renamed: 
     const pp = a.sourcePath;
     const cp = b.sourcePath;
     const where = `Operation "${b.id}" (${b.action} on "${b.channel}")`;
-    for (const m of a.messages.filter((x) => !b.messages.includes(x))) e.emit("OPERATION_MESSAGE_REMOVED", [...pp, "messages"], [...cp, "messages"], `${where} no longer carries message "${m}".`, { direction: b.action, previous: m });
-    for (const m of b.messages.filter((x) => !a.messages.includes(x))) e.emit("OPERATION_MESSAGE_ADDED", [...pp, "messages"], [...cp, "messages"], `${where} now also carries message "${m}".`, { direction: b.action, current: m, backward: SUM_EXTENDED.backward, forward: SUM_EXTENDED.forward });
+    // Previous message keys read as the current keys they were paired with (anonymous messages renamed by a rewrite).
+    const keyRenames = messageRenames.get(b.channel);
+    const carried = a.messages.map((x) => keyRenames?.get(x) ?? x);
+    for (const [i, m] of carried.entries()) if (!b.messages.includes(m)) e.emit("OPERATION_MESSAGE_REMOVED", [...pp, "messages"], [...cp, "messages"], `${where} no longer carries message "${a.messages[i]}".`, { direction: b.action, previous: a.messages[i] });
+    for (const m of b.messages.filter((x) => !carried.includes(x))) e.emit("OPERATION_MESSAGE_ADDED", [...pp, "messages"], [...cp, "messages"], `${where} now also carries message "${m}".`, { direction: b.action, current: m, backward: SUM_EXTENDED.backward, forward: SUM_EXTENDED.forward });
     const replyA = a.reply === undefined ? undefined : (renamed.get(a.reply) ?? a.reply);
     if (replyA !== b.reply) e.emit("OPERATION_REPLY_CHANGED", [...pp, "reply"], [...cp, "reply"], `${where} reply channel changed from ${q(a.reply)} to ${q(b.reply)}.`, { direction: b.action });
     compareSecurity(e, "OPERATION", where, a.security, b.security, [...pp, "security"], [...cp, "security"], b.action);
@@ -370,11 +437,15 @@ export function diffContracts(previous: Contract, current: Contract): Change[] {
   for (const [a, b] of pairs) if (a.address !== b.address) renamed.set(a.address, b.address);
   for (const a of removed) e.emit("CHANNEL_REMOVED", a.sourcePath, undefined, `Channel "${a.address}" was removed.`, { direction: dirPrev.get(a.address) ?? "both" });
   for (const b of added) e.emit("CHANNEL_ADDED", undefined, b.sourcePath, `Channel "${b.address}" was added.`, { direction: dirCurr.get(b.address) ?? "both" });
+  // Current channel address → previous message key → current message key.
+  const messageRenames = new Map<string, Map<string, string>>();
   for (const [a, b] of pairs) {
     const da = dirPrev.get(a.address);
     const db = dirCurr.get(b.address);
-    compareChannel(e, a, b, da === db && da !== undefined ? da : (db ?? da ?? "both"));
+    const paired = pairMessages(a, b);
+    messageRenames.set(b.address, new Map([...paired].map(([c, p]) => [p, c])));
+    compareChannel(e, a, b, da === db && da !== undefined ? da : (db ?? da ?? "both"), paired);
   }
-  compareOperations(e, previous, current, renamed);
+  compareOperations(e, previous, current, renamed, messageRenames);
   return e.changes;
 }

@@ -249,6 +249,7 @@ class Normaliser {
     const kind = schemaFormatKind(format);
     const message: Message = {
       key,
+      ...(str(merged.name) === undefined && str(merged.messageId) === undefined ? { anonymous: true as const } : {}),
       schemaFormat: CANONICAL_FORMAT[kind] ?? format ?? "",
       payloadComparable: kind === "jsonschema" || kind === "openapi",
       headersComparable: headersKind === "jsonschema" || headersKind === "openapi",
