@@ -16,6 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { LintFinding } from "../registry/lint/index.ts";
 import type { CompareReport, Contract } from "../registry/types.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -338,6 +339,8 @@ export const application = pgTable(
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
     /** Compatibility mode of this contract; null = the portal default. */
     compatibilityMode: text("compatibility_mode"),
+    /** `block`: lint problems refuse a publish; null or `warn`: lint findings are only shown. */
+    lintPolicy: text("lint_policy"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -369,6 +372,8 @@ export const contractVersion = pgTable(
     contentHash: text("content_hash").notNull(),
     /** The compare report against the previous version (null for the first). */
     changelog: jsonb("changelog").$type<CompareReport | null>(),
+    /** Lint findings of the version as published (null for versions stored before lint ran on publish). */
+    lint: jsonb("lint").$type<LintFinding[] | null>(),
     publishedById: text("published_by_id").notNull(),
     publishedByLabel: text("published_by_label").notNull(),
     publishedAt: timestamp("published_at", { withTimezone: true }).notNull().defaultNow(),

@@ -38,8 +38,22 @@ export { SCHEMA_CHANGE_TYPES, type SchemaChangeType } from "./jsonschema/index.t
 export { rulesCatalogue, ruleById } from "./rules/index.ts";
 /** Mode → payload requirements, mode parsing, and the classifier of one change. */
 export { MODE_POLICIES, parseMode, classify, type ModePolicy, type VerdictOverrides } from "./policies.ts";
-/** Semver suggestion from BACKWARD-classified findings. */
-export { suggestSemver } from "./semver.ts";
+/** Semver suggestion from BACKWARD-classified findings, and version arithmetic. */
+export { suggestSemver, parseSemver, compareSemver, bumpBetween, bumpSatisfies, type SemverParts } from "./semver.ts";
+
+/** Change evaluation as a value: diagnostics, reports, version findings, lint, suggested semver, upgrade order, blockers. */
+export {
+  evaluateChange,
+  bumpVersion,
+  type ChangeEvaluation,
+  type ChangePolicy,
+  type ProposedChange,
+  type StoredVersion,
+  type VersionState,
+  type VersionFinding,
+  type Blocker,
+  type BaselineReport,
+} from "./evaluate.ts";
 
 /** Lints a contract with named, configurable rules. */
 export { lint, LINT_RULES, type LintRule, type LintFinding, type LintOptions } from "./lint/index.ts";

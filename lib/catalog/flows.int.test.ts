@@ -5,7 +5,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client.ts";
 import { migrationsDir } from "@/db/config.ts";
-import { application, contractVersion, flow, registrySchema, team } from "@/db/schema.ts";
+import { application, contractVersion, flow, registrySchema } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createTeam } from "@/lib/accounts/teams.ts";
 import { systemPrincipal } from "@/lib/auth/principal.ts";
@@ -217,9 +217,9 @@ describe("flows of a database migrated from before the flow table", () => {
       await handle.migrate();
       await expect(handle.db.select().from(flow)).rejects.toThrow();
       const parsed = await parseContract(doc("Old", "1.0.0", [{ address: "old/{id}/events", actions: ["send"] }]));
-      await handle.db.insert(team).values({ id: "team_old", slug: "old", name: "Old" });
-      await handle.db.insert(application).values({ id: "app_old", slug: "old-app", name: "Old app", teamId: "team_old" });
-      // The columns an older build wrote (no flows_derived_at yet).
+      // The columns an older build wrote (no lint_policy, lint or flows_derived_at yet).
+      await handle.db.execute(sql`insert into team (id, slug, name) values ('team_old', 'old', 'Old')`);
+      await handle.db.execute(sql`insert into application (id, slug, name, team_id) values ('app_old', 'old-app', 'Old app', 'team_old')`);
       await handle.db.execute(sql`insert into contract_version
         (id, application_id, version, major, minor, patch, state, files, root_file, asyncapi_version, contract, content_hash, published_by_id, published_by_label)
         values ('ver_old', 'app_old', '1.0.0', 1, 0, 0, 'released', '{}'::jsonb, 'asyncapi.yaml', '3.0.0', ${JSON.stringify(parsed.contract)}::jsonb, 'sha256:old', 'old', 'old')`);

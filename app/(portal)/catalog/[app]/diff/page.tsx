@@ -3,7 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { requireUser } from "@/app/_lib/session.ts";
 import { getApplication } from "@/lib/catalog/applications.ts";
-import { diffVersions } from "@/lib/catalog/version-diff.ts";
+import { diffVersions } from "@/lib/contracts/diff.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import type { Finding } from "@/registry/index.ts";
 
@@ -69,6 +69,25 @@ export default async function DiffPage({ params, searchParams }: { params: Promi
               </strong>
               ; it needs a <strong>{diff.report.semver}</strong> version bump; upgrade order: {diff.report.upgradeOrder.replace("-", " ")}.
             </p>
+            <p data-testid="diff-evaluation">
+              {diff.evaluation.blockers.length === 0
+                ? `Published right after ${diff.previous}, ${diff.current} would be accepted.`
+                : `Published right after ${diff.previous}, ${diff.current} would be refused:`}
+            </p>
+            {diff.evaluation.blockers.length > 0 ? (
+              <ul>
+                {diff.evaluation.blockers.map((b, i) => (
+                  <li key={i} className="finding-breaking">
+                    {b.message}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            {diff.evaluation.against.length > 1 ? (
+              <p className="small muted">
+                Also checked against {diff.evaluation.against.slice(1).map((a) => a.version).join(", ")} ({diff.report.mode}).
+              </p>
+            ) : null}
             {diff.unplaced.map((f, i) => (
               <FindingNote key={i} finding={f} />
             ))}

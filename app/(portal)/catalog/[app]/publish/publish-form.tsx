@@ -2,14 +2,55 @@
 
 import Link from "next/link";
 import { useActionState, useEffect, useRef, useState } from "react";
-import type { Diagnostic } from "@/registry/index.ts";
+import type { ChangeEvaluation, Diagnostic } from "@/registry/index.ts";
 import { publishAction, type PublishState } from "../../actions.ts";
 
 interface Validation {
   valid: boolean;
   diagnostics: Diagnostic[];
-  title?: string;
-  version?: string;
+  evaluation?: ChangeEvaluation;
+}
+
+/** What a publish of the pasted document would decide, before publishing it. */
+function EvaluationSummary({ evaluation }: { evaluation: ChangeEvaluation }) {
+  const report = evaluation.report;
+  return (
+    <div className="panel small" data-testid="live-evaluation">
+      {report ? (
+        <p>
+          Against {evaluation.baseline} under <code>{report.mode}</code>:{" "}
+          <strong className={report.compatible ? "finding-non-breaking" : "finding-breaking"}>{report.compatible ? "compatible" : "incompatible"}</strong>, {report.findings.length} change
+          {report.findings.length === 1 ? "" : "s"}; needs a <strong>{report.semver}</strong> bump (suggested version <code>{evaluation.suggestedVersion}</code>); upgrade order{" "}
+          {report.upgradeOrder.replace("-", " ")}.
+        </p>
+      ) : (
+        <p>First version of this contract.</p>
+      )}
+      {evaluation.blockers.length > 0 ? (
+        <ul data-testid="live-blockers">
+          {evaluation.blockers.map((b, i) => (
+            <li key={i} className="finding-breaking">
+              {b.message}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="finding-non-breaking">A publish would be accepted.</p>
+      )}
+      {evaluation.lint.length > 0 ? (
+        <details>
+          <summary>Lint: {evaluation.lint.length} finding{evaluation.lint.length === 1 ? "" : "s"}</summary>
+          <ul>
+            {evaluation.lint.slice(0, 50).map((f, i) => (
+              <li key={i}>
+                {f.severity} <code>{f.rule}</code>: {f.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </div>
+  );
 }
 
 function Diagnostics({ items }: { items: Diagnostic[] }) {
@@ -38,13 +79,17 @@ export function PublishForm({ appSlug }: { appSlug: string }) {
     const id = ++requestId.current;
     // Validate once typing pauses; answers to older requests are dropped.
     const timer = setTimeout(async () => {
-      const response = await fetch("/api/v1/validate", { method: "POST", headers: { "content-type": "application/yaml" }, body: text });
-      const body = (await response.json()) as Validation | { error: { message: string } };
+      const response = await fetch(`/api/v1/applications/${encodeURIComponent(appSlug)}/evaluate`, { method: "POST", headers: { "content-type": "application/yaml" }, body: text });
+      const body = (await response.json()) as { evaluation: ChangeEvaluation } | { error: { message: string } };
       if (id !== requestId.current) return;
-      setValidation("error" in body ? { valid: false, diagnostics: [{ code: "request", severity: "error", message: body.error.message, file: "", path: [] }] } : body);
+      if ("error" in body) setValidation({ valid: false, diagnostics: [{ code: "request", severity: "error", message: body.error.message, file: "", path: [] }] });
+      else {
+        const valid = !body.evaluation.diagnostics.some((d) => d.severity === "error");
+        setValidation({ valid, diagnostics: body.evaluation.diagnostics, ...(valid ? { evaluation: body.evaluation } : {}) });
+      }
     }, 600);
     return () => clearTimeout(timer);
-  }, [text]);
+  }, [text, appSlug]);
 
   return (
     <form action={formAction} className="form" style={{ maxWidth: "none" }} data-testid="publish-form">
@@ -77,9 +122,10 @@ export function PublishForm({ appSlug }: { appSlug: string }) {
       </div>
       {text.trim() && validation ? (
         <p className={validation.valid ? "alert alert-ok" : "alert alert-error"} data-testid="live-validation">
-          {validation.valid ? `Valid: ${validation.title ?? ""} ${validation.version ?? ""}` : "Not valid yet:"}
+          {validation.valid ? `Valid: ${validation.evaluation?.version ?? ""}` : "Not valid yet:"}
         </p>
       ) : null}
+      {text.trim() && validation?.evaluation ? <EvaluationSummary evaluation={validation.evaluation} /> : null}
       {text.trim() && validation && !validation.valid ? <Diagnostics items={validation.diagnostics} /> : null}
       <div className="field">
         <label htmlFor="files">Or upload files (several for a multi-file contract)</label>

@@ -52,6 +52,26 @@ export default async function VersionPage({ params }: { params: Promise<{ app: s
           (references between files are shown as written).
         </p>
       ) : null}
+      {version.changelog ? (
+        <p className="small" data-testid="version-changelog">
+          Against the previous version under <code>{version.changelog.mode}</code>: {version.changelog.findings.length} change{version.changelog.findings.length === 1 ? "" : "s"},{" "}
+          {version.changelog.findings.filter((f) => f.verdict === "breaking").length} breaking; a {version.changelog.semver} change.
+        </p>
+      ) : null}
+      {version.lint && version.lint.length > 0 ? (
+        <details className="panel" data-testid="version-lint">
+          <summary>
+            Lint: {version.lint.length} finding{version.lint.length === 1 ? "" : "s"}
+          </summary>
+          <ul className="small">
+            {version.lint.map((f, i) => (
+              <li key={i}>
+                {f.severity} <code>{f.rule}</code> <code>{f.path}</code>: {f.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
       {can(principal, "contracts:write") ? (
         <details className="panel">
           <summary>Lifecycle</summary>

@@ -14,11 +14,11 @@ export const GET = authenticated<{ app: string }>(async (_request, principal, { 
 
 /**
  * Publishes a version (token scope `contracts:write`): the document as body, or
- * `{ files, version?, root?, state? }`. 201 with the version and compare report;
+ * `{ files, version?, root?, state? }`. 201 with the version, compare report and lint findings;
  * 200 when identical content was already published; 422 invalid; 409 incompatible.
  */
 export const POST = authenticated<{ app: string }>(async (request, principal, { app }) => {
   const upload = await readUpload(request);
   const outcome = await publishVersion(principal, app, untrusted(upload));
-  return json({ version: outcome.version, report: outcome.report }, outcome.created ? 201 : 200);
+  return json({ version: outcome.version, report: outcome.report, lint: outcome.lint }, outcome.created ? 201 : 200);
 });

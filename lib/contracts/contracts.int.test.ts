@@ -1,0 +1,101 @@
+/** Publish, the evaluate endpoint and the diff page all decide through one evaluation of the change. */
+import { eq } from "drizzle-orm";
+import { beforeAll, expect, it } from "vitest";
+import * as evaluateRoute from "@/app/api/v1/applications/[app]/evaluate/route.ts";
+import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.ts";
+import { contractVersion, flow } from "@/db/schema.ts";
+import { describeEachBackend } from "@/db/testing/backends.ts";
+import { createTeam } from "@/lib/accounts/teams.ts";
+import { createFirstAdmin } from "@/lib/accounts/users.ts";
+import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
+import { createApplication, updateApplication } from "@/lib/catalog/applications.ts";
+import { createToken } from "@/lib/tokens/tokens.ts";
+import { diffVersions } from "./diff.ts";
+
+const URL_BASE = "http://localhost:3000/api/v1/applications";
+
+/** A one-channel 3.0 contract whose order payload is `payload` (YAML flow text). */
+function orders(version: string, payload: string): string {
+  return [
+    "asyncapi: 3.0.0",
+    `info: { title: Orders, version: ${version}, description: Orders placed in the shop, x-owner: shop }`,
+    "channels:",
+    "  placed:",
+    "    address: shop/{shopId}/orders/placed",
+    "    parameters: { shopId: { description: The shop } }",
+    "    description: Orders as they are placed",
+    "    messages:",
+    "      orderPlaced:",
+    "        name: orderPlaced",
+    "        summary: An order was placed",
+    "        contentType: application/json",
+    `        payload: ${payload}`,
+    "operations:",
+    "  sendOrderPlaced:",
+    "    action: send",
+    "    summary: Publishes placed orders",
+    "    channel: { $ref: '#/channels/placed' }",
+    "",
+  ].join("\n");
+}
+
+const STRICT = "{ type: object, properties: { id: { type: string } }, required: [id], additionalProperties: false }";
+
+describeEachBackend("contracts: evaluate, then commit", ({ handle }) => {
+  let admin: Principal;
+  let token: string;
+
+  beforeAll(async () => {
+    const a = await createFirstAdmin(systemPrincipal("test"), { name: "Ada", email: "ada@example.com", password: "correct horse battery" });
+    admin = { kind: "user", id: a.id, email: a.email, name: a.name, role: "admin" };
+    await createTeam(admin, { slug: "shop", name: "Shop" });
+    await createApplication(admin, { slug: "orders", name: "Orders", team: "shop" });
+    await updateApplication(admin, "orders", { compatibilityMode: "FULL" });
+    token = (await createToken(admin, { name: "ci", scopes: ["contracts:write"], teamSlug: "shop" })).secret;
+  });
+
+  const call = (route: typeof versionsRoute | typeof evaluateRoute, path: string, body: string) =>
+    route.POST(new Request(`${URL_BASE}/orders/${path}`, { method: "POST", body, headers: { authorization: `Bearer ${token}`, "content-type": "application/yaml" } }), {
+      params: Promise.resolve({ app: "orders" }),
+    });
+
+  it("stores lint findings, flows and the report with the version", async () => {
+    const response = await call(versionsRoute, "versions", orders("1.0.0", STRICT));
+    expect(response.status).toBe(201);
+    const body = await response.json();
+    expect(body.lint.map((f: { rule: string }) => f.rule)).toContain("MESSAGE_EXAMPLE_MISSING");
+    const [row] = await handle().db.select().from(contractVersion).where(eq(contractVersion.version, "1.0.0"));
+    expect(row!.lint!.map((f) => f.rule)).toContain("MESSAGE_EXAMPLE_MISSING");
+    expect(await handle().db.select().from(flow).where(eq(flow.versionId, row!.id))).toHaveLength(1);
+  });
+
+  it("evaluates a payload relaxed to {} as a change FULL refuses, and a publish refuses it the same way", async () => {
+    const evaluation = (await (await call(evaluateRoute, "evaluate", orders("1.1.0", "{}"))).json()).evaluation;
+    expect(evaluation).toMatchObject({ baseline: "1.0.0", suggestedBump: "minor", suggestedVersion: "1.1.0" });
+    expect(evaluation.blockers.map((b: { kind: string }) => b.kind)).toEqual(["incompatible"]);
+    const refused = await call(versionsRoute, "versions", orders("1.1.0", "{}"));
+    expect(refused.status).toBe(409);
+    const error = (await refused.json()).error;
+    expect(error.details.blockers).toEqual(evaluation.blockers);
+    expect(error.details.report.findings.length).toBeGreaterThan(0);
+    // Nothing was stored.
+    expect(await handle().db.select().from(contractVersion)).toHaveLength(1);
+  });
+
+  it("publishes the relaxation as a new major version, and the diff page judges it as the publish did", async () => {
+    const created = await call(versionsRoute, "versions", orders("2.0.0", "{}"));
+    expect(created.status).toBe(201);
+    const diff = await diffVersions(admin, "orders", "1.0.0", "2.0.0");
+    expect(diff.report.compatible).toBe(false);
+    expect(diff.evaluation).toMatchObject({ newMajor: true, blockers: [], baseline: "1.0.0" });
+  });
+
+  it("blocks on lint once the application says so", async () => {
+    await updateApplication(admin, "orders", { lintPolicy: "block" });
+    const evaluation = (await (await call(evaluateRoute, "evaluate", orders("2.1.0", "{ description: Anything goes }"))).json()).evaluation;
+    expect(evaluation.blockers.map((b: { kind: string }) => b.kind)).toContain("lint");
+    expect((await call(versionsRoute, "versions", orders("2.1.0", "{ description: Anything goes }"))).status).toBe(409);
+    await updateApplication(admin, "orders", { lintPolicy: null });
+    expect((await call(versionsRoute, "versions", orders("2.1.0", "{ description: Anything goes }"))).status).toBe(201);
+  });
+});

@@ -1,0 +1,230 @@
+import "server-only";
+import { createHash } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { getDb, type Transaction } from "@/db/client.ts";
+import { application, catalogEntry, contractVersion, team, type Application, type ContractVersion } from "@/db/schema.ts";
+import { evaluateChange, parseSemver, type ChangeEvaluation, type CompareReport, type Contract, type Diagnostic, type LintFinding, type SemverParts } from "@/registry/index.ts";
+import { recordAudit } from "@/lib/audit/audit.ts";
+import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
+import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { newId } from "@/lib/ids.ts";
+import { parseInPool } from "@/lib/parse-pool/pool.ts";
+import { assertWritesForTeam, currentVersions } from "@/lib/catalog/applications.ts";
+import { writeFlows } from "@/lib/catalog/flows.ts";
+import { buildIndexEntries } from "@/lib/catalog/index-entries.ts";
+import { policyOf, storedVersionsOf } from "./evaluate.ts";
+
+/** Largest upload accepted, all files together. */
+export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+
+/** Input to publish a version: the uploaded files (name → text), optionally the version and state. */
+export const publishInput = z.object({
+  files: z
+    .record(z.string().min(1).max(200), z.string())
+    .refine((files) => Object.keys(files).length > 0, { message: "Upload at least one file." })
+    .refine((files) => Object.keys(files).length <= 50, { message: "At most 50 files." })
+    .refine((files) => Object.values(files).reduce((n, text) => n + Buffer.byteLength(text), 0) <= MAX_UPLOAD_BYTES, {
+      message: `The files exceed ${MAX_UPLOAD_BYTES / 1024 / 1024} MB together.`,
+    }),
+  /** Defaults to the document's `info.version`. */
+  version: z.string().trim().max(100).optional(),
+  /** Root file name when several files are uploaded. */
+  root: z.string().trim().max(200).optional(),
+  state: z.enum(["released", "draft"]).default("released"),
+});
+
+/** The outcome of a publish: the version, the compare report, its lint findings, and whether it was created now. */
+export interface PublishOutcome {
+  version: Omit<ContractVersion, "files" | "contract">;
+  report: CompareReport | null;
+  lint: LintFinding[];
+  created: boolean;
+}
+
+// One lock key space per application: publishes of one contract take turns, others run freely.
+export const PUBLISH_LOCK_NAMESPACE = 7_316_543;
+
+/** sha256 of the upload, independent of file order. */
+export function uploadHash(files: Record<string, string>): string {
+  const hash = createHash("sha256");
+  for (const name of Object.keys(files).sort()) hash.update(`${name}\u0000${files[name]}\u0000`);
+  return `sha256:${hash.digest("hex")}`;
+}
+
+function invalidDocument(diagnostics: Diagnostic[]): MeshportError {
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  return new MeshportError("invalid_input", `The contract is not valid: ${errors[0]?.message ?? "see diagnostics"}`, {
+    subject: "contract",
+    details: { diagnostics },
+  });
+}
+
+/** Parses and validates an upload without storing anything (live validation, dry runs). */
+export async function validateUpload(files: Record<string, string>, root?: string): Promise<{ contract: Contract | null; diagnostics: Diagnostic[] }> {
+  const parsed = await parseInPool(files, root ? { root } : {});
+  return { contract: parsed.contract ?? null, diagnostics: parsed.diagnostics };
+}
+
+/** Turns the first blocker of an evaluation into the error a direct publish answers with. */
+function refusal(evaluation: ChangeEvaluation, appSlug: string): MeshportError | null {
+  const report = evaluation.report;
+  const summary = { blockers: evaluation.blockers, versionFindings: evaluation.versionFindings, suggestedVersion: evaluation.suggestedVersion, lint: evaluation.lint };
+  for (const finding of evaluation.versionFindings) {
+    if (finding.code === "not-semver") {
+      return new MeshportError("invalid_input", finding.message, { subject: "version", details: { fieldErrors: { version: ["Not a semantic version."] }, formErrors: [] } });
+    }
+    if (finding.code === "version-exists") {
+      return new MeshportError("conflict", `Version ${evaluation.version} of ${appSlug} already exists with other content; versions are immutable.`, { subject: "version_exists" });
+    }
+    if (finding.code === "not-above-latest") return new MeshportError("conflict", finding.message, { subject: "version_order", details: { latest: finding.latest, ...summary } });
+    if (finding.code === "bump-too-small") return new MeshportError("conflict", finding.message, { subject: "semver", details: { required: finding.required, actual: finding.actual, report, ...summary } });
+  }
+  const incompatible = evaluation.blockers.find((b) => b.kind === "incompatible");
+  if (incompatible) return new MeshportError("conflict", incompatible.message, { subject: "incompatible", details: { report, ...summary } });
+  const lintBlock = evaluation.blockers.find((b) => b.kind === "lint");
+  if (lintBlock) return new MeshportError("conflict", lintBlock.message, { subject: "lint", details: { report, ...summary } });
+  const invalid = evaluation.blockers.find((b) => b.kind === "invalid");
+  if (invalid) return new MeshportError("invalid_input", invalid.message, { subject: "contract", details: { diagnostics: evaluation.diagnostics } });
+  return null;
+}
+
+/**
+ * Publishes a new version of an application's contract: evaluate, then commit in one transaction if nothing
+ * blocks. Refused, storing nothing, when the document is invalid (422), when the version is not above the latest
+ * or its bump is smaller than the change needs, or when the change is incompatible under the contract's mode
+ * within its major version (409, with the report and the evaluation). A major version starts a new line:
+ * breaking changes are allowed there and recorded in the changelog. Publishing content identical to an existing
+ * version returns that version.
+ */
+export async function publishVersion(principal: Principal, appSlug: string, input: unknown): Promise<PublishOutcome> {
+  const data = parseInput(publishInput, input);
+  const db = await getDb();
+  const [app] = await db.select().from(application).where(eq(application.slug, appSlug));
+  if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+  await assertWritesForTeam(db, principal, app.teamId);
+
+  // Parsing is the slow part; it happens before any lock is taken.
+  const parsed = await parseInPool(data.files, data.root ? { root: data.root } : {});
+  if (!parsed.contract || parsed.diagnostics.some((d) => d.severity === "error")) throw invalidDocument(parsed.diagnostics);
+  const contract = parsed.contract;
+  const versionText = data.version ?? contract.version;
+  if (!parseSemver(versionText)) throw refusal(evaluateChange({ contract, diagnostics: parsed.diagnostics, version: versionText }, [], policyOf(app)), appSlug)!;
+  const contentHash = uploadHash(data.files);
+
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${PUBLISH_LOCK_NAMESPACE}, hashtext(${app.id}))`);
+    const stored = await storedVersionsOf(tx, app.id);
+    // Identical content is the same version, whatever number it is offered under: never a duplicate.
+    const identical = stored.find((v) => v.contentHash === contentHash);
+    if (identical) {
+      const [row] = await tx.select().from(contractVersion).where(eq(contractVersion.id, identical.id));
+      return { version: withoutContent(row!), report: row!.changelog ?? null, created: false, lint: row!.lint ?? [] };
+    }
+    const evaluation = evaluateChange({ contract, diagnostics: parsed.diagnostics, version: versionText }, stored, policyOf(app));
+    const refused = refusal(evaluation, appSlug);
+    if (refused) throw refused;
+    const created = await insertVersion(tx, principal, app, {
+      versionText,
+      semver: evaluation.semver!,
+      state: data.state,
+      files: data.files,
+      root: parsed.root ?? Object.keys(data.files)[0]!,
+      contract,
+      contentHash,
+      report: evaluation.report,
+      lint: evaluation.lint,
+    });
+    if (data.state === "released") await rebuildIndex(tx, app);
+    return { version: created, report: evaluation.report, created: true, lint: evaluation.lint };
+  });
+}
+
+/** A version without its files and contract, as lists and API answers show it. */
+export function withoutContent(v: ContractVersion): PublishOutcome["version"] {
+  const { files: _files, contract: _contract, ...rest } = v;
+  void _files;
+  void _contract;
+  return rest;
+}
+
+async function insertVersion(
+  tx: Transaction,
+  principal: Principal,
+  app: Application,
+  v: {
+    versionText: string;
+    semver: SemverParts;
+    state: "released" | "draft";
+    files: Record<string, string>;
+    root: string;
+    contract: Contract;
+    contentHash: string;
+    report: CompareReport | null;
+    lint: LintFinding[];
+  },
+): Promise<PublishOutcome["version"]> {
+  const [row] = await tx
+    .insert(contractVersion)
+    .values({
+      id: newId("ver"),
+      applicationId: app.id,
+      version: v.versionText,
+      major: v.semver.major,
+      minor: v.semver.minor,
+      patch: v.semver.patch,
+      prerelease: v.semver.prerelease,
+      state: v.state,
+      files: v.files,
+      rootFile: v.root,
+      asyncapiVersion: v.contract.asyncapi,
+      contract: v.contract,
+      contentHash: v.contentHash,
+      changelog: v.report,
+      lint: v.lint,
+      publishedById: principal.id,
+      publishedByLabel: principalLabel(principal),
+    })
+    .returning();
+  // The flows and schemas of the version are committed with it, or not at all.
+  await writeFlows(tx, row!.id, v.contract);
+  await recordAudit(tx, principal, {
+    action: "contract.publish",
+    targetType: "application",
+    targetId: app.id,
+    details: {
+      application: app.slug,
+      version: v.versionText,
+      state: v.state,
+      contentHash: v.contentHash,
+      semver: v.report?.semver ?? null,
+      breaking: v.report?.findings.filter((f) => f.verdict === "breaking").length ?? 0,
+      lint: v.lint.length,
+    },
+  });
+  return withoutContent(row!);
+}
+
+/** Rebuilds an application's search index from its current version. */
+export async function rebuildIndex(tx: Transaction, app: Application): Promise<void> {
+  await tx.delete(catalogEntry).where(eq(catalogEntry.applicationId, app.id));
+  const current = (await currentVersions(tx, [app.id])).get(app.id);
+  if (!current?.id) return;
+  const [version] = await tx.select({ contract: contractVersion.contract }).from(contractVersion).where(eq(contractVersion.id, current.id));
+  if (!version) return;
+  const entries = buildIndexEntries(app, version.contract);
+  for (let i = 0; i < entries.length; i += 500) {
+    await tx.insert(catalogEntry).values(entries.slice(i, i + 500).map((e) => ({ ...e, applicationId: app.id, versionId: current.id })));
+  }
+}
+
+/** The team of an application (for pages that show who to contact). */
+export async function teamOfApplication(appId: string): Promise<{ slug: string; name: string; contact: string } | null> {
+  const db = await getDb();
+  const [row] = await db
+    .select({ slug: team.slug, name: team.name, contact: team.contact })
+    .from(application)
+    .innerJoin(team, eq(team.id, application.teamId))
+    .where(eq(application.id, appId));
+  return row ?? null;
+}
