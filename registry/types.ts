@@ -3,6 +3,11 @@
  * Everything here is plain JSON-serialisable data so that the portal can store and render it.
  */
 
+import type { RuleId } from "./rules/index.ts";
+
+/** Rule ids of the catalogue, re-exported with the model. */
+export type { RuleId } from "./rules/index.ts";
+
 /** A JSON value, as read from YAML or JSON. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -210,7 +215,7 @@ export type BreakSide = "counterpart" | "everyone" | "none";
 /** One rule of the catalogue. */
 export interface RuleSpec {
   /** UPPER_SNAKE identifier, e.g. `CHANNEL_REMOVED`. */
-  id: string;
+  id: RuleId;
   category: RuleCategory;
   /** "Checks that …" one-liner rendered on the rules page. */
   doc: string;
@@ -230,8 +235,8 @@ export interface RuleSpec {
 
 /** A typed change emitted by the neutral differ, before a policy classifies it. */
 export interface Change {
-  /** Rule id (structural rule, lint rule, or Confluent JSON Schema change type). */
-  rule: string;
+  /** Rule id from the one catalogue (structural rule or Confluent JSON Schema change type): an unknown id is a type error. */
+  rule: RuleId;
   /** JSON path of the element in the previous document (absent for additions). */
   previousPath?: string;
   /** JSON path of the element in the current document (absent for removals). */

@@ -3,7 +3,7 @@ import { SchemaComplexityError } from "../jsonschema/diff.ts";
 import { checkEvolution } from "../jsonschema/reader-writer.ts";
 import { unjudgedChanges } from "../jsonschema/unjudged.ts";
 import { encodePointer } from "../parse/refs.ts";
-import type { Action, Change, Channel, Contract, Json, JsonSchema, Message, Operation, Server } from "../types.ts";
+import type { Action, Change, RuleId, Channel, Contract, Json, JsonSchema, Message, Operation, Server } from "../types.ts";
 
 const same = jsonEqual;
 
@@ -14,7 +14,7 @@ const q = (v: unknown): string => (v === undefined ? "(none)" : JSON.stringify(v
 /** Collects changes with the paths of both sides. */
 class Emitter {
   readonly changes: Change[] = [];
-  emit(rule: string, prev: (string | number)[] | undefined, curr: (string | number)[] | undefined, message: string, extra: Partial<Change> = {}): void {
+  emit(rule: RuleId, prev: (string | number)[] | undefined, curr: (string | number)[] | undefined, message: string, extra: Partial<Change> = {}): void {
     const change: Change = { rule, message };
     for (const key in extra) {
       const value = extra[key as keyof Change];
@@ -36,7 +36,7 @@ function directions(contract: Contract): Map<string, Action | "both"> {
   return out;
 }
 
-function compareSecurity(e: Emitter, rulePrefix: string, what: string, prev: string[][], curr: string[][], pp: (string | number)[], cp: (string | number)[], direction?: Action | "both"): void {
+function compareSecurity(e: Emitter, rulePrefix: "SERVER" | "OPERATION", what: string, prev: string[][], curr: string[][], pp: (string | number)[], cp: (string | number)[], direction?: Action | "both"): void {
   const key = (alt: string[]) => alt.join(" & ");
   const p = new Set(prev.map(key));
   const c = new Set(curr.map(key));
@@ -53,7 +53,7 @@ function compareSecurity(e: Emitter, rulePrefix: string, what: string, prev: str
   if (p.size > 0 && c.size === 0) e.emit(`${rulePrefix}_SECURITY_RELAXED`, pp, cp, `${what} no longer requires security.`, extra);
 }
 
-function compareBindings(e: Emitter, rule: string, what: string, prev: Record<string, Json>, curr: Record<string, Json>, pp: (string | number)[], cp: (string | number)[], direction?: Action | "both"): void {
+function compareBindings(e: Emitter, rule: "SERVER_BINDING_CHANGED" | "CHANNEL_BINDING_CHANGED" | "OPERATION_BINDING_CHANGED" | "MESSAGE_BINDING_CHANGED", what: string, prev: Record<string, Json>, curr: Record<string, Json>, pp: (string | number)[], cp: (string | number)[], direction?: Action | "both"): void {
   for (const protocol of [...new Set([...Object.keys(prev), ...Object.keys(curr)])].sort()) {
     const a = prev[protocol];
     const b = curr[protocol];

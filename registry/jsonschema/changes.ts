@@ -6,14 +6,14 @@
  * rules page only: verdicts come from the reverse check, since context decides (a singleton oneOf → anyOf reverses).
  */
 export interface SchemaChangeType {
-  id: string;
+  id: SchemaChangeTypeId;
   backward: boolean;
   forward: boolean;
   doc: string;
 }
 
 // [id, backward, forward, doc]
-const ROWS: [string, boolean, boolean, string][] = [
+const ROWS = [
   ["ID_CHANGED", true, true, "the schema `$id` changed"],
   ["DESCRIPTION_CHANGED", true, true, "the description changed"],
   ["TITLE_CHANGED", true, true, "the title changed"],
@@ -143,10 +143,13 @@ const ROWS: [string, boolean, boolean, string][] = [
   ["COMBINED_TYPE_SUBSCHEMAS_CHANGED", false, false, "subschemas of a combination changed with no compatible match"],
   ["NOT_TYPE_EXTENDED", false, true, "the `not` schema excludes more"],
   ["NOT_TYPE_NARROWED", true, false, "the `not` schema excludes less"],
-];
+] as const satisfies readonly (readonly [string, boolean, boolean, string])[];
+
+/** Every Confluent JSON Schema change type id: an unknown id is a type error. */
+export type SchemaChangeTypeId = (typeof ROWS)[number][0];
 
 /** Every JSON Schema change type, keyed by Confluent id. */
-export const SCHEMA_CHANGE_TYPES: ReadonlyMap<string, SchemaChangeType> = new Map(
+export const SCHEMA_CHANGE_TYPES: ReadonlyMap<string, SchemaChangeType> = new Map<string, SchemaChangeType>(
   ROWS.map(([id, backward, forward, doc]) => [id, { id, backward, forward, doc }]),
 );
 
@@ -154,7 +157,7 @@ export const SCHEMA_CHANGE_TYPES: ReadonlyMap<string, SchemaChangeType> = new Ma
  * Change types that Confluent's lenient policy accepts as well: they only matter if a writer puts undeclared
  * properties into an open model, which most producers never do.
  */
-export const LENIENT_COMPATIBLE = new Set([
+export const LENIENT_COMPATIBLE: ReadonlySet<string> = new Set<SchemaChangeTypeId | "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL">([
   "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
   "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL",
   "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",

@@ -35,7 +35,7 @@ describe("diffSchemas", () => {
   });
 
   it("knows every change type it emits and has a rule for each", () => {
-    const ids = new Set(rulesCatalogue.map((r) => r.id));
+    const ids = new Set<string>(rulesCatalogue.map((r) => r.id));
     for (const id of SCHEMA_CHANGE_TYPES.keys()) expect(ids.has(id), id).toBe(true);
   });
 });
@@ -85,5 +85,5 @@ describe("complexity bound", () => {
     // Bounded by COMPARISON_BUDGET steps per direction (the test's own timeout is the backstop, not a timed assertion).
     const result = checkSchemaCompatibility(a, b, "FULL");
     expect(result).toMatchObject({ compatible: false, tooComplex: true });
-  });
+  }, 30_000);
 });

@@ -1,10 +1,10 @@
 import { RE2JS } from "re2js";
 import { jsonEqual } from "../hash.ts";
-import { LENIENT_COMPATIBLE, SCHEMA_CHANGE_TYPES } from "./changes.ts";
+import { LENIENT_COMPATIBLE, SCHEMA_CHANGE_TYPES, type SchemaChangeTypeId } from "./changes.ts";
 
 /** One JSON Schema change, Confluent style: a change type and a JSON Pointer into the original schema. */
 export interface SchemaChange {
-  type: string;
+  type: SchemaChangeTypeId;
   /** `#/`, `#/properties/foo`, `#/items/2`… */
   path: string;
 }
@@ -131,7 +131,7 @@ interface Context {
 class Incompatible extends Error {}
 
 /** Most node comparisons one schema comparison may make: far above real payloads, far below a denial of service. */
-export const COMPARISON_BUDGET = 200_000;
+export const COMPARISON_BUDGET = 100_000;
 
 /** Thrown when two schemas are too intricate to compare within {@link COMPARISON_BUDGET}; callers report it as data. */
 export class SchemaComplexityError extends Error {
@@ -163,7 +163,7 @@ function resolve(root: unknown, schema: unknown): unknown {
   return current;
 }
 
-function add(ctx: Context, type: string, path: Path): void {
+function add(ctx: Context, type: SchemaChangeTypeId, path: Path): void {
   if (ctx.stopAtIncompatible && !isBackwardCompatible(type, ctx.lenient)) throw new Incompatible();
   ctx.changes.push({ type, path: pointer(path) });
 }
@@ -392,7 +392,8 @@ function compareFacets(ctx: Context, o: View, u: View, path: Path): void {
 }
 
 // Bounds as table rows: keyword, change-type stem, and whether increasing it relaxes the schema.
-type BoundRow = readonly [keyword: string, stem: string, increaseRelaxes: boolean];
+type BoundStem = "MAXIMUM" | "MINIMUM" | "EXCLUSIVE_MAXIMUM" | "EXCLUSIVE_MINIMUM" | "MAX_LENGTH" | "MIN_LENGTH" | "MAX_PROPERTIES" | "MIN_PROPERTIES" | "MAX_ITEMS" | "MIN_ITEMS" | "MAX_CONTAINS" | "MIN_CONTAINS";
+type BoundRow = readonly [keyword: string, stem: BoundStem, increaseRelaxes: boolean];
 const NUMBER_ROWS: BoundRow[] = [
   ["maximum", "MAXIMUM", true],
   ["minimum", "MINIMUM", false],
@@ -588,7 +589,7 @@ function compareObject(ctx: Context, o: Obj, u: Obj, path: Path): void {
 }
 
 /** additionalProperties / additionalItems: absent or `true` is open, `false` closed, a schema partially open. */
-function compareAdditional(ctx: Context, a: unknown, b: unknown, at: Path, stem: string): void {
+function compareAdditional(ctx: Context, a: unknown, b: unknown, at: Path, stem: "ADDITIONAL_PROPERTIES" | "ADDITIONAL_ITEMS"): void {
   const state = (v: unknown) => (v === undefined || v === true || isEmptySchema(v) ? "open" : v === false ? "closed" : "schema");
   const sa = state(a);
   const sb = state(b);

@@ -1,14 +1,14 @@
-import { SCHEMA_CHANGE_TYPES } from "../jsonschema/changes.ts";
+import { SCHEMA_CHANGE_TYPES, type SchemaChangeTypeId } from "../jsonschema/changes.ts";
 import type { RuleCategory, RuleSpec, Verdict, BreakSide } from "../types.ts";
 
 // [id, category, verdict, breaks, bump, doc ("Checks that …")]
-type Row = [string, RuleCategory, Verdict, BreakSide, "minor" | "patch", string];
+type Row = readonly [string, RuleCategory, Verdict, BreakSide, "minor" | "patch", string];
 
 /**
  * Structural rules. The verdict is the one under every mode except NONE: a structural break cannot be made safe
  * by upgrading one side first (issue 3: "A structural breaking change is incompatible in every mode but NONE").
  */
-const STRUCTURAL: Row[] = [
+const STRUCTURAL = [
   ["INFO_TITLE_CHANGED", "info", "non-breaking", "none", "patch", "the contract title is unchanged"],
   ["INFO_VERSION_CHANGED", "info", "non-breaking", "none", "patch", "the contract's own version number is unchanged (informational: Meshport numbers versions itself)"],
   ["INFO_DESCRIPTION_CHANGED", "documentation", "non-breaking", "none", "patch", "the contract description is unchanged"],
@@ -62,20 +62,23 @@ const STRUCTURAL: Row[] = [
   ["HEADERS_CHANGED_UNCLASSIFIED", "headers", "unclassified", "counterpart", "minor", "headers in a schema format that cannot be converted exactly to JSON Schema are unchanged, by content hash"],
   ["PAYLOAD_KEYWORD_CHANGED", "payload", "unclassified", "counterpart", "minor", "payload keywords that Confluent's checker does not judge (format, contains, propertyNames, patternProperties, if/then/else, content*) are unchanged; a reviewer judges such a change"],
   ["HEADERS_KEYWORD_CHANGED", "headers", "unclassified", "counterpart", "minor", "header keywords that Confluent's checker does not judge (format, contains, propertyNames, patternProperties, if/then/else, content*) are unchanged; a reviewer judges such a change"],
-];
+] as const satisfies readonly Row[];
+
+/** Ids of the structural rules. */
+export type StructuralRuleId = (typeof STRUCTURAL)[number][0];
 
 /**
  * Structural additions that widen what a flow may carry: like Confluent's SUM_TYPE_EXTENDED, a new reader reads old
  * data (BACKWARD holds) but an old reader may meet a message type it does not know (FORWARD fails).
  */
-const SUM_LIKE: Readonly<Record<string, { backward: boolean; forward: boolean }>> = {
+const SUM_LIKE: Readonly<Partial<Record<string, { backward: boolean; forward: boolean }>>> = {
   MESSAGE_ADDED: { backward: true, forward: false },
   OPERATION_MESSAGE_ADDED: { backward: true, forward: false },
 };
 
 const PATCH_SCHEMA_TYPES = new Set(["ID_CHANGED", "TITLE_CHANGED", "DESCRIPTION_CHANGED", "DEFAULT_CHANGED"]);
 
-function schemaRule(id: string, doc: string, backward: boolean, forward: boolean): RuleSpec {
+function schemaRule(id: RuleId, doc: string, backward: boolean, forward: boolean): RuleSpec {
   return {
     id,
     category: "payload",
@@ -89,25 +92,28 @@ function schemaRule(id: string, doc: string, backward: boolean, forward: boolean
 }
 
 /** Retired rule ids and the ids that replaced them (kept so stored reports still resolve). */
-export const RETIRED_RULES: Readonly<Record<string, string>> = {
+export const RETIRED_RULES = {
   // An alias: Confluent's checker reports an optional addition to an open model as OPTIONAL_… (its own test cases).
   PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL: "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
   // Confluent's checker has no change type for `format`; format changes are reported unclassified instead.
   FORMAT_ADDED: "PAYLOAD_KEYWORD_CHANGED",
   FORMAT_REMOVED: "PAYLOAD_KEYWORD_CHANGED",
   FORMAT_CHANGED: "PAYLOAD_KEYWORD_CHANGED",
-};
+} as const satisfies Readonly<Record<string, string>>;
+
+/** Every rule id of the engine, from the one catalogue: structural rules, Confluent change types, retired ids. */
+export type RuleId = StructuralRuleId | SchemaChangeTypeId | keyof typeof RETIRED_RULES;
 
 /** Every rule of the engine, as data: structural rules first, then the JSON Schema change types, then retired ids. Renders the portal's rules page. */
 export const rulesCatalogue: readonly RuleSpec[] = [
   ...STRUCTURAL.map(([id, category, defaultVerdict, breaks, bump, doc]): RuleSpec => ({ id, category, doc: `Checks that ${doc}.`, defaultVerdict, breaks, bump, ...SUM_LIKE[id] })),
   ...[...SCHEMA_CHANGE_TYPES.values()].map((t) => schemaRule(t.id, `Flags when ${t.doc}`, t.backward, t.forward)),
-  ...Object.entries(RETIRED_RULES).map(([id, replacedBy]): RuleSpec => ({ ...schemaRule(id, `Retired: see ${replacedBy}`, false, true), replacedBy })),
+  ...(Object.entries(RETIRED_RULES) as [keyof typeof RETIRED_RULES, string][]).map(([id, replacedBy]): RuleSpec => ({ ...schemaRule(id, `Retired: see ${replacedBy}`, false, true), replacedBy })),
 ];
 
-const byId = new Map(rulesCatalogue.map((r) => [r.id, r]));
+const byId = new Map<string, RuleSpec>(rulesCatalogue.map((r) => [r.id, r]));
 
-/** Looks a rule up by id; undefined for an unknown id. */
+/** Looks a rule up by id (stored reports carry plain strings); undefined for an unknown id. */
 export function ruleById(id: string): RuleSpec | undefined {
   return byId.get(id);
 }

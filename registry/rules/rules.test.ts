@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { compare } from "../compare.ts";
 import { parseContract } from "../parse/index.ts";
 import { MODE_POLICIES } from "../policies.ts";
-import { COMPATIBILITY_MODES, type CompatibilityMode, type RuleSpec } from "../types.ts";
+import { COMPATIBILITY_MODES, type CompatibilityMode, type RuleId, type RuleSpec } from "../types.ts";
 import { rulesCatalogue } from "./index.ts";
 
 const TESTDATA = path.join(import.meta.dirname, "..", "testdata");
@@ -18,6 +18,14 @@ async function contract(rule: string, side: "previous" | "current") {
 }
 
 describe("rule catalogue", () => {
+  it("types rule ids from the one catalogue", () => {
+    const known: RuleId = "CHANNEL_REMOVED";
+    // @ts-expect-error an unknown rule id is a type error (checked by the type-check step of the test suite)
+    const unknown: RuleId = "CHANNEL_VANISHED";
+    expect(rulesCatalogue.some((r) => r.id === known)).toBe(true);
+    expect(rulesCatalogue.some((r) => r.id === unknown)).toBe(false);
+  });
+
   it("has unique UPPER_SNAKE ids with a category, a doc line and a verdict", () => {
     const ids = rulesCatalogue.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
