@@ -7,7 +7,7 @@ import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
 import { createFirstAdmin } from "@/lib/accounts/users.ts";
 import { getAuth } from "@/lib/auth/better-auth.ts";
 import { systemPrincipal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput, untrusted } from "@/lib/errors.ts";
+import { MeshportError, parseInput } from "@/lib/errors.ts";
 
 const signInInput = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address." })),
@@ -46,7 +46,7 @@ export async function signInAction(_state: FormState, formData: FormData): Promi
 export async function setupAction(_state: FormState, formData: FormData): Promise<FormState> {
   const fields = formFields(formData);
   const result = await runAction(async () => {
-    const admin = await createFirstAdmin(systemPrincipal("first-admin-setup"), untrusted(fields));
+    const admin = await createFirstAdmin(systemPrincipal("first-admin-setup"), fields);
     await signInWithPassword(admin.email, fields.password ?? "");
   });
   if (result?.ok) redirect("/admin");

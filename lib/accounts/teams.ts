@@ -3,11 +3,11 @@ import { and, asc, count, eq } from "drizzle-orm";
 import { z } from "zod";
 import { getDb, type Executor } from "@/db/client.ts";
 import { team, teamMember, teamRoleEnum, user, type Team, type TeamRole } from "@/db/schema.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
-import { assertCan, can } from "@/lib/auth/permissions.ts";
+import { can } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput, slugSchema } from "@/lib/errors.ts";
+import { MeshportError, slugSchema } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
+import { defineCommand, defineQuery, idInput, noInput, type AuthorizeContext } from "@/lib/service.ts";
 
 /** A team with its member count. */
 export type TeamSummary = Team & { memberCount: number };
@@ -31,11 +31,11 @@ export const createTeamInput = z.object({
 });
 
 /** Creates a team. Admins only. */
-export async function createTeam(principal: Principal, input: z.input<typeof createTeamInput>): Promise<Team> {
-  assertCan(principal, "teams:manage");
-  const data = parseInput(createTeamInput, input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
+export const createTeam = defineCommand({
+  permission: "teams:manage",
+  input: createTeamInput,
+  audit: "team.create",
+  run: async ({ tx, input: data, audit }): Promise<Team> => {
     const [created] = await tx
       .insert(team)
       .values({ id: newId("team"), ...data })
@@ -47,42 +47,41 @@ export async function createTeam(principal: Principal, input: z.input<typeof cre
         details: { fieldErrors: { slug: ["This slug is taken."] } },
       });
     }
-    await recordAudit(tx, principal, {
-      action: "team.create",
-      targetType: "team",
-      targetId: created.id,
-      details: { slug: created.slug, name: created.name },
-    });
+    audit({ targetType: "team", targetId: created.id, details: { slug: created.slug, name: created.name } });
     return created;
-  });
-}
+  },
+});
 
 /** Lists teams with their member counts. Any reader may see teams: they own the catalog. */
-export async function listTeams(principal: Principal): Promise<TeamSummary[]> {
-  assertCan(principal, "catalog:read");
-  const db = await getDb();
-  const rows = await db
-    .select({ team, memberCount: count(teamMember.userId) })
-    .from(team)
-    .leftJoin(teamMember, eq(teamMember.teamId, team.id))
-    .groupBy(team.id)
-    .orderBy(asc(team.name));
-  return rows.map((row) => ({ ...row.team, memberCount: row.memberCount }));
-}
+export const listTeams = defineQuery({
+  permission: "catalog:read",
+  input: noInput,
+  run: async ({ db }): Promise<TeamSummary[]> => {
+    const rows = await db
+      .select({ team, memberCount: count(teamMember.userId) })
+      .from(team)
+      .leftJoin(teamMember, eq(teamMember.teamId, team.id))
+      .groupBy(team.id)
+      .orderBy(asc(team.name));
+    return rows.map((row) => ({ ...row.team, memberCount: row.memberCount }));
+  },
+});
 
 /** One team by slug, with its members. */
-export async function getTeam(principal: Principal, teamSlug: string): Promise<Team & { members: TeamMemberView[] }> {
-  assertCan(principal, "catalog:read");
-  const db = await getDb();
-  const found = await findTeam(db, teamSlug);
-  const members = await db
-    .select({ userId: user.id, name: user.name, email: user.email, role: teamMember.role })
-    .from(teamMember)
-    .innerJoin(user, eq(user.id, teamMember.userId))
-    .where(eq(teamMember.teamId, found.id))
-    .orderBy(asc(user.name));
-  return { ...found, members };
-}
+export const getTeam = defineQuery({
+  permission: "catalog:read",
+  input: idInput,
+  run: async ({ db, input: teamSlug }): Promise<Team & { members: TeamMemberView[] }> => {
+    const found = await findTeam(db, teamSlug);
+    const members = await db
+      .select({ userId: user.id, name: user.name, email: user.email, role: teamMember.role })
+      .from(teamMember)
+      .innerJoin(user, eq(user.id, teamMember.userId))
+      .where(eq(teamMember.teamId, found.id))
+      .orderBy(asc(user.name));
+    return { ...found, members };
+  },
+});
 
 /** Input to add or update a team member. */
 export const teamMemberInput = z.object({
@@ -90,20 +89,24 @@ export const teamMemberInput = z.object({
   role: z.enum(teamRoleEnum.enumValues).default("member"),
 });
 
+/** Loads a team and checks that the principal administers teams or maintains this one. */
+async function managedTeam({ tx, principal }: AuthorizeContext<unknown>, teamSlug: string): Promise<Team> {
+  const found = await findTeam(tx, teamSlug);
+  await assertManagesTeam(tx, principal, found.id);
+  return found;
+}
+
 /**
  * Adds a user to a team, or changes their team role. Admins may do it for any team,
  * maintainers for their own team.
  */
-export async function setTeamMember(
-  principal: Principal,
-  teamSlug: string,
-  input: z.input<typeof teamMemberInput>,
-): Promise<TeamMemberView> {
-  const data = parseInput(teamMemberInput, input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
-    const found = await findTeam(tx, teamSlug);
-    await assertManagesTeam(tx, principal, found.id);
+export const setTeamMember = defineCommand({
+  // Maintainers hold no portal role for it: the team's membership decides (authorize).
+  permission: null,
+  input: teamMemberInput,
+  audit: "team.member.set",
+  authorize: managedTeam,
+  run: async ({ tx, input: data, target: found, audit }, _teamSlug: string): Promise<TeamMemberView> => {
     const [member] = await tx
       .select({ id: user.id, name: user.name, email: user.email })
       .from(user)
@@ -118,22 +121,18 @@ export async function setTeamMember(
       .insert(teamMember)
       .values({ teamId: found.id, userId: member.id, role: data.role })
       .onConflictDoUpdate({ target: [teamMember.teamId, teamMember.userId], set: { role: data.role } });
-    await recordAudit(tx, principal, {
-      action: "team.member.set",
-      targetType: "team",
-      targetId: found.id,
-      details: { team: found.slug, email: member.email, role: data.role },
-    });
+    audit({ targetType: "team", targetId: found.id, details: { team: found.slug, email: member.email, role: data.role } });
     return { userId: member.id, name: member.name, email: member.email, role: data.role };
-  });
-}
+  },
+});
 
-/** Removes a user from a team. */
-export async function removeTeamMember(principal: Principal, teamSlug: string, userId: string): Promise<void> {
-  const db = await getDb();
-  await db.transaction(async (tx) => {
-    const found = await findTeam(tx, teamSlug);
-    await assertManagesTeam(tx, principal, found.id);
+/** Removes a user from a team: `removeTeamMember(principal, teamSlug, userId)`. */
+export const removeTeamMember = defineCommand({
+  permission: null,
+  input: idInput,
+  audit: "team.member.remove",
+  authorize: managedTeam,
+  run: async ({ tx, input: userId, target: found, audit }, _teamSlug: string): Promise<void> => {
     const removed = await tx
       .delete(teamMember)
       .where(and(eq(teamMember.teamId, found.id), eq(teamMember.userId, userId)))
@@ -141,14 +140,9 @@ export async function removeTeamMember(principal: Principal, teamSlug: string, u
     if (removed.length === 0) {
       throw new MeshportError("not_found", "That user is not a member of this team.", { subject: "team_member" });
     }
-    await recordAudit(tx, principal, {
-      action: "team.member.remove",
-      targetType: "team",
-      targetId: found.id,
-      details: { team: found.slug, userId },
-    });
-  });
-}
+    audit({ targetType: "team", targetId: found.id, details: { team: found.slug, userId } });
+  },
+});
 
 /** The teams a user belongs to. */
 export async function teamsOfUser(userId: string): Promise<Array<{ slug: string; name: string; role: TeamRole }>> {

@@ -4,12 +4,11 @@ import { asc, count, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { getDb, type Transaction } from "@/db/client.ts";
 import { account, session, user, type Role, type User } from "@/db/schema.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/better-auth.ts";
-import { assertCan } from "@/lib/auth/permissions.ts";
-import { ROLES, type Principal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { ROLES } from "@/lib/auth/principal.ts";
+import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
+import { defineCommand, defineQuery, idInput, noInput } from "@/lib/service.ts";
 
 // Serialises the first-admin set-up so two racing requests cannot both create one.
 const FIRST_ADMIN_LOCK_KEY = 7_316_542_003;
@@ -45,23 +44,21 @@ export const createUserInput = z.object({
   role: z.enum(ROLES).default("viewer"),
 });
 
+// The password is hashed while the input is read, before the transaction opens.
+const withPasswordHash = <T extends { password: string }>({ password: plain, ...rest }: T) =>
+  hashPassword(plain).then((passwordHash) => ({ ...rest, passwordHash }));
+
 /** Creates an account with an email + password credential. Admins only. */
-export async function createUser(principal: Principal, input: z.input<typeof createUserInput>): Promise<PublicUser> {
-  assertCan(principal, "users:manage");
-  const data = parseInput(createUserInput, input);
-  const passwordHash = await hashPassword(data.password);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
-    const created = await insertUser(tx, data, passwordHash);
-    await recordAudit(tx, principal, {
-      action: "user.create",
-      targetType: "user",
-      targetId: created.id,
-      details: { email: created.email, role: created.role },
-    });
+export const createUser = defineCommand({
+  permission: "users:manage",
+  input: createUserInput.transform(withPasswordHash),
+  audit: "user.create",
+  run: async ({ tx, input, audit }): Promise<PublicUser> => {
+    const created = await insertUser(tx, input, input.passwordHash);
+    audit({ targetType: "user", targetId: created.id, details: { email: created.email, role: created.role } });
     return created;
-  });
-}
+  },
+});
 
 /** True when no account exists yet (the portal then offers the first-admin set-up). */
 export async function needsFirstAdmin(): Promise<boolean> {
@@ -77,14 +74,12 @@ export const firstAdminInput = createUserInput.omit({ role: true });
  * Creates the first admin of an empty portal. Anyone reaching the set-up page may do it,
  * but only while no account exists; afterwards accounts are created by admins.
  */
-export async function createFirstAdmin(
-  principal: Principal,
-  input: z.input<typeof firstAdminInput>,
-): Promise<PublicUser> {
-  const data = parseInput(firstAdminInput, input);
-  const passwordHash = await hashPassword(data.password);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
+export const createFirstAdmin = defineCommand({
+  // No role to check: nobody has one yet. The empty portal, checked under a lock, is the permission.
+  permission: null,
+  input: firstAdminInput.transform(withPasswordHash),
+  audit: "user.create_first_admin",
+  run: async ({ tx, input, audit }): Promise<PublicUser> => {
     await tx.execute(sql`select pg_advisory_xact_lock(${FIRST_ADMIN_LOCK_KEY})`);
     const [row] = await tx.select({ n: count() }).from(user);
     if ((row?.n ?? 0) > 0) {
@@ -92,16 +87,11 @@ export async function createFirstAdmin(
         subject: "first_admin",
       });
     }
-    const created = await insertUser(tx, { ...data, role: "admin" }, passwordHash);
-    await recordAudit(tx, principal, {
-      action: "user.create_first_admin",
-      targetType: "user",
-      targetId: created.id,
-      details: { email: created.email, role: created.role },
-    });
+    const created = await insertUser(tx, { ...input, role: "admin" }, input.passwordHash);
+    audit({ targetType: "user", targetId: created.id, details: { email: created.email, role: created.role } });
     return created;
-  });
-}
+  },
+});
 
 async function insertUser(
   tx: Transaction,
@@ -132,20 +122,22 @@ async function insertUser(
 }
 
 /** Lists accounts, by name. */
-export async function listUsers(principal: Principal): Promise<PublicUser[]> {
-  assertCan(principal, "users:manage");
-  const db = await getDb();
-  return db.select(publicColumns).from(user).orderBy(asc(user.name), asc(user.email));
-}
+export const listUsers = defineQuery({
+  permission: "users:manage",
+  input: noInput,
+  run: ({ db }): Promise<PublicUser[]> => db.select(publicColumns).from(user).orderBy(asc(user.name), asc(user.email)),
+});
 
 /** Looks up one account. */
-export async function getUser(principal: Principal, userId: string): Promise<PublicUser> {
-  assertCan(principal, "users:manage");
-  const db = await getDb();
-  const [found] = await db.select(publicColumns).from(user).where(eq(user.id, userId));
-  if (!found) throw new MeshportError("not_found", "No such user.", { subject: "user" });
-  return found;
-}
+export const getUser = defineQuery({
+  permission: "users:manage",
+  input: idInput,
+  run: async ({ db, input: userId }): Promise<PublicUser> => {
+    const [found] = await db.select(publicColumns).from(user).where(eq(user.id, userId));
+    if (!found) throw new MeshportError("not_found", "No such user.", { subject: "user" });
+    return found;
+  },
+});
 
 /** Input to change an account. */
 export const updateUserInput = z
@@ -159,15 +151,11 @@ export const updateUserInput = z
  * Changes an account's role or disables it. A disabled account loses its sessions at once.
  * The last active admin can be neither demoted nor disabled, so the portal keeps an admin.
  */
-export async function updateUser(
-  principal: Principal,
-  userId: string,
-  input: z.input<typeof updateUserInput>,
-): Promise<PublicUser> {
-  assertCan(principal, "users:manage");
-  const data = parseInput(updateUserInput, input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
+export const updateUser = defineCommand({
+  permission: "users:manage",
+  input: updateUserInput,
+  audit: "user.update",
+  run: async ({ tx, input: data, audit }, userId: string): Promise<PublicUser> => {
     await tx.execute(sql`select pg_advisory_xact_lock(${FIRST_ADMIN_LOCK_KEY})`);
     const [current] = await tx.select(publicColumns).from(user).where(eq(user.id, userId)).for("update");
     if (!current) throw new MeshportError("not_found", "No such user.", { subject: "user" });
@@ -192,8 +180,7 @@ export async function updateUser(
       .where(eq(user.id, userId))
       .returning(publicColumns);
     if (nextDisabled) await tx.delete(session).where(eq(session.userId, userId));
-    await recordAudit(tx, principal, {
-      action: "user.update",
+    audit({
       targetType: "user",
       targetId: userId,
       details: {
@@ -203,5 +190,5 @@ export async function updateUser(
       },
     });
     return updated!;
-  });
-}
+  },
+});

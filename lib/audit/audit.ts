@@ -1,53 +1,12 @@
 import "server-only";
-import { and, asc, desc, eq, gt, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, type Executor } from "@/db/client.ts";
 import { auditEntry, type AuditEntry } from "@/db/schema.ts";
-import { assertCan } from "@/lib/auth/permissions.ts";
-import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
-import { parseInput } from "@/lib/errors.ts";
+import { defineQuery, noInput } from "@/lib/service.ts";
 import { auditHash, GENESIS_HASH } from "./chain.ts";
 
-// Serialises appends so each entry links to the one before it, across portal instances.
-const AUDIT_CHAIN_LOCK_KEY = 7_316_542_002;
-
-/** What a service says happened. */
-export interface AuditEvent {
-  action: string;
-  targetType: string;
-  targetId: string;
-  details?: Record<string, unknown>;
-}
-
-/**
- * Appends an entry to the audit chain. Call it inside the transaction that makes the
- * change, so the change and its record commit or roll back together.
- */
-export async function recordAudit(tx: Executor, principal: Principal, event: AuditEvent): Promise<AuditEntry> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`);
-  const [last] = await tx
-    .select({ hash: auditEntry.hash })
-    .from(auditEntry)
-    .orderBy(desc(auditEntry.seq))
-    .limit(1);
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const content = {
-    at: new Date(),
-    actorKind: principal.kind,
-    actorId: principal.id,
-    actorLabel: principalLabel(principal),
-    action: event.action,
-    targetType: event.targetType,
-    targetId: event.targetId,
-    // A JSON round trip keeps exactly what jsonb will store, so the hash verifies later.
-    details: JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>,
-  };
-  const [row] = await tx
-    .insert(auditEntry)
-    .values({ ...content, prevHash, hash: auditHash(prevHash, content) })
-    .returning();
-  return row!;
-}
+export { AUDIT_ACTIONS, isAuditAction, type AuditAction } from "./actions.ts";
+export { recordAudit, type AuditEvent } from "./record.ts";
 
 const listAuditInput = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -62,29 +21,27 @@ const listAuditInput = z.object({
 export type ListAuditInput = z.input<typeof listAuditInput>;
 
 /** Lists audit entries, newest first, paged by sequence number (`before`). */
-export async function listAudit(
-  principal: Principal,
-  input: ListAuditInput = {},
-): Promise<{ entries: AuditEntry[]; nextBefore: number | null }> {
-  assertCan(principal, "audit:read");
-  const filter = parseInput(listAuditInput, input);
-  const db = await getDb();
-  const conditions: SQL[] = [];
-  if (filter.before) conditions.push(lt(auditEntry.seq, filter.before));
-  if (filter.action) conditions.push(eq(auditEntry.action, filter.action));
-  if (filter.actorId) conditions.push(eq(auditEntry.actorId, filter.actorId));
-  if (filter.targetType) conditions.push(eq(auditEntry.targetType, filter.targetType));
-  if (filter.targetId) conditions.push(eq(auditEntry.targetId, filter.targetId));
-  const entries = await db
-    .select()
-    .from(auditEntry)
-    .where(conditions.length ? and(...conditions) : undefined)
-    .orderBy(desc(auditEntry.seq))
-    .limit(filter.limit + 1);
-  const hasMore = entries.length > filter.limit;
-  const page = hasMore ? entries.slice(0, filter.limit) : entries;
-  return { entries: page, nextBefore: hasMore ? page[page.length - 1]!.seq : null };
-}
+export const listAudit = defineQuery({
+  permission: "audit:read",
+  input: listAuditInput.default({ limit: 50 }),
+  run: async ({ db, input: filter }): Promise<{ entries: AuditEntry[]; nextBefore: number | null }> => {
+    const conditions: SQL[] = [];
+    if (filter.before) conditions.push(lt(auditEntry.seq, filter.before));
+    if (filter.action) conditions.push(eq(auditEntry.action, filter.action));
+    if (filter.actorId) conditions.push(eq(auditEntry.actorId, filter.actorId));
+    if (filter.targetType) conditions.push(eq(auditEntry.targetType, filter.targetType));
+    if (filter.targetId) conditions.push(eq(auditEntry.targetId, filter.targetId));
+    const entries = await db
+      .select()
+      .from(auditEntry)
+      .where(conditions.length ? and(...conditions) : undefined)
+      .orderBy(desc(auditEntry.seq))
+      .limit(filter.limit + 1);
+    const hasMore = entries.length > filter.limit;
+    const page = hasMore ? entries.slice(0, filter.limit) : entries;
+    return { entries: page, nextBefore: hasMore ? page[page.length - 1]!.seq : null };
+  },
+});
 
 /** The result of checking the audit chain end to end. */
 export interface AuditVerification {
@@ -96,32 +53,34 @@ export interface AuditVerification {
 }
 
 /** Recomputes every hash of the chain and reports the first tampered entry. */
-export async function verifyAuditChain(principal: Principal): Promise<AuditVerification> {
-  assertCan(principal, "audit:read");
-  const db = await getDb();
-  const pageSize = 1000;
-  let prevHash = GENESIS_HASH;
-  let count = 0;
-  let afterSeq = 0;
-  for (;;) {
-    const page = await db
-      .select()
-      .from(auditEntry)
-      .where(gt(auditEntry.seq, afterSeq))
-      .orderBy(asc(auditEntry.seq))
-      .limit(pageSize);
-    for (const entry of page) {
-      if (entry.prevHash !== prevHash) {
-        return { ok: false, entries: count, brokenAt: { seq: entry.seq, reason: "link_mismatch" }, headHash: prevHash };
+export const verifyAuditChain = defineQuery({
+  permission: "audit:read",
+  input: noInput,
+  run: async ({ db }): Promise<AuditVerification> => {
+    const pageSize = 1000;
+    let prevHash = GENESIS_HASH;
+    let count = 0;
+    let afterSeq = 0;
+    for (;;) {
+      const page = await db
+        .select()
+        .from(auditEntry)
+        .where(gt(auditEntry.seq, afterSeq))
+        .orderBy(asc(auditEntry.seq))
+        .limit(pageSize);
+      for (const entry of page) {
+        if (entry.prevHash !== prevHash) {
+          return { ok: false, entries: count, brokenAt: { seq: entry.seq, reason: "link_mismatch" }, headHash: prevHash };
+        }
+        if (auditHash(entry.prevHash, entry) !== entry.hash) {
+          return { ok: false, entries: count, brokenAt: { seq: entry.seq, reason: "hash_mismatch" }, headHash: prevHash };
+        }
+        prevHash = entry.hash;
+        count += 1;
+        afterSeq = entry.seq;
       }
-      if (auditHash(entry.prevHash, entry) !== entry.hash) {
-        return { ok: false, entries: count, brokenAt: { seq: entry.seq, reason: "hash_mismatch" }, headHash: prevHash };
-      }
-      prevHash = entry.hash;
-      count += 1;
-      afterSeq = entry.seq;
+      if (page.length < pageSize) break;
     }
-    if (page.length < pageSize) break;
-  }
-  return { ok: true, entries: count, brokenAt: null, headHash: prevHash };
-}
+    return { ok: true, entries: count, brokenAt: null, headHash: prevHash };
+  },
+});

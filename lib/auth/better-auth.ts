@@ -6,7 +6,7 @@ import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { nextCookies } from "better-auth/next-js";
 import type { Database } from "@/db/client.ts";
 import { getDb, schema } from "@/db/client.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
+import { recordAudit } from "@/lib/audit/record.ts";
 import { authSecret } from "./secret.ts";
 
 /** Minimum password length for every account. */

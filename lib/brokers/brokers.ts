@@ -1,15 +1,14 @@
 import "server-only";
-import { and, asc, count, desc, eq, gte, sql, sum } from "drizzle-orm";
+import { asc, count, desc, eq, gte, sql, sum } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db/client.ts";
+import type { Database } from "@/db/client.ts";
 import { broker, brokerBridge, brokerTopic, type Broker, type BrokerBridge, type BrokerTopic } from "@/db/schema.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
-import { assertCan } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { isValidMqttFilter } from "@/lib/catalog/topics.ts";
-import { agentStatus } from "./merge.ts";
+import { defineCommand, defineQuery, idInput, noInput } from "@/lib/service.ts";
+import { agentStatus } from "./status.ts";
 
 /** A broker as listed, with its agent's status and a summary of what flows. */
 export type BrokerSummary = Broker & {
@@ -41,11 +40,11 @@ export const declareBrokerInput = z.object({
 });
 
 /** Declares a broker of the mesh, or updates its name, URL and description. */
-export async function declareBroker(principal: Principal, input: z.input<typeof declareBrokerInput>): Promise<Broker> {
-  assertCan(principal, "brokers:manage");
-  const data = parseInput(declareBrokerInput, input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
+export const declareBroker = defineCommand({
+  permission: "brokers:manage",
+  input: declareBrokerInput,
+  audit: "broker.declare",
+  run: async ({ tx, input: data, audit }): Promise<Broker> => {
     const [saved] = await tx
       .insert(broker)
       .values(data)
@@ -54,15 +53,12 @@ export async function declareBroker(principal: Principal, input: z.input<typeof 
         set: { name: data.name, url: data.url, protocol: data.protocol, description: data.description },
       })
       .returning();
-    await recordAudit(tx, principal, { action: "broker.declare", targetType: "broker", targetId: data.id, details: data });
+    audit({ targetType: "broker", targetId: data.id, details: data });
     return saved!;
-  });
-}
+  },
+});
 
-/** Lists brokers with their agent status, topic counts and current rates. */
-export async function listBrokers(principal: Principal, now = Date.now()): Promise<BrokerSummary[]> {
-  assertCan(principal, "catalog:read");
-  const db = await getDb();
+async function brokerSummaries(db: Database, now: number): Promise<BrokerSummary[]> {
   const brokers = await db.select().from(broker).orderBy(asc(broker.id));
   const topicCounts = await db
     .select({ brokerId: brokerTopic.brokerId, topics: count() })
@@ -85,30 +81,55 @@ export async function listBrokers(principal: Principal, now = Date.now()): Promi
   }));
 }
 
-/** One broker with its topics (busiest first, paged) and bridges. */
-export async function getBroker(
-  principal: Principal,
-  id: string,
-  options: { limit?: number; offset?: number; now?: number } = {},
-): Promise<{ broker: BrokerSummary; topics: BrokerTopic[]; totalTopics: number; bridges: BrokerBridge[] }> {
-  const all = await listBrokers(principal, options.now);
-  const found = all.find((b) => b.id === id);
-  if (!found) throw new MeshportError("not_found", `No broker ${id}.`, { subject: "broker" });
-  const db = await getDb();
-  const limit = Math.min(Math.max(options.limit ?? 100, 1), 500);
-  const topics = await db
-    .select()
-    .from(brokerTopic)
-    .where(eq(brokerTopic.brokerId, id))
-    .orderBy(desc(brokerTopic.lastRatePerSecond), desc(brokerTopic.totalMessages), asc(brokerTopic.template))
-    .limit(limit)
-    .offset(Math.max(options.offset ?? 0, 0));
-  const bridges = await db
-    .select()
-    .from(brokerBridge)
-    .where(sql`${brokerBridge.fromBrokerId} = ${id} or ${brokerBridge.toBrokerId} = ${id}`)
-    .orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId));
-  return { broker: found, topics, totalTopics: found.topicCount, bridges };
+/** The clock agent status is judged by (epoch milliseconds); now when left out. */
+const nowInput = z.number().optional();
+
+/** Lists brokers with their agent status, topic counts and current rates (`listBrokers(principal, now?)`). */
+export const listBrokers = defineQuery({
+  permission: "catalog:read",
+  input: nowInput,
+  run: ({ db, input: now }) => brokerSummaries(db, now ?? Date.now()),
+});
+
+/** Paging of a broker's topics. */
+export const getBrokerInput = z
+  .object({
+    limit: z.number().optional(),
+    offset: z.number().optional(),
+    now: nowInput,
+  })
+  .default({});
+
+const getBrokerQuery = defineQuery({
+  permission: "catalog:read",
+  input: getBrokerInput,
+  run: async (
+    { db, input: options },
+    id: string,
+  ): Promise<{ broker: BrokerSummary; topics: BrokerTopic[]; totalTopics: number; bridges: BrokerBridge[] }> => {
+    const all = await brokerSummaries(db, options.now ?? Date.now());
+    const found = all.find((b) => b.id === id);
+    if (!found) throw new MeshportError("not_found", `No broker ${id}.`, { subject: "broker" });
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 500);
+    const topics = await db
+      .select()
+      .from(brokerTopic)
+      .where(eq(brokerTopic.brokerId, id))
+      .orderBy(desc(brokerTopic.lastRatePerSecond), desc(brokerTopic.totalMessages), asc(brokerTopic.template))
+      .limit(limit)
+      .offset(Math.max(options.offset ?? 0, 0));
+    const bridges = await db
+      .select()
+      .from(brokerBridge)
+      .where(sql`${brokerBridge.fromBrokerId} = ${id} or ${brokerBridge.toBrokerId} = ${id}`)
+      .orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId));
+    return { broker: found, topics, totalTopics: found.topicCount, bridges };
+  },
+});
+
+/** One broker with its topics (busiest first, paged: `{ limit, offset }`) and bridges. */
+export function getBroker(principal: Principal, id: string, options?: unknown) {
+  return getBrokerQuery(principal, id, options);
 }
 
 const topicFilter = z
@@ -130,11 +151,11 @@ export const declareBridgeInput = z
   .refine((v) => v.fromBrokerId !== v.toBrokerId, { message: "A bridge links two different brokers.", path: ["toBrokerId"] });
 
 /** Declares a bridge that forwards topics between two known brokers. */
-export async function declareBridge(principal: Principal, input: z.input<typeof declareBridgeInput>): Promise<BrokerBridge> {
-  assertCan(principal, "brokers:manage");
-  const data = parseInput(declareBridgeInput, input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
+export const declareBridge = defineCommand({
+  permission: "brokers:manage",
+  input: declareBridgeInput,
+  audit: "bridge.declare",
+  run: async ({ tx, input: data, audit }): Promise<BrokerBridge> => {
     const ends = await tx
       .select({ id: broker.id })
       .from(broker)
@@ -152,30 +173,31 @@ export async function declareBridge(principal: Principal, input: z.input<typeof 
       .onConflictDoNothing()
       .returning();
     if (!created) throw new MeshportError("conflict", "This bridge is already declared.", { subject: "bridge" });
-    await recordAudit(tx, principal, { action: "bridge.declare", targetType: "bridge", targetId: created.id, details: data });
+    audit({ targetType: "bridge", targetId: created.id, details: data });
     return created;
-  });
-}
+  },
+});
 
-/** Removes a declared bridge. */
-export async function removeBridge(principal: Principal, bridgeId: string): Promise<void> {
-  assertCan(principal, "brokers:manage");
-  const db = await getDb();
-  await db.transaction(async (tx) => {
-    const [removed] = await tx.delete(brokerBridge).where(and(eq(brokerBridge.id, bridgeId))).returning();
+/** Removes a declared bridge (`removeBridge(principal, bridgeId)`). */
+export const removeBridge = defineCommand({
+  permission: "brokers:manage",
+  input: idInput,
+  audit: "bridge.remove",
+  run: async ({ tx, input: bridgeId, audit }): Promise<void> => {
+    const [removed] = await tx.delete(brokerBridge).where(eq(brokerBridge.id, bridgeId)).returning();
     if (!removed) throw new MeshportError("not_found", "No such bridge.", { subject: "bridge" });
-    await recordAudit(tx, principal, {
-      action: "bridge.remove",
+    audit({
       targetType: "bridge",
       targetId: bridgeId,
       details: { from: removed.fromBrokerId, to: removed.toBrokerId, topicFilter: removed.topicFilter },
     });
-  });
-}
+  },
+});
 
 /** All declared bridges of the mesh. */
-export async function listBridges(principal: Principal): Promise<BrokerBridge[]> {
-  assertCan(principal, "catalog:read");
-  const db = await getDb();
-  return db.select().from(brokerBridge).orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId), asc(brokerBridge.topicFilter));
-}
+export const listBridges = defineQuery({
+  permission: "catalog:read",
+  input: noInput,
+  run: ({ db }): Promise<BrokerBridge[]> =>
+    db.select().from(brokerBridge).orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId), asc(brokerBridge.topicFilter)),
+});

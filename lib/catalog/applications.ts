@@ -1,14 +1,14 @@
 import "server-only";
 import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, type Executor } from "@/db/client.ts";
-import { application, contractVersion, team, teamMember, type Application, type ContractVersion } from "@/db/schema.ts";
+import type { Executor } from "@/db/client.ts";
+import { application, contractVersion, team, teamMember, type Application, type ContractVersion, type Team } from "@/db/schema.ts";
 import { COMPATIBILITY_MODES, type CompatibilityMode } from "@/registry/index.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
 import { assertCan, can } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput, slugSchema } from "@/lib/errors.ts";
+import { MeshportError, slugSchema } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
+import { defineCommand, defineQuery, idInput, type AuthorizeContext } from "@/lib/service.ts";
 
 /** The portal-wide default compatibility mode (`MESHPORT_DEFAULT_COMPATIBILITY`, else BACKWARD). */
 export function defaultCompatibilityMode(): CompatibilityMode {
@@ -64,19 +64,25 @@ export async function assertWritesForTeam(db: Executor, principal: Principal, te
   }
 }
 
+/** The team named in the input, once the principal is known to write for it. */
+async function owningTeam({ tx, principal, input }: AuthorizeContext<{ team: string }>): Promise<Team> {
+  const [owner] = await tx.select().from(team).where(eq(team.slug, input.team));
+  if (!owner) {
+    throw new MeshportError("invalid_input", "The input is not valid.", {
+      details: { fieldErrors: { team: [`No team ${input.team}.`] }, formErrors: [] },
+    });
+  }
+  await assertWritesForTeam(tx, principal, owner.id);
+  return owner;
+}
+
 /** Registers an application for a team. */
-export async function createApplication(principal: Principal, input: z.input<typeof createApplicationInput>): Promise<Application> {
-  assertCan(principal, "contracts:write");
-  const data = parseInput(createApplicationInput, input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
-    const [owner] = await tx.select().from(team).where(eq(team.slug, data.team));
-    if (!owner) {
-      throw new MeshportError("invalid_input", "The input is not valid.", {
-        details: { fieldErrors: { team: [`No team ${data.team}.`] }, formErrors: [] },
-      });
-    }
-    await assertWritesForTeam(tx, principal, owner.id);
+export const createApplication = defineCommand({
+  permission: "contracts:write",
+  input: createApplicationInput,
+  audit: "application.create",
+  authorize: owningTeam,
+  run: async ({ tx, input: data, target: owner, audit }): Promise<Application> => {
     const [created] = await tx
       .insert(application)
       .values({
@@ -97,15 +103,14 @@ export async function createApplication(principal: Principal, input: z.input<typ
         details: { fieldErrors: { slug: ["This slug is taken."] } },
       });
     }
-    await recordAudit(tx, principal, {
-      action: "application.create",
+    audit({
       targetType: "application",
       targetId: created.id,
       details: { slug: created.slug, team: owner.slug, compatibilityMode: created.compatibilityMode },
     });
     return created;
-  });
-}
+  },
+});
 
 /** An application as listed, with its team and current version. */
 export interface ApplicationSummary {
@@ -132,45 +137,43 @@ export const listApplicationsInput = z.object({
 });
 
 /** Lists applications by team, tag or domain, paged on the server. */
-export async function listApplications(
-  principal: Principal,
-  input: z.input<typeof listApplicationsInput> = {},
-): Promise<{ applications: ApplicationSummary[]; total: number }> {
-  assertCan(principal, "catalog:read");
-  const filter = parseInput(listApplicationsInput, input);
-  const db = await getDb();
-  const conditions: SQL[] = [];
-  if (filter.team) conditions.push(eq(team.slug, filter.team));
-  if (filter.tag) conditions.push(sql`${filter.tag} = any(${application.tags})`);
-  if (filter.domain) conditions.push(eq(application.domain, filter.domain));
-  const where = conditions.length ? and(...conditions) : undefined;
-  const [totalRow] = await db.select({ n: count() }).from(application).innerJoin(team, eq(team.id, application.teamId)).where(where);
-  const rows = await db
-    .select({ app: application, teamSlug: team.slug, teamName: team.name })
-    .from(application)
-    .innerJoin(team, eq(team.id, application.teamId))
-    .where(where)
-    .orderBy(asc(application.name))
-    .limit(filter.limit)
-    .offset(filter.offset);
-  const current = await currentVersions(db, rows.map((r) => r.app.id));
-  return {
-    total: totalRow?.n ?? 0,
-    applications: rows.map(({ app, teamSlug, teamName }) => ({
-      id: app.id,
-      slug: app.slug,
-      name: app.name,
-      description: app.description,
-      domain: app.domain,
-      tags: app.tags,
-      team: { slug: teamSlug, name: teamName },
-      currentVersion: current.get(app.id)?.version || null,
-      currentState: current.get(app.id)?.state || null,
-      versionCount: current.get(app.id)?.count ?? 0,
-      updatedAt: app.updatedAt,
-    })),
-  };
-}
+export const listApplications = defineQuery({
+  permission: "catalog:read",
+  input: listApplicationsInput.default({ limit: 50, offset: 0 }),
+  run: async ({ db, input: filter }): Promise<{ applications: ApplicationSummary[]; total: number }> => {
+    const conditions: SQL[] = [];
+    if (filter.team) conditions.push(eq(team.slug, filter.team));
+    if (filter.tag) conditions.push(sql`${filter.tag} = any(${application.tags})`);
+    if (filter.domain) conditions.push(eq(application.domain, filter.domain));
+    const where = conditions.length ? and(...conditions) : undefined;
+    const [totalRow] = await db.select({ n: count() }).from(application).innerJoin(team, eq(team.id, application.teamId)).where(where);
+    const rows = await db
+      .select({ app: application, teamSlug: team.slug, teamName: team.name })
+      .from(application)
+      .innerJoin(team, eq(team.id, application.teamId))
+      .where(where)
+      .orderBy(asc(application.name))
+      .limit(filter.limit)
+      .offset(filter.offset);
+    const current = await currentVersions(db, rows.map((r) => r.app.id));
+    return {
+      total: totalRow?.n ?? 0,
+      applications: rows.map(({ app, teamSlug, teamName }) => ({
+        id: app.id,
+        slug: app.slug,
+        name: app.name,
+        description: app.description,
+        domain: app.domain,
+        tags: app.tags,
+        team: { slug: teamSlug, name: teamName },
+        currentVersion: current.get(app.id)?.version || null,
+        currentState: current.get(app.id)?.state || null,
+        versionCount: current.get(app.id)?.count ?? 0,
+        updatedAt: app.updatedAt,
+      })),
+    };
+  },
+});
 
 /**
  * The current version of each application: the highest released or deprecated one
@@ -216,56 +219,59 @@ export async function currentVersions(
 }
 
 /** One application by slug, with its team and every version (newest first, without file contents). */
-export async function getApplication(
-  principal: Principal,
-  appSlug: string,
-): Promise<{
-  application: Application;
-  team: { slug: string; name: string; contact: string };
-  versions: Array<Omit<ContractVersion, "files" | "contract">>;
-  currentVersionId: string | null;
-  mode: CompatibilityMode;
-}> {
-  assertCan(principal, "catalog:read");
-  const db = await getDb();
-  const [row] = await db
-    .select({ app: application, team: { slug: team.slug, name: team.name, contact: team.contact } })
-    .from(application)
-    .innerJoin(team, eq(team.id, application.teamId))
-    .where(eq(application.slug, appSlug));
-  if (!row) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
-  const { files: _files, contract: _contract, ...columns } = getTableColumns(contractVersion);
-  void _files;
-  void _contract;
-  const versions = await db
-    .select(columns)
-    .from(contractVersion)
-    .where(eq(contractVersion.applicationId, row.app.id))
-    .orderBy(desc(contractVersion.major), desc(contractVersion.minor), desc(contractVersion.patch), desc(contractVersion.publishedAt));
-  const current = (await currentVersions(db, [row.app.id])).get(row.app.id);
-  return { application: row.app, team: row.team, versions, currentVersionId: current?.id || null, mode: effectiveMode(row.app) };
-}
+export const getApplication = defineQuery({
+  permission: "catalog:read",
+  input: idInput,
+  run: async ({
+    db,
+    input: appSlug,
+  }): Promise<{
+    application: Application;
+    team: { slug: string; name: string; contact: string };
+    versions: Array<Omit<ContractVersion, "files" | "contract">>;
+    currentVersionId: string | null;
+    mode: CompatibilityMode;
+  }> => {
+    const [row] = await db
+      .select({ app: application, team: { slug: team.slug, name: team.name, contact: team.contact } })
+      .from(application)
+      .innerJoin(team, eq(team.id, application.teamId))
+      .where(eq(application.slug, appSlug));
+    if (!row) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+    const { files: _files, contract: _contract, ...columns } = getTableColumns(contractVersion);
+    void _files;
+    void _contract;
+    const versions = await db
+      .select(columns)
+      .from(contractVersion)
+      .where(eq(contractVersion.applicationId, row.app.id))
+      .orderBy(desc(contractVersion.major), desc(contractVersion.minor), desc(contractVersion.patch), desc(contractVersion.publishedAt));
+    const current = (await currentVersions(db, [row.app.id])).get(row.app.id);
+    return { application: row.app, team: row.team, versions, currentVersionId: current?.id || null, mode: effectiveMode(row.app) };
+  },
+});
 
-
-/** One version of an application, with its files and normalised contract; `latest` names the current one. */
-export async function getVersion(principal: Principal, appSlug: string, version: string): Promise<ContractVersion & { applicationSlug: string }> {
-  assertCan(principal, "catalog:read");
-  const db = await getDb();
-  const [app] = await db.select({ id: application.id }).from(application).where(eq(application.slug, appSlug));
-  if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
-  let wanted = version;
-  if (version === "latest") {
-    const current = (await currentVersions(db, [app.id])).get(app.id);
-    if (!current?.id) throw new MeshportError("not_found", `${appSlug} has no released version.`, { subject: "version" });
-    wanted = current.version;
-  }
-  const [found] = await db
-    .select()
-    .from(contractVersion)
-    .where(and(eq(contractVersion.applicationId, app.id), eq(contractVersion.version, wanted)));
-  if (!found) throw new MeshportError("not_found", `${appSlug} has no version ${version}.`, { subject: "version" });
-  return { ...found, applicationSlug: appSlug };
-}
+/** One version of an application (`getVersion(principal, appSlug, version)`), with its files and normalised contract; `latest` names the current one. */
+export const getVersion = defineQuery({
+  permission: "catalog:read",
+  input: idInput,
+  run: async ({ db, input: version }, appSlug: string): Promise<ContractVersion & { applicationSlug: string }> => {
+    const [app] = await db.select({ id: application.id }).from(application).where(eq(application.slug, appSlug));
+    if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+    let wanted = version;
+    if (version === "latest") {
+      const current = (await currentVersions(db, [app.id])).get(app.id);
+      if (!current?.id) throw new MeshportError("not_found", `${appSlug} has no released version.`, { subject: "version" });
+      wanted = current.version;
+    }
+    const [found] = await db
+      .select()
+      .from(contractVersion)
+      .where(and(eq(contractVersion.applicationId, app.id), eq(contractVersion.version, wanted)));
+    if (!found) throw new MeshportError("not_found", `${appSlug} has no version ${version}.`, { subject: "version" });
+    return { ...found, applicationSlug: appSlug };
+  },
+});
 
 /** Input to change an application's catalog record or compatibility mode. */
 export const updateApplicationInput = z
@@ -275,22 +281,31 @@ export const updateApplicationInput = z
     domain: z.string().trim().max(80).optional(),
     tags: z.array(z.string().trim().min(1).max(40)).max(20).optional(),
     compatibilityMode: z.enum(COMPATIBILITY_MODES).nullable().optional(),
+    /** `block`: lint problems refuse a publish; `warn` (or null, the default): they are only shown. */
+    lintPolicy: z.enum(["warn", "block"]).nullable().optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change." });
 
+/** The application, locked for the change, once the principal is known to write for its team. */
+async function writableApplication({ tx, principal }: AuthorizeContext<unknown>, appSlug: string): Promise<Application> {
+  const [found] = await tx.select().from(application).where(eq(application.slug, appSlug)).for("update");
+  if (!found) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+  await assertWritesForTeam(tx, principal, found.teamId);
+  return found;
+}
+
 /** Changes an application's name, description, domain, tags or compatibility mode (team members). */
-export async function updateApplication(principal: Principal, appSlug: string, input: z.input<typeof updateApplicationInput>): Promise<Application> {
-  const data = parseInput(updateApplicationInput, input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
-    const [found] = await tx.select().from(application).where(eq(application.slug, appSlug)).for("update");
-    if (!found) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
-    await assertWritesForTeam(tx, principal, found.teamId);
+export const updateApplication = defineCommand({
+  permission: "contracts:write",
+  input: updateApplicationInput,
+  audit: "application.update",
+  authorize: writableApplication,
+  run: async ({ tx, input: data, target: found, audit }, appSlug: string): Promise<Application> => {
     const [updated] = await tx.update(application).set(data).where(eq(application.id, found.id)).returning();
     const changed = Object.fromEntries(
-      Object.entries(data).map(([key, value]) => [key, { from: found[key as keyof Application] ?? null, to: value }]),
+      (Object.keys(data) as Array<keyof typeof data>).map((key) => [key, { from: found[key] ?? null, to: data[key] }]),
     );
-    await recordAudit(tx, principal, { action: "application.update", targetType: "application", targetId: found.id, details: { application: appSlug, ...changed } });
+    audit({ targetType: "application", targetId: found.id, details: { application: appSlug, ...changed } });
     return updated!;
-  });
-}
+  },
+});

@@ -1,11 +1,10 @@
 import "server-only";
 import { and, asc, eq, gte, isNull, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db/client.ts";
+import type { Database } from "@/db/client.ts";
 import { application, catalogEntry, contractVersion, team } from "@/db/schema.ts";
-import { assertCan } from "@/lib/auth/permissions.ts";
-import type { Principal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { MeshportError } from "@/lib/errors.ts";
+import { defineQuery } from "@/lib/service.ts";
 import { parseFilter, TemplateIndex, type Filter } from "@/registry/topics/index.ts";
 import { topicQueryShape } from "./topics.ts";
 
@@ -77,12 +76,13 @@ function toHit(row: HitRow, rank: number): SearchHit {
  * the last word as you type); a topic uses MQTT wildcard semantics against channel
  * templates; a field finds the messages that carry it, and who sends them.
  */
-export async function searchCatalog(
-  principal: Principal,
-  input: z.input<typeof searchInput>,
-): Promise<{ hits: SearchHit[]; total: number; totalCapped?: boolean }> {
-  assertCan(principal, "catalog:read");
-  const query = parseInput(searchInput, input);
+export const searchCatalog = defineQuery({
+  permission: "catalog:read",
+  input: searchInput,
+  run: ({ db, input }) => search(db, input),
+});
+
+async function search(db: Database, query: z.output<typeof searchInput>): Promise<{ hits: SearchHit[]; total: number; totalCapped?: boolean }> {
   const conditions: SQL[] = [];
   if (query.kind) conditions.push(eq(catalogEntry.kind, query.kind));
 
@@ -120,7 +120,6 @@ export async function searchCatalog(
     }
   }
 
-  const db = await getDb();
   return db.transaction(async (tx) => {
     if (query.q) {
       // A frequent word matches a few percent of the index, where the planner prefers a

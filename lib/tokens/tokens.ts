@@ -3,11 +3,10 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { getDb } from "@/db/client.ts";
 import { apiToken, team, user, type ApiToken } from "@/db/schema.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
-import { assertCan } from "@/lib/auth/permissions.ts";
 import { TOKEN_SCOPES, type Principal, type TokenScope } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
+import { defineCommand, defineQuery, idInput, noInput } from "@/lib/service.ts";
 import { generateTokenSecret, hashTokenSecret, looksLikeToken } from "./secret.ts";
 
 // Writing last-used on every request would turn each read into a write; a minute is precise enough.
@@ -41,14 +40,11 @@ export const createTokenInput = z.object({
 });
 
 /** Creates a token and returns its secret, which is shown this once and never stored. */
-export async function createToken(
-  principal: Principal,
-  input: z.input<typeof createTokenInput>,
-): Promise<{ token: TokenView; secret: string }> {
-  assertCan(principal, "tokens:manage");
-  const data = parseInput(createTokenInput, input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
+export const createToken = defineCommand({
+  permission: "tokens:manage",
+  input: createTokenInput,
+  audit: "token.create",
+  run: async ({ tx, principal, input: data, audit }): Promise<{ token: TokenView; secret: string }> => {
     let teamId: string | null = null;
     if (data.teamSlug) {
       const [found] = await tx.select({ id: team.id }).from(team).where(eq(team.slug, data.teamSlug));
@@ -74,8 +70,7 @@ export async function createToken(
         expiresAt,
       })
       .returning();
-    await recordAudit(tx, principal, {
-      action: "token.create",
+    audit({
       targetType: "api_token",
       targetId: created!.id,
       details: { name: data.name, scopes: data.scopes, team: data.teamSlug ?? null, expiresAt },
@@ -91,31 +86,34 @@ export async function createToken(
       },
       secret,
     };
-  });
-}
+  },
+});
 
 /** Lists tokens, newest first, revoked ones included. */
-export async function listTokens(principal: Principal): Promise<TokenView[]> {
-  assertCan(principal, "tokens:manage");
-  const db = await getDb();
-  const rows = await db
-    .select({ token: apiToken, createdByEmail: user.email, teamSlug: team.slug })
-    .from(apiToken)
-    .leftJoin(user, eq(user.id, apiToken.createdBy))
-    .leftJoin(team, eq(team.id, apiToken.teamId))
-    .orderBy(desc(apiToken.createdAt));
-  return rows.map(({ token, createdByEmail, teamSlug }) => {
-    const { secretHash: _omit, ...visible } = token;
-    void _omit;
-    return { ...visible, createdByEmail, teamSlug, status: tokenStatus(token) };
-  });
-}
+export const listTokens = defineQuery({
+  permission: "tokens:manage",
+  input: noInput,
+  run: async ({ db }): Promise<TokenView[]> => {
+    const rows = await db
+      .select({ token: apiToken, createdByEmail: user.email, teamSlug: team.slug })
+      .from(apiToken)
+      .leftJoin(user, eq(user.id, apiToken.createdBy))
+      .leftJoin(team, eq(team.id, apiToken.teamId))
+      .orderBy(desc(apiToken.createdAt));
+    return rows.map(({ token, createdByEmail, teamSlug }) => {
+      const { secretHash: _omit, ...visible } = token;
+      void _omit;
+      return { ...visible, createdByEmail, teamSlug, status: tokenStatus(token) };
+    });
+  },
+});
 
-/** Revokes a token; it stops working on the next request. Revoking twice is refused. */
-export async function revokeToken(principal: Principal, tokenId: string): Promise<void> {
-  assertCan(principal, "tokens:manage");
-  const db = await getDb();
-  await db.transaction(async (tx) => {
+/** Revokes a token (`revokeToken(principal, tokenId)`); it stops working on the next request. Revoking twice is refused. */
+export const revokeToken = defineCommand({
+  permission: "tokens:manage",
+  input: idInput,
+  audit: "token.revoke",
+  run: async ({ tx, principal, input: tokenId, audit }): Promise<void> => {
     const [revoked] = await tx
       .update(apiToken)
       .set({ revokedAt: new Date(), revokedBy: principal.kind === "user" ? principal.id : null })
@@ -127,14 +125,9 @@ export async function revokeToken(principal: Principal, tokenId: string): Promis
         ? new MeshportError("conflict", "This token is already revoked.", { subject: "token" })
         : new MeshportError("not_found", "No such token.", { subject: "token" });
     }
-    await recordAudit(tx, principal, {
-      action: "token.revoke",
-      targetType: "api_token",
-      targetId: revoked.id,
-      details: { name: revoked.name },
-    });
-  });
-}
+    audit({ targetType: "api_token", targetId: revoked.id, details: { name: revoked.name } });
+  },
+});
 
 /**
  * Resolves a bearer secret to its principal, or null when the secret is unknown,

@@ -6,7 +6,6 @@ import { requireActor } from "@/app/_lib/session.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { createUser, updateUser } from "@/lib/accounts/users.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { untrusted } from "@/lib/errors.ts";
 import { createToken, revokeToken } from "@/lib/tokens/tokens.ts";
 
 async function adminAction<T>(body: (principal: Principal) => Promise<T>, success: string): Promise<FormState<T>> {
@@ -17,25 +16,25 @@ async function adminAction<T>(body: (principal: Principal) => Promise<T>, succes
 
 /** Creates an account. */
 export async function createUserAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  return adminAction((principal) => createUser(principal, untrusted(formFields(formData))), "Account created.");
+  return adminAction((principal) => createUser(principal, formFields(formData)), "Account created.");
 }
 
 /** Changes an account's role, or disables or re-enables it. */
 export async function updateUserAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
   const { userId = "", role, disabled } = formFields(formData);
   const change = { ...(role ? { role } : {}), ...(disabled ? { disabled: disabled === "true" } : {}) };
-  return adminAction((principal) => updateUser(principal, userId, untrusted(change)), "Account updated.");
+  return adminAction((principal) => updateUser(principal, userId, change), "Account updated.");
 }
 
 /** Creates a team. */
 export async function createTeamAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  return adminAction((principal) => createTeam(principal, untrusted(formFields(formData))), "Team created.");
+  return adminAction((principal) => createTeam(principal, formFields(formData)), "Team created.");
 }
 
 /** Adds a member to a team. */
 export async function addTeamMemberAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
   const { teamSlug = "", ...member } = formFields(formData);
-  return adminAction((principal) => setTeamMember(principal, teamSlug, untrusted(member)), "Member added.");
+  return adminAction((principal) => setTeamMember(principal, teamSlug, member), "Member added.");
 }
 
 /** Creates an API token; its secret is returned to the form once. */
@@ -51,7 +50,7 @@ export async function createTokenAction(
     ...(fields.expiresInDays ? { expiresInDays: fields.expiresInDays } : {}),
   };
   return adminAction(async (principal) => {
-    const { token, secret } = await createToken(principal, untrusted(input));
+    const { token, secret } = await createToken(principal, input);
     return { secret, name: token.name };
   }, "Token created. Copy it now: it will not be shown again.");
 }

@@ -5,7 +5,6 @@ import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
 import { requireActor } from "@/app/_lib/session.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { declareBridge, declareBroker, removeBridge } from "@/lib/brokers/brokers.ts";
-import { untrusted } from "@/lib/errors.ts";
 
 async function brokersAction<T>(body: (principal: Principal) => Promise<T>, success: string) {
   const state = await runAction(async () => body(await requireActor()), success);
@@ -15,12 +14,12 @@ async function brokersAction<T>(body: (principal: Principal) => Promise<T>, succ
 
 /** Declares or updates a broker. */
 export async function declareBrokerAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  return brokersAction((p) => declareBroker(p, untrusted(formFields(formData))), "Broker saved.");
+  return brokersAction((p) => declareBroker(p, formFields(formData)), "Broker saved.");
 }
 
 /** Declares a bridge. */
 export async function declareBridgeAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  return brokersAction((p) => declareBridge(p, untrusted(formFields(formData))), "Bridge declared.");
+  return brokersAction((p) => declareBridge(p, formFields(formData)), "Bridge declared.");
 }
 
 /** Removes a bridge. */

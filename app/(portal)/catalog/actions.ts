@@ -17,7 +17,7 @@ export async function createApplicationAction(_state: FormState<unknown>, formDa
     tags: (fields.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean),
     compatibilityMode: fields.compatibilityMode || null,
   };
-  const state = await runAction(async () => createApplication(await requireActor(), untrusted(input)));
+  const state = await runAction(async () => createApplication(await requireActor(), input));
   if (state?.ok) redirect(`/catalog/${(state.data as { slug: string }).slug}`);
   return state;
 }
@@ -71,7 +71,7 @@ export async function setVersionStateAction(appSlug: string, version: string, _s
 /** Changes an application's compatibility mode. */
 export async function setCompatibilityModeAction(appSlug: string, _state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
   const mode = String(formData.get("compatibilityMode") ?? "");
-  const state = await runAction(async () => updateApplication(await requireActor(), appSlug, untrusted({ compatibilityMode: mode || null })), "Compatibility mode saved.");
+  const state = await runAction(async () => updateApplication(await requireActor(), appSlug, { compatibilityMode: mode || null }), "Compatibility mode saved.");
   if (state?.ok) revalidatePath(`/catalog/${appSlug}`);
   return state;
 }

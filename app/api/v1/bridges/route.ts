@@ -1,5 +1,4 @@
 import { declareBridge } from "@/lib/brokers/brokers.ts";
-import { untrusted } from "@/lib/errors.ts";
 import { authenticated, json, readJson } from "../_lib/http.ts";
 
 export const dynamic = "force-dynamic";
@@ -7,5 +6,5 @@ export const dynamic = "force-dynamic";
 /** Declares a bridge `{ fromBrokerId, toBrokerId, topicFilter, direction?, description? }` (admin). */
 export const POST = authenticated(async (request, principal) => {
   const body = await readJson(request);
-  return json({ bridge: await declareBridge(principal, untrusted(body)) }, 201);
+  return json({ bridge: await declareBridge(principal, body) }, 201);
 });

@@ -1,5 +1,4 @@
 import { declareBroker, listBrokers } from "@/lib/brokers/brokers.ts";
-import { untrusted } from "@/lib/errors.ts";
 import { authenticated, json, readJson } from "../_lib/http.ts";
 
 export const dynamic = "force-dynamic";
@@ -10,5 +9,5 @@ export const GET = authenticated(async (_request, principal) => json({ brokers: 
 /** Declares a broker `{ id, name, url?, protocol?, description? }` (admin). */
 export const POST = authenticated(async (request, principal) => {
   const body = await readJson(request);
-  return json({ broker: await declareBroker(principal, untrusted(body)) }, 201);
+  return json({ broker: await declareBroker(principal, body) }, 201);
 });

@@ -1,4 +1,3 @@
-import { untrusted } from "@/lib/errors.ts";
 import { createTeam, listTeams } from "@/lib/accounts/teams.ts";
 import { authenticated, json, readJson } from "../_lib/http.ts";
 
@@ -10,5 +9,5 @@ export const GET = authenticated(async (_request, principal) => json({ teams: aw
 /** Creates a team `{ slug, name, description?, contact? }` (admin). */
 export const POST = authenticated(async (request, principal) => {
   const body = await readJson(request);
-  return json({ team: await createTeam(principal, untrusted(body)) }, 201);
+  return json({ team: await createTeam(principal, body) }, 201);
 });

@@ -1,4 +1,3 @@
-import { untrusted } from "@/lib/errors.ts";
 import { createUser, listUsers } from "@/lib/accounts/users.ts";
 import { authenticated, json, readJson } from "../../_lib/http.ts";
 
@@ -10,5 +9,5 @@ export const GET = authenticated(async (_request, principal) => json({ users: aw
 /** Creates an account: `{ name, email, password, role }` (admin). */
 export const POST = authenticated(async (request, principal) => {
   const body = await readJson(request);
-  return json({ user: await createUser(principal, untrusted(body)) }, 201);
+  return json({ user: await createUser(principal, body) }, 201);
 });

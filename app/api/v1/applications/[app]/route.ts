@@ -1,5 +1,4 @@
 import { getApplication, updateApplication } from "@/lib/catalog/applications.ts";
-import { untrusted } from "@/lib/errors.ts";
 import { authenticated, json, readJson } from "../../_lib/http.ts";
 
 export const dynamic = "force-dynamic";
@@ -10,5 +9,5 @@ export const GET = authenticated<{ app: string }>(async (_request, principal, { 
 /** Changes `{ name?, description?, domain?, tags?, compatibilityMode? }` (team members). */
 export const PATCH = authenticated<{ app: string }>(async (request, principal, { app }) => {
   const body = await readJson(request);
-  return json({ application: await updateApplication(principal, app, untrusted(body)) });
+  return json({ application: await updateApplication(principal, app, body) });
 });

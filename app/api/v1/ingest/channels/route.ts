@@ -1,4 +1,4 @@
-import { channelTemplatesForAgents } from "@/lib/brokers/ingest.ts";
+import { channelTemplatesForAgents } from "@/lib/ingest/reports.ts";
 import { authenticated, json } from "../../_lib/http.ts";
 
 export const dynamic = "force-dynamic";

@@ -1,6 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { MAX_REPORT_BYTES } from "@/agents/protocol.ts";
-import { ingestReport, maybePruneObservations } from "@/lib/brokers/ingest.ts";
+import { ingestReport, maybePruneObservations } from "@/lib/ingest/reports.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { authenticated, json, readBodyBytes, tooLarge } from "../../_lib/http.ts";
 

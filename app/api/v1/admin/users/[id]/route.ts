@@ -1,4 +1,3 @@
-import { untrusted } from "@/lib/errors.ts";
 import { getUser, updateUser } from "@/lib/accounts/users.ts";
 import { authenticated, json, readJson } from "../../../_lib/http.ts";
 
@@ -12,5 +11,5 @@ export const GET = authenticated<{ id: string }>(async (_request, principal, { i
 /** Changes an account's role or disables it: `{ role?, disabled? }` (admin). */
 export const PATCH = authenticated<{ id: string }>(async (request, principal, { id }) => {
   const body = await readJson(request);
-  return json({ user: await updateUser(principal, id, untrusted(body)) });
+  return json({ user: await updateUser(principal, id, body) });
 });

@@ -1,4 +1,3 @@
-import { untrusted } from "@/lib/errors.ts";
 import { setTeamMember } from "@/lib/accounts/teams.ts";
 import { authenticated, json, readJson } from "../../../_lib/http.ts";
 
@@ -7,5 +6,5 @@ export const dynamic = "force-dynamic";
 /** Adds a member or changes their team role: `{ email, role }` (admin or team maintainer). */
 export const PUT = authenticated<{ slug: string }>(async (request, principal, { slug }) => {
   const body = await readJson(request);
-  return json({ member: await setTeamMember(principal, slug, untrusted(body)) });
+  return json({ member: await setTeamMember(principal, slug, body) });
 });

@@ -3,10 +3,8 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { agentReportSchema, type AgentReport, type ChannelTemplate } from "@/agents/protocol.ts";
 import { getDb, type Transaction } from "@/db/client.ts";
 import { application, broker, brokerTopic, catalogEntry, contractVersion, ingestBatch, observation, type BrokerTopic } from "@/db/schema.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
-import { assertCan } from "@/lib/auth/permissions.ts";
-import type { Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, zodErrorDetails } from "@/lib/errors.ts";
+import { defineCommand, defineQuery, noInput, type AuditRecord } from "@/lib/service.ts";
 import { mergeClients } from "./merge.ts";
 
 /** What the portal answers an agent. */
@@ -49,13 +47,16 @@ export function parseAgentReport(body: unknown): AgentReport {
  * Stores one report batch: the batch id, the observations, and the merged picture of
  * each topic, in one transaction. A batch id seen before is acknowledged as a duplicate
  * and changes nothing, so an agent replaying its spool counts every message once.
+ * Reports are not audited one by one (the batch table records each with its token);
+ * the audit log records a broker the first report registers.
  */
-export async function ingestReport(principal: Principal, input: unknown): Promise<IngestOutcome> {
-  assertCan(principal, "agent:report");
-  const report = parseAgentReport(input);
-  const db = await getDb();
-  return db.transaction(async (tx) => {
-    await ensureBroker(tx, principal, report);
+export const ingestReport = defineCommand({
+  permission: "agent:report",
+  input: parseAgentReport,
+  audit: "broker.register",
+  auditOptional: true,
+  run: async ({ tx, principal, input: report, audit }): Promise<IngestOutcome> => {
+    await ensureBroker(tx, report, audit);
     const [stored] = await tx
       .insert(ingestBatch)
       .values({
@@ -77,18 +78,17 @@ export async function ingestReport(principal: Principal, input: unknown): Promis
     await insertObservations(tx, report);
     await mergeTopics(tx, report);
     return { accepted: true, duplicate: false, batchId: report.batchId };
-  });
-}
+  },
+});
 
-async function ensureBroker(tx: Transaction, principal: Principal, report: AgentReport): Promise<void> {
+async function ensureBroker(tx: Transaction, report: AgentReport, audit: (record: AuditRecord<"broker.register">) => void): Promise<void> {
   const [created] = await tx
     .insert(broker)
     .values({ id: report.broker.id, name: report.broker.id, url: report.broker.url, protocol: report.broker.protocol })
     .onConflictDoNothing({ target: broker.id })
     .returning({ id: broker.id });
   if (created) {
-    await recordAudit(tx, principal, {
-      action: "broker.register",
+    audit({
       targetType: "broker",
       targetId: created.id,
       details: { url: report.broker.url, protocol: report.broker.protocol, agent: report.agent.id },
@@ -209,18 +209,20 @@ async function mergeTopics(tx: Transaction, report: AgentReport): Promise<void> 
 }
 
 /** The channel address templates of every application's current contract, for agents to label topics with. */
-export async function channelTemplatesForAgents(principal: Principal): Promise<ChannelTemplate[]> {
-  assertCan(principal, "catalog:read");
-  const db = await getDb();
-  const rows = await db
-    .selectDistinct({ address: catalogEntry.address, application: application.slug, contractVersion: contractVersion.version })
-    .from(catalogEntry)
-    .innerJoin(application, eq(application.id, catalogEntry.applicationId))
-    .innerJoin(contractVersion, eq(contractVersion.id, catalogEntry.versionId))
-    .where(eq(catalogEntry.kind, "channel"))
-    .orderBy(catalogEntry.address, application.slug);
-  return rows.flatMap((r) => (r.address ? [{ address: r.address, application: r.application, contractVersion: r.contractVersion }] : []));
-}
+export const channelTemplatesForAgents = defineQuery({
+  permission: "catalog:read",
+  input: noInput,
+  run: async ({ db }): Promise<ChannelTemplate[]> => {
+    const rows = await db
+      .selectDistinct({ address: catalogEntry.address, application: application.slug, contractVersion: contractVersion.version })
+      .from(catalogEntry)
+      .innerJoin(application, eq(application.id, catalogEntry.applicationId))
+      .innerJoin(contractVersion, eq(contractVersion.id, catalogEntry.versionId))
+      .where(eq(catalogEntry.kind, "channel"))
+      .orderBy(catalogEntry.address, application.slug);
+    return rows.flatMap((r) => (r.address ? [{ address: r.address, application: r.application, contractVersion: r.contractVersion }] : []));
+  },
+});
 
 /** Days of observation history kept (`MESHPORT_OBSERVATION_RETENTION_DAYS`, default 30). */
 export function retentionDays(): number {

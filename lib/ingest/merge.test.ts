@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { agentStatus, mergeClients } from "./merge.ts";
+import { mergeClients } from "./merge.ts";
 
 describe("mergeClients", () => {
   it("adds new clients, adds up messages and refreshes last-seen of known ones", () => {
@@ -24,14 +24,5 @@ describe("mergeClients", () => {
     const merged = mergeClients([{ clientId: "old", lastSeen: "2020-01-01T00:00:00.000Z" }], seen, "2026-01-01T00:00:00.000Z", 10);
     expect(merged).toHaveLength(10);
     expect(merged.some((c) => c.clientId === "old")).toBe(false);
-  });
-});
-
-describe("agentStatus", () => {
-  it("is online within three intervals, stale after, never without a report", () => {
-    const now = Date.parse("2026-01-01T00:10:00Z");
-    expect(agentStatus(new Date(now - 20_000), now)).toBe("online");
-    expect(agentStatus(new Date(now - 5 * 60_000), now)).toBe("stale");
-    expect(agentStatus(null, now)).toBe("never");
   });
 });

@@ -32,9 +32,3 @@ export function mergeClients(
     .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : a.clientId.localeCompare(b.clientId)))
     .slice(0, limit);
 }
-
-/** Whether an agent is reporting: online within three report intervals, else stale. */
-export function agentStatus(lastReportAt: Date | null, now: number, intervalSeconds = 10): "online" | "stale" | "never" {
-  if (!lastReportAt) return "never";
-  return now - lastReportAt.getTime() <= Math.max(30, intervalSeconds * 3) * 1000 ? "online" : "stale";
-}

@@ -1,0 +1,39 @@
+/**
+ * Every action the audit log records, in one list: services can only record one of these
+ * (`recordAudit` and `defineCommand` take an `AuditAction`), so a typo is a type error and
+ * the log's vocabulary is readable here. Renaming one breaks filters on old entries: add, never rename.
+ */
+export const AUDIT_ACTIONS = [
+  // accounts
+  "user.create",
+  "user.create_first_admin",
+  "user.update",
+  "session.sign_in",
+  "team.create",
+  "team.member.set",
+  "team.member.remove",
+  // API tokens
+  "token.create",
+  "token.revoke",
+  // brokers of the mesh
+  "broker.declare",
+  "broker.register",
+  "bridge.declare",
+  "bridge.remove",
+  // catalog
+  "application.create",
+  "application.update",
+  // contracts
+  "contract.publish",
+  "contract.release",
+  "contract.deprecate",
+  "contract.retire",
+] as const;
+
+/** One audit action. */
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** True when the text names a known audit action. */
+export function isAuditAction(value: string): value is AuditAction {
+  return (AUDIT_ACTIONS as readonly string[]).includes(value);
+}
