@@ -2,6 +2,7 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, expect, it } from "vitest";
 import * as evaluateRoute from "@/app/api/v1/applications/[app]/evaluate/route.ts";
+import * as documentRoute from "@/app/api/v1/applications/[app]/versions/[version]/document/route.ts";
 import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.ts";
 import { contractVersion, flow } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
@@ -97,5 +98,25 @@ describeEachBackend("contracts: evaluate, then commit", ({ handle }) => {
     expect((await call(versionsRoute, "versions", orders("2.1.0", "{ description: Anything goes }"))).status).toBe(409);
     await updateApplication(admin, "orders", { lintPolicy: null });
     expect((await call(versionsRoute, "versions", orders("2.1.0", "{ description: Anything goes }"))).status).toBe(201);
+  });
+
+  it("downloads every published version in every format, with the upload's own limits, and own files only", async () => {
+    // 1,100 aliases of one example: within the upload limits, beyond a YAML reader's default alias cap.
+    const examples = ["        examples:", "          - &example { name: first, payload: { id: a-1 } }", ...Array.from({ length: 1100 }, () => "          - *example")];
+    const text = orders("3.0.0", "{}").replace("        contentType: application/json\n", `        contentType: application/json\n${examples.join("\n")}\n`);
+    expect((await call(versionsRoute, "versions", text)).status).toBe(201);
+    const download = (format: string, file = "") =>
+      documentRoute.GET(new Request(`${URL_BASE}/orders/versions/3.0.0/document?format=${format}${file}`, { headers: { authorization: `Bearer ${token}` } }), {
+        params: Promise.resolve({ app: "orders", version: "3.0.0" }),
+      });
+    for (const format of ["original", "yaml", "json"]) {
+      const response = await download(format);
+      expect(response.status, format).toBe(200);
+      expect((await response.text()).length).toBeGreaterThan(1000);
+    }
+    const json = JSON.parse(await (await download("json")).text());
+    expect(json.channels.placed.messages.orderPlaced.examples).toHaveLength(1101);
+    for (const file of ["__proto__", "constructor", "toString"]) expect((await download("original", `&file=${file}`)).status, file).toBe(404);
+    expect((await download("xml")).status).toBe(422);
   });
 });
