@@ -12,7 +12,7 @@ type Bench = () => Promise<BenchResult>;
 
 const BENCHES: Record<string, { describe: string; load: () => Promise<Bench> }> = {
   engine: {
-    describe: "contract engine: parse, normalise and compare over the corpus and a 1,000-channel contract, beside @asyncapi/diff",
+    describe: "contract engine: `meshport diff` as a process beside `node -e 0`, warm validate beside ajv, compare beside @asyncapi/diff, 2 MB whole check",
     load: async () => (await import("./engine.ts")).run,
   },
   catalog: {

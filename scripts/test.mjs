@@ -7,7 +7,7 @@ const steps = [
   ["lint", "npx", ["eslint", "--max-warnings", "0", "."]],
   ["unit tests", "npx", ["vitest", "run", "--project", "unit"]],
   ["integration tests", "npx", ["vitest", "run", "--project", "integration"]],
-  ["production build", "npx", ["next", "build"]],
+  ["production build", "npm", ["run", "build"]],
   ["end-to-end tests", "npx", ["playwright", "test"]],
 ];
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Builds the `meshport` CLI into plain JavaScript: dist/cli/meshport.mjs (+ chunks), run by bin/meshport.mjs.
+//
+// The contract engine and its npm dependencies (@asyncapi/parser, Spectral, ajv…) are bundled: one file to read and
+// compile instead of hundreds of modules to resolve, and no TypeScript loader at start-up. Imports made for `db`,
+// `admin` and `token` (portal services under lib/ and db/) stay lazy chunks, and the npm packages those reach (PGlite,
+// pg, better-auth, Next.js…) stay external: they read files next to their own modules (WebAssembly, workers).
+//
+// Also writes dist/cli/inputs.json, the source files the build read: bin/meshport.mjs uses the build only while it
+// is newer than every one of them (else it runs the TypeScript sources through tsx, as without a build).
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const OUT = path.join(ROOT, "dist", "cli");
+const EMPTY = path.join(ROOT, "scripts", "empty-module.cjs");
+
+/** Source folders of the portal (not the engine): their npm imports are left to Node's resolver at run time. */
+const PORTAL = ["lib", "db", "agents", "app"].map((dir) => path.join(ROOT, dir) + path.sep);
+const PORTAL_COMMANDS = ["db.ts", "admin.ts"].map((file) => path.join(ROOT, "cli", "commands", file));
+
+const isBare = (specifier) => !/^(\.|\/|node:|@\/)/.test(specifier) && !path.isAbsolute(specifier);
+
+/** `server-only` is a no-op outside Next.js; portal packages stay external; everything else is bundled. */
+const resolution = {
+  name: "meshport-cli",
+  setup(b) {
+    b.onResolve({ filter: /^server-only$/ }, () => ({ path: EMPTY }));
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind === "entry-point" || !isBare(args.path)) return undefined;
+      const fromPortal = PORTAL.some((dir) => args.importer.startsWith(dir)) || PORTAL_COMMANDS.includes(args.importer);
+      return fromPortal ? { path: args.path, external: true } : undefined;
+    });
+  },
+};
+
+/**
+ * JSON files become `JSON.parse("…")` rather than object literals: V8 reads JSON text faster than the same data as
+ * JavaScript, and @asyncapi/specs brings 2.3 MB of it (every AsyncAPI version's schema), all loaded with the parser.
+ */
+const jsonAsText = {
+  name: "json-as-text",
+  setup(b) {
+    b.onLoad({ filter: /\.json$/ }, (args) => ({
+      contents: `module.exports = JSON.parse(${JSON.stringify(JSON.stringify(JSON.parse(readFileSync(args.path, "utf8"))))});`,
+      loader: "js",
+    }));
+  },
+};
+
+const started = performance.now();
+// Sources changed from now on are newer than the build, whether or not esbuild read them before the change.
+const builtAt = Date.now();
+rmSync(OUT, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints: { meshport: "cli/meshport.ts" },
+  outdir: OUT,
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  tsconfig: path.join(ROOT, "tsconfig.json"),
+  // jsonc-parser's `main` is a UMD build whose inner require() calls esbuild cannot follow; its ES build is equivalent.
+  alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
+  // Bundled CommonJS modules call require() for Node built-ins: give each chunk a real one.
+  banner: { js: "import { createRequire as __meshportRequire } from 'node:module'; const require = __meshportRequire(import.meta.url);" },
+  plugins: [resolution, jsonAsText],
+  metafile: true,
+  legalComments: "none",
+  logLevel: "warning",
+});
+
+const inputs = Object.keys(result.metafile.inputs)
+  .filter((file) => !file.includes("node_modules/") && !file.startsWith("("))
+  .sort();
+// A dependency upgrade changes the lockfile (the bundled copies are stale then too), and so does a change of the build.
+inputs.push("package-lock.json", "tsconfig.json", "scripts/build-cli.mjs");
+// Which chunk holds which lazily imported module (the engine benchmark times the import of registry/index.ts).
+const chunks = Object.fromEntries(
+  Object.entries(result.metafile.outputs)
+    .filter(([, output]) => output.entryPoint)
+    .map(([file, output]) => [output.entryPoint, path.relative(OUT, path.resolve(ROOT, file)).split(path.sep).join("/")]),
+);
+mkdirSync(OUT, { recursive: true });
+writeFileSync(path.join(OUT, "inputs.json"), `${JSON.stringify({ builtAt, inputs, chunks }, null, 1)}\n`);
+console.log(`built dist/cli/meshport.mjs from ${inputs.length - 1} source files in ${Math.round(performance.now() - started)} ms`);
