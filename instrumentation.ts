@@ -3,5 +3,7 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   if (process.env.NEXT_PHASE === "phase-production-build") return;
   const { startPortal } = await import("./lib/startup.ts");
-  await startPortal();
+  // The demo world is not part of lib/: it is passed to the start-up from demo/.
+  const { demoMode, startDemo } = await import("./demo/start.ts");
+  await startPortal({ demo: demoMode() ? startDemo : undefined });
 }

@@ -17,7 +17,7 @@ export default defineConfig({
         resolve,
         test: {
           name: "unit",
-          include: ["{registry,lib,db,app,agents,cli,bench}/**/*.test.ts"],
+          include: ["{registry,lib,db,app,agents,cli,bench,demo}/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "node_modules/**"],
           environment: "node",
         },
@@ -26,7 +26,7 @@ export default defineConfig({
         resolve,
         test: {
           name: "integration",
-          include: ["{lib,db,app,agents,cli}/**/*.int.test.ts"],
+          include: ["{lib,db,app,agents,cli,demo}/**/*.int.test.ts"],
           environment: "node",
           globalSetup: ["./db/testing/global-setup.ts"],
           testTimeout: 60_000,

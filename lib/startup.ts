@@ -4,15 +4,19 @@ import { databaseTargetFromEnv } from "@/db/config.ts";
 import { portalUrl } from "@/lib/auth/better-auth.ts";
 import { needsFirstAdmin } from "@/lib/accounts/users.ts";
 import { backfillFlows } from "@/lib/catalog/flows.ts";
-import { ensureDemoAgentToken, seedDemo } from "@/lib/demo/seed.ts";
 
-/** True when the portal runs as a demo (`MESHPORT_DEMO=1`): demo accounts and data are seeded. */
-export function demoMode(): boolean {
-  return process.env.MESHPORT_DEMO === "1" || process.env.MESHPORT_DEMO === "true";
+/** How the portal starts. */
+export interface StartOptions {
+  log?: (line: string) => void;
+  /**
+   * Seeds a demo world once the database is ready and returns the admin's sign-in. The demo
+   * lives outside lib/ (demo/), so the caller (instrumentation.ts) passes it in when asked.
+   */
+  demo?: () => Promise<{ email: string; password: string }>;
 }
 
-/** Opens and migrates the database, derives what older builds did not store, seeds the demo when asked, and says how to sign in. */
-export async function startPortal(log: (line: string) => void = console.log): Promise<void> {
+/** Opens and migrates the database, derives what older builds did not store, seeds the demo when given one, and says how to sign in. */
+export async function startPortal({ log = console.log, demo }: StartOptions = {}): Promise<void> {
   const target = databaseTargetFromEnv();
   const handle = await getDatabaseHandle();
   log(
@@ -20,14 +24,13 @@ export async function startPortal(log: (line: string) => void = console.log): Pr
   );
   const derived = await backfillFlows(handle.db);
   if (derived > 0) log(`meshport: derived the flows and schemas of ${derived} stored contract version(s)`);
-  if (demoMode()) {
-    const demo = await seedDemo();
-    await ensureDemoAgentToken();
+  if (demo) {
+    const admin = await demo();
     log(
       [
         "",
         "  Meshport demo is running at " + portalUrl(),
-        `  Sign in as ${demo.email} with the password: ${demo.password}`,
+        `  Sign in as ${admin.email} with the password: ${admin.password}`,
         `  (other demo accounts: rita@, eddie@, val@meshport.demo, same password)`,
         "",
       ].join("\n"),

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { startAgent } from "../agents/agent.ts";
 import { startEmbeddedBroker } from "../agents/embedded-broker.ts";
-import { startDemoTraffic } from "../lib/demo/traffic.ts";
+import { startDemoTraffic } from "../demo/traffic.ts";
 
 const dataDir = path.resolve(process.env.MESHPORT_DATA_DIR || ".data");
 const portal = process.env.MESHPORT_URL || `http://127.0.0.1:${process.env.PORT || "3000"}`;

@@ -38,7 +38,7 @@ function fingerprint() {
       }
     }
   };
-  for (const dir of ["app", "lib", "db", "registry", "agents", "public"]) visit(dir);
+  for (const dir of ["app", "lib", "db", "registry", "agents", "demo", "public"]) visit(dir);
   for (const file of ["next.config.ts", "package-lock.json", "tsconfig.json", "instrumentation.ts"]) {
     if (existsSync(file)) hash.update(readFileSync(file));
   }

@@ -1,6 +1,6 @@
 /**
  * Demo traffic for the embedded broker: MQTT clients named after the demo applications publish
- * and subscribe as their contracts (latest released versions in lib/demo/contracts) say, so the
+ * and subscribe as their contracts (latest released versions in demo/contracts) say, so the
  * agent sees live topics, producers and consumers at once.
  *
  * Deliberate drift from the contracts, so that the portal has something to flag:

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { compare, lint, parseContract, type Contract, type ParseResult } from "@/registry/index.ts";
 import { DEMO_APPLICATIONS, latestReleased, readDemoContract } from "./index.ts";
 
-const folder = path.join(process.cwd(), "lib", "demo", "contracts");
+const folder = path.join(process.cwd(), "demo", "contracts");
 const parsed = new Map<string, ParseResult>();
 
 function contractOf(file: string): Contract {

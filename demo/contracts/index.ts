@@ -23,7 +23,7 @@ export interface DemoVersion {
 export interface DemoApplication {
   slug: string;
   name: string;
-  /** Team slug, as seeded by lib/demo/seed.ts; equals the contracts' `x-owner`. */
+  /** Team slug, as seeded by demo/seed.ts; equals the contracts' `x-owner`. */
   team: string;
   description: string;
   domain: string;
@@ -152,5 +152,5 @@ export function latestReleased(app: DemoApplication): DemoVersion {
 export function readDemoContract(name: string): string {
   // Only plain manifest-style names: the argument must never walk out of this folder.
   if (!/^[a-z0-9-]+@[0-9]+\.[0-9]+\.[0-9]+\.yaml$/.test(name)) throw new Error(`not a demo contract file name: ${name}`);
-  return readFileSync(path.join(/*turbopackIgnore: true*/ process.cwd(), "lib", "demo", "contracts", name), "utf8");
+  return readFileSync(path.join(/*turbopackIgnore: true*/ process.cwd(), "demo", "contracts", name), "utf8");
 }
