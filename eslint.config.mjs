@@ -66,6 +66,11 @@ const config = [
     ["@/db/*", "!@/db/testing/*", "**/db/client*", "**/db/schema*"],
     "Pages and route handlers go through lib/; only lib/ touches db/.",
   ),
+  boundary(
+    ["lib/**"],
+    ["@/demo/*", "**/demo/**", "@/app/*", "**/app/**"],
+    "lib/ holds the services: it imports neither the demo world (demo/ imports lib/, never the reverse) nor the portal (app/).",
+  ),
   {
     // Playwright fixtures receive a `use` callback that is not React's hook.
     files: ["e2e/**"],
