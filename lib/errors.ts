@@ -75,6 +75,9 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 /**
  * Marks input from outside (a request body, a form) that is handed to a service as is:
  * every service validates its input with zod before acting on it.
+ * @deprecated A cast, not a check. Services defined with `defineCommand`/`defineQuery`
+ * (lib/service.ts) take `unknown` and validate it; pass the value straight in. Only callers of
+ * services still typed with `z.input<…>` (publishVersion, setVersionState) use it.
  */
 export function untrusted<T>(value: unknown): T {
   return value as T;
