@@ -10,7 +10,8 @@ import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
-import { publishVersion, setVersionState } from "@/lib/catalog/publish.ts";
+import { publishVersion } from "@/lib/contracts/publish.ts";
+import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { createToken, principalForToken } from "@/lib/tokens/tokens.ts";
 import { DEMO_APPLICATIONS, readDemoContract } from "./contracts/index.ts";
 

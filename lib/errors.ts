@@ -72,17 +72,6 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   return result.data;
 }
 
-/**
- * Marks input from outside (a request body, a form) that is handed to a service as is:
- * every service validates its input with zod before acting on it.
- * @deprecated A cast, not a check. Services defined with `defineCommand`/`defineQuery`
- * (lib/service.ts) take `unknown` and validate it; pass the value straight in. Only callers of
- * services still typed with `z.input<…>` (publishVersion, setVersionState) use it.
- */
-export function untrusted<T>(value: unknown): T {
-  return value as T;
-}
-
 /** A URL-safe identifier: lowercase letters and digits, single hyphens between them. */
 export function slugSchema(maxLength: number) {
   return z

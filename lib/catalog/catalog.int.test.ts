@@ -9,7 +9,7 @@ import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
 import { createApplication, getApplication, listApplications } from "./applications.ts";
-import { setVersionState } from "./publish.ts";
+import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { searchCatalog } from "./search.ts";
 
 /** A small AsyncAPI 3.0 contract with the given channels (address → extra payload property). */

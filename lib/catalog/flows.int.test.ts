@@ -13,7 +13,7 @@ import { newId } from "@/lib/ids.ts";
 import { canonicalJson, JSON_SCHEMA_FORMAT, parseContract, registrySchemaHash } from "@/registry/index.ts";
 import { createApplication } from "./applications.ts";
 import { backfillFlows, channelParticipants, flowsOfVersion } from "./flows.ts";
-import { publishVersion } from "./publish.ts";
+import { publishVersion } from "@/lib/contracts/publish.ts";
 
 const READING = { type: "object", required: ["value"], properties: { value: { type: "number" }, lineId: { type: "string" } } };
 const HEADERS = { type: "object", properties: { traceId: { type: "string" } } };

@@ -1,13 +1,10 @@
 import "server-only";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db/client.ts";
-import { application, contractVersion } from "@/db/schema.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
-import type { Principal } from "@/lib/auth/principal.ts";
-import { assertWritesForTeam } from "@/lib/catalog/applications.ts";
+import { contractVersion, type Application } from "@/db/schema.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
-import { PUBLISH_LOCK_NAMESPACE, rebuildIndex, withoutContent, type PublishOutcome } from "./publish.ts";
+import { defineCommand, type AuthorizeContext } from "@/lib/service.ts";
+import { authorizeContract, rebuildIndex, withoutContent, type PublishOutcome } from "./publish.ts";
 
 /** Input to move a version through its lifecycle. */
 export const setStateInput = z.object({
@@ -22,23 +19,30 @@ const ALLOWED_TRANSITIONS: Record<string, readonly string[]> = {
   retired: [],
 };
 
-/** Releases a draft, deprecates or retires a version (deprecating and retiring need a reason). */
-export async function setVersionState(
-  principal: Principal,
-  appSlug: string,
-  version: string,
-  input: unknown,
-): Promise<PublishOutcome["version"]> {
-  const data = parseInput(setStateInput, input);
+/** The state change asked for, with its reason (deprecating and retiring need one). */
+function readStateChange(raw: unknown): z.output<typeof setStateInput> {
+  const data = parseInput(setStateInput, raw);
   if (data.state !== "released" && data.reason === "") {
     throw new MeshportError("invalid_input", "Say why.", { details: { fieldErrors: { reason: ["Give a reason."] }, formErrors: [] } });
   }
-  const db = await getDb();
-  return db.transaction(async (tx) => {
-    const [app] = await tx.select().from(application).where(eq(application.slug, appSlug));
-    if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
-    await assertWritesForTeam(tx, principal, app.teamId);
-    await tx.execute(sql`select pg_advisory_xact_lock(${PUBLISH_LOCK_NAMESPACE}, hashtext(${app.id}))`);
+  return data;
+}
+
+/** `authorize` of a command on one version: the contract's application, writable and locked (the version is read in `run`). */
+function authorizeVersionOf(ctx: AuthorizeContext<unknown>, appSlug: string, _version: string): Promise<Application> {
+  void _version;
+  return authorizeContract(ctx, appSlug);
+}
+
+const STATE_ACTIONS = { released: "contract.release", deprecated: "contract.deprecate", retired: "contract.retire" } as const;
+
+/** Releases a draft, deprecates or retires a version (deprecating and retiring need a reason). */
+export const setVersionState = defineCommand({
+  permission: "contracts:write",
+  input: readStateChange,
+  audit: Object.values(STATE_ACTIONS),
+  authorize: authorizeVersionOf,
+  run: async ({ tx, input: data, target: app, audit }, appSlug: string, version: string): Promise<PublishOutcome["version"]> => {
     const [found] = await tx
       .select()
       .from(contractVersion)
@@ -52,14 +56,13 @@ export async function setVersionState(
       .set({ state: data.state, stateReason: data.reason || null })
       .where(eq(contractVersion.id, found.id))
       .returning();
-    await recordAudit(tx, principal, {
-      action: `contract.${data.state === "released" ? "release" : data.state === "deprecated" ? "deprecate" : "retire"}`,
+    audit({
+      action: STATE_ACTIONS[data.state],
       targetType: "application",
       targetId: app.id,
       details: { application: app.slug, version, from: found.state, to: data.state, reason: data.reason },
     });
     await rebuildIndex(tx, app);
     return withoutContent(updated!);
-  });
-}
-
+  },
+});

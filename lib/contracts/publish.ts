@@ -5,7 +5,8 @@ import { z } from "zod";
 import { getDb, type Transaction } from "@/db/client.ts";
 import { application, catalogEntry, contractVersion, team, type Application, type ContractVersion } from "@/db/schema.ts";
 import { evaluateChange, parseSemver, type ChangeEvaluation, type CompareReport, type Contract, type Diagnostic, type LintFinding, type SemverParts } from "@/registry/index.ts";
-import { recordAudit } from "@/lib/audit/audit.ts";
+import { defineCommand, type AuthorizeContext } from "@/lib/service.ts";
+import { assertCan } from "@/lib/auth/permissions.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
@@ -89,56 +90,112 @@ function refusal(evaluation: ChangeEvaluation, appSlug: string): MeshportError |
   return null;
 }
 
+/** A parsed upload, ready to be judged: what the slow part of a publish produces, outside any transaction. */
+interface ParsedUpload {
+  data: z.output<typeof publishInput>;
+  contract: Contract;
+  diagnostics: Diagnostic[];
+  root: string;
+  versionText: string;
+  contentHash: string;
+}
+
+/** Validates the request, then parses and validates the document in the parse pool (before any lock is taken). */
+async function readUpload(raw: unknown): Promise<ParsedUpload> {
+  const data = parseInput(publishInput, raw);
+  const parsed = await parseInPool(data.files, data.root ? { root: data.root } : {});
+  if (!parsed.contract || parsed.diagnostics.some((d) => d.severity === "error")) throw invalidDocument(parsed.diagnostics);
+  const versionText = data.version ?? parsed.contract.version;
+  if (!parseSemver(versionText)) {
+    throw new MeshportError("invalid_input", `The version ${versionText} is not a semantic version (such as 1.4.0).`, {
+      subject: "version",
+      details: { fieldErrors: { version: ["Not a semantic version."] }, formErrors: [] },
+    });
+  }
+  return { data, contract: parsed.contract, diagnostics: parsed.diagnostics, root: parsed.root ?? Object.keys(data.files)[0]!, versionText, contentHash: uploadHash(data.files) };
+}
+
+/** The application a contract command names, once the principal is known to write for its team. */
+export async function writableApplication(tx: Transaction, principal: Principal, appSlug: string): Promise<Application> {
+  const [app] = await tx.select().from(application).where(eq(application.slug, appSlug));
+  if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+  await assertWritesForTeam(tx, principal, app.teamId);
+  // Publishes and lifecycle changes of one contract take turns; other contracts run freely.
+  await tx.execute(sql`select pg_advisory_xact_lock(${PUBLISH_LOCK_NAMESPACE}, hashtext(${app.id}))`);
+  return app;
+}
+
+/**
+ * {@link publishCommand}, with the principal's right to write for the application checked before the upload is
+ * parsed: a caller who may not publish here costs the portal no parse (and is answered 403, whatever they sent).
+ */
+export async function publishVersion(principal: Principal, appSlug: string, input: unknown): Promise<PublishOutcome> {
+  assertCan(principal, "contracts:write");
+  const db = await getDb();
+  const [app] = await db.select({ teamId: application.teamId }).from(application).where(eq(application.slug, appSlug));
+  if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+  await assertWritesForTeam(db, principal, app.teamId);
+  return publishCommand(principal, appSlug, input);
+}
+
+/** `authorize` of the contract commands: the application, writable by the principal, locked for the change. */
+export function authorizeContract({ tx, principal }: AuthorizeContext<unknown>, appSlug: string): Promise<Application> {
+  return writableApplication(tx, principal, appSlug);
+}
+
 /**
  * Publishes a new version of an application's contract: evaluate, then commit in one transaction if nothing
  * blocks. Refused, storing nothing, when the document is invalid (422), when the version is not above the latest
  * or its bump is smaller than the change needs, or when the change is incompatible under the contract's mode
  * within its major version (409, with the report and the evaluation). A major version starts a new line:
  * breaking changes are allowed there and recorded in the changelog. Publishing content identical to an existing
- * version returns that version.
+ * version returns that version (and audits nothing: nothing changed).
  */
-export async function publishVersion(principal: Principal, appSlug: string, input: unknown): Promise<PublishOutcome> {
-  const data = parseInput(publishInput, input);
-  const db = await getDb();
-  const [app] = await db.select().from(application).where(eq(application.slug, appSlug));
-  if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
-  await assertWritesForTeam(db, principal, app.teamId);
-
-  // Parsing is the slow part; it happens before any lock is taken.
-  const parsed = await parseInPool(data.files, data.root ? { root: data.root } : {});
-  if (!parsed.contract || parsed.diagnostics.some((d) => d.severity === "error")) throw invalidDocument(parsed.diagnostics);
-  const contract = parsed.contract;
-  const versionText = data.version ?? contract.version;
-  if (!parseSemver(versionText)) throw refusal(evaluateChange({ contract, diagnostics: parsed.diagnostics, version: versionText }, [], policyOf(app)), appSlug)!;
-  const contentHash = uploadHash(data.files);
-
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${PUBLISH_LOCK_NAMESPACE}, hashtext(${app.id}))`);
+const publishCommand = defineCommand({
+  permission: "contracts:write",
+  input: readUpload,
+  audit: "contract.publish",
+  auditOptional: true,
+  authorize: authorizeContract,
+  run: async ({ tx, principal, input, target: app, audit }, appSlug: string): Promise<PublishOutcome> => {
     const stored = await storedVersionsOf(tx, app.id);
     // Identical content is the same version, whatever number it is offered under: never a duplicate.
-    const identical = stored.find((v) => v.contentHash === contentHash);
+    const identical = stored.find((v) => v.contentHash === input.contentHash);
     if (identical) {
       const [row] = await tx.select().from(contractVersion).where(eq(contractVersion.id, identical.id));
       return { version: withoutContent(row!), report: row!.changelog ?? null, created: false, lint: row!.lint ?? [] };
     }
-    const evaluation = evaluateChange({ contract, diagnostics: parsed.diagnostics, version: versionText }, stored, policyOf(app));
+    const evaluation = evaluateChange({ contract: input.contract, diagnostics: input.diagnostics, version: input.versionText }, stored, policyOf(app));
     const refused = refusal(evaluation, appSlug);
     if (refused) throw refused;
     const created = await insertVersion(tx, principal, app, {
-      versionText,
+      versionText: input.versionText,
       semver: evaluation.semver!,
-      state: data.state,
-      files: data.files,
-      root: parsed.root ?? Object.keys(data.files)[0]!,
-      contract,
-      contentHash,
+      state: input.data.state,
+      files: input.data.files,
+      root: input.root,
+      contract: input.contract,
+      contentHash: input.contentHash,
       report: evaluation.report,
       lint: evaluation.lint,
     });
-    if (data.state === "released") await rebuildIndex(tx, app);
+    audit({
+      targetType: "application",
+      targetId: app.id,
+      details: {
+        application: app.slug,
+        version: input.versionText,
+        state: input.data.state,
+        contentHash: input.contentHash,
+        semver: evaluation.report?.semver ?? null,
+        breaking: evaluation.report?.findings.filter((f) => f.verdict === "breaking").length ?? 0,
+        lint: evaluation.lint.length,
+      },
+    });
+    if (input.data.state === "released") await rebuildIndex(tx, app);
     return { version: created, report: evaluation.report, created: true, lint: evaluation.lint };
-  });
-}
+  },
+});
 
 /** A version without its files and contract, as lists and API answers show it. */
 export function withoutContent(v: ContractVersion): PublishOutcome["version"] {
@@ -188,20 +245,6 @@ async function insertVersion(
     .returning();
   // The flows and schemas of the version are committed with it, or not at all.
   await writeFlows(tx, row!.id, v.contract);
-  await recordAudit(tx, principal, {
-    action: "contract.publish",
-    targetType: "application",
-    targetId: app.id,
-    details: {
-      application: app.slug,
-      version: v.versionText,
-      state: v.state,
-      contentHash: v.contentHash,
-      semver: v.report?.semver ?? null,
-      breaking: v.report?.findings.filter((f) => f.verdict === "breaking").length ?? 0,
-      lint: v.lint.length,
-    },
-  });
   return withoutContent(row!);
 }
 

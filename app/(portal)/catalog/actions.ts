@@ -5,8 +5,9 @@ import { redirect } from "next/navigation";
 import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
 import { requireActor } from "@/app/_lib/session.ts";
 import { createApplication, updateApplication } from "@/lib/catalog/applications.ts";
-import { MAX_UPLOAD_BYTES, publishVersion, setVersionState } from "@/lib/catalog/publish.ts";
-import { isMeshportError, MeshportError, untrusted } from "@/lib/errors.ts";
+import { MAX_UPLOAD_BYTES, publishVersion } from "@/lib/contracts/publish.ts";
+import { setVersionState } from "@/lib/contracts/lifecycle.ts";
+import { isMeshportError, MeshportError } from "@/lib/errors.ts";
 import type { Diagnostic, Finding } from "@/registry/index.ts";
 
 /** Registers an application, then opens it. */
@@ -63,7 +64,7 @@ export async function publishAction(appSlug: string, _state: PublishState, formD
 
 /** Deprecates, retires or re-releases a version, with a reason. */
 export async function setVersionStateAction(appSlug: string, version: string, _state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  const state = await runAction(async () => setVersionState(await requireActor(), appSlug, version, untrusted(formFields(formData))), "Lifecycle updated.");
+  const state = await runAction(async () => setVersionState(await requireActor(), appSlug, version, formFields(formData)), "Lifecycle updated.");
   if (state?.ok) revalidatePath(`/catalog/${appSlug}`, "layout");
   return state;
 }

@@ -1,5 +1,5 @@
 import "server-only";
-import { MAX_UPLOAD_BYTES } from "@/lib/catalog/publish.ts";
+import { MAX_UPLOAD_BYTES } from "@/lib/contracts/publish.ts";
 import { readBodyText } from "./http.ts";
 
 /** What a publish or validate request carries: the files, and optional version, root and state. */

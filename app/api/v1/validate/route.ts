@@ -1,5 +1,5 @@
 import { assertCan } from "@/lib/auth/permissions.ts";
-import { publishInput, validateUpload } from "@/lib/catalog/publish.ts";
+import { publishInput, validateUpload } from "@/lib/contracts/publish.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { isRefusal } from "@/lib/parse-pool/pool.ts";
 import { authenticated, json } from "../_lib/http.ts";

@@ -1,6 +1,5 @@
 import { getApplication } from "@/lib/catalog/applications.ts";
-import { publishVersion } from "@/lib/catalog/publish.ts";
-import { untrusted } from "@/lib/errors.ts";
+import { publishVersion } from "@/lib/contracts/publish.ts";
 import { authenticated, json } from "../../../_lib/http.ts";
 import { readUpload } from "../../../_lib/upload.ts";
 
@@ -19,6 +18,6 @@ export const GET = authenticated<{ app: string }>(async (_request, principal, { 
  */
 export const POST = authenticated<{ app: string }>(async (request, principal, { app }) => {
   const upload = await readUpload(request);
-  const outcome = await publishVersion(principal, app, untrusted(upload));
+  const outcome = await publishVersion(principal, app, upload);
   return json({ version: outcome.version, report: outcome.report, lint: outcome.lint }, outcome.created ? 201 : 200);
 });

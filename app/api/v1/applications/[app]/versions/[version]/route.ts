@@ -1,6 +1,6 @@
 import { getVersion } from "@/lib/catalog/applications.ts";
-import { setVersionState, withoutContent } from "@/lib/catalog/publish.ts";
-import { untrusted } from "@/lib/errors.ts";
+import { withoutContent } from "@/lib/contracts/publish.ts";
+import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { authenticated, json, readJson } from "../../../../_lib/http.ts";
 
 export const dynamic = "force-dynamic";
@@ -14,5 +14,5 @@ export const GET = authenticated<{ app: string; version: string }>(async (_reque
 /** Moves a version through its lifecycle: `{ state: released|deprecated|retired, reason }`. */
 export const PATCH = authenticated<{ app: string; version: string }>(async (request, principal, { app, version }) => {
   const body = await readJson(request);
-  return json({ version: await setVersionState(principal, app, version, untrusted(body)) });
+  return json({ version: await setVersionState(principal, app, version, body) });
 });
