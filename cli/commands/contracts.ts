@@ -100,13 +100,18 @@ async function validateCommand(files: string[]): Promise<number> {
 async function diffCommand(previousFile: string, currentFile: string, options: { mode?: string; against?: string[]; format?: string }): Promise<number> {
   const mode = modeOption(options.mode);
   const format = formatOption(options.format);
-  const { compare, toJsonReport, formatMarkdown, formatGithub, formatText } = await engine();
+  const { evaluateChange, toJsonReport, formatMarkdown, formatGithub, formatText } = await engine();
   const { locator } = await import("../../registry/parse/positions.ts");
   const previous = await readContract(previousFile);
   const current = await readContract(currentFile);
   const against: Contract[] = [];
   for (const file of options.against ?? []) against.push((await readContract(file)).contract);
-  const report = compare(previous.contract, current.contract, { mode, against });
+  // The portal's own evaluation, over the history as given: oldest `--against` first, then previous, then current.
+  // Files are ordered by the command line, not by their `info.version`, so the history is numbered in that order.
+  const history = [...against].reverse();
+  const stored = [...history, previous.contract].map((contract, i) => ({ version: `1.${i}.0`, state: "released" as const, contract }));
+  const evaluation = evaluateChange({ contract: current.contract, diagnostics: [], version: `1.${stored.length}.0` }, stored, { mode });
+  const report = evaluation.report!;
   let out: string;
   if (format === "json") out = JSON.stringify(toJsonReport(report), null, 2) + "\n";
   else if (format === "markdown") out = formatMarkdown(report);
@@ -119,7 +124,7 @@ async function diffCommand(previousFile: string, currentFile: string, options: {
       if (f.previousPath !== undefined) return { file: previousFile, ...findPrevious(segments(f.previousPath)) };
       return { file: currentFile };
     });
-  } else out = formatText(report);
+  } else out = formatText(report) + `Suggested bump: ${evaluation.suggestedBump}; lint: ${evaluation.lint.length} finding${evaluation.lint.length === 1 ? "" : "s"} on ${currentFile}.\n`;
   process.stdout.write(out);
   return report.compatible ? EXIT.ok : EXIT.failed;
 }
