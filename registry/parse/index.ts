@@ -4,7 +4,7 @@ import { ExpansionLimitError, normalise } from "../normalise/index.ts";
 import { DEFAULT_LIMITS, byteLength, measure, type Limits, type Measure } from "./limits.ts";
 import { locator } from "./positions.ts";
 import { dereference, normaliseName } from "./refs.ts";
-import { SUPPORTED_VERSIONS, validateWithParser, validateWithSchema } from "./validate.ts";
+import { SUPPORTED_VERSIONS, validateResolved, validateUnresolved } from "./validate.ts";
 
 /** Default limits of the parser and their type. */
 export { DEFAULT_LIMITS, LIMIT_CODES, type Limits } from "./limits.ts";
@@ -17,7 +17,10 @@ export interface ParseOptions {
   /** Name of the AsyncAPI root file; default: the only file with an `asyncapi` key. */
   root?: string;
   limits?: Partial<Limits>;
-  /** `auto` (default) runs the full parser up to `limits.fullValidationMaxBytes`, schema-only above. */
+  /**
+   * `auto` (default) and `full`: the parser's AsyncAPI JSON Schema and its other rules, at every size.
+   * `schema-only`: the JSON Schema alone (resolved document and `$ref` placement), without the other rules.
+   */
   validation?: "auto" | "full" | "schema-only";
 }
 
@@ -75,9 +78,6 @@ export async function loadUpload(upload: Upload, options: ParseOptions = {}): Pr
   }
   const diagnostics: Diagnostic[] = [];
   const values = new Map<string, unknown>();
-  // Files whose aliases share nodes: the parser gets their measured value re-serialised, not the YAML text.
-  const aliased = new Set<string>();
-  let expanded = 0;
   for (const [name, text] of files) {
     try {
       values.set(name, load(text, { filename: name, schema: CORE_SCHEMA, maxDepth: limits.maxDepth }));
@@ -94,16 +94,13 @@ export async function loadUpload(upload: Upload, options: ParseOptions = {}): Pr
       });
       continue;
     }
-    // Measured right after loading, before any validator or the parser sees the value: aliases are counted
-    // by reference without being expanded, so a bomb costs time linear in its text.
+    // Measured right after loading, before any validator sees the value: aliases are counted by reference
+    // without being expanded, so a bomb costs time linear in its text.
     const measured = measure(values.get(name), limits);
-    expanded += measured.nodes;
-    if (measured.nodes > measured.distinct) aliased.add(name);
     if (measured.exceeded) diagnostics.push(limitDiagnostic(name, measured, limits));
   }
-  const validation = options.validation === "full" || options.validation === "schema-only"
-    ? options.validation
-    : total <= limits.fullValidationMaxBytes && expanded <= limits.fullValidationMaxNodes ? "full" : "schema-only";
+  // One validation path for every size: the same checks for a 1 KB and a 5 MB upload.
+  const validation = options.validation === "schema-only" ? "schema-only" : "full";
   if (hasError(diagnostics)) return { diagnostics: locate(diagnostics, files), validation };
 
   const candidates = [...values].filter(([, v]) => v !== null && typeof v === "object" && !Array.isArray(v) && "asyncapi" in v);
@@ -139,12 +136,17 @@ export async function loadUpload(upload: Upload, options: ParseOptions = {}): Pr
     };
   }
 
-  if (validation === "schema-only") diagnostics.push(...validateWithSchema(rootValue, version, root));
+  const schemaOnly = validation === "schema-only";
+  // The root file as written, before dereferencing replaces its `$ref`s: references placed where none is allowed.
+  const unresolved = validateUnresolved(rootValue, version, root, { schemaOnly });
   const deref = dereference(values, root);
   diagnostics.push(...deref.diagnostics);
-  // Refused references stop here: the parser must never see a document that names a URL or an outside file.
-  if (!hasError(diagnostics) && validation === "full") diagnostics.push(...(await validateAsLoaded(files, values, aliased, root)));
-  const located = locate(diagnostics, files);
+  // Refused or broken references stop here: the document is not judged further.
+  if (!hasError(diagnostics)) {
+    diagnostics.push(...unresolved);
+    diagnostics.push(...(await validateResolved(deref.root as Record<string, unknown>, deref.edges, version, root, { schemaOnly, text: files.get(root) ?? "", targets: deref.targets })));
+  }
+  const located = sortValidation(locate(diagnostics, files));
   if (hasError(located)) return { diagnostics: located, root, version, validation };
   return { document: deref.root as Record<string, unknown>, version, root, diagnostics: located, validation };
 }
@@ -167,21 +169,18 @@ function limitDiagnostic(file: string, measured: Measure, limits: Limits): Diagn
   }
 }
 
-/**
- * Runs the full parser over exactly what was loaded and measured. A file whose YAML aliases share nodes is handed
- * over as the JSON of its measured value, so the parser's own YAML reader never expands aliases we did not count;
- * positions in such files are found again from the YAML text (by path) afterwards.
- */
-async function validateAsLoaded(files: ReadonlyMap<string, string>, values: ReadonlyMap<string, unknown>, aliased: ReadonlySet<string>, root: string): Promise<Diagnostic[]> {
-  if (aliased.size === 0) return validateWithParser(files, root);
-  const texts = new Map(files);
-  for (const name of aliased) texts.set(name, JSON.stringify(values.get(name)));
-  const diagnostics = await validateWithParser(texts, root);
-  return diagnostics.map((d) => {
-    if (!aliased.has(d.file)) return d;
-    const { line: _line, column: _column, ...rest } = d;
-    return rest;
-  });
+/** Spectral's order for located diagnostics: by file, position, code and path; the others first, as they came. */
+function sortValidation(diagnostics: Diagnostic[]): Diagnostic[] {
+  const located = diagnostics.filter((d) => d.line !== undefined);
+  located.sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      a.line! - b.line! ||
+      (a.column ?? 0) - (b.column ?? 0) ||
+      a.code.localeCompare(b.code, undefined, { numeric: true }) ||
+      a.path.join().localeCompare(b.path.join()),
+  );
+  return [...diagnostics.filter((d) => d.line === undefined), ...located];
 }
 
 /** Fills in line and column of diagnostics that lack them. */

@@ -13,18 +13,15 @@ export interface Limits {
   maxAliasExpansion: number;
   /** Expanded nodes any document may reach through aliases, whatever its expansion factor. */
   aliasExpansionAllowance: number;
-  /** Largest upload validated with the parser's full Spectral ruleset; larger ones get JSON Schema validation only. */
+  /** @deprecated Ignored: every upload gets the same validation whatever its size (kept for callers that set it). */
   fullValidationMaxBytes: number;
-  /**
-   * Largest expanded document (in nodes) validated with the full Spectral ruleset. Spectral walks the expanded
-   * document (about 4 µs a node), so a small text whose aliases expand is judged by what it expands to.
-   */
+  /** @deprecated Ignored, as {@link Limits.fullValidationMaxBytes}. */
   fullValidationMaxNodes: number;
 }
 
 /**
  * Default limits: 5 MB per upload, nesting 256, four million expanded nodes, aliases may multiply a document
- * twentyfold once it expands beyond 50,000 nodes, full validation up to 512 KB and 100,000 expanded nodes.
+ * twentyfold once it expands beyond 50,000 nodes.
  */
 export const DEFAULT_LIMITS: Limits = {
   maxBytes: 5 * 1024 * 1024,

@@ -107,7 +107,24 @@ export interface Dereferenced {
   diagnostics: Diagnostic[];
   /** Upload files reached from the root through references. */
   reached: Set<string>;
+  /**
+   * The references replaced, by the object that held them: key → where the value lives (file and path in it) and
+   * the `$ref` text. Maps a path through the dereferenced document back to a location in an upload file.
+   */
+  edges: RefEdges;
+  /** Every place a reference (or a step of a chain of references) points to, as `file#/json/pointer`. */
+  targets: Set<string>;
 }
+
+/** Where a replaced reference pointed: the upload file and the path of the value in it, and the `$ref` text. */
+export interface RefEdge {
+  file: string;
+  path: string[];
+  ref: string;
+}
+
+/** The references replaced by {@link dereference}, by the container that held them and its key. */
+export type RefEdges = WeakMap<object, Map<string | number, RefEdge>>;
 
 /**
  * Replaces every `$ref` object reachable from the root by the object it points to, in place and preserving
@@ -118,6 +135,8 @@ export function dereference(files: ReadonlyMap<string, unknown>, rootName: strin
   const diagnostics: Diagnostic[] = [];
   const reached = new Set<string>([rootName]);
   const visited = new Set<object>();
+  const edges: RefEdges = new WeakMap();
+  const targets = new Set<string>();
   const root = files.get(rootName);
   // Iterative walk: reference chains can be far deeper than the JS stack.
   const stack: { node: unknown; file: string; path: (string | number)[] }[] = [{ node: root, file: rootName, path: [] }];
@@ -125,7 +144,7 @@ export function dereference(files: ReadonlyMap<string, unknown>, rootName: strin
   // Refusals are reported from the raw files first, at the reference's own location, once per reference.
   diagnostics.push(...scanRefusals(files, rootName));
 
-  function resolve(ref: string, file: string, path: (string | number)[]): { value: unknown; file: string } | undefined {
+  function resolve(ref: string, file: string, path: (string | number)[]): { value: unknown; file: string; pointer: string[] } | undefined {
     const seen = new Set<string>();
     let current = { ref, file };
     for (;;) {
@@ -137,6 +156,7 @@ export function dereference(files: ReadonlyMap<string, unknown>, rootName: strin
         return undefined;
       }
       seen.add(key);
+      targets.add(target.file + "#" + encodePointer(target.pointer));
       reached.add(target.file);
       const found = lookup(files.get(target.file), target.pointer);
       if (!found.found) {
@@ -150,7 +170,7 @@ export function dereference(files: ReadonlyMap<string, unknown>, rootName: strin
         return undefined;
       }
       const next = refOf(found.value);
-      if (next === undefined) return { value: found.value, file: target.file };
+      if (next === undefined) return { value: found.value, file: target.file, pointer: target.pointer };
       current = { ref: next, file: target.file };
     }
   }
@@ -168,13 +188,16 @@ export function dereference(files: ReadonlyMap<string, unknown>, rootName: strin
         const target = resolve(ref, file, [...path, key]);
         if (target === undefined) continue;
         container[key] = target.value;
+        let held = edges.get(node);
+        if (!held) edges.set(node, (held = new Map()));
+        held.set(key, { file: target.file, path: target.pointer, ref });
         stack.push({ node: target.value, file: target.file, path: [...path, key] });
       } else if (child !== null && typeof child === "object") {
         stack.push({ node: child, file, path: [...path, key] });
       }
     }
   }
-  return { root, diagnostics, reached };
+  return { root, diagnostics, reached, edges, targets };
 }
 
 /** Lists the references to URLs and to files outside the upload, in every upload file reached from the root. */

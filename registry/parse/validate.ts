@@ -1,131 +1,224 @@
-import { Parser, type Diagnostic as ParserDiagnostic } from "@asyncapi/parser";
+/**
+ * Validation of an AsyncAPI upload as `@asyncapi/parser` validates it, without running Spectral: one path for every
+ * size of document.
+ *
+ * - `asyncapi-document-resolved`: the dereferenced document against the parser's "resolved" AsyncAPI JSON Schema,
+ *   and `asyncapi-document-unresolved`: the root file as written against the "unresolved" one, keeping only the
+ *   `$ref`s placed where none is allowed. Same schemas (`getSchema` of the parser), same ajv setup (Spectral's), same
+ *   error preparation and wording; compiled once per version and process (schema-check.ts).
+ * - The parser's rules that say more than the JSON Schema, ported (rules.ts): 2.x server and operation security,
+ *   server variables, channel parameters and servers, channel names without query or fragment, unique operationId,
+ *   messageId and tag names, message examples, schema defaults and examples, payloads valid in their schema format
+ *   (Avro and OpenAPI through the official schema parsers); 3.x channel parameters and servers, channel names,
+ *   operation messages from the operation's channel, root operations and channels referring to root channels and
+ *   servers; `asyncapi-latest-version` (info).
+ * - The recommended rules of 2.x (warnings and infos: "should have an id", unused components and security schemes…).
+ *
+ * Nothing here reads or fetches anything: references were resolved inside the upload (refs.ts) before this runs.
+ */
+import { Parser } from "@asyncapi/parser";
 import { AvroSchemaParser } from "@asyncapi/avro-schema-parser";
 import { OpenAPISchemaParser } from "@asyncapi/openapi-schema-parser";
-import specs from "@asyncapi/specs";
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
-import type { Diagnostic, Severity } from "../types.ts";
-import { normaliseName } from "./refs.ts";
+import type { Diagnostic } from "../types.ts";
+import { encodePointer, type RefEdges } from "./refs.ts";
+import { recommendedRules, resolvedRules, unresolvedRules, unusedComponents, unusedSecuritySchemes, type RuleResult } from "./rules.ts";
+import { checkResolvedDocument, checkUnresolvedDocument, documentValidators, formatMessage, newAjvInstances, type CheckResult } from "./schema-check.ts";
 
-/** Prefix of the virtual paths the parser sees; its resolver maps them back to upload files. */
-const VIRTUAL_ROOT = "/__meshport_upload__/";
-
-let parser: Parser | undefined;
-
-/** The shared parser: full Spectral ruleset (core and recommended) with the Avro and OpenAPI schema parsers. */
-function sharedParser(): Parser {
-  parser ??= new Parser({ schemaParsers: [AvroSchemaParser(), OpenAPISchemaParser()] });
-  return parser;
-}
-
-interface Uri {
-  path(): string;
-  toString(): string;
-}
-
-/**
- * Resolvers for one validation: `file:` reads only from the upload, `http:`/`https:` never fetch.
- * The parser tries its default readers only when ours throw, so a refusal returns an empty document and is
- * recorded instead (the upload was already checked for such references; this is defence in depth).
- */
-function isolatedResolvers(texts: ReadonlyMap<string, string>, refused: string[]) {
-  const refuse = (uri: Uri) => {
-    refused.push(uri.toString());
-    return "{}";
-  };
-  const read = (uri: Uri) => {
-    const path = uri.path();
-    const name = path.startsWith(VIRTUAL_ROOT) ? normaliseName(decodeURIComponent(path.slice(VIRTUAL_ROOT.length))) : undefined;
-    const text = name === undefined ? undefined : texts.get(name);
-    return text ?? refuse(uri);
-  };
-  return [
-    { schema: "file", order: 1, read },
-    { schema: "http", order: 1, read: refuse },
-    { schema: "https", order: 1, read: refuse },
-  ];
-}
-
-const SEVERITIES: Severity[] = ["error", "warning", "info", "hint"];
-
-/** Validates an upload with `@asyncapi/parser` (AsyncAPI JSON Schema, Spectral core and recommended rules, schema formats). */
-export async function validateWithParser(texts: ReadonlyMap<string, string>, rootName: string): Promise<Diagnostic[]> {
-  const refused: string[] = [];
-  const source = VIRTUAL_ROOT + rootName.split("/").map(encodeURIComponent).join("/");
-  const results = await sharedParser().validate(texts.get(rootName) ?? "", {
-    source,
-    __unstable: { resolver: { cache: false, resolvers: isolatedResolvers(texts, refused) } },
-  } as Parameters<Parser["validate"]>[1]);
-  const diagnostics = results.map((d) => fromParser(d, rootName));
-  for (const uri of refused) {
-    diagnostics.push({ code: "ref-remote", severity: "error", file: rootName, path: [], message: `Reference refused, never fetched or read: ${uri}.` });
-  }
-  return diagnostics;
-}
-
-function fromParser(d: ParserDiagnostic, rootName: string): Diagnostic {
-  // Spectral names the file a diagnostic is in by its virtual path; map it back to the upload name.
-  const source = typeof d.source === "string" ? d.source : "";
-  const at = source.indexOf(VIRTUAL_ROOT);
-  const file = at >= 0 ? decodeURIComponent(source.slice(at + VIRTUAL_ROOT.length)) : rootName;
-  return {
-    code: String(d.code),
-    severity: SEVERITIES[d.severity] ?? "error",
-    message: d.message,
-    file,
-    path: [...d.path],
-    line: d.range.start.line + 1,
-    column: d.range.start.character + 1,
-  };
-}
-
-const validators = new Map<string, ValidateFunction>();
-let ajv: Ajv | undefined;
+export { documentValidatorCompilations, documentValidators } from "./schema-check.ts";
 
 /** AsyncAPI versions the engine reads. */
 export const SUPPORTED_VERSIONS = ["2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0", "2.5.0", "2.6.0", "3.0.0", "3.1.0"] as const;
 
-/** The official AsyncAPI JSON Schema validator of a version, compiled once (about 0.3–0.5 s). */
-function specValidator(version: string): ValidateFunction | undefined {
-  const known = validators.get(version);
-  if (known) return known;
-  const schema = (specs.schemasWithoutId as Record<string, object | undefined>)[version];
-  if (!schema) return undefined;
-  ajv ??= addFormats(new Ajv({ allErrors: true, strict: false, validateSchema: false }));
-  const validate = ajv.compile(schema);
-  validators.set(version, validate);
-  return validate;
+let parser: Parser | undefined;
+
+/** The schema parsers (AsyncAPI, Avro, OpenAPI) the 2.x schema-format rules use; the parser's Spectral never runs. */
+function schemaParsers(): Parser {
+  parser ??= new Parser({ schemaParsers: [AvroSchemaParser(), OpenAPISchemaParser()] });
+  return parser;
+}
+
+/** Compiles the validators of the given versions now (a worker can do it before its first upload). */
+export function warmValidators(versions: readonly string[] = SUPPORTED_VERSIONS): void {
+  for (const version of versions) documentValidators(version);
+}
+
+/** What {@link validateUnresolved} found, to finish with {@link validateResolved} once the upload is dereferenced. */
+export interface UnresolvedFindings {
+  diagnostics: Diagnostic[];
+}
+
+/** The checks on the root file as written; run before dereferencing (which replaces `$ref`s in place). */
+export function validateUnresolved(raw: Record<string, unknown>, version: string, rootName: string, options: { schemaOnly?: boolean } = {}): Diagnostic[] {
+  const validators = documentValidators(version);
+  if (!validators) return [];
+  const results: RuleResult[] = checkUnresolvedDocument(raw, validators).map((r) => rule("asyncapi-document-unresolved", r, false));
+  if (!options.schemaOnly) {
+    results.push(...unresolvedRules(raw, major(version)));
+    if (major(version) === 2) results.push(...unusedSecuritySchemes(raw));
+  }
+  return dedupe(results.map((r) => toDiagnostic(r, { file: rootName, path: r.path.map(String) }, raw)));
+}
+
+/** Options of {@link validateResolved}. */
+export interface ResolvedOptions {
+  /** JSON Schema only: skip the parser's other rules (the corpus has documents compared after the schema alone). */
+  schemaOnly?: boolean;
+  /** The root text and name, recorded in the input the schema parsers see. */
+  text: string;
+  /** Where the upload's references point (`file#/pointer`), for `asyncapi-unused-component`. */
+  targets: ReadonlySet<string>;
+}
+
+/** The checks on the dereferenced document; paths are mapped back to the file and place each value is written. */
+export async function validateResolved(document: Record<string, unknown>, edges: RefEdges, version: string, rootName: string, options: ResolvedOptions): Promise<Diagnostic[]> {
+  const validators = documentValidators(version);
+  if (!validators) return [];
+  const view = acyclicView(document, edges) as Record<string, unknown>;
+  let results: RuleResult[];
+  try {
+    results = checkResolvedDocument(view, validators).map((r) => rule("asyncapi-document-resolved", r, true));
+    if (!options.schemaOnly) {
+      results.push(...(await resolvedRules(document, view, major(version), { parser: schemaParsers(), input: options.text, source: rootName, instances: newAjvInstances() })));
+      if (major(version) === 2) {
+        results.push(...recommendedRules(document, version));
+        const prefix = rootName + "#";
+        const referenced = new Set([...options.targets].filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length)));
+        results.push(...unusedComponents(document, referenced));
+      }
+    }
+  } catch (error) {
+    // A chain of references deeper than the validator's stack: refused, never a crash.
+    if (!(error instanceof RangeError)) throw error;
+    return [{ code: "too-deep", severity: "error", file: rootName, path: [], message: "Document nests too deeply once its references are resolved to be validated." }];
+  }
+  return dedupe(results.map((r) => toDiagnostic(r, r.resolved ? sourceOf(document, edges, rootName, r.path) : { file: rootName, path: r.path.map(String) }, document)));
+}
+
+const major = (version: string) => Number(version.split(".")[0]);
+
+function rule(code: string, result: CheckResult, resolved: boolean): RuleResult {
+  return { ...result, code, severity: "error", resolved, description: null };
+}
+
+/** Spectral's `processTargetResults`: message templates filled from the located path, rule message or description. */
+function toDiagnostic(r: RuleResult, at: { file: string; path: string[] }, document: unknown): Diagnostic {
+  const resultMessage = formatMessage(r.message, {
+    property: at.path.length > 0 ? at.path[at.path.length - 1]! : "",
+    error: r.message,
+    path: encodePointer(at.path),
+    description: r.description,
+    value: valueAt(document, r.path),
+  });
+  return { code: r.code, severity: r.severity, message: (r.description ?? resultMessage).trim(), file: at.file, path: at.path };
+}
+
+function valueAt(document: unknown, path: readonly (string | number)[]): unknown {
+  let node = document;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Spectral's deduplication: one result per code, path, file and message. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}${JSON.stringify(d.path)}${d.file}${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**
- * Validates the root document against the official AsyncAPI JSON Schema only (the parser's `asyncapi-schema`
- * rule without the rest of Spectral): used for large uploads where Spectral takes seconds.
+ * Maps a path through the dereferenced document to where its value is written: the file, and the path in it (each
+ * replaced reference moves to its target). A path that goes beyond the document stops at its closest existing node.
  */
-export function validateWithSchema(value: unknown, version: string, rootName: string): Diagnostic[] {
-  const validate = specValidator(version);
-  if (!validate) return [];
-  if (validate(value)) return [];
-  return condense(validate.errors ?? []).map((e) => ({
-    code: "asyncapi-schema",
-    severity: "error",
-    file: rootName,
-    path: e.instancePath
-      .split("/")
-      .slice(1)
-      .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~")),
-    message: `${e.instancePath || "/"} ${e.message ?? "is invalid"}${e.params && "additionalProperty" in e.params ? `: ${String(e.params.additionalProperty)}` : ""}`,
-  }));
+export function sourceOf(document: unknown, edges: RefEdges, rootName: string, path: readonly (string | number)[]): { file: string; path: string[] } {
+  let node = document;
+  let file = rootName;
+  let out: string[] = [];
+  for (const segment of path) {
+    if (node === null || typeof node !== "object") break;
+    const key = typeof segment === "string" ? segment.replace(/~1/g, "/").replace(/~0/g, "~") : segment;
+    let child: unknown;
+    let edgeKey: string | number;
+    if (Array.isArray(node)) {
+      const index = Number(key);
+      if (!Number.isInteger(index) || index < 0 || index >= node.length) break;
+      child = node[index];
+      edgeKey = index;
+    } else {
+      if (!Object.prototype.hasOwnProperty.call(node, key)) break;
+      child = (node as Record<string, unknown>)[key];
+      edgeKey = String(key);
+    }
+    const edge = edges.get(node)?.get(edgeKey);
+    if (edge) {
+      file = edge.file;
+      out = [...edge.path];
+    } else out.push(String(key));
+    node = child;
+  }
+  return { file, path: out };
 }
 
-/** Keeps the deepest error per instance path: the oneOf/anyOf noise above it says nothing more. */
-function condense(errors: ErrorObject[]): ErrorObject[] {
-  const deepest = new Map<string, ErrorObject>();
-  for (const e of errors) {
-    if (e.keyword === "oneOf" || e.keyword === "anyOf" || e.keyword === "if") continue;
-    const key = `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`;
-    if (!deepest.has(key)) deepest.set(key, e);
+/**
+ * The dereferenced document as a tree-like graph the validators can walk: itself when it has no cycle; otherwise a
+ * copy in which each reference closing a cycle is a `{ $ref }` again (as Spectral's resolver leaves circular
+ * references). Shared objects stay shared. Iterative: reference chains can be deeper than the stack.
+ */
+export function acyclicView(root: unknown, edges: RefEdges): unknown {
+  if (root === null || typeof root !== "object") return root;
+  // 1. Depth-first search marking the edges that close a cycle (to a node still on the stack).
+  const back = new Map<object, Set<string | number>>();
+  const state = new Map<object, 1 | 2>(); // 1: on the stack, 2: done
+  const stack: { node: object; keys: (string | number)[]; i: number }[] = [];
+  const enter = (node: object) => {
+    state.set(node, 1);
+    stack.push({ node, keys: Array.isArray(node) ? node.map((_, i) => i) : Object.keys(node), i: 0 });
+  };
+  enter(root);
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.i >= frame.keys.length) {
+      state.set(frame.node, 2);
+      stack.pop();
+      continue;
+    }
+    const key = frame.keys[frame.i++]!;
+    const child = (frame.node as Record<string | number, unknown>)[key];
+    if (child === null || typeof child !== "object") continue;
+    const seen = state.get(child);
+    if (seen === 1) {
+      let keys = back.get(frame.node);
+      if (!keys) back.set(frame.node, (keys = new Set()));
+      keys.add(key);
+    } else if (seen === undefined) enter(child);
   }
-  const list = [...deepest.values()];
-  const kept = list.filter((e) => !list.some((o) => o !== e && o.instancePath.startsWith(e.instancePath + "/")));
-  return (kept.length > 0 ? kept : errors).slice(0, 50);
+  if (back.size === 0) return root;
+  // 2. Copy, post-order, without the marked edges.
+  const copies = new Map<object, unknown>();
+  const work: { node: object; expanded: boolean }[] = [{ node: root, expanded: false }];
+  while (work.length > 0) {
+    const item = work.pop()!;
+    if (copies.has(item.node)) continue;
+    const cut = back.get(item.node);
+    const keys: (string | number)[] = Array.isArray(item.node) ? item.node.map((_, i) => i) : Object.keys(item.node);
+    const children = keys.map((k) => [k, (item.node as Record<string | number, unknown>)[k]] as const);
+    if (!item.expanded) {
+      work.push({ node: item.node, expanded: true });
+      for (const [k, child] of children) if (child !== null && typeof child === "object" && !cut?.has(k) && !copies.has(child)) work.push({ node: child, expanded: false });
+      continue;
+    }
+    const copy = (Array.isArray(item.node) ? [] : {}) as Record<string | number, unknown>;
+    for (const [k, child] of children) {
+      if (cut?.has(k)) copy[k] = { $ref: edges.get(item.node)?.get(k)?.ref ?? "#" };
+      else copy[k] = child !== null && typeof child === "object" ? copies.get(child) : child;
+    }
+    copies.set(item.node, copy);
+  }
+  return copies.get(root);
 }
