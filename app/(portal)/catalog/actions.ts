@@ -69,10 +69,12 @@ export async function setVersionStateAction(appSlug: string, version: string, _s
   return state;
 }
 
-/** Changes an application's compatibility mode. */
+/** Changes an application's compatibility mode and lint policy. */
 export async function setCompatibilityModeAction(appSlug: string, _state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
   const mode = String(formData.get("compatibilityMode") ?? "");
-  const state = await runAction(async () => updateApplication(await requireActor(), appSlug, { compatibilityMode: mode || null }), "Compatibility mode saved.");
+  const lint = formData.get("lintPolicy");
+  const change = { compatibilityMode: mode || null, ...(lint === null ? {} : { lintPolicy: lint === "block" ? "block" : null }) };
+  const state = await runAction(async () => updateApplication(await requireActor(), appSlug, change), "Compatibility mode saved.");
   if (state?.ok) revalidatePath(`/catalog/${appSlug}`);
   return state;
 }

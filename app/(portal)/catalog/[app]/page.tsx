@@ -74,8 +74,8 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
         </dl>
         {can(principal, "contracts:write") ? (
           <details>
-            <summary className="small">Change the compatibility mode</summary>
-            <ModeForm appSlug={app.slug} mode={app.compatibilityMode} />
+            <summary className="small">Change the compatibility mode or lint policy</summary>
+            <ModeForm appSlug={app.slug} mode={app.compatibilityMode} lintPolicy={app.lintPolicy} />
           </details>
         ) : null}
         {version ? (
