@@ -182,7 +182,10 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
   /** Name of the upload file that is the AsyncAPI root. */
   root?: string;
-  /** Which validation ran: the parser's full Spectral ruleset, or the fast JSON Schema validation for large documents. */
+  /**
+   * Which validation ran: `full` (the parser's AsyncAPI JSON Schema, compiled once, then its other rules), at
+   * every size; `schema-only` when asked for the JSON Schema alone.
+   */
   validation: "full" | "schema-only";
 }
 
