@@ -2,18 +2,13 @@
  * Consumer tracking: the live subscriptions of each client as the broker
  * tells them (Mosquitto `$SYS/broker/log/M/*` lines, aedes hooks), indexed
  * by filter so the consumers of a topic template are found without scanning
- * every subscription. Bounded in clients and filters per client.
+ * every subscription. Parsing and matching are the shared topic algebra's
+ * (registry/topics: a {@link FilterIndex} of the subscriptions), so the agent and
+ * the portal decide every filter, topic and template the same way. Bounded in
+ * clients and filters per client; the index holds only live subscriptions.
  */
+import { FilterIndex, parseFilter, parseTemplate, type StepCounter } from "../registry/topics/index.ts";
 import type { Consumer } from "./protocol.ts";
-import { isPlaceholder } from "./templates.ts";
-
-interface FilterNode {
-  children: Map<string, FilterNode>;
-  /** filters ending at this node: filter → (clientId → qos) */
-  here: Map<string, Map<string, number>> | null;
-}
-
-const node = (): FilterNode => ({ children: new Map(), here: null });
 
 /** Options of a {@link ConsumerTracker}. */
 export interface ConsumerTrackerOptions {
@@ -31,12 +26,17 @@ export class ConsumerTracker {
   private readonly clients = new Map<string, Map<string, number>>();
   /** session kind per connected client (true: clean); kept apart so publishers never crowd out subscribers */
   private readonly sessions = new Map<string, boolean>();
-  private readonly root = node();
+  /** live subscriptions by filter: filter → (clientId → qos) */
+  private readonly index = new FilterIndex<Map<string, number>>();
+  /** matching work done by {@link consumersOf} (trie nodes and candidate levels), since start */
+  readonly matching: StepCounter = { steps: 0 };
   private readonly maxClients: number;
   private readonly maxFilters: number;
   private readonly ignore: Set<string>;
   /** subscriptions refused because a cap was reached, since start */
   dropped = 0;
+  /** subscriptions ignored because the filter is no valid MQTT filter, since start */
+  invalid = 0;
   /** true once the broker has told the agent anything about subscriptions */
   informed = false;
 
@@ -81,6 +81,12 @@ export class ConsumerTracker {
   subscribed(clientId: string, filter: string, qos: number): void {
     this.informed = true;
     if (this.ignore.has(clientId)) return;
+    // An invalid filter matches nothing (and a broker refuses it): not worth a slot.
+    const parsed = parseFilter(filter);
+    if (!parsed.ok) {
+      this.invalid++;
+      return;
+    }
     let filters = this.clients.get(clientId);
     if (!filters) {
       if (this.clients.size >= this.maxClients) {
@@ -95,13 +101,9 @@ export class ConsumerTracker {
       return;
     }
     filters.set(filter, qos);
-    let n = this.root;
-    for (const level of filter.split("/")) {
-      let next = n.children.get(level);
-      if (!next) n.children.set(level, (next = node()));
-      n = next;
-    }
-    (n.here ??= new Map()).set(filter, (n.here.get(filter) ?? new Map()).set(clientId, qos));
+    let subscribers = this.index.get(parsed.value);
+    if (!subscribers) this.index.set(parsed.value, (subscribers = new Map()));
+    subscribers.set(clientId, qos);
   }
 
   /** Records an unsubscription. */
@@ -123,53 +125,32 @@ export class ConsumerTracker {
   }
 
   private removeFromIndex(clientId: string, filter: string): void {
-    const path: FilterNode[] = [this.root];
-    const levels = filter.split("/");
-    for (const level of levels) {
-      const next = path[path.length - 1]!.children.get(level);
-      if (!next) return;
-      path.push(next);
-    }
-    const leaf = path[path.length - 1]!;
-    const subs = leaf.here?.get(filter);
-    subs?.delete(clientId);
-    if (subs && subs.size === 0) leaf.here!.delete(filter);
-    if (leaf.here && leaf.here.size === 0) leaf.here = null;
-    // Prune empty branches so the index never outgrows the live subscriptions.
-    for (let i = levels.length; i > 0; i--) {
-      const n = path[i]!;
-      if (n.here || n.children.size) break;
-      path[i - 1]!.children.delete(levels[i - 1]!);
-    }
+    const subscribers = this.index.get(filter);
+    if (!subscribers) return;
+    subscribers.delete(clientId);
+    // Drop emptied filters (the index prunes its branches) so it never outgrows the live subscriptions.
+    if (subscribers.size === 0) this.index.delete(filter);
   }
 
-  /** The subscriptions that can receive messages of a template (placeholders match any level), sorted by client id. */
+  /** Distinct filters and trie nodes in the index, for bounds and tests. */
+  get indexSize(): { filters: number; nodes: number } {
+    return { filters: this.index.size, nodes: this.index.nodes };
+  }
+
+  /**
+   * The subscriptions that can receive messages of an observed template or topic, sorted by
+   * client id: the template is read as a channel address (`plant/{p1}/temperature`,
+   * `plant/line-{id}/x`; a parameter is one non-empty level value, `$` included), anything that
+   * is no valid address as a concrete topic name; filters match by MQTT §4.7, so `#` and `+`
+   * at the first level never reach `$` topics.
+   */
   consumersOf(template: string, limit = Infinity): { consumers: Consumer[]; omitted: number } {
+    const address = parseTemplate(template);
+    const matches = address.ok ? this.index.matchTemplate(address.value, {}, this.matching) : this.index.matchTopic(template, this.matching);
     const found: Consumer[] = [];
-    const levels = template.split("/");
-    const dollar = template.startsWith("$");
-    const visit = (n: FilterNode, i: number): void => {
-      const hash = n.children.get("#");
-      // `#` and `+` at the first level never match $-topics (MQTT 3.1.1 §4.7.2).
-      if (hash?.here && !(dollar && i === 0)) collect(hash.here);
-      if (i === levels.length) {
-        if (n.here) collect(n.here);
-        return;
-      }
-      const level = levels[i]!;
-      if (isPlaceholder(level)) {
-        for (const [key, child] of n.children) if (key !== "#") visit(child, i + 1);
-      } else {
-        const exact = n.children.get(level);
-        if (exact) visit(exact, i + 1);
-        const plus = n.children.get("+");
-        if (plus && !(dollar && i === 0) && level !== "+") visit(plus, i + 1);
-      }
-    };
-    const collect = (here: Map<string, Map<string, number>>) => {
-      for (const [filter, clients] of here) for (const [clientId, qos] of clients) found.push({ clientId, filter, qos });
-    };
-    visit(this.root, 0);
+    for (const { filter, value } of matches) {
+      for (const [clientId, qos] of value) found.push({ clientId, filter: filter.filter, qos });
+    }
     found.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : a.filter < b.filter ? -1 : 1));
     return { consumers: found.slice(0, limit), omitted: Math.max(0, found.length - limit) };
   }

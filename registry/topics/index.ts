@@ -2,7 +2,8 @@
  * One topic algebra for the event mesh, shared by the portal and the broker agent:
  * AsyncAPI channel address templates (`plant/{lineId}/temperature`, `plant/line-{lineId}/x`),
  * MQTT subscription filters (`plant/+/temperature`, `orders/#`) and concrete topic names,
- * with a trie ({@link TemplateIndex}) for matching many against many.
+ * with tries for matching many against many: templates by topic or filter ({@link TemplateIndex}),
+ * subscription filters by topic or template ({@link FilterIndex}).
  * Pure and dependency-free (the agent imports it as source); no regular expression is ever
  * built from input, and every match is linear in the lengths involved.
  *
@@ -345,5 +346,179 @@ function collectAll<T>(start: TrieNode<T>, found: IndexedTemplate<T>[]): void {
     if (node.entries) found.push(...node.entries);
     for (const child of node.literals?.values() ?? []) stack.push(child);
     for (const { node: child } of node.patterns?.values() ?? []) stack.push(child);
+  }
+}
+
+/** A filter in a {@link FilterIndex}, with the value stored under it. */
+export interface IndexedFilter<T> {
+  readonly filter: Filter;
+  readonly value: T;
+}
+
+interface FilterNode<T> {
+  /** children by literal level */
+  literals: Map<string, FilterNode<T>> | null;
+  /** child by `+` */
+  single: FilterNode<T> | null;
+  /** the filter that ends here with `#` (always its last level) */
+  multi: IndexedFilter<T> | null;
+  /** the filter that ends exactly here */
+  entry: IndexedFilter<T> | null;
+}
+
+const newFilterNode = <T>(): FilterNode<T> => ({ literals: null, single: null, multi: null, entry: null });
+
+/**
+ * A trie of MQTT subscription filters, one level per edge, the reverse of {@link TemplateIndex}:
+ * a topic or a channel template walks only the branches that can match (literal children by
+ * hash look-up, `+` and `#` children directly), so finding the subscribers of a topic does not
+ * scan every subscription. Answers exactly as {@link filterMatchesTopic} and
+ * {@link filterOverlapsTemplate}; one value per distinct filter; empty branches are pruned on
+ * delete, so the trie never outgrows the filters it holds. Iterative throughout.
+ */
+export class FilterIndex<T> {
+  private readonly root: FilterNode<T> = newFilterNode();
+  private count = 0;
+  private nodeCount = 1;
+
+  /** Number of filters held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Number of trie nodes, root included (for memory bounds). */
+  get nodes(): number {
+    return this.nodeCount;
+  }
+
+  private find(filter: Filter): { node: FilterNode<T>; multi: boolean } | null {
+    let node = this.root;
+    const levels = filter.levels;
+    for (let i = 0; i < levels.length; i++) {
+      const level = levels[i]!;
+      if (level.kind === "multi") return { node, multi: true };
+      const next = level.kind === "single" ? node.single : node.literals?.get(level.text);
+      if (!next) return null;
+      node = next;
+    }
+    return { node, multi: false };
+  }
+
+  /** The value stored under the filter, if any. */
+  get(filter: string | Filter): T | undefined {
+    const f = asFilter(filter);
+    const at = f && this.find(f);
+    if (!at) return undefined;
+    return (at.multi ? at.node.multi : at.node.entry)?.value;
+  }
+
+  /** Stores a value under the filter (replacing any); false (and nothing stored) when the filter is invalid. */
+  set(filter: string | Filter, value: T): boolean {
+    const f = asFilter(filter);
+    if (f === null) return false;
+    let node = this.root;
+    for (const level of f.levels) {
+      if (level.kind === "multi") break;
+      let next: FilterNode<T> | null | undefined;
+      if (level.kind === "single") next = node.single ??= this.counted();
+      else {
+        const literals = (node.literals ??= new Map());
+        next = literals.get(level.text);
+        if (!next) literals.set(level.text, (next = this.counted()));
+      }
+      node = next;
+    }
+    const multi = f.levels[f.levels.length - 1]!.kind === "multi";
+    if (!(multi ? node.multi : node.entry)) this.count++;
+    if (multi) node.multi = { filter: f, value };
+    else node.entry = { filter: f, value };
+    return true;
+  }
+
+  private counted(): FilterNode<T> {
+    this.nodeCount++;
+    return newFilterNode();
+  }
+
+  /** Removes the filter and prunes the branches left empty; false when it was not there. */
+  delete(filter: string | Filter): boolean {
+    const f = asFilter(filter);
+    if (f === null) return false;
+    const path: FilterNode<T>[] = [this.root];
+    const levels = f.levels;
+    const multi = levels[levels.length - 1]!.kind === "multi";
+    const depth = multi ? levels.length - 1 : levels.length;
+    for (let i = 0; i < depth; i++) {
+      const level = levels[i]!;
+      const node = path[path.length - 1]!;
+      const next = level.kind === "single" ? node.single : level.kind === "literal" ? node.literals?.get(level.text) : null;
+      if (!next) return false;
+      path.push(next);
+    }
+    const leaf = path[path.length - 1]!;
+    if (multi ? !leaf.multi : !leaf.entry) return false;
+    if (multi) leaf.multi = null;
+    else leaf.entry = null;
+    this.count--;
+    for (let i = depth; i > 0; i--) {
+      const node = path[i]!;
+      if (node.entry || node.multi || node.single || node.literals?.size) break;
+      const parent = path[i - 1]!;
+      const level = levels[i - 1]!;
+      if (level.kind === "single") parent.single = null;
+      else if (level.kind === "literal") {
+        parent.literals!.delete(level.text);
+        if (parent.literals!.size === 0) parent.literals = null;
+      }
+      this.nodeCount--;
+    }
+    return true;
+  }
+
+  /** The filters whose subscribers receive messages published on the topic (MQTT §4.7; none for an invalid topic). */
+  matchTopic(topic: string | Topic, counter?: StepCounter): IndexedFilter<T>[] {
+    const t = asTopic(topic);
+    return t === null ? [] : this.search(t.levels.map((text) => ({ kind: "literal", text })), {}, counter);
+  }
+
+  /**
+   * The filters whose subscribers would receive some message of the channel template, as
+   * {@link filterOverlapsTemplate} decides (none for an invalid template). The counter, when
+   * given, counts trie nodes visited and candidate levels compared.
+   */
+  matchTemplate(template: string | Template, options: FilterOptions = {}, counter?: StepCounter): IndexedFilter<T>[] {
+    const tpl = asTemplate(template);
+    return tpl === null ? [] : this.search(tpl.levels, options, counter);
+  }
+
+  private search(query: readonly TemplateLevel[], options: FilterOptions, counter?: StepCounter): IndexedFilter<T>[] {
+    const found: IndexedFilter<T>[] = [];
+    // Wildcards at the first level never reach topics that all start with `$` (§4.7.2).
+    const reserved = !options.reservedTopics && query.length > 0 && reservedOnly(query[0]!);
+    const stack: { node: FilterNode<T>; depth: number }[] = [{ node: this.root, depth: 0 }];
+    while (stack.length > 0) {
+      const { node, depth } = stack.pop()!;
+      if (counter) counter.steps++;
+      const guarded = reserved && depth === 0;
+      // `prefix/#` matches the parent level too, then everything below.
+      if (node.multi && !guarded) found.push(node.multi);
+      if (depth === query.length) {
+        if (node.entry) found.push(node.entry);
+        continue;
+      }
+      const level = query[depth]!;
+      if (node.single && !guarded) stack.push({ node: node.single, depth: depth + 1 });
+      if (!node.literals) continue;
+      if (level.kind === "literal") {
+        const exact = node.literals.get(level.text);
+        if (exact) stack.push({ node: exact, depth: depth + 1 });
+      } else {
+        for (const [text, child] of node.literals) {
+          if (counter) counter.steps++;
+          if (matchLevel(level.pattern, text, counter)) stack.push({ node: child, depth: depth + 1 });
+        }
+      }
+    }
+    return found;
   }
 }

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { filterCases, templateCases } from "./cases.ts";
 import {
+  FilterIndex,
   filterMatchesTopic,
   filterOverlapsTemplate,
   firstLiteralLevel,
@@ -176,5 +177,71 @@ describe("TemplateIndex", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("FilterIndex", () => {
+  const values = (hits: { value: string }[]) => hits.map((h) => h.value).sort();
+
+  it("gives the shared cases' answers, filters indexed and templates or topics looked up", () => {
+    const index = new FilterIndex<string>();
+    const queries = [...new Set([...templateCases.map((c) => c.query), ...filterCases.map((c) => c.filter)])];
+    for (const q of queries) index.set(q, q);
+    for (const c of templateCases) {
+      const hits = values(index.matchTemplate(c.template));
+      expect(hits.includes(c.query), `${c.query} vs ${c.template}`).toBe(c.expected);
+      expect(hits).toEqual(queries.filter((q) => filterOverlapsTemplate(q, c.template)).sort());
+    }
+    for (const c of filterCases) {
+      const hits = values(index.matchTopic(c.topic));
+      expect(hits.includes(c.filter), `${c.filter} vs ${c.topic}`).toBe(c.expected);
+      expect(hits).toEqual(queries.filter((q) => filterMatchesTopic(q, c.topic)).sort());
+    }
+  });
+
+  it("stores one value per filter, refuses invalid filters and prunes on delete", () => {
+    const index = new FilterIndex<number>();
+    expect(index.set("a/#/b", 1)).toBe(false);
+    for (const f of ["a/+/c", "a/#", "#", "a", "+", "a/b/c"]) expect(index.set(f, 1)).toBe(true);
+    expect(index.set("a/#", 2)).toBe(true);
+    expect(index.size).toBe(6);
+    expect(index.get("a/#")).toBe(2);
+    expect(index.get("a/+")).toBeUndefined();
+    expect(index.delete("a/+")).toBe(false);
+    for (const f of ["a/+/c", "a/#", "#", "a", "+", "a/b/c"]) expect(index.delete(f), f).toBe(true);
+    expect(index.delete("a")).toBe(false);
+    expect([index.size, index.nodes]).toEqual([0, 1]);
+  });
+
+  it("agrees with the pairwise functions on random inputs", () => {
+    const filterLevel = fc.constantFrom("a", "b", "", "$s", "a-b", "+", "#");
+    const level = fc.constantFrom("a", "b", "", "$s", "{x}", "a{x}", "{x}-{y}", "$s{x}");
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(filterLevel, { minLength: 1, maxLength: 4 }), { maxLength: 10 }),
+        fc.array(level, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (filters, templateLevels, reservedTopics) => {
+          const idx = new FilterIndex<string>();
+          const texts = [...new Set(filters.map((f) => f.join("/")))].filter(isValidFilter);
+          for (const f of texts) idx.set(f, f);
+          const t = templateLevels.join("/");
+          expect(values(idx.matchTemplate(t, { reservedTopics }))).toEqual(texts.filter((f) => filterOverlapsTemplate(f, t, { reservedTopics })).sort());
+          if (isValidTopic(t)) expect(values(idx.matchTopic(t))).toEqual(texts.filter((f) => filterMatchesTopic(f, t)).sort());
+          for (const f of texts) idx.delete(f);
+          expect([idx.size, idx.nodes]).toEqual([0, 1]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("walks only the branches that can match", () => {
+    const index = new FilterIndex<number>();
+    for (let i = 0; i < 5_000; i++) index.set(`site/s${i}/+/temperature`, i);
+    index.set("#", -1);
+    const counter: StepCounter = { steps: 0 };
+    expect(index.matchTopic("site/s42/d1/temperature", counter).map((h) => h.value).sort((a, b) => a - b)).toEqual([-1, 42]);
+    expect(counter.steps).toBeLessThan(20);
   });
 });
