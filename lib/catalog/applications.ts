@@ -176,6 +176,20 @@ export const listApplications = defineQuery({
 });
 
 /**
+ * True for the row of `contract_version` in the query that is its application's current version: released or
+ * deprecated, and no released or deprecated version of the same application ranks above it (the order of
+ * {@link currentVersions}: major, minor, patch, a release above its pre-releases, then the pre-release text).
+ */
+export function isCurrentVersion(): SQL {
+  return sql`(${contractVersion.state} in ('released', 'deprecated') and not exists (
+    select 1 from ${contractVersion} as newer
+    where newer.application_id = ${contractVersion.applicationId}
+      and newer.state in ('released', 'deprecated')
+      and (newer.major, newer.minor, newer.patch, newer.prerelease = '', newer.prerelease)
+        > (${contractVersion.major}, ${contractVersion.minor}, ${contractVersion.patch}, ${contractVersion.prerelease} = '', ${contractVersion.prerelease})))`;
+}
+
+/**
  * The current version of each application: the highest released or deprecated one
  * (drafts are proposals, retired ones are gone), with the number of versions.
  */

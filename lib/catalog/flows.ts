@@ -1,11 +1,11 @@
 import "server-only";
 import { and, asc, eq, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import { getDb, MIGRATION_LOCK_KEY, type Executor } from "@/db/client.ts";
-import { application, contractVersion, flow, registrySchema, team } from "@/db/schema.ts";
+import { contractVersion, flow, registrySchema } from "@/db/schema.ts";
 import { flowsOf, schemasOf, type Contract } from "@/registry/index.ts";
 import { assertCan } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { levelsOf, topicMatchesTemplate } from "./topics.ts";
+import { participantsOf, type ChannelParticipant } from "./participants.ts";
 
 // Rows per INSERT statement: far below PostgreSQL's 65,535 bind parameters.
 const CHUNK = 500;
@@ -119,74 +119,23 @@ export async function flowsOfVersion(db: Executor, versionId: string) {
     .orderBy(asc(flow.channel), asc(flow.action), asc(flow.messageKey));
 }
 
-/** An application that sends or receives on a channel, in its current version. */
-export interface ChannelParticipant {
-  application: { slug: string; name: string };
-  team: { slug: string; name: string };
-  version: string;
-  /** Its channel template that the queried address reaches. */
-  address: string;
-  action: "send" | "receive";
-  /** Keys of the messages it sends or receives there. */
-  messages: string[];
-}
+export type { ChannelParticipant } from "./participants.ts";
+
+/** Producers and consumers the channel page lists at most, each. */
+export const MAX_CHANNEL_PARTICIPANTS = 200;
 
 /**
  * Who sends and who receives a channel: the flows of the current version of every application (its highest
  * released or deprecated version; drafts are proposals, retired versions are gone) whose channel template the
  * address reaches, with MQTT semantics (`plant/{lineId}/temperature` reaches `plant/{line}/temperature`).
+ * At most {@link MAX_CHANNEL_PARTICIPANTS} of each; `truncated` is set when there are more.
  */
 export async function channelParticipants(
   principal: Principal,
   address: string,
-): Promise<{ producers: ChannelParticipant[]; consumers: ChannelParticipant[] }> {
+): Promise<{ producers: ChannelParticipant[]; consumers: ChannelParticipant[]; truncated?: true }> {
   assertCan(principal, "catalog:read");
   const db = await getDb();
-  const newer = sql`select 1 from ${contractVersion} as newer
-    where newer.application_id = ${contractVersion.applicationId}
-      and newer.state in ('released', 'deprecated')
-      and (newer.major, newer.minor, newer.patch, newer.prerelease = '', newer.prerelease)
-        > (${contractVersion.major}, ${contractVersion.minor}, ${contractVersion.patch}, ${contractVersion.prerelease} = '', ${contractVersion.prerelease})`;
-  const levels = levelsOf(address).length;
-  const rows = await db
-    .select({
-      address: flow.channel,
-      action: flow.action,
-      messageKey: flow.messageKey,
-      appSlug: application.slug,
-      appName: application.name,
-      teamSlug: team.slug,
-      teamName: team.name,
-      version: contractVersion.version,
-    })
-    .from(flow)
-    .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
-    .innerJoin(application, eq(application.id, contractVersion.applicationId))
-    .innerJoin(team, eq(team.id, application.teamId))
-    .where(
-      and(
-        inArray(contractVersion.state, ["released", "deprecated"]),
-        sql`not exists (${newer})`,
-        // A template without parameters is reached only by its own address; one with parameters needs as many levels.
-        sql`(${flow.channel} = ${address} or (${flow.channel} like '%{%' and array_length(string_to_array(${flow.channel}, '/'), 1) = ${levels}))`,
-      ),
-    )
-    .orderBy(asc(application.name), asc(application.slug), asc(flow.channel), asc(flow.action), asc(flow.messageKey));
-  const grouped = new Map<string, ChannelParticipant>();
-  for (const row of rows) {
-    if (row.address !== address && !topicMatchesTemplate(address, row.address)) continue;
-    const key = `${row.appSlug}\u0000${row.address}\u0000${row.action}`;
-    const entry = grouped.get(key) ?? {
-      application: { slug: row.appSlug, name: row.appName },
-      team: { slug: row.teamSlug, name: row.teamName },
-      version: row.version,
-      address: row.address,
-      action: row.action,
-      messages: [],
-    };
-    entry.messages.push(row.messageKey);
-    grouped.set(key, entry);
-  }
-  const all = [...grouped.values()];
-  return { producers: all.filter((p) => p.action === "send"), consumers: all.filter((p) => p.action === "receive") };
+  const found = (await participantsOf(db, [address], MAX_CHANNEL_PARTICIPANTS)).get(address)!;
+  return { producers: found.producers, consumers: found.consumers, ...(found.truncated ? { truncated: true as const } : {}) };
 }

@@ -1,35 +1,103 @@
 import "server-only";
 import { sample } from "openapi-sampler";
-import type { Channel, Contract, Json, JsonSchema, Message, Operation } from "@/registry/index.ts";
+import { and, asc, eq } from "drizzle-orm";
+import type { Executor } from "@/db/client.ts";
+import { application, contractVersion, flow } from "@/db/schema.ts";
+import type { Channel, Contract, Json, JsonSchema, Message } from "@/registry/index.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
-import { getApplication, getVersion } from "./applications.ts";
+import { defineQuery, idInput } from "@/lib/service.ts";
+import { getApplication, getVersion, isCurrentVersion } from "./applications.ts";
 import { subscriptionFilterFor } from "./topics.ts";
 
-/** What an application does on one channel: send or receive, which messages. */
-export interface Flow {
-  action: "send" | "receive";
-  channel: Channel;
-  operations: Operation[];
-  messages: Message[];
+/** One message an application sends or receives on a channel, with its schemas' global registry ids. */
+export interface FlowMessage {
+  key: string;
+  /** `schema.id` of the payload (what the schema registry serves), null when the message has none. */
+  payloadSchemaId: number | null;
+  headersSchemaId: number | null;
 }
 
-/** The sends and receives of a contract, grouped by channel, by address. */
-export function flowsOf(contract: Contract): Flow[] {
-  const flows = new Map<string, Flow>();
-  for (const op of Object.values(contract.operations)) {
-    const channel = contract.channels[op.channel];
-    if (!channel) continue;
-    const key = `${op.action} ${op.channel}`;
-    const flow = flows.get(key) ?? { action: op.action, channel, operations: [], messages: [] };
-    flow.operations.push(op);
-    for (const messageKey of op.messages) {
-      const message = channel.messages[messageKey];
-      if (message && !flow.messages.includes(message)) flow.messages.push(message);
-    }
-    flows.set(key, flow);
-  }
-  return [...flows.values()].sort((a, b) => a.action.localeCompare(b.action) || a.channel.address.localeCompare(b.channel.address));
+/** What an application does on one channel in its current version, from `flow`: send or receive, which messages. */
+export interface ChannelFlow {
+  action: "send" | "receive";
+  /** Channel address template. */
+  channel: string;
+  messages: FlowMessage[];
+  /** Ids of the operations that declare it. */
+  operations: string[];
 }
+
+/** Flow rows one application page reads at most. */
+export const MAX_APPLICATION_FLOWS = 1000;
+
+async function currentFlowRows(db: Executor, appSlug: string, channel: string | null, limit: number) {
+  return db
+    .select({
+      version: contractVersion.version,
+      channel: flow.channel,
+      action: flow.action,
+      messageKey: flow.messageKey,
+      payloadSchemaId: flow.payloadSchemaId,
+      headersSchemaId: flow.headersSchemaId,
+      operations: flow.operations,
+    })
+    .from(flow)
+    .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
+    .innerJoin(application, eq(application.id, contractVersion.applicationId))
+    .where(and(eq(application.slug, appSlug), isCurrentVersion(), channel === null ? undefined : eq(flow.channel, channel)))
+    .orderBy(asc(flow.action), asc(flow.channel), asc(flow.messageKey))
+    .limit(limit);
+}
+
+/**
+ * The sends and receives of an application's current version (highest released or deprecated), from `flow`,
+ * grouped by action and channel: sends first, then by address. At most {@link MAX_APPLICATION_FLOWS} messages;
+ * `truncated` says there are more. Empty when the application has no current version.
+ */
+export const applicationFlows = defineQuery({
+  permission: "catalog:read",
+  input: idInput,
+  run: async ({ db, input: appSlug }): Promise<{ flows: ChannelFlow[]; truncated: boolean }> => {
+    const rows = await currentFlowRows(db, appSlug, null, MAX_APPLICATION_FLOWS + 1);
+    const flows = new Map<string, ChannelFlow>();
+    for (const row of rows.slice(0, MAX_APPLICATION_FLOWS)) {
+      const key = `${row.action}\u0000${row.channel}`;
+      const entry = flows.get(key) ?? { action: row.action, channel: row.channel, messages: [], operations: [] };
+      entry.messages.push({ key: row.messageKey, payloadSchemaId: row.payloadSchemaId, headersSchemaId: row.headersSchemaId });
+      for (const op of row.operations) if (!entry.operations.includes(op)) entry.operations.push(op);
+      flows.set(key, entry);
+    }
+    // Sends before receives, as the page has always listed them.
+    const order = (a: ChannelFlow) => (a.action === "send" ? 0 : 1);
+    return {
+      flows: [...flows.values()].sort((a, b) => order(a) - order(b) || a.channel.localeCompare(b.channel)),
+      truncated: rows.length > MAX_APPLICATION_FLOWS,
+    };
+  },
+});
+
+/** Messages of one channel {@link channelSchemas} reads at most. */
+export const MAX_CHANNEL_MESSAGES = 500;
+
+/**
+ * The global schema ids of the messages an application sends or receives on one channel in its current version
+ * (`channelSchemas(principal, appSlug, address)`), from `flow`: message key → payload and headers `schema.id`, and
+ * the actions. A message the contract declares but no operation uses has no flow, hence no entry.
+ */
+export const channelSchemas = defineQuery({
+  permission: "catalog:read",
+  input: idInput,
+  run: async ({ db, input: address }, appSlug: string): Promise<Map<string, FlowMessage & { actions: Array<"send" | "receive"> }>> => {
+    const rows = await currentFlowRows(db, appSlug, address, MAX_CHANNEL_MESSAGES * 2);
+    const byKey = new Map<string, FlowMessage & { actions: Array<"send" | "receive"> }>();
+    for (const row of rows) {
+      const entry = byKey.get(row.messageKey) ?? { key: row.messageKey, payloadSchemaId: row.payloadSchemaId, headersSchemaId: row.headersSchemaId, actions: [] };
+      entry.actions.push(row.action);
+      byKey.set(row.messageKey, entry);
+    }
+    return byKey;
+  },
+});
 
 /** The current contract of an application with its catalog record. */
 export async function currentContract(principal: Principal, appSlug: string) {

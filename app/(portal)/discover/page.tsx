@@ -18,6 +18,25 @@ function hitHref(hit: SearchHit): string {
   return messageHref(hit.application.slug, hit.address, hit.messageKey ?? "");
 }
 
+/** The applications on one side of a hit's channel, from the current versions' flows. */
+function Participants({ label, list }: { label: string; list: SearchHit["producers"] }) {
+  return (
+    <div>
+      <span className="muted">{label}:</span>{" "}
+      {list.length === 0 ? (
+        <span className="muted">none declared</span>
+      ) : (
+        list.map((p, i) => (
+          <span key={p.application.slug}>
+            {i > 0 ? ", " : null}
+            <Link href={`/catalog/${p.application.slug}`}>{p.application.name}</Link>
+          </span>
+        ))
+      )}
+    </div>
+  );
+}
+
 export default async function DiscoverPage({ searchParams }: { searchParams: Promise<{ q?: string; topic?: string; field?: string; page?: string }> }) {
   const principal = await requireUser();
   const query = await searchParams;
@@ -75,6 +94,7 @@ export default async function DiscoverPage({ searchParams }: { searchParams: Pro
                 <th>What</th>
                 <th>Where</th>
                 <th>Subscribe with</th>
+                <th>Who sends · who receives</th>
                 <th>Owner</th>
               </tr>
             </thead>
@@ -94,6 +114,17 @@ export default async function DiscoverPage({ searchParams }: { searchParams: Pro
                     ) : null}
                   </td>
                   <td>{hit.address ? <code>{subscriptionFilterFor(hit.address)}</code> : <span className="muted">—</span>}</td>
+                  <td className="small" data-testid="hit-participants">
+                    {hit.address ? (
+                      <>
+                        <Participants label="Sent by" list={hit.producers} />
+                        <Participants label="Received by" list={hit.consumers} />
+                        {hit.participantsCapped ? <div className="muted">and more: see the channel</div> : null}
+                      </>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
                   <td>{hit.team.name}</td>
                 </tr>
               ))}

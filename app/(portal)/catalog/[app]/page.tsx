@@ -5,9 +5,10 @@ import { channelHref, DeprecationWarning, messageHref, StateBadge } from "@/app/
 import { Time } from "@/app/_components/time.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { can } from "@/lib/auth/permissions.ts";
-import { currentContract, flowsOf } from "@/lib/catalog/views.ts";
+import { applicationFlows, currentContract } from "@/lib/catalog/views.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { ModeForm } from "./mode-form.tsx";
+import { SchemaId } from "./schema-id.tsx";
 
 export async function generateMetadata({ params }: { params: Promise<{ app: string }> }): Promise<Metadata> {
   return { title: (await params).app };
@@ -21,7 +22,8 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
     throw error;
   });
   const { application: app, team, versions, version, contract, mode } = data;
-  const flows = contract ? flowsOf(contract) : [];
+  // What it sends and receives comes from the flow table; the contract only names and describes what it lists.
+  const { flows, truncated } = version ? await applicationFlows(principal, slug) : { flows: [], truncated: false };
   return (
     <>
       <p className="muted small">
@@ -88,7 +90,7 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
         ) : null}
       </section>
 
-      {contract ? (
+      {version ? (
         <section className="panel" data-testid="flows">
           <h2>What it sends and receives</h2>
           {flows.length === 0 ? (
@@ -104,29 +106,38 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
                 </tr>
               </thead>
               <tbody>
-                {flows.map((f) => (
-                  <tr key={`${f.action} ${f.channel.address}`}>
-                    <td>
-                      <span className={`badge ${f.action === "send" ? "status-online" : "badge-muted"}`}>{f.action === "send" ? "sends" : "receives"}</span>
-                    </td>
-                    <td>
-                      <Link href={channelHref(app.slug, f.channel.address)}>
-                        <code>{f.channel.address}</code>
-                      </Link>
-                    </td>
-                    <td>
-                      {f.messages.map((m) => (
-                        <div key={m.key}>
-                          <Link href={messageHref(app.slug, f.channel.address, m.key)}>{m.title ?? m.name ?? m.key}</Link>
-                        </div>
-                      ))}
-                    </td>
-                    <td className="small">{f.operations[0]?.summary ?? f.channel.description ?? ""}</td>
-                  </tr>
-                ))}
+                {flows.map((f) => {
+                  const channel = contract?.channels[f.channel];
+                  const summary = f.operations.map((id) => contract?.operations[id]?.summary).find(Boolean);
+                  return (
+                    <tr key={`${f.action} ${f.channel}`} data-testid="flow-row">
+                      <td>
+                        <span className={`badge ${f.action === "send" ? "status-online" : "badge-muted"}`}>{f.action === "send" ? "sends" : "receives"}</span>
+                      </td>
+                      <td>
+                        <Link href={channelHref(app.slug, f.channel)}>
+                          <code>{f.channel}</code>
+                        </Link>
+                      </td>
+                      <td>
+                        {f.messages.map((m) => {
+                          const message = channel?.messages[m.key];
+                          return (
+                            <div key={m.key}>
+                              <Link href={messageHref(app.slug, f.channel, m.key)}>{message?.title ?? message?.name ?? m.key}</Link>
+                              {" "}<SchemaId id={m.payloadSchemaId} />
+                            </div>
+                          );
+                        })}
+                      </td>
+                      <td className="small">{summary ?? channel?.description ?? ""}</td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           )}
+          {truncated ? <p className="muted small">Only the first {flows.reduce((n, f) => n + f.messages.length, 0)} messages are listed.</p> : null}
         </section>
       ) : null}
 

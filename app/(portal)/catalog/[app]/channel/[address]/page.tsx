@@ -2,8 +2,9 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DeprecationWarning, messageHref } from "@/app/_components/catalog.tsx";
+import { SchemaId } from "../../schema-id.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
-import { channelParticipants, currentContract, examplePayload, subscriptionOf } from "@/lib/catalog/views.ts";
+import { channelParticipants, channelSchemas, currentContract, examplePayload, subscriptionOf } from "@/lib/catalog/views.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 
 export async function generateMetadata({ params }: { params: Promise<{ address: string }> }): Promise<Metadata> {
@@ -20,7 +21,7 @@ export default async function ChannelPage({ params }: { params: Promise<{ app: s
   });
   const channel = data.contract?.channels[address];
   if (!data.contract || !channel) notFound();
-  const [participants] = await Promise.all([channelParticipants(principal, address)]);
+  const [participants, schemas] = await Promise.all([channelParticipants(principal, address), channelSchemas(principal, slug, address)]);
   const subscription = subscriptionOf(data.contract, channel);
   const messages = Object.values(channel.messages);
   const firstExample = messages[0] ? examplePayload(messages[0]) : null;
@@ -60,7 +61,8 @@ export default async function ChannelPage({ params }: { params: Promise<{ app: s
             {messages.map((m) => (
               <div key={m.key}>
                 <Link href={messageHref(slug, address, m.key)}>{m.title ?? m.name ?? m.key}</Link>{" "}
-                <span className="muted">{m.contentType ?? data.contract!.defaultContentType ?? ""}</span>
+                <span className="muted">{m.contentType ?? data.contract!.defaultContentType ?? ""}</span>{" "}
+                <SchemaId id={schemas.get(m.key)?.payloadSchemaId ?? null} />
               </div>
             ))}
           </dd>
@@ -124,6 +126,7 @@ export default async function ChannelPage({ params }: { params: Promise<{ app: s
             </ul>
           </div>
         </div>
+        {participants.truncated ? <p className="muted small">Only the first applications of each side are listed.</p> : null}
         {ops.length ? (
           <p className="muted small">
             In this contract: {ops.map((o) => `${o.id} (${o.action})`).join(", ")}.

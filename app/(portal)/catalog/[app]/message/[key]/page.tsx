@@ -2,8 +2,9 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { channelHref, DeprecationWarning, SchemaTree } from "@/app/_components/catalog.tsx";
+import { SchemaId } from "../../schema-id.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
-import { currentContract, examplePayload, schemaRows } from "@/lib/catalog/views.ts";
+import { channelSchemas, currentContract, examplePayload, schemaRows } from "@/lib/catalog/views.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 
 export async function generateMetadata({ params }: { params: Promise<{ key: string }> }): Promise<Metadata> {
@@ -30,6 +31,8 @@ export default async function MessagePage({
   const message = channel?.messages[key];
   if (!channel || !message) notFound();
   const example = examplePayload(message);
+  // The global id the schema registry serves, from the flow of this message (none when no operation uses it).
+  const schemas = (await channelSchemas(principal, slug, channel.address)).get(key);
   return (
     <>
       <p className="muted small">
@@ -48,9 +51,25 @@ export default async function MessagePage({
           <dd>
             <code>{message.schemaFormat}</code>
           </dd>
-          {message.payloadHash ? (
+          {schemas?.payloadSchemaId != null ? (
             <>
               <dt>Schema id</dt>
+              <dd>
+                <SchemaId id={schemas.payloadSchemaId} />
+              </dd>
+            </>
+          ) : null}
+          {schemas?.headersSchemaId != null ? (
+            <>
+              <dt>Headers schema id</dt>
+              <dd>
+                <SchemaId id={schemas.headersSchemaId} testId="headers-schema-id" />
+              </dd>
+            </>
+          ) : null}
+          {message.payloadHash ? (
+            <>
+              <dt>Schema hash</dt>
               <dd>
                 <code>{message.payloadHash}</code>
               </dd>

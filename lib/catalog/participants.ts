@@ -1,0 +1,205 @@
+import "server-only";
+import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import type { Executor } from "@/db/client.ts";
+import { application, contractVersion, flow, team } from "@/db/schema.ts";
+import { isCurrentVersion } from "./applications.ts";
+import { levelsOf, topicMatchesTemplate } from "./topics.ts";
+
+/** An application that sends or receives on a channel, in its current version. */
+export interface ChannelParticipant {
+  application: { slug: string; name: string };
+  team: { slug: string; name: string };
+  version: string;
+  /** Its channel template that the queried address reaches. */
+  address: string;
+  action: "send" | "receive";
+  /** Keys of the messages it sends or receives there. */
+  messages: string[];
+}
+
+/** The senders and receivers of one address; `truncated` when more than the limit asked for exist. */
+export interface Participants {
+  producers: ChannelParticipant[];
+  consumers: ChannelParticipant[];
+  truncated: boolean;
+}
+
+/** Rows one call returns at most, whatever the limits per address: a bound on the page, not an expected size. */
+export const MAX_PARTICIPANT_ROWS = 5000;
+
+/** Flows one call considers at most: those of current versions with the queried level counts. */
+export const MAX_CANDIDATE_FLOWS = 200_000;
+
+/**
+ * Who sends and who receives each of the given addresses (channel templates or concrete topics), in one bounded
+ * query on `flow`: the flows of the current version of every application (highest released or deprecated;
+ * drafts and retired versions excluded) whose channel template the address reaches, with MQTT semantics
+ * (`plant/{lineId}/temperature` reaches `plant/{line}/temperature`). At most `perAddress` producers and as many
+ * consumers per address, ordered by application name.
+ */
+export async function participantsOf(db: Executor, addresses: readonly string[], perAddress: number): Promise<Map<string, Participants>> {
+  const result = new Map<string, Participants>();
+  const distinct = [...new Set(addresses)];
+  for (const address of distinct) result.set(address, { producers: [], consumers: [], truncated: false });
+  if (distinct.length === 0 || perAddress < 1) return result;
+
+  const levels = [...new Set(distinct.map((a) => levelsOf(a).length))];
+  const queried = sql`unnest(array[${sql.join(
+    distinct.map((a) => sql`${a}`),
+    sql`, `,
+  )}]::text[], array[${sql.join(
+    distinct.map((a) => sql`${levelsOf(a).length}`),
+    sql`, `,
+  )}]::int[]) as queried(address, levels)`;
+  const levelsOfChannel = sql`array_length(string_to_array(${flow.channel}, '/'), 1)`;
+  const firstLevelOfChannel = sql`split_part(${flow.channel}, '/', 1)`;
+  const firsts = [...new Set(distinct.map((a) => levelsOf(a)[0]!))];
+  // The flows of current versions that may reach one of the addresses: a template without parameters by its own
+  // address only, one with parameters by an address of as many levels. Each is read once, with its LIKE pattern:
+  // every `{parameter}` a wildcard and the literal `\`, `%` and `_` escaped (the levels being equal, a wildcard
+  // cannot take a `/`). The LIMIT bounds the work and keeps PostgreSQL from computing the pattern once per
+  // address instead of once per flow; the exact match is checked in code afterwards.
+  const candidate = db
+    .select({
+      channel: flow.channel,
+      action: flow.action,
+      messageKey: flow.messageKey,
+      levels: sql<number>`${levelsOfChannel}`.as("channel_levels"),
+      pattern: sql<string | null>`case when ${flow.channel} like '%{%' then regexp_replace(replace(replace(replace(${flow.channel}, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '\\{[^}]+\\}', '%', 'g') end`.as("channel_pattern"),
+      // Aliased: a subquery's columns go by their names, and slug and name are in two tables.
+      appSlug: sql<string>`${application.slug}`.as("app_slug"),
+      appName: sql<string>`${application.name}`.as("app_name"),
+      teamSlug: sql<string>`${team.slug}`.as("team_slug"),
+      teamName: sql<string>`${team.name}`.as("team_name"),
+      version: contractVersion.version,
+    })
+    .from(flow)
+    .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
+    .innerJoin(application, eq(application.id, contractVersion.applicationId))
+    .innerJoin(team, eq(team.id, application.teamId))
+    .where(
+      and(
+        or(
+          inArray(flow.channel, distinct),
+          and(
+            sql`${flow.channel} like '%{%'`,
+            inArray(levelsOfChannel, levels),
+            // A literal first level is reached only by the same first level.
+            or(inArray(firstLevelOfChannel, firsts), sql`${firstLevelOfChannel} like '%{%'`),
+          ),
+        ),
+        isCurrentVersion(),
+      ),
+    )
+    .limit(MAX_CANDIDATE_FLOWS)
+    .as("candidate");
+  const ranked = db
+    .select({
+      queried: sql<string>`queried.address`.as("queried"),
+      address: candidate.channel,
+      action: candidate.action,
+      messageKey: candidate.messageKey,
+      appSlug: candidate.appSlug,
+      appName: candidate.appName,
+      teamSlug: candidate.teamSlug,
+      teamName: candidate.teamName,
+      version: candidate.version,
+      // Rows of one participant (application × template × action) share a rank: its messages come together.
+      rank: sql<number>`dense_rank() over (partition by queried.address, ${candidate.action} order by ${candidate.appName}, ${candidate.appSlug}, ${candidate.channel})`.as("rank"),
+    })
+    .from(candidate)
+    .innerJoin(
+      queried,
+      // Equal levels first: PostgreSQL can hash on them. A template without parameters has no pattern.
+      sql`${candidate.levels} = queried.levels and (${candidate.channel} = queried.address or queried.address like ${candidate.pattern})`,
+    )
+    .as("ranked");
+  const rows = await db
+    .select()
+    .from(ranked)
+    // One rank past the limit says that there are more.
+    .where(sql`${ranked.rank} <= ${perAddress + 1}`)
+    .orderBy(asc(ranked.queried), asc(ranked.action), asc(ranked.rank), asc(ranked.messageKey))
+    .limit(MAX_PARTICIPANT_ROWS + 1);
+
+  const grouped = new Map<string, ChannelParticipant>();
+  const seen = new Map<string, number>();
+  for (const row of rows.slice(0, MAX_PARTICIPANT_ROWS)) {
+    const entry = result.get(row.queried)!;
+    if (row.address !== row.queried && !topicMatchesTemplate(row.queried, row.address)) continue;
+    const key = `${row.queried}\u0000${row.appSlug}\u0000${row.address}\u0000${row.action}`;
+    let participant = grouped.get(key);
+    if (!participant) {
+      const countKey = `${row.queried}\u0000${row.action}`;
+      const n = seen.get(countKey) ?? 0;
+      if (n >= perAddress) {
+        entry.truncated = true;
+        continue;
+      }
+      seen.set(countKey, n + 1);
+      participant = {
+        application: { slug: row.appSlug, name: row.appName },
+        team: { slug: row.teamSlug, name: row.teamName },
+        version: row.version,
+        address: row.address,
+        action: row.action,
+        messages: [],
+      };
+      grouped.set(key, participant);
+      (row.action === "send" ? entry.producers : entry.consumers).push(participant);
+    }
+    participant.messages.push(row.messageKey);
+  }
+  if (rows.length > MAX_PARTICIPANT_ROWS) for (const entry of result.values()) entry.truncated = true;
+  return result;
+}
+
+/** A flow of one version at one channel, for the direction an application takes there. */
+export interface VersionFlow {
+  versionId: string;
+  channel: string;
+  action: "send" | "receive";
+  messageKey: string;
+}
+
+/** Rows {@link directionsOf} reads at most. */
+export const MAX_DIRECTION_ROWS = 5000;
+
+/**
+ * The actions each version takes on each of the given channels, per message (`send`, `receive`, or both), from
+ * `flow`: one bounded query for a page of search hits. Keyed by version id, channel and message key.
+ */
+export async function directionsOf(db: Executor, pairs: ReadonlyArray<{ versionId: string; channel: string }>): Promise<Map<string, Set<"send" | "receive">>> {
+  const byMessage = new Map<string, Set<"send" | "receive">>();
+  const distinct = [...new Map(pairs.map((p) => [`${p.versionId}\u0000${p.channel}`, p])).values()];
+  if (distinct.length === 0) return byMessage;
+  const rows = await db
+    .select({ versionId: flow.versionId, channel: flow.channel, action: flow.action, messageKey: flow.messageKey })
+    .from(flow)
+    .where(
+      and(
+        sql`(${flow.versionId}, ${flow.channel}) in (${sql.join(
+          distinct.map((p) => sql`(${p.versionId}, ${p.channel})`),
+          sql`, `,
+        )})`,
+      ),
+    )
+    .orderBy(asc(flow.versionId), asc(flow.channel), asc(flow.messageKey), asc(flow.action))
+    .limit(MAX_DIRECTION_ROWS);
+  for (const row of rows) {
+    for (const key of [directionKey(row.versionId, row.channel, row.messageKey), directionKey(row.versionId, row.channel, null)]) {
+      (byMessage.get(key) ?? byMessage.set(key, new Set()).get(key)!).add(row.action);
+    }
+  }
+  return byMessage;
+}
+
+/** The key of {@link directionsOf}: a version's channel, or one message of it. */
+export function directionKey(versionId: string, channel: string, messageKey: string | null): string {
+  return `${versionId}\u0000${channel}\u0000${messageKey ?? "\u0001"}`;
+}
+
+/** Actions as one label, sorted: `send`, `receive`, `receive,send`; null when there is none. */
+export function actionLabel(actions: ReadonlySet<string> | undefined): string | null {
+  return actions && actions.size > 0 ? [...actions].sort().join(",") : null;
+}
