@@ -80,6 +80,11 @@ test("a team publishes a contract, finds it, reads it, and is refused an incompa
 
   await page.goto(`/catalog/${slug}/publish`);
   await page.getByLabel("AsyncAPI document (YAML or JSON)").fill(contract("1.1.0", ["firing"]));
+  // The live evaluation says what the publish will decide, before it is tried.
+  const live = page.getByTestId("live-evaluation");
+  await expect(live).toContainText("incompatible");
+  await expect(live).toContainText("suggested version 2.0.0");
+  await expect(page.getByTestId("live-blockers")).toContainText("Publish it as a new major version");
   await page.getByRole("button", { name: "Publish" }).click();
   const refusal = page.getByTestId("publish-error");
   await expect(refusal).toContainText("major");
@@ -97,6 +102,8 @@ test("the demo catalog shows versions, a deprecation and the diff with findings"
   await page.goto("/catalog/line-sensors/diff?from=1.1.0&to=2.0.0");
   await expect(page.getByTestId("diff-summary")).toContainText("incompatible");
   await expect(page.getByTestId("diff-lines")).toContainText("breaking");
+  // 2.0.0 is a new major version: the compare page judges it as its publish did, accepted.
+  await expect(page.getByTestId("diff-evaluation")).toContainText("2.0.0 would be accepted");
   await snapshot(page, testInfo, "14-diff");
   await page.goto("/discover?field=orderId");
   await expect(page.getByTestId("search-results")).toContainText("orderId");
