@@ -45,9 +45,19 @@ export function defaultPoolOptions(): ParsePoolOptions {
   };
 }
 
+/** Settings of one upload in {@link ParsePool.parse}. */
+export interface ParseBudget {
+  /**
+   * This upload's time budget in ms, instead of the pool's `timeoutMs`. For tests: one upload can be timed out on a
+   * budget far below any parse while the others keep a budget far above theirs, so neither outcome depends on speed.
+   */
+  timeoutMs?: number;
+}
+
 interface Task {
   upload: Upload;
   options: ParseOptions;
+  timeoutMs: number;
   resolve: (result: ParseResult) => void;
   reject: (error: unknown) => void;
 }
@@ -86,13 +96,13 @@ export class ParsePool {
   }
 
   /** Parses an upload in a worker. Bad input, a timeout or a memory blow-up yield diagnostics, not exceptions. */
-  parse(upload: Upload, options: ParseOptions = {}): Promise<ParseResult> {
+  parse(upload: Upload, options: ParseOptions = {}, budget: ParseBudget = {}): Promise<ParseResult> {
     if (this.closed) return Promise.reject(new Error("The parse pool is closed."));
     if (this.queue.length >= this.options.maxQueue) {
       return Promise.reject(new MeshportError("unavailable", "The contract parser is busy; try again in a moment.", { subject: "parser_busy" }));
     }
     return new Promise<ParseResult>((resolve, reject) => {
-      this.queue.push({ upload, options, resolve, reject });
+      this.queue.push({ upload, options, timeoutMs: budget.timeoutMs ?? this.options.timeoutMs, resolve, reject });
       this.fill();
       this.pump();
     });
@@ -200,7 +210,7 @@ export class ParsePool {
       if (!slot.ready || slot.task) continue;
       const task = this.queue.shift()!;
       const id = this.nextId++;
-      const timer = setTimeout(() => this.timeOut(slot), this.options.timeoutMs);
+      const timer = setTimeout(() => this.timeOut(slot), task.timeoutMs);
       slot.task = { ...task, id, timer };
       // Keep the process alive while an upload is in flight (the CLI awaits it); idle workers never do.
       slot.worker.ref();
@@ -213,7 +223,7 @@ export class ParsePool {
     const task = slot.task;
     if (!task) return;
     this.release(slot);
-    const seconds = Math.round(this.options.timeoutMs / 100) / 10;
+    const seconds = Math.round(task.timeoutMs / 100) / 10;
     task.resolve(refusal(task, "parse-timeout", `Parsing this document took longer than ${seconds} s; it was refused. Large or deeply aliased documents can be split into several files.`));
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
