@@ -301,7 +301,7 @@ export const updateApplicationInput = z
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change." });
 
 /** The application, locked for the change, once the principal is known to write for its team. */
-async function writableApplication({ tx, principal }: AuthorizeContext<unknown>, appSlug: string): Promise<Application> {
+export async function writableApplication({ tx, principal }: Pick<AuthorizeContext<unknown>, "tx" | "principal">, appSlug: string): Promise<Application> {
   const [found] = await tx.select().from(application).where(eq(application.slug, appSlug)).for("update");
   if (!found) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
   await assertWritesForTeam(tx, principal, found.teamId);

@@ -11,7 +11,7 @@ import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { parseInPool } from "@/lib/parse-pool/pool.ts";
-import { assertWritesForTeam, currentVersions } from "@/lib/catalog/applications.ts";
+import { assertWritesForTeam, currentVersions, writableApplication } from "@/lib/catalog/applications.ts";
 import { writeFlows } from "@/lib/catalog/flows.ts";
 import { buildIndexEntries } from "@/lib/catalog/index-entries.ts";
 import { policyOf, storedVersionsOf } from "./evaluate.ts";
@@ -115,11 +115,9 @@ async function readUpload(raw: unknown): Promise<ParsedUpload> {
   return { data, contract: parsed.contract, diagnostics: parsed.diagnostics, root: parsed.root ?? Object.keys(data.files)[0]!, versionText, contentHash: uploadHash(data.files) };
 }
 
-/** The application a contract command names, once the principal is known to write for its team. */
-export async function writableApplication(tx: Transaction, principal: Principal, appSlug: string): Promise<Application> {
-  const [app] = await tx.select().from(application).where(eq(application.slug, appSlug));
-  if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
-  await assertWritesForTeam(tx, principal, app.teamId);
+/** The application a contract command names, writable by the principal, locked for the change. */
+export async function lockedApplication(tx: Transaction, principal: Principal, appSlug: string): Promise<Application> {
+  const app = await writableApplication({ tx, principal }, appSlug);
   // Publishes and lifecycle changes of one contract take turns; other contracts run freely.
   await tx.execute(sql`select pg_advisory_xact_lock(${PUBLISH_LOCK_NAMESPACE}, hashtext(${app.id}))`);
   return app;
@@ -140,7 +138,7 @@ export async function publishVersion(principal: Principal, appSlug: string, inpu
 
 /** `authorize` of the contract commands: the application, writable by the principal, locked for the change. */
 export function authorizeContract({ tx, principal }: AuthorizeContext<unknown>, appSlug: string): Promise<Application> {
-  return writableApplication(tx, principal, appSlug);
+  return lockedApplication(tx, principal, appSlug);
 }
 
 /**
