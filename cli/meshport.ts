@@ -1,16 +1,19 @@
 import { Command, CommanderError } from "commander";
-import { registerContractCommands } from "./commands/contracts.ts";
+import { registerContractCommands, type ContractCommandOptions } from "./commands/contracts.ts";
 
 /** Exit codes shared by every command: 0 success, 1 a negative verdict, 2 unusable input or usage. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/** Options of the CLI: what the build provides (scripts/build-cli.mjs), none when run from the sources. */
+export type CliOptions = ContractCommandOptions;
+
 /** Builds the `meshport` command tree; each command sets `process.exitCode` itself. */
-export function buildProgram(): Command {
+export function buildProgram(options: CliOptions = {}): Command {
   const program = new Command("meshport")
     .description("Meshport: event catalog, contract governance and schema registry")
     .showHelpAfterError()
     .exitOverride();
-  registerContractCommands(program);
+  registerContractCommands(program, options);
   return program;
 }
 
@@ -28,8 +31,8 @@ async function registerDatabaseCommands(program: Command): Promise<void> {
 }
 
 /** Runs the CLI and returns its exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], options: CliOptions = {}): Promise<number> {
+  const program = buildProgram(options);
   const command = argv.slice(2).find((arg) => !arg.startsWith("-"));
   if (command === undefined || command === "help" || DATABASE_COMMANDS.has(command)) await registerDatabaseCommands(program);
   process.exitCode = EXIT.ok;

@@ -6,12 +6,17 @@
 // `admin` and `token` (portal services under lib/ and db/) stay lazy chunks, and the npm packages those reach (PGlite,
 // pg, better-auth, Next.js…) stay external: they read files next to their own modules (WebAssembly, workers).
 //
+// The AsyncAPI document validators are compiled here, not in every CLI process: ajv standalone code of each supported
+// version (registry/parse/schema-check.ts generates it from the parser's schemas with Spectral's ajv setup), bundled as
+// one lazy chunk per version and handed to the CLI's main, which registers them with the engine.
+//
 // Also writes dist/cli/inputs.json, the source files the build read: bin/meshport.mjs uses the build only while it
 // is newer than every one of them (else it runs the TypeScript sources through tsx, as without a build).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { tsImport } from "tsx/esm/api";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = path.join(ROOT, "dist", "cli");
@@ -50,13 +55,79 @@ const jsonAsText = {
   },
 };
 
+/**
+ * The entry module: cli/meshport.ts, its `main` given the precompiled validators (`meshport-validators:VERSION`, each
+ * loaded when a document of that version is first validated).
+ */
+function entryModule(versions) {
+  const loaders = versions.map((v) => `  ${JSON.stringify(v)}: () => import(${JSON.stringify(`meshport-validators:${v}`)}),`).join("\n");
+  return `import { main as run } from "./cli/meshport.ts";
+export { buildProgram, EXIT } from "./cli/meshport.ts";
+const validators = {
+${loaders}
+};
+async function precompiledValidators(version) {
+  const load = Object.hasOwn(validators, version) ? validators[version] : undefined;
+  if (!load) return undefined;
+  // A CommonJS module imported: its exports are the default export.
+  const loaded = await load();
+  const { resolved, unresolved } = loaded.default ?? loaded;
+  return { resolved, unresolved };
+}
+export function main(argv) {
+  return run(argv, { precompiledValidators });
+}
+`;
+}
+
+/** The entry and the standalone validator modules (CommonJS; their require()s of ajv's runtime are bundled). */
+function precompiledValidators(codes, resolveDir) {
+  return {
+    name: "meshport-precompiled-validators",
+    setup(b) {
+      b.onResolve({ filter: /^meshport-entry$/ }, () => ({ path: "entry", namespace: "meshport-entry" }));
+      b.onLoad({ filter: /.*/, namespace: "meshport-entry" }, () => ({ contents: entryModule([...codes.keys()]), loader: "js", resolveDir: ROOT }));
+      b.onResolve({ filter: /^meshport-validators:/ }, (args) => ({ path: `validators-${args.path.slice("meshport-validators:".length)}`, namespace: "meshport-validators" }));
+      b.onLoad({ filter: /.*/, namespace: "meshport-validators" }, (args) => ({ contents: codes.get(args.path.slice("validators-".length)), loader: "js", resolveDir }));
+    },
+  };
+}
+
+/**
+ * @asyncapi/specs' index requires every version's schema (2.3 MB of JSON to parse) though the engine reads the
+ * version list and at most a version or two: its properties become getters requiring each schema when first read
+ * (same objects, same enumerable keys). Left as it is if its shape ever changes.
+ */
+const lazySpecs = {
+  name: "lazy-asyncapi-specs",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@asyncapi[\\/]specs[\\/]index\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const eager = /^(\s*)('[^'\n]+'): (require\('\.\/schemas\/[^'\n]+\.json'\)),?$/gm;
+      const requires = text.match(/require\(/g)?.length ?? 0;
+      const getters = text.match(eager)?.length ?? 0;
+      if (requires === 0 || getters !== requires) return undefined;
+      return { contents: text.replace(eager, "$1get $2() { return $3; },"), loader: "js" };
+    });
+  },
+};
+
 const started = performance.now();
 // Sources changed from now on are newer than the build, whether or not esbuild read them before the change.
 const builtAt = Date.now();
 rmSync(OUT, { recursive: true, force: true });
+const { SUPPORTED_VERSIONS } = await tsImport("../registry/parse/validate.ts", import.meta.url);
+const { standaloneDocumentValidators, standaloneResolveDir } = await tsImport("../registry/parse/schema-check.ts", import.meta.url);
+const codes = new Map();
+for (const version of SUPPORTED_VERSIONS) {
+  const code = await standaloneDocumentValidators(version);
+  if (code === undefined) throw new Error(`no document schemas for AsyncAPI ${version}`);
+  codes.set(version, code);
+}
+const compiledIn = performance.now() - started;
 const result = await build({
   absWorkingDir: ROOT,
-  entryPoints: { meshport: "cli/meshport.ts" },
+  entryPoints: { meshport: "meshport-entry" },
   outdir: OUT,
   chunkNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
@@ -70,14 +141,16 @@ const result = await build({
   alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
   // Bundled CommonJS modules call require() for Node built-ins: give each chunk a real one.
   banner: { js: "import { createRequire as __meshportRequire } from 'node:module'; const require = __meshportRequire(import.meta.url);" },
-  plugins: [resolution, jsonAsText],
+  plugins: [precompiledValidators(codes, standaloneResolveDir()), resolution, lazySpecs, jsonAsText],
   metafile: true,
   legalComments: "none",
   logLevel: "warning",
 });
 
 const inputs = Object.keys(result.metafile.inputs)
-  .filter((file) => !file.includes("node_modules/") && !file.startsWith("("))
+  // Virtual modules (`namespace:path`) are made from the sources listed: the validators from registry/parse and the
+  // parser's schemas (the lockfile).
+  .filter((file) => !file.includes("node_modules/") && !file.startsWith("(") && !/^[a-z-]+:/.test(file))
   .sort();
 // A dependency upgrade changes the lockfile (the bundled copies are stale then too), and so does a change of the build.
 inputs.push("package-lock.json", "tsconfig.json", "scripts/build-cli.mjs");
@@ -89,4 +162,7 @@ const chunks = Object.fromEntries(
 );
 mkdirSync(OUT, { recursive: true });
 writeFileSync(path.join(OUT, "inputs.json"), `${JSON.stringify({ builtAt, inputs, chunks }, null, 1)}\n`);
-console.log(`built dist/cli/meshport.mjs from ${inputs.length - 1} source files in ${Math.round(performance.now() - started)} ms`);
+console.log(
+  `built dist/cli/meshport.mjs from ${inputs.length - 1} source files in ${Math.round(performance.now() - started)} ms ` +
+    `(AsyncAPI validators of ${codes.size} versions compiled in ${Math.round(compiledIn)} ms)`,
+);

@@ -2,10 +2,25 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import type { CompatibilityMode, Contract, Diagnostic, Finding } from "../../registry/index.ts";
+import type { PrecompiledValidators } from "../../registry/parse/schema-check.ts";
 import { parseMode } from "../../registry/policies.ts";
 
-// The engine (and @asyncapi/parser with it) loads only when a contract command runs, so other commands start fast.
-const engine = () => import("../../registry/index.ts");
+/** Options of {@link registerContractCommands}. */
+export interface ContractCommandOptions {
+  /** The AsyncAPI document validators compiled ahead of time (the built CLI's); otherwise compiled when first used. */
+  precompiledValidators?: PrecompiledValidators;
+}
+
+let precompiledValidators: PrecompiledValidators | undefined;
+
+// The engine (and its validators with it) loads only when a contract command runs, so other commands start fast.
+async function engine() {
+  const [loaded] = await Promise.all([
+    import("../../registry/index.ts"),
+    precompiledValidators ? import("../../registry/parse/schema-check.ts").then((m) => m.registerPrecompiledValidators(precompiledValidators)) : undefined,
+  ]);
+  return loaded;
+}
 
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 const FORMATS = ["text", "json", "markdown", "github"] as const;
@@ -168,7 +183,8 @@ async function schemaDiffCommand(originalFile: string, updateFile: string, optio
 }
 
 /** Registers `validate`, `diff` and `schema-diff` (the contract engine's commands). */
-export function registerContractCommands(program: Command): void {
+export function registerContractCommands(program: Command, options: ContractCommandOptions = {}): void {
+  precompiledValidators = options.precompiledValidators;
   program
     .command("validate")
     .description("Validate AsyncAPI documents (files given together form one upload, so they may refer to each other)")

@@ -138,7 +138,7 @@ export async function loadUpload(upload: Upload, options: ParseOptions = {}): Pr
 
   const schemaOnly = validation === "schema-only";
   // The root file as written, before dereferencing replaces its `$ref`s: references placed where none is allowed.
-  const unresolved = validateUnresolved(rootValue, version, root, { schemaOnly });
+  const unresolved = await validateUnresolved(rootValue, version, root, { schemaOnly });
   const deref = dereference(values, root);
   diagnostics.push(...deref.diagnostics);
   // Refused or broken references stop here: the document is not judged further.

@@ -4,15 +4,23 @@
  * same error preparation and wording (`@stoplight/better-ajv-errors`), so diagnostics keep their codes and messages.
  *
  * Spectral compiles its schemas once per document inventory, that is once per call (about 0.3 s for the AsyncAPI
- * schema); here the two document validators of a version are compiled once per process.
+ * schema); here the two document validators of a version are compiled once per process — or not at all in a process
+ * given precompiled ones ({@link registerPrecompiledValidators}: the built CLI registers the ajv standalone code that
+ * scripts/build-cli.mjs generates with {@link standaloneDocumentValidators}, from the same schemas and ajv setup).
+ * The parser modules the schemas come from (which load much of the parser and Spectral) are imported only to compile.
  */
-import { getSchema } from "@asyncapi/parser/cjs/ruleset/functions/documentStructure.js";
-import { AsyncAPIFormats } from "@asyncapi/parser/cjs/ruleset/formats.js";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import betterAjvErrors from "@stoplight/better-ajv-errors";
-import { detectDialect } from "@stoplight/spectral-formats";
 import { createAjvInstances } from "@stoplight/spectral-functions/dist/schema/ajv.js";
 import type { ErrorObject, SchemaObject, ValidateFunction } from "ajv";
-import MissingRefError from "ajv/dist/compile/ref_error.js";
+import refError from "ajv/dist/compile/ref_error.js";
+
+/**
+ * ajv's MissingRefError. The module is CommonJS with an `exports.default`: Node's (and tsx's, vitest's, the bundle's)
+ * default import of it is the exports object, not the class.
+ */
+const MissingRefError = ((refError as unknown as { default?: typeof refError }).default ?? refError) as typeof refError;
 
 /** One result of a check: a message and the path it concerns (in the document the check ran on). */
 export interface CheckResult {
@@ -25,6 +33,25 @@ export type AjvInstances = ReturnType<typeof createAjvInstances>;
 
 /** New ajv instances as Spectral makes them (lazily: an instance is only built when first used). */
 export const newAjvInstances: () => AjvInstances = createAjvInstances;
+
+// --- Port of @stoplight/spectral-formats `detectDialect` (dist/jsonSchema.js) -------------------------------------
+// (Its module loads @stoplight/json and lodash with it, for these few lines.)
+
+/** @stoplight/json `isPlainObject`. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === null || proto === Object.prototype || (typeof value.constructor === "function" && Function.toString.call(Object) === Function.toString.call(value.constructor));
+}
+
+const SCHEMA_DRAFT_REGEX = /^https?:\/\/json-schema.org\/(?:draft-0([467])|draft\/(20(?:19-09|20-12)))\/(?:hyper-)?schema#?$/;
+
+/** The JSON Schema dialect a schema declares in `$schema` (`draft4`…`draft2020-12`), or null. */
+export function detectDialect(document: unknown): string | null {
+  if (!isPlainObject(document) || typeof document.$schema !== "string" || !document.$schema.includes("//json-schema.org/")) return null;
+  const match = SCHEMA_DRAFT_REGEX.exec(document.$schema);
+  return match !== null ? `draft${match[1] ?? match[2]}` : null;
+}
 
 // --- Port of @stoplight/spectral-functions `schema` (dist/schema/index.js) ---------------------------------------
 
@@ -127,51 +154,155 @@ function filterRefErrors(results: CheckResult[], resolved: boolean): CheckResult
 /** The two document validators of one AsyncAPI version: the parser's "resolved" and "unresolved" schemas. */
 export interface DocumentValidators {
   version: string;
-  resolved: { schema: SchemaObject; validate: ValidateFunction };
-  unresolved: { schema: SchemaObject; validate: ValidateFunction };
+  /** `schema` is absent for precompiled validators (only the runtime compilation and its dialect need it). */
+  resolved: { schema?: SchemaObject; validate: ValidateFunction };
+  unresolved: { schema?: SchemaObject; validate: ValidateFunction };
+}
+
+/** A version's document validators compiled ahead of time (ajv standalone code), or undefined when there are none. */
+export type PrecompiledValidators = (version: string) => Promise<{ resolved: ValidateFunction; unresolved: ValidateFunction } | undefined>;
+
+let precompiled: PrecompiledValidators | undefined;
+
+/**
+ * Makes {@link loadDocumentValidators} take a version's validators from `load` (the built CLI's standalone modules)
+ * rather than compile them; versions it has none for are still compiled. `undefined` goes back to compiling.
+ */
+export function registerPrecompiledValidators(load: PrecompiledValidators | undefined): void {
+  precompiled = load;
+}
+
+/** What compiling needs from the parser: its schema preparation (`getSchema`) and its version → format map. */
+interface SchemaSource {
+  getSchema: (formats: Set<unknown>, resolved: boolean) => unknown;
+  AsyncAPIFormats: { find(version: string): unknown };
+}
+
+let schemaSource: SchemaSource | undefined;
+
+async function loadSchemaSource(): Promise<SchemaSource> {
+  if (schemaSource) return schemaSource;
+  // CommonJS modules: the bundle gives their exports as the default export only, Node as named exports too.
+  const exportsOf = <T extends object>(module: T): T => ({ ...(module as { default?: object }).default, ...module }) as T;
+  const [structure, formats] = await Promise.all([
+    import("@asyncapi/parser/cjs/ruleset/functions/documentStructure.js").then(exportsOf),
+    import("@asyncapi/parser/cjs/ruleset/formats.js").then(exportsOf),
+  ]);
+  schemaSource = { getSchema: structure.getSchema as SchemaSource["getSchema"], AsyncAPIFormats: formats.AsyncAPIFormats };
+  return schemaSource;
+}
+
+/** The parser's two document schemas of a version (`getSchema(formats, resolved)`), or undefined for an unknown version. */
+function documentSchemas(source: SchemaSource, version: string): { resolved: SchemaObject; unresolved: SchemaObject } | undefined {
+  const format = source.AsyncAPIFormats.find(version);
+  if (!format) return undefined;
+  const resolved = source.getSchema(new Set([format]), true) as SchemaObject | undefined;
+  const unresolved = source.getSchema(new Set([format]), false) as SchemaObject | undefined;
+  return resolved && unresolved ? { resolved, unresolved } : undefined;
 }
 
 const documentAjv = createAjvInstances();
 const compiledDocuments = new Map<string, DocumentValidators>();
 let compilations = 0;
 
-/** How many times document validators were compiled in this process (once per version used). */
+/** How many times document validators were compiled in this process (once per version used; never when precompiled). */
 export function documentValidatorCompilations(): number {
   return compilations;
 }
 
 /**
- * The document validators of a version, compiled once per process: the schemas the parser's rules
- * `asyncapi-document-resolved` and `asyncapi-document-unresolved` use (`getSchema(formats, resolved)`).
+ * The document validators of a version, once per process: precompiled ones when registered, else compiled from the
+ * schemas the parser's rules `asyncapi-document-resolved` and `asyncapi-document-unresolved` use.
+ */
+export async function loadDocumentValidators(version: string): Promise<DocumentValidators | undefined> {
+  const known = compiledDocuments.get(version);
+  if (known) return known;
+  const ahead = precompiled ? await precompiled(version) : undefined;
+  if (ahead) {
+    const validators = compiledDocuments.get(version) ?? { version, resolved: { validate: ahead.resolved }, unresolved: { validate: ahead.unresolved } };
+    compiledDocuments.set(version, validators);
+    return validators;
+  }
+  await loadSchemaSource();
+  return documentValidators(version);
+}
+
+/**
+ * The document validators of a version already loaded by {@link loadDocumentValidators} (or compiled now, once the
+ * parser's schema modules are loaded); throws when neither is the case.
  */
 export function documentValidators(version: string): DocumentValidators | undefined {
   const known = compiledDocuments.get(version);
   if (known) return known;
-  const format = AsyncAPIFormats.find(version);
-  if (!format) return undefined;
-  const compile = (resolved: boolean) => {
-    const schema = getSchema(new Set([format]), resolved) as SchemaObject | undefined;
-    if (!schema) return undefined;
-    return { schema, validate: documentAjv(schema, detectDialect(schema) ?? "draft7", true) };
-  };
-  const resolved = compile(true);
-  const unresolved = compile(false);
-  if (!resolved || !unresolved) return undefined;
+  if (!schemaSource) throw new Error(`The document validators of AsyncAPI ${version} are not loaded: await loadDocumentValidators first.`);
+  const schemas = documentSchemas(schemaSource, version);
+  if (!schemas) return undefined;
+  const compile = (schema: SchemaObject) => ({ schema, validate: documentAjv(schema, detectDialect(schema) ?? "draft7", true) });
+  const resolved = compile(schemas.resolved);
+  const unresolved = compile(schemas.unresolved);
   compilations++;
   const validators = { version, resolved, unresolved };
   compiledDocuments.set(version, validators);
   return validators;
 }
 
+/**
+ * ajv standalone code (a CommonJS module exporting `resolved` and `unresolved`) of a version's document validators,
+ * or undefined for an unknown version. The ajv instance is made as Spectral's factory makes the `allErrors` one for
+ * the schema's dialect (spectral-functions dist/schema/ajv.js: same options, ajv-formats, ajv-errors, the draft-04 and
+ * draft-06 meta-schemas), from Spectral's own copies of those packages, with `code: { source: true }` added (ajv-formats
+ * names its formats module in the code); both schemas are compiled into it in the order the runtime compiles them.
+ * The code `require`s ajv's runtime helpers and ajv-formats' formats: resolve them from {@link standaloneResolveDir}.
+ */
+export async function standaloneDocumentValidators(version: string): Promise<string | undefined> {
+  const schemas = documentSchemas(await loadSchemaSource(), version);
+  if (!schemas) return undefined;
+  const require = createRequire(spectralAjv());
+  const interop = <T>(module: T | { default: T }): T => ((module as { default?: T }).default ?? module) as T;
+  const dialect = detectDialect(schemas.resolved) ?? "draft7";
+  if ((detectDialect(schemas.unresolved) ?? "draft7") !== dialect) throw new Error(`AsyncAPI ${version}: the document schemas have different dialects`);
+  const classes: Record<string, string> = { draft4: "ajv-draft-04", "draft2019-09": "ajv/dist/2019", "draft2020-12": "ajv/dist/2020" };
+  const DefaultAjv = interop(require("ajv") as typeof import("ajv"));
+  const AjvClass = classes[dialect] ? interop(require(classes[dialect]!) as typeof import("ajv")) : DefaultAjv;
+  const ajv = new AjvClass({
+    allErrors: true,
+    meta: true,
+    messages: true,
+    strict: false,
+    allowUnionTypes: true,
+    logger: { warn: (...args: unknown[]) => (typeof args[0] === "string" && !args[0].startsWith("unknown format") ? console.warn(...args) : undefined), log: console.log, error: console.error },
+    unicodeRegExp: false,
+    code: { source: true },
+  });
+  interop(require("ajv-formats") as typeof import("ajv-formats"))(ajv);
+  (interop(require("ajv-errors")) as (ajv: unknown) => void)(ajv);
+  if (AjvClass === DefaultAjv) {
+    ajv.addSchema(require("./draft4.json") as SchemaObject);
+    ajv.addSchema(require("ajv/dist/refs/json-schema-draft-06.json") as SchemaObject);
+  }
+  const ids = { resolved: schemas.resolved.$id as string | undefined, unresolved: schemas.unresolved.$id as string | undefined };
+  if (typeof ids.resolved !== "string" || typeof ids.unresolved !== "string") throw new Error(`AsyncAPI ${version}: document schemas without $id`);
+  ajv.compile(schemas.resolved);
+  ajv.compile(schemas.unresolved);
+  const standaloneCode = interop(require("ajv/dist/standalone") as typeof import("ajv/dist/standalone"));
+  return standaloneCode(ajv, { resolved: ids.resolved, unresolved: ids.unresolved });
+}
+
+/** Spectral's ajv module (a path): the packages its ajv factory uses are resolved from beside it. */
+const spectralAjv = (): string => createRequire(import.meta.url).resolve("@stoplight/spectral-functions/dist/schema/ajv.js");
+
+/** Folder to resolve the `require`s of {@link standaloneDocumentValidators}' code from (Spectral's ajv packages). */
+export const standaloneResolveDir = (): string => dirname(spectralAjv());
+
 /** Rule `asyncapi-document-resolved`: the dereferenced document (acyclic: see `acyclicView`) against the resolved schema. */
 export function checkResolvedDocument(document: unknown, validators: DocumentValidators): CheckResult[] {
-  const { schema, validate } = validators.resolved;
+  const { schema = {}, validate } = validators.resolved;
   return filterRefErrors(schemaCheck(document, schema, [], { validate, allErrors: true, prepareResults: prepareResolved, resolved: true }), true);
 }
 
 /** Rule `asyncapi-document-unresolved`: the root file as written, keeping only `$ref`s where none is allowed. */
 export function checkUnresolvedDocument(document: unknown, validators: DocumentValidators): CheckResult[] {
-  const { schema, validate } = validators.unresolved;
+  const { schema = {}, validate } = validators.unresolved;
   return filterRefErrors(schemaCheck(document, schema, [], { validate, allErrors: true }), false);
 }
 

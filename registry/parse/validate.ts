@@ -15,31 +15,96 @@
  * - The recommended rules of 2.x (warnings and infos: "should have an id", unused components and security schemes…).
  *
  * Nothing here reads or fetches anything: references were resolved inside the upload (refs.ts) before this runs.
+ * The schema parsers load when a 2.x document needs them (the Avro and OpenAPI ones only for a payload in another
+ * format than AsyncAPI's), the validators' modules when a version is first validated: a process that validates one
+ * small 3.0 document loads neither @asyncapi/parser's index nor Spectral.
  */
-import { Parser } from "@asyncapi/parser";
-import { AvroSchemaParser } from "@asyncapi/avro-schema-parser";
-import { OpenAPISchemaParser } from "@asyncapi/openapi-schema-parser";
+import type { Parser } from "@asyncapi/parser";
 import type { Diagnostic } from "../types.ts";
 import { encodePointer, type RefEdges } from "./refs.ts";
 import { recommendedRules, resolvedRules, unresolvedRules, unusedComponents, unusedSecuritySchemes, type RuleResult } from "./rules.ts";
-import { checkResolvedDocument, checkUnresolvedDocument, documentValidators, formatMessage, newAjvInstances, type CheckResult } from "./schema-check.ts";
+import { checkResolvedDocument, checkUnresolvedDocument, formatMessage, loadDocumentValidators, newAjvInstances, type CheckResult } from "./schema-check.ts";
 
-export { documentValidatorCompilations, documentValidators } from "./schema-check.ts";
+export { documentValidatorCompilations, documentValidators, loadDocumentValidators } from "./schema-check.ts";
 
 /** AsyncAPI versions the engine reads. */
 export const SUPPORTED_VERSIONS = ["2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0", "2.5.0", "2.6.0", "3.0.0", "3.1.0"] as const;
 
-let parser: Parser | undefined;
-
-/** The schema parsers (AsyncAPI, Avro, OpenAPI) the 2.x schema-format rules use; the parser's Spectral never runs. */
-function schemaParsers(): Parser {
-  parser ??= new Parser({ schemaParsers: [AvroSchemaParser(), OpenAPISchemaParser()] });
-  return parser;
+/**
+ * What the 2.x schema-format rules use of `@asyncapi/parser`'s Parser: its schema-parser registry (`validateSchema`
+ * and `parseSchema` read nothing else), filled as the Parser fills it: the AsyncAPI schema parser, then Avro and
+ * OpenAPI. Made without the Parser (whose module loads the whole parser and whose constructor builds Spectral).
+ */
+interface SchemaParsers {
+  parserRegistry: Map<string, unknown>;
 }
 
-/** Compiles the validators of the given versions now (a worker can do it before its first upload). */
-export function warmValidators(versions: readonly string[] = SUPPORTED_VERSIONS): void {
-  for (const version of versions) documentValidators(version);
+let asyncapiOnly: Promise<SchemaParsers> | undefined;
+let allFormats: Promise<SchemaParsers> | undefined;
+
+/**
+ * The exports of a module imported dynamically: the bundle gives a CommonJS module's exports as its default
+ * export only, Node and vitest as named exports too (and an ES module may have a default export of its own).
+ */
+const exportsOf = <T extends object>(module: T): T => ({ ...(module as { default?: object }).default, ...module }) as T;
+
+async function registryOf(extra: boolean): Promise<SchemaParsers> {
+  const [{ registerSchemaParser }, { AsyncAPISchemaParser }] = await Promise.all([
+    import("@asyncapi/parser/cjs/schema-parser/index.js").then(exportsOf),
+    import("@asyncapi/parser/cjs/schema-parser/asyncapi-schema-parser.js").then(exportsOf),
+  ]);
+  const registry: SchemaParsers = { parserRegistry: new Map() };
+  const register = (schemaParser: unknown) => registerSchemaParser(registry as never, schemaParser as never);
+  register(AsyncAPISchemaParser());
+  if (extra) {
+    const [{ AvroSchemaParser }, { OpenAPISchemaParser }] = await Promise.all([
+      import("@asyncapi/avro-schema-parser").then(exportsOf),
+      import("@asyncapi/openapi-schema-parser").then(exportsOf),
+    ]);
+    register(AvroSchemaParser());
+    register(OpenAPISchemaParser());
+  }
+  return registry;
+}
+
+/**
+ * The schema parsers (AsyncAPI, Avro, OpenAPI) the 2.x schema-format rules use; the parser's Spectral never runs.
+ * Avro and OpenAPI are loaded only when some `schemaFormat` of the document is not one the AsyncAPI schema parser
+ * reads: otherwise no lookup could reach them, so the results are the same.
+ */
+async function schemaParsers(document: unknown): Promise<Parser> {
+  asyncapiOnly ??= registryOf(false);
+  const base = await asyncapiOnly;
+  const foreign = schemaFormats(document).some((format) => !base.parserRegistry.has(format));
+  if (!foreign) return base as unknown as Parser;
+  allFormats ??= registryOf(true);
+  return (await allFormats) as unknown as Parser;
+}
+
+/** Every string value of a `schemaFormat` key anywhere in the document (a superset of the places the rules read). */
+function schemaFormats(document: unknown): string[] {
+  const found = new Set<string>();
+  const seen = new Set<object>();
+  const stack: unknown[] = [document];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== "object" || seen.has(node)) continue;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item);
+      continue;
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "schemaFormat" && typeof value === "string") found.add(value);
+      stack.push(value);
+    }
+  }
+  return [...found];
+}
+
+/** Loads the validators of the given versions now (a worker can do it before its first upload). */
+export async function warmValidators(versions: readonly string[] = SUPPORTED_VERSIONS): Promise<void> {
+  for (const version of versions) await loadDocumentValidators(version);
 }
 
 /** What {@link validateUnresolved} found, to finish with {@link validateResolved} once the upload is dereferenced. */
@@ -48,8 +113,8 @@ export interface UnresolvedFindings {
 }
 
 /** The checks on the root file as written; run before dereferencing (which replaces `$ref`s in place). */
-export function validateUnresolved(raw: Record<string, unknown>, version: string, rootName: string, options: { schemaOnly?: boolean } = {}): Diagnostic[] {
-  const validators = documentValidators(version);
+export async function validateUnresolved(raw: Record<string, unknown>, version: string, rootName: string, options: { schemaOnly?: boolean } = {}): Promise<Diagnostic[]> {
+  const validators = await loadDocumentValidators(version);
   if (!validators) return [];
   const results: RuleResult[] = checkUnresolvedDocument(raw, validators).map((r) => rule("asyncapi-document-unresolved", r, false));
   if (!options.schemaOnly) {
@@ -71,14 +136,16 @@ export interface ResolvedOptions {
 
 /** The checks on the dereferenced document; paths are mapped back to the file and place each value is written. */
 export async function validateResolved(document: Record<string, unknown>, edges: RefEdges, version: string, rootName: string, options: ResolvedOptions): Promise<Diagnostic[]> {
-  const validators = documentValidators(version);
+  const validators = await loadDocumentValidators(version);
   if (!validators) return [];
   const view = acyclicView(document, edges) as Record<string, unknown>;
+  // The 3.x rules use no schema parser.
+  const parser = !options.schemaOnly && major(version) === 2 ? await schemaParsers(document) : (undefined as unknown as Parser);
   let results: RuleResult[];
   try {
     results = checkResolvedDocument(view, validators).map((r) => rule("asyncapi-document-resolved", r, true));
     if (!options.schemaOnly) {
-      results.push(...(await resolvedRules(document, view, major(version), { parser: schemaParsers(), input: options.text, source: rootName, instances: newAjvInstances() })));
+      results.push(...(await resolvedRules(document, view, major(version), { parser, input: options.text, source: rootName, instances: newAjvInstances() })));
       if (major(version) === 2) {
         results.push(...recommendedRules(document, version));
         const prefix = rootName + "#";
