@@ -9,7 +9,8 @@ import { getDefaultSchemaFormat, getSchemaFormat, parseSchema, validateSchema } 
 import type { Parser } from "@asyncapi/parser";
 import type { SchemaObject } from "ajv";
 import type { Severity } from "../types.ts";
-import { newAjvInstances, schemaCheck, type AjvInstances, type CheckResult } from "./schema-check.ts";
+import { fullFormats } from "ajv-formats/dist/formats.js";
+import { schemaCheck, type AjvInstances, type CheckResult } from "./schema-check.ts";
 
 /** A rule result before it is located: the rule's code, severity and message, the path in the document it ran on. */
 export interface RuleResult extends CheckResult {
@@ -51,13 +52,22 @@ function collector(): { results: RuleResult[]; emit: Emit } {
 
 // --- Rules on the root file as written (Spectral `resolved: false`) ----------------------------------------------
 
-const referenceSchema = { type: "object", properties: { $ref: { type: "string", format: "uri-reference" } } };
-let operationInput: ((value: unknown) => boolean) | undefined;
+const URI_REFERENCE = fullFormats["uri-reference"] as RegExp;
 
-/** The input schema of `operationMessagesUnambiguity` (a `$ref` must be a URI reference), compiled once. */
+/** A Reference Object as the rule's input schema wants it: an object whose `$ref`, if any, is a URI reference. */
+function validReference(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  return value.$ref === undefined || (typeof value.$ref === "string" && URI_REFERENCE.test(value.$ref));
+}
+
+/**
+ * The input schema of `operationMessagesUnambiguity` ({ channel?: Reference, messages?: Reference[] }), checked by
+ * hand with the same format test ajv-formats applies: compiling it would cost a CLI run a new ajv instance.
+ */
 function validOperationInput(value: unknown): boolean {
-  operationInput ??= newAjvInstances()({ type: "object", properties: { channel: referenceSchema, messages: { type: "array", items: referenceSchema } } }, "draft7", false);
-  return operationInput(value);
+  if (!isObject(value)) return false;
+  if (value.channel !== undefined && !validReference(value.channel)) return false;
+  return value.messages === undefined || (Array.isArray(value.messages) && value.messages.every(validReference));
 }
 
 /** The v3 rules Spectral runs on the unresolved root document: where a `$ref` points matters, not what it reaches. */
