@@ -65,6 +65,8 @@ describe("evaluateChange", () => {
     expect(backward).toMatchObject({ blockers: [], suggestedBump: "minor" });
     const full = evaluateChange(await proposal({}, "1.1.0"), history, { mode: "FULL" });
     expect(full.blockers.map((b) => b.kind)).toEqual(["incompatible"]);
+    // Under FULL it can only publish as a new major version, and the suggestion says so.
+    expect(full).toMatchObject({ suggestedBump: "major", suggestedVersion: "2.0.0" });
   });
 
   it("blocks on lint only when the policy says so", async () => {

@@ -78,7 +78,7 @@ export interface ChangeEvaluation {
   newMajor: boolean;
   versionFindings: VersionFinding[];
   lint: LintFinding[];
-  /** The bump the change needs, and the version that bump gives from the baseline. */
+  /** The bump the change needs under the mode (major when incompatible), and the version it gives from the baseline. */
   suggestedBump: SemverBump;
   suggestedVersion: string | null;
   upgradeOrder: CompareReport["upgradeOrder"] | null;
@@ -165,8 +165,9 @@ export function evaluateChange(proposed: ProposedChange, stored: readonly Stored
   const report = compare(latest.v.contract, contract, { mode: policy.mode, against: earlier.map((x) => x.v.contract), overrides: policy.overrides });
   evaluation.report = report;
   evaluation.upgradeOrder = report.upgradeOrder;
-  evaluation.suggestedBump = report.semver;
-  evaluation.suggestedVersion = bumpVersion(latest.semver, report.semver);
+  // Incompatible under the application's mode, the change can only publish as a new major version.
+  evaluation.suggestedBump = report.compatible ? report.semver : "major";
+  evaluation.suggestedVersion = bumpVersion(latest.semver, evaluation.suggestedBump);
   evaluation.against = [{ version: latest.v.version, report }];
   if (MODE_POLICIES[report.mode].transitive) {
     for (const x of earlier) evaluation.against.push({ version: x.v.version, report: compare(x.v.contract, contract, { mode: policy.mode, overrides: policy.overrides }) });

@@ -72,7 +72,8 @@ describeEachBackend("contracts: evaluate, then commit", ({ handle }) => {
 
   it("evaluates a payload relaxed to {} as a change FULL refuses, and a publish refuses it the same way", async () => {
     const evaluation = (await (await call(evaluateRoute, "evaluate", orders("1.1.0", "{}"))).json()).evaluation;
-    expect(evaluation).toMatchObject({ baseline: "1.0.0", suggestedBump: "minor", suggestedVersion: "1.1.0" });
+    expect(evaluation).toMatchObject({ baseline: "1.0.0", suggestedBump: "major", suggestedVersion: "2.0.0" });
+    expect(evaluation.report.semver).toBe("minor");
     expect(evaluation.blockers.map((b: { kind: string }) => b.kind)).toEqual(["incompatible"]);
     const refused = await call(versionsRoute, "versions", orders("1.1.0", "{}"));
     expect(refused.status).toBe(409);
