@@ -539,14 +539,15 @@ function compareObject(ctx: Context, o: Obj, u: Obj, path: Path): void {
       if (isOpenObject(o, ctx.originalModern)) {
         // Open model: old data may already carry this name with any value (Confluent's strict reading).
         const hasDefault = isObj(schema) && "default" in schema;
+        // Required first: a newly required property breaks old data that lacks it, whatever its schema accepts.
         add(
           ctx,
-          isEmptySchema(schema)
-            ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
-            : uRequired.has(name)
-              ? hasDefault
-                ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL"
-                : "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+          uRequired.has(name)
+            ? hasDefault
+              ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL"
+              : "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+            : isEmptySchema(schema)
+              ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
               : "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
           at,
         );

@@ -1,0 +1,69 @@
+/**
+ * Soundness of the reader/writer checker against a real validator: when it says a reader accepts a writer,
+ * every document valid under the writer is valid under the reader. Schemas are drawn from the keywords the
+ * checker judges (Confluent's vocabulary); keywords it leaves unjudged are reported apart and not drawn here.
+ * `oneOf` is left out: like Confluent, the checker reads it as a sum of alternatives, which is exact only when
+ * they do not overlap (an overlapping `oneOf` rejects what several alternatives accept).
+ */
+import Ajv from "ajv";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { readerAccepts } from "./reader-writer.ts";
+
+const runs = Number(process.env.MESHPORT_PROPERTY_RUNS ?? 300);
+
+const scalarSchema = fc.oneof(
+  fc.record({ type: fc.constant("string"), maxLength: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), minLength: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) }, { requiredKeys: ["type"] }),
+  fc.record({ type: fc.constantFrom("number", "integer"), maximum: fc.option(fc.integer({ min: -2, max: 5 }), { nil: undefined }), minimum: fc.option(fc.integer({ min: -2, max: 5 }), { nil: undefined }) }, { requiredKeys: ["type"] }),
+  fc.record({ enum: fc.uniqueArray(fc.constantFrom("a", "b", "c", 1, 2), { minLength: 1, maxLength: 3 }) }),
+  fc.record({ const: fc.constantFrom("a", 1, true) }),
+  fc.constant({ type: "boolean" }),
+  fc.constant({}),
+);
+
+const schema: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Record<string, unknown> }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    scalarSchema,
+    fc
+      .record(
+        {
+          properties: fc.dictionary(fc.constantFrom("a", "b", "c"), tie("node"), { maxKeys: 3 }),
+          required: fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 2 }),
+          additionalProperties: fc.option(fc.oneof(fc.boolean(), scalarSchema), { nil: undefined }),
+        },
+        { requiredKeys: ["properties"] },
+      )
+      // Confluent judges `required` only for properties both versions declare; undeclared names are not drawn.
+      .map((o) => ({ type: "object", ...o, required: o.required?.filter((name) => name in o.properties) })),
+    fc.record({ type: fc.constant("array"), items: tie("node"), maxItems: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) }, { requiredKeys: ["type", "items"] }),
+    fc.record({ anyOf: fc.array(tie("node"), { minLength: 1, maxLength: 3 }) }),
+    fc.record({ allOf: fc.array(tie("node"), { minLength: 1, maxLength: 2 }) }),
+  ),
+})).node;
+
+const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: "small" },
+    fc.constantFrom("", "a", "b", "c", "abcd", "abcdef", 0, 1, 2, -1, 2.5, 6, true, false, null),
+    fc.dictionary(fc.constantFrom("a", "b", "c", "d"), tie("v"), { maxKeys: 4 }),
+    fc.array(tie("v"), { maxLength: 4 }),
+  ),
+})).v;
+
+describe("the reader/writer checker against a validator", () => {
+  it("never calls a reader compatible when a document valid for the writer fails the reader", () => {
+    const ajv = new Ajv({ strict: false, allErrors: false });
+    fc.assert(
+      fc.property(schema, schema, fc.array(value, { minLength: 20, maxLength: 40 }), (writer, reader, documents) => {
+        if (!readerAccepts(reader, writer).compatible) return;
+        const writes = ajv.compile(writer);
+        const reads = ajv.compile(reader);
+        for (const d of documents) {
+          if (writes(d)) expect(reads(d), `${JSON.stringify(d)} valid for writer ${JSON.stringify(writer)}, not for reader ${JSON.stringify(reader)}`).toBe(true);
+        }
+      }),
+      { numRuns: runs },
+    );
+  }, 120_000);
+});
