@@ -67,3 +67,58 @@ describe("the reader/writer checker against a validator", () => {
     );
   }, 120_000);
 });
+
+const DIALECT = "https://json-schema.org/draft/2020-12/schema";
+
+// The 2019-09/2020-12 vocabulary the checker judges. `contains` keeps one schema (its changes are unjudged).
+const modernNode: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Record<string, unknown> }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    scalarSchema,
+    fc
+      .record(
+        {
+          properties: fc.dictionary(fc.constantFrom("a", "b", "c"), tie("node"), { maxKeys: 3 }),
+          required: fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 2 }),
+          unevaluatedProperties: fc.option(fc.oneof(fc.boolean(), scalarSchema), { nil: undefined }),
+          dependentRequired: fc.option(fc.dictionary(fc.constantFrom("a", "b"), fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 2 }), { maxKeys: 2 }), { nil: undefined }),
+        },
+        { requiredKeys: ["properties"] },
+      )
+      .map((o) => ({ type: "object", ...o, required: o.required?.filter((name) => name in o.properties) })),
+    fc
+      .record(
+        {
+          prefixItems: fc.array(tie("node"), { minLength: 1, maxLength: 3 }),
+          items: fc.option(fc.oneof(fc.boolean(), scalarSchema), { nil: undefined }),
+          unevaluatedItems: fc.option(fc.oneof(fc.boolean(), scalarSchema), { nil: undefined }),
+        },
+        { requiredKeys: ["prefixItems"] },
+      )
+      .map((o) => ({ type: "array", ...o })),
+    fc
+      .record({ minContains: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), maxContains: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) })
+      .map((o) => ({ type: "array", contains: { type: "string" }, ...o })),
+    fc.record({ anyOf: fc.array(tie("node"), { minLength: 1, maxLength: 3 }) }),
+  ),
+})).node;
+
+describe("the reader/writer checker against a 2020-12 validator", () => {
+  it("never calls a reader compatible when a document valid for the writer fails the reader", async () => {
+    const { default: Ajv2020 } = await import("ajv/dist/2020.js");
+    const ajv = new Ajv2020({ strict: false });
+    fc.assert(
+      fc.property(modernNode, modernNode, fc.array(value, { minLength: 20, maxLength: 40 }), (w, r, documents) => {
+        const writer = { $schema: DIALECT, ...w };
+        const reader = { $schema: DIALECT, ...r };
+        if (!readerAccepts(reader, writer).compatible) return;
+        const writes = ajv.compile(writer);
+        const reads = ajv.compile(reader);
+        for (const d of documents) {
+          if (writes(d)) expect(reads(d), `${JSON.stringify(d)} valid for writer ${JSON.stringify(writer)}, not for reader ${JSON.stringify(reader)}`).toBe(true);
+        }
+      }),
+      { numRuns: runs },
+    );
+  }, 120_000);
+});
