@@ -45,4 +45,25 @@ describe("meshport CLI", () => {
     expect(schemaBackward.code).toBe(0);
     expect(JSON.parse(schemaBackward.stdout)).toMatchObject({ compatible: true, mode: "BACKWARD", changes: ["MAX_LENGTH_INCREASED #/maxLength"], forwardChanges: ["MAX_LENGTH_DECREASED #/maxLength"] });
   }, 60_000);
+
+  it("judges a payload relaxed to {} with schema-diff in every mode, as a reader/writer check", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "meshport-cli-"));
+    const strict = path.join(dir, "strict.json");
+    const anything = path.join(dir, "anything.json");
+    writeFileSync(strict, JSON.stringify({ type: "object", properties: { id: { type: "string" } }, required: ["id"], additionalProperties: false }));
+    writeFileSync(anything, "{}");
+    const modes = ["NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"];
+    // Two at a time: each run starts the whole CLI, and the machine has two cores.
+    const results: { code: number; stdout: string }[] = [];
+    for (let i = 0; i < modes.length; i += 2) results.push(...(await Promise.all(modes.slice(i, i + 2).map((mode) => meshport("schema-diff", strict, anything, "--mode", mode, "--format", "json")))));
+    results.forEach((result, i) => {
+      const mode = modes[i]!;
+      // An old reader of the strict schema cannot read what a writer of {} may send: every mode that checks FORWARD refuses.
+      const compatible = !mode.startsWith("FORWARD") && !mode.startsWith("FULL");
+      expect(result.code, mode).toBe(compatible ? 0 : 1);
+      const body = JSON.parse(result.stdout);
+      expect(body, mode).toMatchObject({ compatible, mode, changes: [], forwardChanges: ["TYPE_CHANGED #/"] });
+      expect(body.details, mode).toEqual([{ type: "TYPE_CHANGED", path: "#/", backward: true, forward: false, foundBy: "forward" }]);
+    });
+  }, 120_000);
 });

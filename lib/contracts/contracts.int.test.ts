@@ -11,6 +11,7 @@ import { createFirstAdmin } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication, updateApplication } from "@/lib/catalog/applications.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
+import { COMPATIBILITY_MODES, MODE_POLICIES } from "@/registry/index.ts";
 import { diffVersions } from "./diff.ts";
 
 const URL_BASE = "http://localhost:3000/api/v1/applications";
@@ -119,5 +120,40 @@ describeEachBackend("contracts: evaluate, then commit", ({ handle }) => {
     expect(json.channels.placed.messages.orderPlaced.examples).toHaveLength(1101);
     for (const file of ["__proto__", "constructor", "toString"]) expect((await download("original", `&file=${file}`)).status, file).toBe(404);
     expect((await download("xml")).status).toBe(422);
+  });
+
+  it("evaluates through the endpoint in every mode: {} after a strict payload is refused exactly where FORWARD is checked", async () => {
+    await createApplication(admin, { slug: "orders-modes", name: "Orders (modes)", team: "shop" });
+    const post = (route: typeof versionsRoute | typeof evaluateRoute, path: string, body: string) =>
+      route.POST(new Request(`${URL_BASE}/orders-modes/${path}`, { method: "POST", body, headers: { authorization: `Bearer ${token}`, "content-type": "application/yaml" } }), {
+        params: Promise.resolve({ app: "orders-modes" }),
+      });
+    expect((await post(versionsRoute, "versions", orders("1.0.0", STRICT))).status).toBe(201);
+    for (const mode of COMPATIBILITY_MODES) {
+      await updateApplication(admin, "orders-modes", { compatibilityMode: mode });
+      const evaluation = (await (await post(evaluateRoute, "evaluate", orders("1.1.0", "{}"))).json()).evaluation;
+      const refused = MODE_POLICIES[mode].forward;
+      expect(evaluation.report.compatible, mode).toBe(!refused);
+      expect(evaluation.blockers.map((b: { kind: string }) => b.kind), mode).toEqual(refused ? ["incompatible"] : []);
+      expect(evaluation.suggestedVersion, mode).toBe(refused ? "2.0.0" : "1.1.0");
+    }
+  });
+
+  it("bounds version numbers by their integer columns: the largest is judged, one more is refused with 422", async () => {
+    const largest = (await (await call(evaluateRoute, "evaluate", orders("2147483647.0.0", "{ description: Anything goes }"))).json()).evaluation;
+    expect(largest).toMatchObject({ version: "2147483647.0.0", newMajor: true, blockers: [] });
+    const over = await call(evaluateRoute, "evaluate", orders("2147483648.0.0", "{ description: Anything goes }"));
+    expect((await over.json()).evaluation.versionFindings.map((f: { code: string }) => f.code)).toEqual(["not-semver"]);
+    const publishOver = await call(versionsRoute, "versions", orders("2147483648.0.0", "{ description: Anything goes }"));
+    expect(publishOver.status).toBe(422);
+    // The version field itself is bounded too: 100 characters are read, 101 are refused before any parse.
+    const long = JSON.stringify({ files: { "asyncapi.yaml": orders("9.0.0", "{}") }, version: "9.0.0-" + "a".repeat(94) });
+    const longer = JSON.stringify({ files: { "asyncapi.yaml": orders("9.0.0", "{}") }, version: "9.0.0-" + "a".repeat(95) });
+    const json = (body: string) =>
+      evaluateRoute.POST(new Request(`${URL_BASE}/orders/evaluate`, { method: "POST", body, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } }), {
+        params: Promise.resolve({ app: "orders" }),
+      });
+    expect((await json(long)).status).toBe(200);
+    expect((await json(longer)).status).toBe(422);
   });
 });
