@@ -83,11 +83,10 @@ function refusal(evaluation: ChangeEvaluation, appSlug: string): MeshportError |
   }
   const incompatible = evaluation.blockers.find((b) => b.kind === "incompatible");
   if (incompatible) return new MeshportError("conflict", incompatible.message, { subject: "incompatible", details: { report, ...summary } });
-  const lintBlock = evaluation.blockers.find((b) => b.kind === "lint");
-  if (lintBlock) return new MeshportError("conflict", lintBlock.message, { subject: "lint", details: { report, ...summary } });
-  const invalid = evaluation.blockers.find((b) => b.kind === "invalid");
-  if (invalid) return new MeshportError("invalid_input", invalid.message, { subject: "contract", details: { diagnostics: evaluation.diagnostics } });
-  return null;
+  // Whatever else blocks (lint, where the application says so) refuses the publish too; an invalid document
+  // never gets here: reading the upload refused it with its diagnostics.
+  const other = evaluation.blockers[0];
+  return other ? new MeshportError("conflict", other.message, { subject: other.kind, details: { report, ...summary } }) : null;
 }
 
 /** A parsed upload, ready to be judged: what the slow part of a publish produces, outside any transaction. */

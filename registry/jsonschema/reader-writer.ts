@@ -96,9 +96,9 @@ export function checkEvolution(previous: unknown, current: unknown, options: Dif
  * first; a plain mode checks that one only, a transitive mode all (or all given, with `transitive`, when the
  * previous version was judged already).
  */
-export function modeAccepts(mode: CompatibilityMode, current: unknown, earlier: readonly unknown[], options: DiffOptions & { transitive?: boolean } = {}): { compatible: boolean; tooComplex?: true } {
+export function modeAccepts(mode: CompatibilityMode, current: unknown, earlier: readonly unknown[], { transitive, ...options }: DiffOptions & { transitive?: boolean } = {}): { compatible: boolean; tooComplex?: true } {
   const policy = MODE_POLICIES[mode];
-  const versions = policy.transitive || options.transitive ? earlier : earlier.slice(0, 1);
+  const versions = policy.transitive || transitive ? earlier : earlier.slice(0, 1);
   let tooComplex = false;
   for (const version of versions) {
     for (const [reader, writer, required] of [[current, version, policy.backward], [version, current, policy.forward]] as const) {

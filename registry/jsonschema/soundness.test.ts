@@ -21,21 +21,24 @@ const scalarSchema = fc.oneof(
   fc.constant({}),
 );
 
+/** An object schema with properties drawn from `node`, a `required` list among them, and the given extra keywords. */
+function objectNode(node: fc.Arbitrary<Record<string, unknown>>, extra: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Record<string, unknown>> {
+  return (
+    fc
+      .record(
+        { properties: fc.dictionary(fc.constantFrom("a", "b", "c"), node, { maxKeys: 3 }), required: fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 2 }), ...extra },
+        { requiredKeys: ["properties"] },
+      )
+      // Confluent judges `required` only for properties both versions declare; undeclared names are not drawn.
+      .map((o) => ({ type: "object", ...o, required: o.required?.filter((name) => name in (o.properties as object)) }))
+  );
+}
+
 const schema: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Record<string, unknown> }>((tie) => ({
   node: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
     scalarSchema,
-    fc
-      .record(
-        {
-          properties: fc.dictionary(fc.constantFrom("a", "b", "c"), tie("node"), { maxKeys: 3 }),
-          required: fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 2 }),
-          additionalProperties: fc.option(fc.oneof(fc.boolean(), scalarSchema), { nil: undefined }),
-        },
-        { requiredKeys: ["properties"] },
-      )
-      // Confluent judges `required` only for properties both versions declare; undeclared names are not drawn.
-      .map((o) => ({ type: "object", ...o, required: o.required?.filter((name) => name in o.properties) })),
+    objectNode(tie("node"), { additionalProperties: fc.option(fc.oneof(fc.boolean(), scalarSchema), { nil: undefined }) }),
     fc.record({ type: fc.constant("array"), items: tie("node"), maxItems: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) }, { requiredKeys: ["type", "items"] }),
     fc.record({ anyOf: fc.array(tie("node"), { minLength: 1, maxLength: 3 }) }),
     fc.record({ allOf: fc.array(tie("node"), { minLength: 1, maxLength: 2 }) }),
@@ -75,17 +78,10 @@ const modernNode: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Reco
   node: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
     scalarSchema,
-    fc
-      .record(
-        {
-          properties: fc.dictionary(fc.constantFrom("a", "b", "c"), tie("node"), { maxKeys: 3 }),
-          required: fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 2 }),
-          unevaluatedProperties: fc.option(fc.oneof(fc.boolean(), scalarSchema), { nil: undefined }),
-          dependentRequired: fc.option(fc.dictionary(fc.constantFrom("a", "b"), fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 2 }), { maxKeys: 2 }), { nil: undefined }),
-        },
-        { requiredKeys: ["properties"] },
-      )
-      .map((o) => ({ type: "object", ...o, required: o.required?.filter((name) => name in o.properties) })),
+    objectNode(tie("node"), {
+      unevaluatedProperties: fc.option(fc.oneof(fc.boolean(), scalarSchema), { nil: undefined }),
+      dependentRequired: fc.option(fc.dictionary(fc.constantFrom("a", "b"), fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 2 }), { maxKeys: 2 }), { nil: undefined }),
+    }),
     fc
       .record(
         {
