@@ -2,6 +2,8 @@ import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
+  // Separate build folders let a test build sit beside the one a running portal serves.
+  distDir: process.env.MESHPORT_DIST_DIR || ".next",
   // `npm test` type-checks the whole project once; the build need not do it again.
   typescript: { ignoreBuildErrors: true },
   // Loaded from node_modules at run time: PGlite ships WebAssembly, pg has optional native bindings,

@@ -45,9 +45,10 @@ function fingerprint() {
   return hash.digest("hex");
 }
 
-const stamp = ".next/meshport-build-fingerprint";
+const distDir = process.env.MESHPORT_DIST_DIR || ".next";
+const stamp = path.join(distDir, "meshport-build-fingerprint");
 const current = fingerprint();
-if (!existsSync(".next/BUILD_ID") || !existsSync(stamp) || readFileSync(stamp, "utf8") !== current) {
+if (!existsSync(path.join(distDir, "BUILD_ID")) || !existsSync(stamp) || readFileSync(stamp, "utf8") !== current) {
   console.log("meshport: building the portal (next build)…");
   run("npx", ["next", "build"]);
   writeFileSync(stamp, current);

@@ -11,7 +11,7 @@ import pg from "pg";
 import { runPortal } from "./portal-process.mjs";
 
 const port = process.env.PORT || "3210";
-if (!existsSync(".next/BUILD_ID")) {
+if (!existsSync(path.join(process.env.MESHPORT_DIST_DIR || ".next", "BUILD_ID"))) {
   const build = spawnSync("npx", ["next", "build"], { stdio: "inherit" });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }

@@ -16,12 +16,12 @@ async function waitForHealth(base, child, timeoutMs = 180_000) {
   return false;
 }
 
-/** Runs `next start` (and the demo mesh when `env.MESHPORT_DEMO` is 1) until a signal; exits with the portal. */
+/** Runs the portal server (and the demo mesh when `env.MESHPORT_DEMO` is 1) until a signal; exits with the portal. */
 export function runPortal({ port, host, env }) {
-  // Node runs Next directly (not through npx), so signals reach the server itself.
-  const portal = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", port, "-H", host], {
+  // Node runs the portal server directly (not through npx), so signals reach it.
+  const portal = spawn(process.execPath, ["bin/meshport-portal.mjs"], {
     stdio: "inherit",
-    env,
+    env: { ...env, PORT: String(port), MESHPORT_HOST: host },
   });
   let mesh = null;
   const stopAll = (signal) => {

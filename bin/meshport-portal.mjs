@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The portal's HTTP server: Next.js behind a thin front that records each request's
+// socket peer address, which Next.js itself does not pass on to route handlers. The
+// client address the portal trusts is derived from it (lib/http/client-address.ts).
+import { createServer } from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+
+/** Header carrying the socket peer address; whatever a client sends under this name is replaced. */
+const PEER_HEADER = "x-meshport-peer";
+
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const port = Number(process.env.PORT || 3000);
+const hostname = process.env.MESHPORT_HOST || "0.0.0.0";
+
+process.env.NODE_ENV ||= "production";
+const app = next({ dev: false, dir, hostname, port });
+await app.prepare();
+const handle = app.getRequestHandler();
+
+const server = createServer((request, response) => {
+  request.headers[PEER_HEADER] = request.socket.remoteAddress ?? "";
+  void handle(request, response);
+});
+server.listen(port, hostname, () => {
+  console.log(`meshport: portal listening on http://${hostname}:${port}`);
+});
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    // Finish requests in flight, then leave; a stuck connection does not hold the exit up for long.
+    server.close(() => void app.close().finally(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 10_000).unref();
+  });
+}
