@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { MeshportError, parseInput, zodErrorDetails } from "./errors.ts";
+import { invalidInputMessage, MAX_REPORTED_ISSUES, MeshportError, parseInput, zodErrorDetails } from "./errors.ts";
 
 describe("MeshportError", () => {
   it("carries a code narrowed by subject and the HTTP status of its kind", () => {
@@ -31,5 +31,42 @@ describe("parseInput", () => {
     const result = z.object({ a: z.string() }).safeParse("nope");
     expect(result.success).toBe(false);
     if (!result.success) expect(zodErrorDetails(result.error).formErrors).toHaveLength(1);
+  });
+});
+
+describe("zodErrorDetails bounds", () => {
+  it("lists at most MAX_REPORTED_ISSUES problems and says how many there were", () => {
+    const schema = z.array(z.string());
+    const result = schema.safeParse(Array.from({ length: 5000 }, () => 1));
+    expect(result.success).toBe(false);
+    if (result.success) return;
+    const details = zodErrorDetails(result.error);
+    expect(Object.keys(details.fieldErrors)).toHaveLength(MAX_REPORTED_ISSUES);
+    expect(details.truncated).toBe(true);
+    expect(details.issueCount).toBe(5000);
+    expect(invalidInputMessage(details)).toContain("5000 problems");
+  });
+  it("does not mark a short list as truncated", () => {
+    const result = z.object({ a: z.string() }).safeParse({ a: 1 });
+    if (result.success) return expect.unreachable();
+    const details = zodErrorDetails(result.error);
+    expect(details.truncated).toBeUndefined();
+    expect(invalidInputMessage(details)).toBe("The input is not valid.");
+  });
+  it("keeps prototype keys as plain field paths", () => {
+    const result = z.record(z.string(), z.string()).safeParse(JSON.parse('{"constructor": 2, "toString": 3}'));
+    if (result.success) return expect.unreachable();
+    const details = zodErrorDetails(result.error);
+    expect(details.fieldErrors.constructor).toEqual([expect.any(String)]);
+    expect(details.fieldErrors.toString).toEqual([expect.any(String)]);
+    const proto = zodErrorDetails(new z.ZodError([{ code: "custom", path: ["__proto__"], message: "no", input: 1 }]));
+    expect(Object.hasOwn(proto.fieldErrors, "__proto__")).toBe(true);
+  });
+  it("clips long paths and messages that echo user keys", () => {
+    const keys = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`key-${i}-${"x".repeat(50)}`, 1]));
+    const result = z.strictObject({}).safeParse(keys);
+    if (result.success) return expect.unreachable();
+    const details = zodErrorDetails(result.error);
+    expect(JSON.stringify(details).length).toBeLessThan(2000);
   });
 });

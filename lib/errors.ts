@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   too_large: 413,
   invalid_input: 422,
+  rate_limited: 429,
   unavailable: 503,
 } as const;
 
@@ -46,28 +47,58 @@ export function isMeshportError(value: unknown): value is MeshportError {
 export interface InputErrorDetails {
   fieldErrors: Record<string, string[]>;
   formErrors: string[];
+  /** Present when only the first MAX_REPORTED_ISSUES problems are listed. */
+  truncated?: true;
+  /** How many problems the input had in all (set with `truncated`). */
+  issueCount?: number;
 }
 
-/** Turns a zod error into the details of an `invalid_input` error. */
+/** Most problems one error lists: a hostile body can hold millions, the client needs the first few. */
+export const MAX_REPORTED_ISSUES = 50;
+/** Paths and messages can echo user keys (`Unrecognized keys: …`); keep each short. */
+const MAX_ISSUE_TEXT = 200;
+
+function clip(text: string): string {
+  return text.length > MAX_ISSUE_TEXT ? `${text.slice(0, MAX_ISSUE_TEXT - 1)}…` : text;
+}
+
+/** Turns a zod error into the details of an `invalid_input` error, listing at most MAX_REPORTED_ISSUES problems. */
 export function zodErrorDetails(error: z.ZodError): InputErrorDetails {
-  const fieldErrors: Record<string, string[]> = {};
+  // A Map, not a plain object: paths come from user keys such as `__proto__`.
+  const fieldErrors = new Map<string, string[]>();
   const formErrors: string[] = [];
-  for (const issue of error.issues) {
+  const shown = error.issues.slice(0, MAX_REPORTED_ISSUES);
+  for (const issue of shown) {
+    const message = clip(issue.message);
     if (issue.path.length === 0) {
-      formErrors.push(issue.message);
+      formErrors.push(message);
       continue;
     }
-    const key = issue.path.map(String).join(".");
-    (fieldErrors[key] ??= []).push(issue.message);
+    const key = clip(issue.path.map(String).join("."));
+    const list = fieldErrors.get(key);
+    if (list) list.push(message);
+    else fieldErrors.set(key, [message]);
   }
-  return { fieldErrors, formErrors };
+  const details: InputErrorDetails = { fieldErrors: Object.fromEntries(fieldErrors), formErrors };
+  if (error.issues.length > shown.length) {
+    details.truncated = true;
+    details.issueCount = error.issues.length;
+  }
+  return details;
+}
+
+/** The message of an `invalid_input` error for these details: says how many problems there were when the list is cut. */
+export function invalidInputMessage(details: InputErrorDetails): string {
+  if (!details.truncated) return "The input is not valid.";
+  return `The input is not valid: ${details.issueCount} problems, the first ${MAX_REPORTED_ISSUES} are listed.`;
 }
 
 /** Validates input with a zod schema; throws `invalid_input` with field errors when it does not match. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    throw new MeshportError("invalid_input", "The input is not valid.", { details: zodErrorDetails(result.error) });
+    const details = zodErrorDetails(result.error);
+    throw new MeshportError("invalid_input", invalidInputMessage(details), { details });
   }
   return result.data;
 }
