@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { SERVER_ACTION_BODY_LIMIT } from "./lib/http/limits.ts";
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
@@ -27,7 +28,7 @@ const nextConfig: NextConfig = {
     // forbidden() / unauthorized() render real 403 / 401 pages.
     authInterrupts: true,
     // Contract uploads through the publish form may reach the 5 MB upload limit.
-    serverActions: { bodySizeLimit: "6mb" },
+    serverActions: { bodySizeLimit: SERVER_ACTION_BODY_LIMIT },
   },
   async headers() {
     return [

@@ -1,5 +1,5 @@
 import "server-only";
-import { isMeshportError } from "@/lib/errors.ts";
+import { isMeshportError, MeshportError } from "@/lib/errors.ts";
 
 /** What a form's server action returns: nothing on success, or what to show the user. */
 export type FormState<T = undefined> =
@@ -22,11 +22,23 @@ export async function runAction<T>(body: () => Promise<T>, success?: string): Pr
   }
 }
 
-/** Reads the string fields of a form. */
+/**
+ * Reads the string fields of a form. A NUL (U+0000) in a name or value is refused with `invalid_input`: the
+ * database cannot store it. Fields land in a Map first so a field named `__proto__` stays a field.
+ */
 export function formFields(formData: FormData): Record<string, string> {
-  const fields: Record<string, string> = {};
+  const fields = new Map<string, string>();
   for (const [key, value] of formData.entries()) {
-    if (typeof value === "string" && !key.startsWith("$")) fields[key] = value;
+    if (typeof value !== "string" || key.startsWith("$")) continue;
+    if (key.includes("\u0000") || value.includes("\u0000")) {
+      const name = key.replaceAll("\u0000", "").slice(0, 40);
+      const message = "Contains a NUL character (U+0000), which cannot be stored.";
+      throw new MeshportError("invalid_input", `Field ${name} contains a NUL character.`, {
+        subject: "nul",
+        details: { fieldErrors: { [name]: [message] }, formErrors: [] },
+      });
+    }
+    fields.set(key, value);
   }
-  return fields;
+  return Object.fromEntries(fields);
 }

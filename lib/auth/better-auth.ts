@@ -7,32 +7,14 @@ import { nextCookies } from "better-auth/next-js";
 import type { Database } from "@/db/client.ts";
 import { getDb, schema } from "@/db/client.ts";
 import { recordAudit } from "@/lib/audit/record.ts";
+import { portalUrl, trustedOrigins } from "@/lib/http/origins.ts";
 import { authSecret } from "./secret.ts";
 
 /** Minimum password length for every account. */
 export const MIN_PASSWORD_LENGTH = 10;
 
-/** The portal's public URL; cookies and origin checks depend on it. */
-export function portalUrl(): string {
-  return (
-    process.env.MESHPORT_URL ||
-    process.env.BETTER_AUTH_URL ||
-    `http://localhost:${process.env.PORT || "3000"}`
-  ).replace(/\/+$/, "");
-}
-
-/** Origins allowed to send state-changing requests with the session cookie. */
-export function trustedOrigins(): string[] {
-  const base = new URL(portalUrl());
-  const origins = new Set([base.origin]);
-  // localhost and 127.0.0.1 are the same portal to a local user.
-  if (base.hostname === "localhost") origins.add(`${base.protocol}//127.0.0.1${base.port ? `:${base.port}` : ""}`);
-  if (base.hostname === "127.0.0.1") origins.add(`${base.protocol}//localhost${base.port ? `:${base.port}` : ""}`);
-  for (const origin of (process.env.MESHPORT_TRUSTED_ORIGINS ?? "").split(",")) {
-    if (origin.trim()) origins.add(origin.trim());
-  }
-  return [...origins];
-}
+// Pure, so the proxy can share them.
+export { portalUrl, trustedOrigins };
 
 /** Sign-ins are recorded in the audit log, with the account as the actor. */
 async function auditSessionStart(db: Database, userId: string, ipAddress: string | null): Promise<void> {

@@ -1,8 +1,9 @@
 import "server-only";
 import { requirePrincipal } from "@/lib/auth/authenticate.ts";
-import { trustedOrigins } from "@/lib/auth/better-auth.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { isMeshportError, MeshportError } from "@/lib/errors.ts";
+import { assertCleanUrl, assertNoNulInJson, decodeUtf8 } from "@/lib/http/input.ts";
+import { comesFromTrustedOrigin } from "@/lib/http/origins.ts";
 
 /** Largest JSON body the API reads by default. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -34,12 +35,16 @@ export interface RouteContext<P extends Record<string, string> = Record<string, 
   params: Promise<P>;
 }
 
-/** Wraps a handler so every thrown error goes through errorResponse. */
+/**
+ * Wraps a handler so every thrown error goes through errorResponse. The URL is checked first (NUL, malformed
+ * percent-encoding, lengths): the proxy does it too, but leaves requests with a body to the handler.
+ */
 export function handler<P extends Record<string, string>>(
   fn: (request: Request, params: P) => Promise<Response>,
 ): (request: Request, context: RouteContext<P>) => Promise<Response> {
   return async (request, context) => {
     try {
+      assertCleanUrl(request.url);
       return await fn(request, context ? await context.params : ({} as P));
     } catch (error) {
       return errorResponse(error);
@@ -51,18 +56,16 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * Cookies ride along on cross-site requests, so a state change authenticated by the
- * session cookie must come from the portal's own origin. Bearer tokens are never sent
+ * session cookie must prove it comes from the portal's own origin: a trusted Origin, or a
+ * trusted Referer when no Origin was sent; neither is refused. Bearer tokens are never sent
  * implicitly by browsers and need no such check.
  */
-function assertSameOriginForCookieWrite(request: Request): void {
+export function assertSameOriginForCookieWrite(request: Request): void {
   if (SAFE_METHODS.has(request.method) || request.headers.has("authorization")) return;
-  const origin = request.headers.get("origin");
-  if (origin && !trustedOrigins().includes(origin)) {
-    throw new MeshportError("forbidden", "Cross-site request refused.", { subject: "origin", details: { origin } });
-  }
-  if (!origin && request.headers.get("sec-fetch-site") === "cross-site") {
-    throw new MeshportError("forbidden", "Cross-site request refused.", { subject: "origin" });
-  }
+  const { trusted, origin } = comesFromTrustedOrigin(request.headers);
+  if (trusted) return;
+  const message = origin ? "Cross-site request refused." : "A request signed in by cookie must send its Origin.";
+  throw new MeshportError("forbidden", message, { subject: "origin", details: { origin } });
 }
 
 /** Wraps a handler that needs a caller: authenticates first (401 when nobody). */
@@ -92,18 +95,21 @@ export async function readJson(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
       details: { formErrors: ["Empty body."], fieldErrors: {} },
     });
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new MeshportError("invalid_input", "The request body is not valid JSON.", {
       details: { formErrors: ["Malformed JSON."], fieldErrors: {} },
     });
   }
+  assertNoNulInJson(body);
+  return body;
 }
 
-/** Reads the body as text, stopping as soon as it passes the limit. */
+/** Reads the body as UTF-8 text (invalid UTF-8 is refused, not replaced), stopping as soon as it passes the limit. */
 export async function readBodyText(request: Request, limit: number): Promise<string> {
-  return (await readBodyBytes(request, limit)).toString("utf8");
+  return decodeUtf8(await readBodyBytes(request, limit), "The request body");
 }
 
 /** Reads the raw body, stopping as soon as it passes the limit. */
