@@ -34,6 +34,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        resolve,
+        test: {
+          // Production portal processes, killed and restarted on purpose (e2e/faults/harness.ts).
+          name: "faults",
+          include: ["e2e/faults/**/*.fault.ts"],
+          environment: "node",
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
