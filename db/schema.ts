@@ -138,6 +138,8 @@ export const apiToken = pgTable(
     prefix: text("prefix").notNull(),
     secretHash: text("secret_hash").notNull(),
     scopes: text("scopes").array().notNull(),
+    /** Broker ids an agent:report token may report for: one id or a `*` glob such as `plant-*`. */
+    brokerBinding: text("broker_binding"),
     teamId: text("team_id").references(() => team.id, { onDelete: "set null" }),
     createdBy: text("created_by").references(() => user.id, { onDelete: "set null" }),
     createdAt: createdAt(),

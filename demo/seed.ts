@@ -12,7 +12,7 @@ import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
-import { createToken, principalForToken } from "@/lib/tokens/tokens.ts";
+import { createToken, listTokens, principalForToken } from "@/lib/tokens/tokens.ts";
 import { DEMO_APPLICATIONS, readDemoContract } from "./contracts/index.ts";
 
 /** The demo admin's sign-in. */
@@ -95,11 +95,13 @@ export async function ensureDemoAgentToken(): Promise<string> {
   const file = path.join(dataDir(), "demo-agent-token");
   try {
     const existing = readFileSync(file, "utf8").trim();
-    if (existing && (await principalForToken(existing))) return existing;
+    const known = existing ? await principalForToken(existing) : null;
+    // A token from before broker bindings is refused at ingest: make a bound one instead.
+    if (known?.kind === "token" && (await listTokens(systemPrincipal("demo-seed"))).some((t) => t.id === known.id && t.brokerBinding)) return existing;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const { secret } = await createToken(systemPrincipal("demo-seed"), { name: "demo-agent-plant-eu", scopes: ["agent:report"] });
+  const { secret } = await createToken(systemPrincipal("demo-seed"), { name: "demo-agent-plant-eu", scopes: ["agent:report"], brokers: "plant-eu" });
   mkdirSync(dataDir(), { recursive: true });
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;

@@ -41,9 +41,10 @@ export class AdminPage {
     await expect(this.page.getByTestId(`user-row-${account.email}`)).toBeVisible();
   }
 
-  async createToken(name: string, scopes: string[]): Promise<string> {
+  async createToken(name: string, scopes: string[], brokers?: string): Promise<string> {
     const form = this.page.getByTestId("create-token-form");
     await form.getByLabel("Name").fill(name);
+    if (brokers) await form.getByLabel("Brokers", { exact: false }).fill(brokers);
     for (const box of await form.getByRole("checkbox").all()) await box.uncheck();
     for (const scope of scopes) await form.getByRole("checkbox", { name: scope, exact: false }).first().check();
     await form.getByRole("button", { name: "Create token" }).click();

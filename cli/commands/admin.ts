@@ -58,17 +58,20 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption("--name <name>", "what the token is for")
     .option("--scope <scope...>", `one or more of ${TOKEN_SCOPES.join(", ")}`, ["read"])
     .option("--team <slug>", "the team the token acts for")
+    .option("--brokers <id-or-pattern>", "for agent:report: the broker id it reports for, or a pattern such as plant-*")
     .option("--expires-in-days <days>", "expire after this many days")
     .option("--quiet", "print only the secret")
-    .action(async (options: { name: string; scope: string[]; team?: string; expiresInDays?: string; quiet?: boolean }) => {
+    .action(async (options: { name: string; scope: string[]; team?: string; brokers?: string; expiresInDays?: string; quiet?: boolean }) => {
       await withDatabase(async () => {
         const { token: created, secret } = await createToken(operator, {
           name: options.name,
           scopes: options.scope as never,
           teamSlug: options.team,
+          brokers: options.brokers,
           expiresInDays: options.expiresInDays,
         });
-        process.stdout.write(options.quiet ? `${secret}\n` : `created token ${created.id} (${created.scopes.join(", ")})\n${secret}\n`);
+        const bound = created.brokerBinding ? ` for brokers ${created.brokerBinding}` : "";
+        process.stdout.write(options.quiet ? `${secret}\n` : `created token ${created.id} (${created.scopes.join(", ")})${bound}\n${secret}\n`);
       });
     });
   token
@@ -77,7 +80,7 @@ export function registerAdminCommands(program: Command): void {
     .action(async () => {
       await withDatabase(async () => {
         for (const t of await listTokens(operator)) {
-          process.stdout.write(`${t.id}\t${t.name}\t${t.prefix}…\t${t.scopes.join(",")}\t${t.status}\n`);
+          process.stdout.write(`${t.id}\t${t.name}\t${t.prefix}…\t${t.scopes.join(",")}\t${t.brokerBinding ?? "-"}\t${t.status}\n`);
         }
       });
     });

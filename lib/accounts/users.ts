@@ -9,6 +9,7 @@ import { ROLES } from "@/lib/auth/principal.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { defineCommand, defineQuery, idInput, noInput } from "@/lib/service.ts";
+import { revokeTokensOf, tokensLimitedByRole } from "@/lib/tokens/tokens.ts";
 
 // Serialises the first-admin set-up so two racing requests cannot both create one.
 const FIRST_ADMIN_LOCK_KEY = 7_316_542_003;
@@ -148,14 +149,16 @@ export const updateUserInput = z
   .refine((v) => v.role !== undefined || v.disabled !== undefined, { message: "Nothing to change." });
 
 /**
- * Changes an account's role or disables it. A disabled account loses its sessions at once.
+ * Changes an account's role or disables it. A disabled account loses its sessions at once
+ * and its active API tokens are revoked; a demoted one's tokens keep only the scopes the
+ * new role allows (enforced when a token is used; the audit entry lists which and to what).
  * The last active admin can be neither demoted nor disabled, so the portal keeps an admin.
  */
 export const updateUser = defineCommand({
   permission: "users:manage",
   input: updateUserInput,
   audit: "user.update",
-  run: async ({ tx, input: data, audit }, userId: string): Promise<PublicUser> => {
+  run: async ({ tx, principal, input: data, audit }, userId: string): Promise<PublicUser> => {
     await tx.execute(sql`select pg_advisory_xact_lock(${FIRST_ADMIN_LOCK_KEY})`);
     const [current] = await tx.select(publicColumns).from(user).where(eq(user.id, userId)).for("update");
     if (!current) throw new MeshportError("not_found", "No such user.", { subject: "user" });
@@ -180,6 +183,9 @@ export const updateUser = defineCommand({
       .where(eq(user.id, userId))
       .returning(publicColumns);
     if (nextDisabled) await tx.delete(session).where(eq(session.userId, userId));
+    const actingUser = principal.kind === "user" ? principal.id : principal.kind === "token" ? principal.createdBy : null;
+    const revokedTokens = nextDisabled ? await revokeTokensOf(tx, userId, actingUser) : [];
+    const limitedTokens = !nextDisabled && nextRole !== current.role ? await tokensLimitedByRole(tx, userId, nextRole) : [];
     audit({
       targetType: "user",
       targetId: userId,
@@ -187,6 +193,8 @@ export const updateUser = defineCommand({
         email: current.email,
         ...(current.role !== nextRole ? { role: { from: current.role, to: nextRole } } : {}),
         ...((current.disabledAt !== null) !== nextDisabled ? { disabled: nextDisabled } : {}),
+        ...(revokedTokens.length > 0 ? { revokedTokens } : {}),
+        ...(limitedTokens.length > 0 ? { limitedTokens } : {}),
       },
     });
     return updated!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ACTIONS, allowedActions, assertCan, can } from "./permissions.ts";
+import { ACTIONS, allowedActions, assertCan, can, effectiveTokenScopes, roleGrantsScope } from "./permissions.ts";
 import { ROLES, TOKEN_SCOPES, type Principal, type TokenScope } from "./principal.ts";
 import type { Role } from "@/db/schema.ts";
 
@@ -60,6 +60,37 @@ describe("assertCan", () => {
   it("covers every action in the phrase table", () => {
     for (const action of ACTIONS) {
       expect(() => assertCan(tokenWith(), action)).toThrowError(/You are not allowed to [a-z]/);
+    }
+  });
+});
+
+describe("token scopes limited by their creator's current role", () => {
+  it("needs an admin for admin and agent:report, an editor for contracts:write, any account for read", () => {
+    expect(effectiveTokenScopes(["admin", "agent:report", "contracts:write", "read"], { role: "admin", disabled: false })).toEqual([
+      "admin",
+      "agent:report",
+      "contracts:write",
+      "read",
+    ]);
+    expect(effectiveTokenScopes(["admin", "agent:report", "contracts:write", "read"], { role: "reviewer", disabled: false })).toEqual([
+      "contracts:write",
+      "read",
+    ]);
+    expect(effectiveTokenScopes(["admin", "contracts:write", "read"], { role: "editor", disabled: false })).toEqual(["contracts:write", "read"]);
+    expect(effectiveTokenScopes(["admin", "contracts:write", "read"], { role: "viewer", disabled: false })).toEqual(["read"]);
+    for (const role of ROLES) expect(roleGrantsScope(role, "read")).toBe(true);
+    expect(roleGrantsScope("reviewer", "agent:report")).toBe(false);
+  });
+  it("leaves a disabled creator's tokens nothing and system tokens everything", () => {
+    expect(effectiveTokenScopes(["read", "admin"], { role: "admin", disabled: true })).toEqual([]);
+    expect(effectiveTokenScopes(["read", "admin"], null)).toEqual(["read", "admin"]);
+  });
+  it("never grants through a limited token what the creator's role lacks", () => {
+    for (const role of ROLES) {
+      const token = tokenWith(...effectiveTokenScopes([...TOKEN_SCOPES], { role, disabled: false }));
+      for (const action of allowedActions(token)) {
+        if (action !== "agent:report") expect(can(userWith(role), action), `${role} ${action}`).toBe(true);
+      }
     }
   });
 });

@@ -34,6 +34,39 @@ const SCOPE_ACTIONS: Record<TokenScope, readonly Action[]> = {
   admin: ACTIONS.filter((action) => action !== "agent:report"),
 };
 
+/**
+ * The least role a token's creator must hold now for the token to keep a scope: a token
+ * never grants more than the person who made it could do themselves. `agent:report` is
+ * an admin's to hand out (agents write the mesh picture everyone reads).
+ */
+export const SCOPE_MIN_ROLE: Record<TokenScope, Role> = {
+  read: "viewer",
+  "contracts:write": "editor",
+  "agent:report": "admin",
+  admin: "admin",
+};
+
+const ROLE_RANK: Record<Role, number> = { viewer: 0, editor: 1, reviewer: 2, admin: 3 };
+
+/** True when a creator with this role may hand out (and keep alive) a token with this scope. */
+export function roleGrantsScope(role: Role, scope: TokenScope): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[SCOPE_MIN_ROLE[scope]];
+}
+
+/**
+ * The scopes a token carries in effect, given its creator now: a disabled creator's
+ * tokens carry none, a demoted one's keep only what the new role allows. System-made
+ * tokens (no creator) keep theirs.
+ */
+export function effectiveTokenScopes(
+  scopes: readonly TokenScope[],
+  creator: { role: Role; disabled: boolean } | null,
+): TokenScope[] {
+  if (!creator) return [...scopes];
+  if (creator.disabled) return [];
+  return scopes.filter((scope) => roleGrantsScope(creator.role, scope));
+}
+
 /** True when the principal may perform the action (ownership checks come on top). */
 export function can(principal: Principal, action: Action): boolean {
   switch (principal.kind) {

@@ -18,7 +18,8 @@ export type BrokerSummary = Broker & {
   ratePerSecond: number;
 };
 
-const brokerId = z
+/** The rule for a broker id, declared or reported: `plant-eu`, `site.1`. */
+export const brokerId = z
   .string()
   .trim()
   .regex(/^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/, { message: "Use lowercase letters, digits, and - _ . between them." })

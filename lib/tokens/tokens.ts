@@ -1,12 +1,14 @@
 import "server-only";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db/client.ts";
+import { getDb, type Transaction } from "@/db/client.ts";
 import { apiToken, team, user, type ApiToken } from "@/db/schema.ts";
-import { TOKEN_SCOPES, type Principal, type TokenScope } from "@/lib/auth/principal.ts";
+import { effectiveTokenScopes } from "@/lib/auth/permissions.ts";
+import { ROLES, TOKEN_SCOPES, type Principal, type TokenScope } from "@/lib/auth/principal.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { defineCommand, defineQuery, idInput, noInput } from "@/lib/service.ts";
+import { brokerBindingSchema } from "./binding.ts";
 import { generateTokenSecret, hashTokenSecret, looksLikeToken } from "./secret.ts";
 
 // Writing last-used on every request would turn each read into a write; a minute is precise enough.
@@ -37,7 +39,19 @@ export const createTokenInput = z.object({
     .transform((scopes) => [...new Set(scopes)]),
   teamSlug: z.string().trim().min(1).max(60).optional(),
   expiresInDays: z.coerce.number().int().min(1).max(3650).optional(),
-});
+  /** the broker id, or `*` pattern, an agent:report token may report for (required with that scope) */
+  brokers: z
+    .preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), brokerBindingSchema.optional()),
+})
+  .superRefine((v, ctx) => {
+    const agent = v.scopes.includes("agent:report");
+    if (agent && v.brokers === undefined) {
+      ctx.addIssue({ code: "custom", path: ["brokers"], message: "An agent:report token needs the broker id (or a pattern such as plant-*) it reports for." });
+    }
+    if (!agent && v.brokers !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["brokers"], message: "Only agent:report tokens are bound to brokers." });
+    }
+  });
 
 /** Creates a token and returns its secret, which is shown this once and never stored. */
 export const createToken = defineCommand({
@@ -65,15 +79,16 @@ export const createToken = defineCommand({
         prefix: displayPrefix,
         secretHash: hash,
         scopes: data.scopes,
+        brokerBinding: data.brokers ?? null,
         teamId,
-        createdBy: principal.kind === "user" ? principal.id : null,
+        createdBy: tokenCreator(principal),
         expiresAt,
       })
       .returning();
     audit({
       targetType: "api_token",
       targetId: created!.id,
-      details: { name: data.name, scopes: data.scopes, team: data.teamSlug ?? null, expiresAt },
+      details: { name: data.name, scopes: data.scopes, brokers: data.brokers ?? null, team: data.teamSlug ?? null, expiresAt },
     });
     const { secretHash: _omit, ...visible } = created!;
     void _omit;
@@ -88,6 +103,17 @@ export const createToken = defineCommand({
     };
   },
 });
+
+/**
+ * Whose authority a new token rests on: the signed-in user, or for a token made with a
+ * token the person behind that one, so a chain of tokens never outlives its human.
+ * Only the system (CLI, demo seed) makes tokens that rest on nobody.
+ */
+function tokenCreator(principal: Principal): string | null {
+  if (principal.kind === "user") return principal.id;
+  if (principal.kind === "token") return principal.createdBy;
+  return null;
+}
 
 /** Lists tokens, newest first, revoked ones included. */
 export const listTokens = defineQuery({
@@ -131,14 +157,22 @@ export const revokeToken = defineCommand({
 
 /**
  * Resolves a bearer secret to its principal, or null when the secret is unknown,
- * revoked or expired. Constant work per call: one indexed lookup by digest.
+ * revoked or expired, or its creator's account is disabled. The scopes are those the
+ * creator's current role still allows. Constant work per call: one indexed lookup by digest.
  */
 export async function principalForToken(secret: string): Promise<Principal | null> {
   if (!looksLikeToken(secret)) return null;
   const db = await getDb();
-  const [found] = await db.select().from(apiToken).where(eq(apiToken.secretHash, hashTokenSecret(secret)));
+  const [row] = await db
+    .select({ token: apiToken, creatorRole: user.role, creatorDisabledAt: user.disabledAt })
+    .from(apiToken)
+    .leftJoin(user, eq(user.id, apiToken.createdBy))
+    .where(eq(apiToken.secretHash, hashTokenSecret(secret)));
   const now = Date.now();
+  const found = row?.token;
   if (!found || tokenStatus(found, now) !== "active") return null;
+  const creator = found.createdBy === null ? null : creatorStanding(row.creatorRole, row.creatorDisabledAt);
+  if (creator?.disabled) return null;
   if (!found.lastUsedAt || now - found.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await db.update(apiToken).set({ lastUsedAt: new Date(now) }).where(eq(apiToken.id, found.id));
   }
@@ -146,8 +180,57 @@ export async function principalForToken(secret: string): Promise<Principal | nul
     kind: "token",
     id: found.id,
     name: found.name,
-    scopes: found.scopes.filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s)),
+    scopes: effectiveTokenScopes(knownScopes(found.scopes), creator),
     teamId: found.teamId,
     createdBy: found.createdBy,
   };
+}
+
+function knownScopes(scopes: readonly string[]): TokenScope[] {
+  return scopes.filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s));
+}
+
+/** The creator as the token sees them now; a creator row that is gone counts as disabled. */
+function creatorStanding(role: string | null, disabledAt: Date | null): { role: (typeof ROLES)[number]; disabled: boolean } {
+  const known = ROLES.find((r) => r === role);
+  return known ? { role: known, disabled: disabledAt !== null } : { role: "viewer", disabled: true };
+}
+
+/** The scopes each of a creator's active tokens keeps under a new role, for those it limits. */
+export async function tokensLimitedByRole(
+  tx: Transaction,
+  creatorId: string,
+  role: (typeof ROLES)[number],
+): Promise<Array<{ id: string; scopes: TokenScope[] }>> {
+  const tokens = await activeTokensOf(tx, creatorId);
+  return tokens.flatMap((t) => {
+    const scopes = knownScopes(t.scopes);
+    const kept = effectiveTokenScopes(scopes, { role, disabled: false });
+    return kept.length < scopes.length ? [{ id: t.id, scopes: kept }] : [];
+  });
+}
+
+/** Revokes every active token a creator made (their account is being disabled); returns the ids. */
+export async function revokeTokensOf(tx: Transaction, creatorId: string, revokedBy: string | null): Promise<string[]> {
+  const revoked = await tx
+    .update(apiToken)
+    .set({ revokedAt: new Date(), revokedBy })
+    .where(and(eq(apiToken.createdBy, creatorId), isNull(apiToken.revokedAt)))
+    .returning({ id: apiToken.id });
+  return revoked.map((t) => t.id).sort();
+}
+
+async function activeTokensOf(tx: Transaction, creatorId: string) {
+  const rows = await tx
+    .select({ id: apiToken.id, scopes: apiToken.scopes, revokedAt: apiToken.revokedAt, expiresAt: apiToken.expiresAt })
+    .from(apiToken)
+    .where(and(eq(apiToken.createdBy, creatorId), isNull(apiToken.revokedAt)))
+    .orderBy(apiToken.id);
+  return rows.filter((t) => tokenStatus(t) === "active");
+}
+
+/** The broker binding of a token (null when unbound or unknown). */
+export async function brokerBindingOf(tx: Transaction, tokenId: string): Promise<string | null> {
+  const [found] = await tx.select({ binding: apiToken.brokerBinding }).from(apiToken).where(eq(apiToken.id, tokenId));
+  return found?.binding ?? null;
 }

@@ -48,6 +48,7 @@ export async function createTokenAction(
     scopes: formData.getAll("scopes").map(String),
     ...(fields.teamSlug ? { teamSlug: fields.teamSlug } : {}),
     ...(fields.expiresInDays ? { expiresInDays: fields.expiresInDays } : {}),
+    ...(fields.brokers ? { brokers: fields.brokers } : {}),
   };
   return adminAction(async (principal) => {
     const { token, secret } = await createToken(principal, input);

@@ -125,6 +125,12 @@ export function CreateTokenForm({ teams }: { teams: ReadonlyArray<{ slug: string
           </label>
         ))}
       </fieldset>
+      <Field
+        name="brokers"
+        label="Brokers (agent:report only)"
+        placeholder="plant-eu or plant-*"
+        hint="The broker id an agent token reports for; * matches any characters. Required with agent:report."
+      />
       <SelectField
         name="teamSlug"
         label="Team (optional)"

@@ -116,6 +116,7 @@ export default async function AdminPage() {
                 <th>Name</th>
                 <th>Token</th>
                 <th>Scopes</th>
+                <th>Brokers</th>
                 <th>Team</th>
                 <th>Created</th>
                 <th>Last used</th>
@@ -131,6 +132,17 @@ export default async function AdminPage() {
                     <code>{t.prefix}…</code>
                   </td>
                   <td>{t.scopes.join(", ")}</td>
+                  <td>
+                    {t.brokerBinding ? (
+                      <code>{t.brokerBinding}</code>
+                    ) : t.scopes.includes("agent:report") ? (
+                      <span className="badge badge-muted" title="Refused until replaced by a token bound to a broker">
+                        unbound
+                      </span>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
                   <td>{t.teamSlug ?? <span className="muted">—</span>}</td>
                   <td>
                     <Time value={t.createdAt} />

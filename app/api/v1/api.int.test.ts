@@ -128,7 +128,7 @@ describeEachBackend("API v1", ({ handle }) => {
     const created = await call(tokensRoute.POST, "/api/v1/admin/tokens", {
       method: "POST",
       token: adminToken,
-      body: JSON.stringify({ name: "agent-plant-eu", scopes: ["agent:report"] }),
+      body: JSON.stringify({ name: "agent-plant-eu", scopes: ["agent:report"], brokers: "plant-eu" }),
     });
     expect(created.status).toBe(201);
     const { token, secret } = (await created.json()) as { token: { id: string; secretHash?: string }; secret: string };

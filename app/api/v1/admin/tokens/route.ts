@@ -6,7 +6,11 @@ export const dynamic = "force-dynamic";
 /** Lists API tokens without their secrets (admin). */
 export const GET = authenticated(async (_request, principal) => json({ tokens: await listTokens(principal) }));
 
-/** Creates a token `{ name, scopes, teamSlug?, expiresInDays? }`; the secret is in this response only (admin). */
+/**
+ * Creates a token `{ name, scopes, brokers?, teamSlug?, expiresInDays? }`; `brokers` (a broker id
+ * or a `*` pattern such as `plant-*`) is required with the agent:report scope. The secret is in
+ * this response only (admin).
+ */
 export const POST = authenticated(async (request, principal) => {
   const body = await readJson(request);
   const { token, secret } = await createToken(principal, body);
