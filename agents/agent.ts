@@ -12,7 +12,7 @@ import pino, { type Logger } from "pino";
 import { createRegistry, startMetricsServer, type AgentRuntimeStats, type MetricsServer } from "./metrics.ts";
 import { LogFollower, parseLogFileLine, parseSysLog, type BrokerEvent } from "./mosquitto-log.ts";
 import { Observer } from "./observer.ts";
-import { emptyDrops, MAX_CLIENTS_PER_TEMPLATE, type Capabilities, type DropCounters } from "./protocol.ts";
+import { emptyDrops, MAX_CLIENTS_PER_TEMPLATE, MAX_LABEL_CHARS, MAX_URL_CHARS, type Capabilities, type DropCounters } from "./protocol.ts";
 import { encodeReport, planWindow, renderPart } from "./report.ts";
 import { fetchChannels, Reporter, type DrainResult } from "./reporter.ts";
 import { Spool } from "./spool.ts";
@@ -138,7 +138,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   );
   const clientId = options.clientId ?? `meshport-agent-${options.brokerId}-${randomBytes(3).toString("hex")}`;
   const mqttVersion = options.mqttVersion ?? 4;
-  const brokerUrl = sanitizeUrl(options.broker);
+  // Informational for the portal, which stores at most MAX_URL_CHARS.
+  const brokerUrl = sanitizeUrl(options.broker).slice(0, MAX_URL_CHARS);
   const log = logger.child({ agentId: spool.agentId, brokerId: options.brokerId });
 
   // Listen first: a port already in use must fail start-up before anything else is running.
@@ -177,6 +178,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   let brokerVersion: string | null = null;
   let clientsConnected: number | null = null;
   let trackerDropsReported = 0;
+  let trackerInvalidReported = 0;
   let stopping = false;
   let subscribedWaiters: Array<() => void> = [];
 
@@ -341,6 +343,9 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
       const trackerDrops = tracker.dropped - trackerDropsReported;
       trackerDropsReported = tracker.dropped;
       pendingDrops.clientCap += trackerDrops;
+      // Invalid or over-long subscriptions are malformed input, like invalid topics.
+      pendingDrops.malformed += tracker.invalid - trackerInvalidReported;
+      trackerInvalidReported = tracker.invalid;
       const extra = { ...pendingDrops };
       for (const k of Object.keys(pendingDrops) as Array<keyof DropCounters>) pendingDrops[k] = 0;
       const stats = {
@@ -361,7 +366,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
       totals.samples += snap.samplesKept;
       lastWindow = { topics: snap.topicsTracked, templates: snap.templatesTracked };
       const ctx = {
-        agent: { id: spool.agentId, version: AGENT_VERSION, hostname: os.hostname(), startedAt: new Date(startedAt).toISOString() },
+        agent: { id: spool.agentId, version: AGENT_VERSION, hostname: os.hostname().slice(0, MAX_LABEL_CHARS), startedAt: new Date(startedAt).toISOString() },
         broker: { id: options.brokerId, url: brokerUrl, protocol: "mqtt" as const, protocolVersion: mqttVersion, version: brokerVersion, clientsConnected },
         capabilities: capabilities(),
         extraDrops: extra,

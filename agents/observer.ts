@@ -8,6 +8,12 @@
 import { encodeSample, sniff, sniffPrefix, type RawSample } from "./content.ts";
 import {
   emptyDrops,
+  fitsBytes,
+  jsonShapeProblem,
+  MAX_CLIENT_ID_BYTES,
+  MAX_TEMPLATE_BYTES,
+  MAX_TOPIC_BYTES,
+  SCHEMA_JSON_LIMITS,
   MAX_CLIENTS_PER_TEMPLATE,
   MAX_CONCRETE_TOPICS_PER_TEMPLATE,
   MAX_SAMPLES_PER_TEMPLATE,
@@ -249,7 +255,8 @@ export class Observer {
 
   /** Records that a client published on a topic (from the broker log or hooks). */
   observeProducer(topic: string, clientId: string, bytes: number, now = Date.now()): void {
-    if (!isValidTopic(topic)) {
+    // What the portal would refuse is not reported: too long for its storage.
+    if (!isValidTopic(topic) || !fitsBytes(topic, MAX_TOPIC_BYTES) || !fitsBytes(clientId, MAX_CLIENT_ID_BYTES)) {
       this.drops.malformed++;
       return;
     }
@@ -270,7 +277,7 @@ export class Observer {
   }
 
   private newTopic(topic: string): TopicEntry | null {
-    if (!isValidTopic(topic)) {
+    if (!isValidTopic(topic) || !fitsBytes(topic, MAX_TOPIC_BYTES)) {
       this.drops.malformed++;
       return null;
     }
@@ -281,6 +288,11 @@ export class Observer {
     const full = this.templates.size >= this.o.maxTemplates;
     // At the template cap only topics of known templates are kept, and the rest must not grow the trie.
     const key = full ? this.trie.peek(topic) : this.trie.resolve(topic);
+    // Placeholders can make a template longer than its topic; one the portal cannot store is malformed.
+    if (!fitsBytes(key, MAX_TEMPLATE_BYTES)) {
+      this.drops.malformed++;
+      return null;
+    }
     let tpl = this.templates.get(key);
     if (!tpl) {
       if (full) {
@@ -438,7 +450,7 @@ function renderGroup(
     qos: { q0: t.q0, q1: t.q1, q2: t.q2 },
     retained: t.retained,
     content: { kind: dominantKind(t, classified), json: t.json, text: t.text, binary: t.binary, empty: t.empty },
-    schema: t.schema?.toJsonSchema() ?? null,
+    schema: withinSchemaLimits(t.schema?.toJsonSchema() ?? null),
     schemaSamples: t.schema?.samples ?? 0,
     samples: samples.sort((a, b) => a.at - b.at).map((s) => encodeSample(s, redactFields)),
     producers: producers.slice(0, MAX_CLIENTS_PER_TEMPLATE).map(([clientId, p]) => ({ clientId, messages: p.messages, bytes: p.bytes })),
@@ -446,6 +458,11 @@ function renderGroup(
     omittedProducers: Math.max(0, producers.length - MAX_CLIENTS_PER_TEMPLATE),
     omittedConsumers: cons.omitted + Math.max(0, cons.consumers.length - MAX_CLIENTS_PER_TEMPLATE),
   };
+}
+
+/** An inferred schema the portal would refuse (too large or deep) is left out rather than sinking the batch. */
+function withinSchemaLimits(schema: Record<string, unknown> | null): Record<string, unknown> | null {
+  return schema && jsonShapeProblem(schema, SCHEMA_JSON_LIMITS) === null ? schema : null;
 }
 
 function newTemplate(key: string): TemplateEntry {

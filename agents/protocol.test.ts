@@ -1,8 +1,24 @@
 import { randomUUID } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { Observer } from "./observer.ts";
-import { agentReportSchema, AGENT_PROTOCOL_VERSION, channelListSchema, emptyDrops, ingestResponseSchema, MAX_TEMPLATES_PER_BATCH } from "./protocol.ts";
-import { buildReports, planParts, planWindow, renderPart, type ReportContext } from "./report.ts";
+import {
+  agentReportSchema,
+  AGENT_PROTOCOL_VERSION,
+  channelListSchema,
+  emptyDrops,
+  ingestResponseSchema,
+  jsonShapeProblem,
+  MAX_CLIENTS_PER_TEMPLATE,
+  MAX_TEMPLATE_BYTES,
+  MAX_TEMPLATES_PER_BATCH,
+  REPORT_JSON_LIMITS,
+  storableJson,
+  utf8Length,
+  type AgentReport,
+} from "./protocol.ts";
+import { buildReports, encodeReport, planParts, planWindow, renderPart, type ReportContext } from "./report.ts";
+import { ConsumerTracker } from "./tracker.ts";
 
 const ctx: ReportContext = {
   agent: { id: "agent-1", version: "0.1.0", hostname: "h", startedAt: new Date(0).toISOString() },
@@ -105,5 +121,54 @@ describe("agentReportSchema", () => {
       [1, 2],
       [2, 4],
     ]);
+  });
+});
+
+describe("bounds the agent keeps to what the portal stores", () => {
+  it("reports no topic, template, producer or filter the portal would refuse; counts them as malformed", () => {
+    const tracker = new ConsumerTracker();
+    tracker.subscribed("c", "f/".repeat(600) + "#", 0);
+    tracker.subscribed("c".repeat(300), "ok/#", 0);
+    tracker.subscribed("consumer", "#", 0);
+    expect(tracker.invalid).toBe(2);
+    const o = new Observer({}, 0);
+    o.observe("t/" + "é".repeat(600), Buffer.from("1"), 0, false, 1);
+    // One-character levels turn into longer placeholders: this topic fits, its template would not.
+    for (let i = 0; i < 20; i++) o.observe(`${i}/` + Array.from({ length: 500 }, (_, j) => `${(i + j) % 10}`).join("/"), Buffer.from("1"), 0, false, 1);
+    o.observeProducer("ok/topic", "p".repeat(300), 1, 1);
+    o.observe("ok/topic", Buffer.from(JSON.stringify({ ["k".repeat(600_000)]: 1 })), 0, false, 1);
+    const snap = o.snapshot(10, (template) => tracker.consumersOf(template, MAX_CLIENTS_PER_TEMPLATE));
+    const reports = buildReports(snap, ctx, 1);
+    for (const r of reports) expect(agentReportSchema.safeParse(r).success).toBe(true);
+    // the long topic, the 20 whose numeric levels become placeholders, the long producer id
+    expect(snap.drops.malformed).toBe(22);
+    const topics = reports.flatMap((r) => r.topics);
+    for (const t of topics) expect(utf8Length(t.template)).toBeLessThanOrEqual(MAX_TEMPLATE_BYTES);
+    const ok = topics.find((t) => t.template === "ok/topic");
+    expect(ok?.producers).toEqual([]);
+    // The schema with a 600 KB key is left out rather than sinking the batch.
+    expect(ok?.schema).toBeNull();
+  });
+
+  it("measures UTF-8 like Buffer does", () => {
+    for (const s of ["", "abc", "é", "€", "😀", "a\ud800b", "\udc00"]) expect(utf8Length(s)).toBe(Buffer.byteLength(s, "utf8"));
+  });
+
+  it("finds the first shape problem with an iterative walk (no stack overflow on deep input)", () => {
+    let deep: unknown = {};
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(jsonShapeProblem(deep, REPORT_JSON_LIMITS)).toMatch(/deeper than 64/);
+    expect(jsonShapeProblem({ a: Array.from({ length: 2_001 }, () => 0) }, REPORT_JSON_LIMITS)).toMatch(/longer than 2000/);
+    expect(jsonShapeProblem(Object.fromEntries(Array.from({ length: 1_001 }, (_, i) => [`k${i}`, 0])), REPORT_JSON_LIMITS)).toMatch(/more than 1000 keys/);
+    expect(jsonShapeProblem({ a: "x\u0000" }, REPORT_JSON_LIMITS)).toMatch(/NUL/);
+    expect(jsonShapeProblem({ a: "😀", b: [1, null, true] }, REPORT_JSON_LIMITS)).toBeNull();
+  });
+
+  it("encodes reports without NUL or lone surrogates", async () => {
+    const snap = new Observer({}, 0).snapshot(10);
+    const [report] = buildReports(snap, { ...ctx, agent: { ...ctx.agent, hostname: "h\u0000\ud800" } }, 1);
+    const decoded = JSON.parse(gunzipSync(await encodeReport(report!)).toString("utf8")) as AgentReport;
+    expect(decoded.agent.hostname).toBe("h\ufffd\ufffd");
+    expect(storableJson(JSON.stringify({ a: "\\u0000", b: "😀" }))).toBe(JSON.stringify({ a: "\\u0000", b: "😀" }));
   });
 });

@@ -19,6 +19,8 @@
  *                                  status and body as the reason; it is never silently dropped.
  *     401, 403                     auth problem: the batch stays spooled, the agent logs at error
  *                                  level and retries with backoff until the token is fixed.
+ *                                  403 `forbidden:broker_binding`: the token is bound to other
+ *                                  broker ids (or to none) than the report's broker.id.
  *     408, 429, 5xx, network error retry with exponential backoff and jitter, strictly in order.
  *     other                        treated like 5xx (retry), logged as unexpected.
  *
@@ -41,6 +43,8 @@ export const INGEST_REPORTS_PATH = "/api/v1/ingest/reports";
 export const INGEST_CHANNELS_PATH = "/api/v1/ingest/channels";
 /** Token scope the portal requires on both ingest endpoints. */
 export const AGENT_REPORT_SCOPE = "agent:report";
+/** Error code of a 403 for a report whose broker id the token is not bound to. */
+export const BROKER_BINDING_ERROR_CODE = "forbidden:broker_binding";
 
 /** Most topic templates in one batch; a larger window is split into parts. */
 export const MAX_TEMPLATES_PER_BATCH = 2_000;
@@ -55,8 +59,130 @@ export const MAX_CLIENTS_PER_TEMPLATE = 100;
 /** Largest inflated report body the portal must accept. */
 export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
 
-const isoDate = z.iso.datetime({ offset: true });
-const count = z.number().int().nonnegative();
+/**
+ * Longest concrete topic or subscription filter reported, in UTF-8 bytes. MQTT allows
+ * 65,535, but the portal indexes templates in a btree (rows up to ~2.7 KB); real topics
+ * are far shorter. The agent counts a longer one as a `malformed` drop.
+ */
+export const MAX_TOPIC_BYTES = 1_024;
+/** Longest topic template or channel address reported, in UTF-8 bytes (placeholders can make a template longer than its topics). */
+export const MAX_TEMPLATE_BYTES = 2_048;
+/** Longest MQTT client id reported, in UTF-8 bytes (MQTT 3.1.1 guarantees 23; brokers allow more). */
+export const MAX_CLIENT_ID_BYTES = 256;
+/** Longest free-text field of the envelope (agent and broker versions, hostname, application names). */
+export const MAX_LABEL_CHARS = 255;
+/** Longest broker URL reported. */
+export const MAX_URL_CHARS = 500;
+/** Largest integer a count may carry: the portal stores counts in bigint columns and reads them as JS numbers. */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+/** Largest size or small count stored in a 32-bit integer column. */
+export const MAX_INT32 = 2_147_483_647;
+
+/** Bounds of the decoded JSON of a whole report, checked before the schema so no input makes validation costly. */
+export const REPORT_JSON_LIMITS: JsonShapeLimits = { maxDepth: 64, maxArrayLength: MAX_TEMPLATES_PER_BATCH, maxObjectKeys: 1_000, storableText: true };
+/** Bounds of an inferred JSON Schema (free-form JSON), well above what the agent's inference renders. */
+export const SCHEMA_JSON_LIMITS: JsonShapeLimits = { maxDepth: 40, maxArrayLength: 1_000, maxObjectKeys: 500, maxNodes: 100_000, maxTextChars: 512 * 1024 };
+
+/** Limits of a JSON value's shape; see {@link jsonShapeProblem}. */
+export interface JsonShapeLimits {
+  maxDepth: number;
+  maxArrayLength: number;
+  maxObjectKeys: number;
+  /** most values (objects, arrays, scalars) in all */
+  maxNodes?: number;
+  /** most UTF-16 code units of all strings and keys together */
+  maxTextChars?: number;
+  /** refuse text PostgreSQL cannot store: NUL characters and lone UTF-16 surrogates */
+  storableText?: boolean;
+}
+
+// NUL, or a surrogate without its pair: neither fits PostgreSQL text or jsonb.
+const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True when PostgreSQL can store the text (no NUL, no lone surrogate). */
+export function isStorableText(text: string): boolean {
+  return !UNSTORABLE_TEXT.test(text);
+}
+
+/**
+ * Replaces, in JSON text made by JSON.stringify, the escapes of characters PostgreSQL
+ * cannot store (NUL and lone surrogates, which JSON.stringify always escapes) by U+FFFD.
+ */
+export function storableJson(json: string): string {
+  return json.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g, "$1\\ufffd");
+}
+
+/**
+ * The first way a decoded JSON value exceeds the limits, or null when it fits. An
+ * iterative walk (no recursion, so deep input cannot overflow the stack) that stops
+ * at the first problem: its cost is bounded by the input, not by what it contains.
+ */
+export function jsonShapeProblem(value: unknown, limits: JsonShapeLimits): string | null {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  let nodes = 0;
+  let chars = 0;
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    nodes++;
+    if (limits.maxNodes !== undefined && nodes > limits.maxNodes) return `more than ${limits.maxNodes} values`;
+    if (typeof node === "string") {
+      chars += node.length;
+      if (limits.storableText && !isStorableText(node)) return "a NUL character or a lone surrogate in a string";
+    }
+    if (node === null || typeof node !== "object") {
+      if (limits.maxTextChars !== undefined && chars > limits.maxTextChars) return `more than ${limits.maxTextChars} characters of text`;
+      continue;
+    }
+    if (depth > limits.maxDepth) return `nested deeper than ${limits.maxDepth} levels`;
+    if (Array.isArray(node)) {
+      if (node.length > limits.maxArrayLength) return `an array longer than ${limits.maxArrayLength} items`;
+      for (const item of node) stack.push([item, depth + 1]);
+    } else {
+      const keys = Object.keys(node);
+      if (keys.length > limits.maxObjectKeys) return `an object with more than ${limits.maxObjectKeys} keys`;
+      for (const key of keys) {
+        chars += key.length;
+        if (limits.storableText && !isStorableText(key)) return "a NUL character or a lone surrogate in a key";
+        stack.push([(node as Record<string, unknown>)[key], depth + 1]);
+      }
+    }
+    if (limits.maxTextChars !== undefined && chars > limits.maxTextChars) return `more than ${limits.maxTextChars} characters of text`;
+  }
+  return null;
+}
+
+/** Bytes of a string in UTF-8, without Node's Buffer (this module also runs in the portal's edge code). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** True when the text fits `maxBytes` of UTF-8: what the agent checks before reporting a topic, filter or client id. */
+export function fitsBytes(text: string, maxBytes: number): boolean {
+  return text.length <= maxBytes && utf8Length(text) <= maxBytes;
+}
+
+const boundedText = (maxBytes: number) =>
+  z
+    .string()
+    .max(maxBytes)
+    .refine((v) => utf8Length(v) <= maxBytes, { message: `Longer than ${maxBytes} bytes of UTF-8.` });
+
+// Agents report times of what they saw: nothing before the Unix epoch (PostgreSQL has no year 0; the portal bounds the future).
+const isoDate = z.iso.datetime({ offset: true }).refine((v) => Date.parse(v) >= 0, { message: "Before 1970." });
+const count = z.number().int().nonnegative().max(MAX_COUNT);
+const int32 = z.number().int().nonnegative().max(MAX_INT32);
+const label = z.string().max(MAX_LABEL_CHARS);
+const finite = z.number().nonnegative().max(Number.MAX_VALUE);
 
 /** Why the agent left data out; every drop is counted under one of these. */
 export const dropReasonSchema = z.enum(["topicCap", "templateCap", "sampleCap", "clientCap", "spoolCap", "malformed"]);
@@ -85,7 +211,7 @@ export type DropCounters = z.infer<typeof dropCountersSchema>;
 export const samplePayloadSchema = z.object({
   at: isoDate,
   /** size of the original payload in bytes */
-  size: count,
+  size: int32,
   /** json: `payload` is JSON text; text: UTF-8 text; base64: the leading bytes of a binary payload */
   encoding: z.enum(["json", "text", "base64"]),
   payload: z.string().max(MAX_SAMPLE_CHARS),
@@ -98,7 +224,7 @@ export type SamplePayload = z.infer<typeof samplePayloadSchema>;
 
 /** A client that published on the template in the window. */
 export const producerSchema = z.object({
-  clientId: z.string(),
+  clientId: boundedText(MAX_CLIENT_ID_BYTES),
   messages: count,
   bytes: count,
 });
@@ -107,9 +233,9 @@ export type Producer = z.infer<typeof producerSchema>;
 
 /** A client whose subscription matches the template. */
 export const consumerSchema = z.object({
-  clientId: z.string(),
+  clientId: boundedText(MAX_CLIENT_ID_BYTES),
   /** the filter the client subscribed with, e.g. `plant/+/temperature` */
-  filter: z.string(),
+  filter: boundedText(MAX_TOPIC_BYTES),
   qos: z.number().int().min(0).max(2),
 });
 /** A consumer as reported. */
@@ -117,9 +243,9 @@ export type Consumer = z.infer<typeof consumerSchema>;
 
 /** A contract channel a template was matched to. */
 export const channelRefSchema = z.object({
-  address: z.string(),
-  application: z.string(),
-  contractVersion: z.string(),
+  address: boundedText(MAX_TEMPLATE_BYTES),
+  application: label,
+  contractVersion: label,
 });
 /** A reference to a contract channel. */
 export type ChannelRef = z.infer<typeof channelRefSchema>;
@@ -127,20 +253,20 @@ export type ChannelRef = z.infer<typeof channelRefSchema>;
 /** What the agent saw on one topic template during the report window. */
 export const topicObservationSchema = z.object({
   /** topic with high-cardinality levels collapsed, e.g. `plant/{p1}/temperature` */
-  template: z.string(),
+  template: boundedText(MAX_TEMPLATE_BYTES).min(1),
   /** the contract channel whose address template matches, if any */
   channel: channelRefSchema.nullable(),
   /** concrete topics seen, busiest first, at most MAX_CONCRETE_TOPICS_PER_TEMPLATE */
-  topics: z.array(z.object({ topic: z.string(), messages: count })).max(MAX_CONCRETE_TOPICS_PER_TEMPLATE),
+  topics: z.array(z.object({ topic: boundedText(MAX_TOPIC_BYTES), messages: count })).max(MAX_CONCRETE_TOPICS_PER_TEMPLATE),
   /** number of distinct concrete topics seen (may exceed the listed ones) */
-  distinctTopics: count,
+  distinctTopics: int32,
   messages: count,
   bytes: count,
-  minSize: count,
-  maxSize: count,
-  avgSize: z.number().nonnegative(),
+  minSize: int32,
+  maxSize: int32,
+  avgSize: finite,
   /** messages per second over the report window */
-  ratePerSecond: z.number().nonnegative(),
+  ratePerSecond: finite,
   firstSeen: isoDate,
   lastSeen: isoDate,
   /** messages by QoS as delivered to the agent (the agent subscribes with QoS 2, so this is the publish QoS) */
@@ -156,7 +282,10 @@ export const topicObservationSchema = z.object({
     empty: count,
   }),
   /** JSON Schema (draft 2020-12) inferred and merged across the parsed JSON payloads; null when none */
-  schema: z.record(z.string(), z.unknown()).nullable(),
+  schema: z
+    .record(z.string(), z.unknown())
+    .refine((v) => jsonShapeProblem(v, SCHEMA_JSON_LIMITS) === null, { message: "The inferred schema is too large or too deep." })
+    .nullable(),
   /** how many payloads the schema was inferred from */
   schemaSamples: count,
   samples: z.array(samplePayloadSchema).max(MAX_SAMPLES_PER_TEMPLATE),
@@ -187,7 +316,7 @@ export type Capabilities = z.infer<typeof capabilitiesSchema>;
 
 /** Counters describing the agent itself at the end of the window. */
 export const agentStatsSchema = z.object({
-  uptimeSeconds: z.number().nonnegative(),
+  uptimeSeconds: finite,
   /** messages and bytes seen in this window */
   messagesSeen: count,
   bytesSeen: count,
@@ -214,23 +343,23 @@ export const agentReportSchema = z.object({
   /** increases by one per batch of this agent, across restarts */
   sequence: count,
   /** a window larger than MAX_TEMPLATES_PER_BATCH templates is split into parts */
-  part: z.object({ index: count, count: z.number().int().positive() }),
+  part: z.object({ index: int32, count: int32.min(1) }),
   agent: z.object({
     id: z.string().min(1).max(200),
-    version: z.string(),
-    hostname: z.string(),
+    version: label,
+    hostname: label,
     startedAt: isoDate,
   }),
   broker: z.object({
     /** the operator-chosen id of the broker in the mesh, e.g. `plant-eu` */
     id: z.string().min(1).max(200),
     /** broker URL without credentials */
-    url: z.string(),
+    url: z.string().max(MAX_URL_CHARS),
     protocol: z.literal("mqtt"),
     /** MQTT protocol level the agent speaks: 3 (3.1), 4 (3.1.1) or 5 */
     protocolVersion: z.union([z.literal(3), z.literal(4), z.literal(5)]),
     /** what `$SYS` says about the broker, when allowed */
-    version: z.string().nullable(),
+    version: label.nullable(),
     clientsConnected: count.nullable(),
   }),
   window: z.object({ start: isoDate, end: isoDate }),

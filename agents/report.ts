@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import type { ClosedWindow, WindowSnapshot, WindowSummary } from "./observer.ts";
-import { AGENT_PROTOCOL_VERSION, MAX_REPORT_BYTES, MAX_TEMPLATES_PER_BATCH, type AgentReport, type AgentStats, type Capabilities, emptyDrops, type TopicObservation } from "./protocol.ts";
+import { AGENT_PROTOCOL_VERSION, MAX_REPORT_BYTES, storableJson, MAX_TEMPLATES_PER_BATCH, type AgentReport, type AgentStats, type Capabilities, emptyDrops, type TopicObservation } from "./protocol.ts";
 
 const gzipAsync = promisify(gzip);
 
@@ -92,7 +92,11 @@ export function renderPart(closed: ClosedWindow, ctx: ReportContext, ranges: Rea
   return envelope(closed, ctx, topics, index, ranges.length, sequence);
 }
 
-/** Encodes a report as the gzip JSON body of `POST /api/v1/ingest/reports`. */
+/**
+ * Encodes a report as the gzip JSON body of `POST /api/v1/ingest/reports`. NUL and lone
+ * surrogates (from payload text, keys, a sample cut mid-pair) become U+FFFD: the portal
+ * cannot store them and refuses a report that carries them.
+ */
 export function encodeReport(report: AgentReport): Promise<Buffer> {
-  return gzipAsync(Buffer.from(JSON.stringify(report), "utf8"));
+  return gzipAsync(Buffer.from(storableJson(JSON.stringify(report)), "utf8"));
 }

@@ -4,7 +4,16 @@
  * protocol.ts). Failures back off exponentially with full jitter.
  */
 import type { Logger } from "pino";
-import { AGENT_PROTOCOL_VERSION, channelListSchema, INGEST_CHANNELS_PATH, INGEST_REPORTS_PATH, type ChannelTemplate } from "./protocol.ts";
+import {
+  AGENT_PROTOCOL_VERSION,
+  BROKER_BINDING_ERROR_CODE,
+  channelListSchema,
+  channelRefSchema,
+  INGEST_CHANNELS_PATH,
+  INGEST_REPORTS_PATH,
+  ingestErrorSchema,
+  type ChannelTemplate,
+} from "./protocol.ts";
 import type { Spool, SpoolEntry } from "./spool.ts";
 
 /** What to do with a batch given the portal's HTTP status. */
@@ -16,6 +25,16 @@ export function classifyStatus(status: number): Disposition {
   if (status === 400 || status === 413 || status === 422) return "rejected";
   if (status === 401 || status === 403) return "auth";
   return "retry";
+}
+
+/** The `error.code` of a portal error body, if it is one. */
+export function errorCode(body: string): string | null {
+  try {
+    const parsed = ingestErrorSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data.error.code : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Delay before retry number `attempt` (1-based): full jitter over an exponential ceiling. */
@@ -138,7 +157,9 @@ export class Reporter {
         this.lastError = detail;
         const delay = backoffDelay(this.attempt, this.o.backoffBaseMs ?? 500, this.o.backoffMaxMs ?? 60_000);
         const fields = { batchId: entry.batchId, sequence: entry.sequence, attempt: this.attempt, retryInMs: delay, pending: spool.pendingCount, reason: detail };
-        if (disposition === "auth") logger.error(fields, "portal refused the agent token (401/403): batches stay spooled until the token is fixed");
+        if (disposition === "auth" && errorCode(body) === BROKER_BINDING_ERROR_CODE) {
+          logger.error({ ...fields, status }, "the agent token is not bound to this broker id: batches stay spooled until an admin creates a token bound to it");
+        } else if (disposition === "auth") logger.error(fields, "portal refused the agent token (401/403): batches stay spooled until the token is fixed");
         else logger.warn(fields, "portal unavailable; batch stays spooled");
         this.o.onOutcome?.(disposition, entry);
         result.blockedBy = detail;
@@ -191,7 +212,8 @@ export async function fetchChannels(portalUrl: string, token: string, timeoutMs 
       return null;
     }
     const parsed = channelListSchema.safeParse(await res.json());
-    return parsed.success ? parsed.data.channels : null;
+    // A channel the portal would refuse in a report (address too long) is never matched.
+    return parsed.success ? parsed.data.channels.filter((c) => channelRefSchema.safeParse(c).success) : null;
   } catch {
     return null;
   }

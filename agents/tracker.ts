@@ -8,7 +8,7 @@
  * clients and filters per client; the index holds only live subscriptions.
  */
 import { FilterIndex, parseFilter, parseTemplate, type StepCounter } from "../registry/topics/index.ts";
-import type { Consumer } from "./protocol.ts";
+import { fitsBytes, MAX_CLIENT_ID_BYTES, MAX_TOPIC_BYTES, type Consumer } from "./protocol.ts";
 
 /** Options of a {@link ConsumerTracker}. */
 export interface ConsumerTrackerOptions {
@@ -35,7 +35,7 @@ export class ConsumerTracker {
   private readonly ignore: Set<string>;
   /** subscriptions refused because a cap was reached, since start */
   dropped = 0;
-  /** subscriptions ignored because the filter is no valid MQTT filter, since start */
+  /** subscriptions ignored because the filter is no valid MQTT filter (or filter or client id is too long to report), since start */
   invalid = 0;
   /** true once the broker has told the agent anything about subscriptions */
   informed = false;
@@ -82,8 +82,9 @@ export class ConsumerTracker {
     this.informed = true;
     if (this.ignore.has(clientId)) return;
     // An invalid filter matches nothing (and a broker refuses it): not worth a slot.
-    const parsed = parseFilter(filter);
-    if (!parsed.ok) {
+    // Nor is one the portal could not store (see MAX_TOPIC_BYTES).
+    const parsed = fitsBytes(filter, MAX_TOPIC_BYTES) && fitsBytes(clientId, MAX_CLIENT_ID_BYTES) ? parseFilter(filter) : null;
+    if (!parsed?.ok) {
       this.invalid++;
       return;
     }

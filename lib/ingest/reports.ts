@@ -1,11 +1,26 @@
 import "server-only";
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
-import { agentReportSchema, type AgentReport, type ChannelTemplate } from "@/agents/protocol.ts";
+import { z } from "zod";
+import {
+  agentReportSchema,
+  jsonShapeProblem,
+  MAX_COUNT,
+  MAX_TEMPLATES_PER_BATCH,
+  REPORT_JSON_LIMITS,
+  topicObservationSchema,
+  type AgentReport,
+  type ChannelTemplate,
+  type TopicObservation,
+} from "@/agents/protocol.ts";
 import { getDb, type Transaction } from "@/db/client.ts";
 import { application, broker, brokerTopic, catalogEntry, contractVersion, ingestBatch, observation, type BrokerTopic } from "@/db/schema.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
+import { brokerId as brokerIdRule } from "@/lib/brokers/brokers.ts";
 import { MeshportError, zodErrorDetails } from "@/lib/errors.ts";
 import { defineCommand, defineQuery, noInput, type AuditRecord } from "@/lib/service.ts";
-import { mergeClients } from "./merge.ts";
+import { matchesBrokerBinding } from "@/lib/tokens/binding.ts";
+import { brokerBindingOf } from "@/lib/tokens/tokens.ts";
+import { addCounts, mergeClients, mergeDuplicateTemplates, sumCounts } from "./merge.ts";
 
 /** What the portal answers an agent. */
 export interface IngestOutcome {
@@ -17,30 +32,113 @@ export interface IngestOutcome {
 // Rows per multi-row INSERT; PostgreSQL allows 65,535 bind parameters per statement.
 const INSERT_CHUNK = 500;
 
-/** Validates a decoded report body; a malformed one is refused with the schema's field errors. */
+// Serialises the ingest of one batch id (two-key advisory locks, apart from the one-key ones).
+const BATCH_LOCK_NAMESPACE = 7_316_542;
+
+// The envelope first, each topic after: a malformed report is described by its first bad
+// topic, so the error work and reply stay small whatever the body holds.
+const envelopeSchema = agentReportSchema.extend({ topics: z.array(z.unknown()).max(MAX_TEMPLATES_PER_BATCH) });
+
+function invalidReport(message: string, field: string | null, problem: string): MeshportError {
+  return new MeshportError("invalid_input", message, {
+    subject: "agent_report",
+    details: field ? { fieldErrors: { [field]: [problem] }, formErrors: [] } : { fieldErrors: {}, formErrors: [problem] },
+  });
+}
+
+/**
+ * Validates a decoded report body; a malformed one is refused with the schema's field
+ * errors. The shape of the JSON (depth, array and object sizes, storable text) is checked
+ * first by a cheap walk, so no body makes validation costly. Times must lie between the
+ * retention and the server clock plus {@link clockSkewSeconds}; the broker id follows the
+ * rule of declared brokers. Repeated templates are merged into one observation.
+ */
 export function parseAgentReport(body: unknown): AgentReport {
-  const result = agentReportSchema.safeParse(body);
-  if (!result.success) {
+  const shape = jsonShapeProblem(body, REPORT_JSON_LIMITS);
+  if (shape) throw invalidReport(`The agent report is not a report the portal can store: it has ${shape}.`, null, `The body has ${shape}.`);
+  const envelope = envelopeSchema.safeParse(body);
+  if (!envelope.success) {
     throw new MeshportError("invalid_input", "The agent report does not match the report schema.", {
       subject: "agent_report",
-      details: zodErrorDetails(result.error),
+      details: zodErrorDetails(envelope.error),
     });
   }
-  const { start, end } = result.data.window;
+  const topics: TopicObservation[] = [];
+  for (const [index, raw] of envelope.data.topics.entries()) {
+    const parsed = topicObservationSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ["topics", index, ...issue.path] }));
+      throw new MeshportError("invalid_input", `The agent report does not match the report schema (topics.${index}).`, {
+        subject: "agent_report",
+        details: zodErrorDetails(new z.ZodError(issues)),
+      });
+    }
+    topics.push(parsed.data);
+  }
+  const report: AgentReport = { ...envelope.data, topics: mergeDuplicateTemplates(topics) };
+
+  const id = brokerIdRule.safeParse(report.broker.id);
+  if (!id.success || id.data !== report.broker.id) {
+    throw invalidReport(
+      `The broker id ${JSON.stringify(report.broker.id)} is not a valid broker id.`,
+      "broker.id",
+      id.success ? "Use the id without surrounding spaces." : (id.error.issues[0]?.message ?? "Not a valid broker id."),
+    );
+  }
+  const { start, end } = report.window;
   if (Date.parse(end) < Date.now() - retentionDays() * 86_400_000) {
     // Its batch id may already be pruned, so it could not be deduplicated any more.
-    throw new MeshportError("invalid_input", `The report window is older than the ${retentionDays()}-day retention.`, {
-      subject: "agent_report",
-      details: { fieldErrors: { "window.end": ["Older than the observation retention."] }, formErrors: [] },
-    });
+    throw invalidReport(`The report window is older than the ${retentionDays()}-day retention.`, "window.end", "Older than the observation retention.");
   }
   if (Date.parse(end) < Date.parse(start)) {
-    throw new MeshportError("invalid_input", "The report window ends before it starts.", {
-      subject: "agent_report",
-      details: { fieldErrors: { "window.end": ["Before window.start."] }, formErrors: [] },
+    throw invalidReport("The report window ends before it starts.", "window.end", "Before window.start.");
+  }
+  assertNotInFuture(report);
+  return report;
+}
+
+/** Refuses a report that claims times past the server clock (plus the allowed skew): it would freeze the broker's picture. */
+function assertNotInFuture(report: AgentReport): void {
+  const skew = clockSkewSeconds();
+  const latest = Date.now() + skew * 1000;
+  const times: Array<[string, string]> = [
+    ["window.start", report.window.start],
+    ["window.end", report.window.end],
+    ["agent.startedAt", report.agent.startedAt],
+  ];
+  report.topics.forEach((t, i) => {
+    times.push([`topics.${i}.firstSeen`, t.firstSeen], [`topics.${i}.lastSeen`, t.lastSeen]);
+    t.samples.forEach((sample, j) => times.push([`topics.${i}.samples.${j}.at`, sample.at]));
+  });
+  for (const [field, value] of times) {
+    if (Date.parse(value) > latest) {
+      throw invalidReport(
+        `The report's ${field} (${value}) is in the future: more than ${skew} s past the portal's clock. Check the agent host's clock.`,
+        field,
+        `More than ${skew} s in the future.`,
+      );
+    }
+  }
+}
+
+/** Throws `forbidden:broker_binding` unless a token may report for the broker (the system may report for any). */
+async function assertBoundToBroker(tx: Transaction, principal: Principal, id: string): Promise<void> {
+  if (principal.kind !== "token") return;
+  const binding = await brokerBindingOf(tx, principal.id);
+  if (binding === null) {
+    throw new MeshportError(
+      "forbidden",
+      `The agent token ${principal.name} is not bound to any broker, so it may not report for broker ${id}. ` +
+        `An admin creates an agent:report token bound to ${id} (or a pattern such as ${id.split(/[-_.]/)[0]}-*) and gives it to this agent.`,
+      { subject: "broker_binding", details: { broker: id, binding: null } },
+    );
+  }
+  if (!matchesBrokerBinding(binding, id)) {
+    throw new MeshportError("forbidden", `The agent token ${principal.name} is bound to broker ${binding} and may not report for broker ${id}.`, {
+      subject: "broker_binding",
+      details: { broker: id, binding },
     });
   }
-  return result.data;
 }
 
 /**
@@ -56,6 +154,12 @@ export const ingestReport = defineCommand({
   audit: "broker.register",
   auditOptional: true,
   run: async ({ tx, principal, input: report, audit }): Promise<IngestOutcome> => {
+    await assertBoundToBroker(tx, principal, report.broker.id);
+    // Deduplicate before anything else: a replay, even one naming another broker, changes nothing.
+    // The lock makes racing copies of one batch wait, then see it stored.
+    await tx.execute(sql`select pg_advisory_xact_lock(${BATCH_LOCK_NAMESPACE}::int4, hashtext(${report.batchId}))`);
+    const [seen] = await tx.select({ batchId: ingestBatch.batchId }).from(ingestBatch).where(eq(ingestBatch.batchId, report.batchId));
+    if (seen) return { accepted: true, duplicate: true, batchId: report.batchId };
     await ensureBroker(tx, report, audit);
     const [stored] = await tx
       .insert(ingestBatch)
@@ -68,7 +172,7 @@ export const ingestReport = defineCommand({
         windowStart: new Date(report.window.start),
         windowEnd: new Date(report.window.end),
         templates: report.topics.length,
-        messages: report.topics.reduce((n, t) => n + t.messages, 0),
+        messages: sumCounts(report.topics.map((t) => t.messages)),
       })
       .onConflictDoNothing({ target: ingestBatch.batchId })
       .returning({ batchId: ingestBatch.batchId });
@@ -97,7 +201,7 @@ async function ensureBroker(tx: Transaction, report: AgentReport, audit: (record
 }
 
 async function updateBrokerFromReport(tx: Transaction, report: AgentReport): Promise<void> {
-  const dropped = Object.values(report.drops).reduce((n, v) => n + v, 0);
+  const dropped = sumCounts(Object.values(report.drops));
   const windowEnd = new Date(report.window.end);
   await tx
     .update(broker)
@@ -113,7 +217,8 @@ async function updateBrokerFromReport(tx: Transaction, report: AgentReport): Pro
       capabilities: report.capabilities,
       lastStats: { ...report.stats, clientsConnected: report.broker.clientsConnected },
       lastDrops: report.drops,
-      droppedTotal: sql`${broker.droppedTotal} + ${dropped}`,
+      // Saturates: a total past what a JS number holds exactly would read back wrong.
+      droppedTotal: sql`least(${broker.droppedTotal} + ${dropped}::bigint, ${MAX_COUNT}::bigint)`,
       url: sql`case when ${broker.url} = '' then ${report.broker.url} else ${broker.url} end`,
     })
     .where(eq(broker.id, report.broker.id));
@@ -169,8 +274,8 @@ async function mergeTopics(tx: Transaction, report: AgentReport): Promise<void> 
       channel: newer ? t.channel : (before?.channel ?? null),
       firstSeen: before && before.firstSeen < firstSeen ? before.firstSeen : firstSeen,
       lastSeen: before && before.lastSeen > lastSeen ? before.lastSeen : lastSeen,
-      totalMessages: (before?.totalMessages ?? 0) + t.messages,
-      totalBytes: (before?.totalBytes ?? 0) + t.bytes,
+      totalMessages: addCounts(before?.totalMessages ?? 0, t.messages),
+      totalBytes: addCounts(before?.totalBytes ?? 0, t.bytes),
       lastRatePerSecond: newer ? t.ratePerSecond : before!.lastRatePerSecond,
       lastWindowEnd: newer ? windowEnd : before!.lastWindowEnd,
       contentKind: newer ? t.content.kind : before!.contentKind,
@@ -210,7 +315,7 @@ async function mergeTopics(tx: Transaction, report: AgentReport): Promise<void> 
 
 /** The channel address templates of every application's current contract, for agents to label topics with. */
 export const channelTemplatesForAgents = defineQuery({
-  permission: "catalog:read",
+  permission: "agent:report",
   input: noInput,
   run: async ({ db }): Promise<ChannelTemplate[]> => {
     const rows = await db
@@ -223,6 +328,12 @@ export const channelTemplatesForAgents = defineQuery({
     return rows.flatMap((r) => (r.address ? [{ address: r.address, application: r.application, contractVersion: r.contractVersion }] : []));
   },
 });
+
+/** Seconds a report's times may lie past the portal's clock (`MESHPORT_INGEST_CLOCK_SKEW_SECONDS`, default 300). */
+export function clockSkewSeconds(): number {
+  const seconds = Number(process.env.MESHPORT_INGEST_CLOCK_SKEW_SECONDS || 300);
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= 86_400 ? seconds : 300;
+}
 
 /** Days of observation history kept (`MESHPORT_OBSERVATION_RETENTION_DAYS`, default 30). */
 export function retentionDays(): number {

@@ -26,15 +26,21 @@ function decode(raw: Buffer, encoding: string | null): string {
   }
 }
 
-/** Accepts an agent's report batch (token scope `agent:report`); replays are acknowledged once. */
+/**
+ * Accepts an agent's report batch (token scope `agent:report`, bound to the report's broker id);
+ * replays are acknowledged once.
+ */
 export const POST = authenticated(async (request, principal) => {
   const raw = await readBodyBytes(request, MAX_COMPRESSED_BYTES);
   const text = decode(raw, request.headers.get("content-encoding")?.trim().toLowerCase() ?? null);
   let body: unknown;
   try {
     body = JSON.parse(text);
-  } catch {
-    throw new MeshportError("invalid_input", "The report is not valid JSON.");
+  } catch (error) {
+    // Deep enough nesting can exhaust the parser's stack: still the sender's fault.
+    throw error instanceof RangeError
+      ? new MeshportError("invalid_input", "The report is nested too deeply.", { subject: "agent_report" })
+      : new MeshportError("invalid_input", "The report is not valid JSON.");
   }
   const outcome = await ingestReport(principal, body);
   maybePruneObservations();
