@@ -9,6 +9,8 @@ import next from "next";
 
 /** Header carrying the socket peer address; whatever a client sends under this name is replaced. */
 const PEER_HEADER = "x-meshport-peer";
+/** Header the portal fills with the client address it computed; a client never gets to send it. */
+const CLIENT_ADDRESS_HEADER = "x-meshport-client-address";
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT || 3000);
@@ -21,6 +23,7 @@ const handle = app.getRequestHandler();
 
 const server = createServer((request, response) => {
   request.headers[PEER_HEADER] = request.socket.remoteAddress ?? "";
+  delete request.headers[CLIENT_ADDRESS_HEADER];
   void handle(request, response);
 });
 server.listen(port, hostname, () => {

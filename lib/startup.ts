@@ -4,6 +4,8 @@ import { databaseTargetFromEnv } from "@/db/config.ts";
 import { portalUrl } from "@/lib/auth/better-auth.ts";
 import { needsFirstAdmin } from "@/lib/accounts/users.ts";
 import { backfillFlows } from "@/lib/catalog/flows.ts";
+import { trustedProxies } from "@/lib/http/client-address.ts";
+import { signInLimits } from "@/lib/http/sign-in-limit.ts";
 
 /** How the portal starts. */
 export interface StartOptions {
@@ -17,6 +19,9 @@ export interface StartOptions {
 
 /** Opens and migrates the database, derives what older builds did not store, seeds the demo when given one, and says how to sign in. */
 export async function startPortal({ log = console.log, demo }: StartOptions = {}): Promise<void> {
+  // A mistyped proxy list or limit stops the portal here instead of failing every sign-in.
+  trustedProxies();
+  signInLimits();
   const target = databaseTargetFromEnv();
   const handle = await getDatabaseHandle();
   log(

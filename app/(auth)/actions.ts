@@ -5,9 +5,10 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
 import { createFirstAdmin } from "@/lib/accounts/users.ts";
-import { getAuth } from "@/lib/auth/better-auth.ts";
+import { getAuth, portalUrl, signInWithPassword } from "@/lib/auth/better-auth.ts";
 import { systemPrincipal } from "@/lib/auth/principal.ts";
-import { MeshportError, parseInput } from "@/lib/errors.ts";
+import { parseInput } from "@/lib/errors.ts";
+import { safeNextPath } from "@/lib/http/next-path.ts";
 
 const signInInput = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address." })),
@@ -15,28 +16,13 @@ const signInInput = z.object({
   next: z.string().optional(),
 });
 
-/** Only same-site paths are followed after sign-in, never another origin. */
-function safeNext(next: string | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/catalog";
-}
-
-async function signInWithPassword(email: string, password: string): Promise<void> {
-  const auth = await getAuth();
-  try {
-    await auth.api.signInEmail({ body: { email, password }, headers: await headers() });
-  } catch {
-    // One message for unknown email and wrong password: don't tell which accounts exist.
-    throw new MeshportError("unauthenticated", "Wrong email or password, or the account is disabled.");
-  }
-}
-
 /** Signs in with email and password, then goes to the page asked for. */
 export async function signInAction(_state: FormState, formData: FormData): Promise<FormState> {
   let destination = "/catalog";
   const result = await runAction(async () => {
     const data = parseInput(signInInput, formFields(formData));
-    await signInWithPassword(data.email, data.password);
-    destination = safeNext(data.next);
+    await signInWithPassword(await headers(), data.email, data.password);
+    destination = safeNextPath(data.next, portalUrl());
   });
   if (result?.ok) redirect(destination);
   return result;
@@ -47,13 +33,13 @@ export async function setupAction(_state: FormState, formData: FormData): Promis
   const fields = formFields(formData);
   const result = await runAction(async () => {
     const admin = await createFirstAdmin(systemPrincipal("first-admin-setup"), fields);
-    await signInWithPassword(admin.email, fields.password ?? "");
+    await signInWithPassword(await headers(), admin.email, fields.password ?? "");
   });
   if (result?.ok) redirect("/admin");
   return result;
 }
 
-/** Ends the session. */
+/** Ends the session (recorded in the audit log by better-auth's session hook). */
 export async function signOutAction(): Promise<void> {
   const auth = await getAuth();
   await auth.api.signOut({ headers: await headers() }).catch(() => undefined);

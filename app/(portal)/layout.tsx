@@ -40,7 +40,9 @@ export default async function PortalLayout({ children }: { children: ReactNode }
           ))}
         </nav>
         <div className="whoami" data-testid="current-user">
-          <span className="whoami-name">{user.name}</span>
+          <Link href="/account" className="whoami-name" data-testid="account-link">
+            {user.name}
+          </Link>
           <span className={`role-badge role-${user.role}`} data-testid="current-role">
             {user.role}
           </span>

@@ -14,13 +14,20 @@ export async function principalFromHeaders(headers: Headers): Promise<Principal 
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     return match ? principalForToken(match[1]!) : null;
   }
+  return (await sessionFromHeaders(headers))?.principal ?? null;
+}
+
+/** The signed-in user of the session cookie, with the session's id (the account page keeps it). */
+export async function sessionFromHeaders(
+  headers: Headers,
+): Promise<{ principal: Principal & { kind: "user" }; sessionId: string } | null> {
   const auth = await getAuth();
   const found = await auth.api.getSession({ headers });
   if (!found) return null;
   const { user } = found;
   if (user.disabledAt) return null;
   const role = ROLES.find((known) => known === user.role) ?? "viewer";
-  return { kind: "user", id: user.id, email: user.email, name: user.name, role };
+  return { principal: { kind: "user", id: user.id, email: user.email, name: user.name, role }, sessionId: found.session.id };
 }
 
 /** Like principalFromHeaders, but throws `unauthenticated` when nobody is signed in. */
