@@ -10,6 +10,7 @@ import { assertCan } from "@/lib/auth/permissions.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
+import { findNulInJson } from "@/lib/http/input.ts";
 import { parseInPool } from "@/lib/parse-pool/pool.ts";
 import { assertWritesForTeam, currentVersions, writableApplication } from "@/lib/catalog/applications.ts";
 import { writeFlows } from "@/lib/catalog/flows.ts";
@@ -19,19 +20,22 @@ import { policyOf, storedVersionsOf } from "./evaluate.ts";
 /** Largest upload accepted, all files together. */
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 
+/** PostgreSQL text cannot hold U+0000; the entry points refuse it first, this keeps every caller honest. */
+const storableText = (schema: z.ZodString) => schema.refine((text) => !text.includes("\u0000"), { message: "Contains a NUL character (U+0000)." });
+
 /** Input to publish a version: the uploaded files (name → text), optionally the version and state. */
 export const publishInput = z.object({
   files: z
-    .record(z.string().min(1).max(200), z.string())
+    .record(storableText(z.string().min(1).max(200)), storableText(z.string()))
     .refine((files) => Object.keys(files).length > 0, { message: "Upload at least one file." })
     .refine((files) => Object.keys(files).length <= 50, { message: "At most 50 files." })
     .refine((files) => Object.values(files).reduce((n, text) => n + Buffer.byteLength(text), 0) <= MAX_UPLOAD_BYTES, {
       message: `The files exceed ${MAX_UPLOAD_BYTES / 1024 / 1024} MB together.`,
     }),
   /** Defaults to the document's `info.version`. */
-  version: z.string().trim().max(100).optional(),
+  version: storableText(z.string().trim().max(100)).optional(),
   /** Root file name when several files are uploaded. */
-  root: z.string().trim().max(200).optional(),
+  root: storableText(z.string().trim().max(200)).optional(),
   state: z.enum(["released", "draft"]).default("released"),
 });
 
@@ -61,10 +65,21 @@ function invalidDocument(diagnostics: Diagnostic[]): MeshportError {
   });
 }
 
+/**
+ * An escape in the document (YAML `"\0"`, JSON `\u0000`) can put a NUL into the parsed contract, which PostgreSQL
+ * jsonb cannot hold: an error diagnostic says where, so validation and publish refuse it alike.
+ */
+function nulDiagnostic(contract: Contract | null | undefined, file: string): Diagnostic | null {
+  const path = contract ? findNulInJson(contract) : null;
+  if (path === null) return null;
+  return { code: "nul-character", severity: "error", message: `The contract holds a NUL character (U+0000) at ${path}, which cannot be stored.`, file, path: [] };
+}
+
 /** Parses and validates an upload without storing anything (live validation, dry runs). */
 export async function validateUpload(files: Record<string, string>, root?: string): Promise<{ contract: Contract | null; diagnostics: Diagnostic[] }> {
   const parsed = await parseInPool(files, root ? { root } : {});
-  return { contract: parsed.contract ?? null, diagnostics: parsed.diagnostics };
+  const nul = nulDiagnostic(parsed.contract, parsed.root ?? root ?? Object.keys(files)[0] ?? "");
+  return { contract: parsed.contract ?? null, diagnostics: nul ? [...parsed.diagnostics, nul] : parsed.diagnostics };
 }
 
 /** Turns the first blocker of an evaluation into the error a direct publish answers with. */
@@ -104,6 +119,8 @@ async function readUpload(raw: unknown): Promise<ParsedUpload> {
   const data = parseInput(publishInput, raw);
   const parsed = await parseInPool(data.files, data.root ? { root: data.root } : {});
   if (!parsed.contract || parsed.diagnostics.some((d) => d.severity === "error")) throw invalidDocument(parsed.diagnostics);
+  const nul = nulDiagnostic(parsed.contract, parsed.root ?? Object.keys(data.files)[0]!);
+  if (nul) throw invalidDocument([...parsed.diagnostics, nul]);
   const versionText = data.version ?? parsed.contract.version;
   if (!parseSemver(versionText)) {
     throw new MeshportError("invalid_input", `The version ${versionText} is not a semantic version (such as 1.4.0).`, {

@@ -74,29 +74,53 @@ export function assertCleanUrl(url: string): void {
   }
 }
 
+interface Visit {
+  value: unknown;
+  key: string | number | null;
+  parent: Visit | null;
+}
+
+function pathOf(visit: Visit): Array<string | number> {
+  const path: Array<string | number> = [];
+  for (let at: Visit | null = visit; at && at.key !== null; at = at.parent) path.push(at.key);
+  return path.reverse();
+}
+
 /**
- * The path (`$.a.b[0]`) of the first key or string value holding a NUL in a parsed JSON value, or null.
- * Iterative, so a deeply nested body cannot overflow the stack.
+ * The path (as keys) of the first key or string value holding a NUL in a parsed JSON value, or null.
+ * Iterative, with parent links instead of copied paths, so deep nesting costs neither stack nor quadratic memory.
  */
-export function findNulInJson(value: unknown): string | null {
-  const stack: Array<{ value: unknown; path: string }> = [{ value, path: "$" }];
+export function findNulPath(value: unknown): Array<string | number> | null {
+  const stack: Visit[] = [{ value, key: null, parent: null }];
   while (stack.length > 0) {
-    const { value: current, path } = stack.pop()!;
+    const visit = stack.pop()!;
+    const current = visit.value;
     if (typeof current === "string") {
-      if (current.includes(NUL)) return path;
+      if (current.includes(NUL)) return pathOf(visit);
     } else if (Array.isArray(current)) {
-      for (let index = current.length - 1; index >= 0; index -= 1) stack.push({ value: current[index], path: `${path}[${index}]` });
+      for (let index = current.length - 1; index >= 0; index -= 1) stack.push({ value: current[index], key: index, parent: visit });
     } else if (current !== null && typeof current === "object") {
       const keys = Object.keys(current);
       for (let index = keys.length - 1; index >= 0; index -= 1) {
         const key = keys[index]!;
-        const keyPath = `${path}.${key.replaceAll(NUL, "\\u0000").slice(0, 100)}`;
-        if (key.includes(NUL)) return keyPath;
-        stack.push({ value: (current as Record<string, unknown>)[key], path: keyPath });
+        const child: Visit = { value: (current as Record<string, unknown>)[key], key, parent: visit };
+        if (key.includes(NUL)) return pathOf(child);
+        stack.push(child);
       }
     }
   }
   return null;
+}
+
+/** A path as `$.a.b[0]`, each key shortened and its NULs shown escaped. */
+function formatPath(path: Array<string | number>): string {
+  return `$${path.map((key) => (typeof key === "number" ? `[${key}]` : `.${key.replaceAll(NUL, "\\u0000").slice(0, 100)}`)).join("")}`;
+}
+
+/** The path (`$.a.b[0]`) of the first key or string value holding a NUL in a parsed JSON value, or null. */
+export function findNulInJson(value: unknown): string | null {
+  const path = findNulPath(value);
+  return path === null ? null : formatPath(path.slice(0, 20));
 }
 
 /** Throws `invalid_input` when a parsed JSON value holds a NUL in any key or string. */

@@ -8,17 +8,20 @@ import { createApplication, updateApplication } from "@/lib/catalog/applications
 import { MAX_UPLOAD_BYTES, publishVersion } from "@/lib/contracts/publish.ts";
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { isMeshportError, MeshportError } from "@/lib/errors.ts";
+import { decodeDocument } from "@/lib/http/input.ts";
 import type { Diagnostic, Finding } from "@/registry/index.ts";
 
 /** Registers an application, then opens it. */
 export async function createApplicationAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  const fields = formFields(formData);
-  const input = {
-    ...fields,
-    tags: (fields.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean),
-    compatibilityMode: fields.compatibilityMode || null,
-  };
-  const state = await runAction(async () => createApplication(await requireActor(), input));
+  const state = await runAction(async () => {
+    const fields = formFields(formData);
+    const input = {
+      ...fields,
+      tags: (fields.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean),
+      compatibilityMode: fields.compatibilityMode || null,
+    };
+    return createApplication(await requireActor(), input);
+  });
   if (state?.ok) redirect(`/catalog/${(state.data as { slug: string }).slug}`);
   return state;
 }
@@ -32,18 +35,20 @@ export type PublishState =
 /** Publishes a version from pasted text or uploaded files. */
 export async function publishAction(appSlug: string, _state: PublishState, formData: FormData): Promise<PublishState> {
   try {
-    const files: Record<string, string> = {};
+    // A Map: file names are the uploader's, and `__proto__` is a name like any other.
+    const files = new Map<string, string>();
     let total = 0;
     for (const entry of formData.getAll("files")) {
       if (typeof entry === "string" || entry.size === 0) continue;
       total += entry.size;
       if (total > MAX_UPLOAD_BYTES) throw new MeshportError("too_large", `The files exceed ${MAX_UPLOAD_BYTES / 1024 / 1024} MB together.`);
-      files[entry.name] = await entry.text();
+      // Same decoding as the API: invalid UTF-8 or a NUL is refused, never replaced.
+      files.set(entry.name, decodeDocument(new Uint8Array(await entry.arrayBuffer()), entry.name));
     }
-    const pasted = String(formData.get("document") ?? "");
-    if (Object.keys(files).length === 0 && pasted.trim()) files["asyncapi.yaml"] = pasted;
-    const version = String(formData.get("version") ?? "").trim();
-    const outcome = await publishVersion(await requireActor(), appSlug, { files, ...(version ? { version } : {}) });
+    const { document: pasted = "", version: rawVersion = "" } = formFields(formData);
+    if (files.size === 0 && pasted.trim()) files.set("asyncapi.yaml", pasted);
+    const version = rawVersion.trim();
+    const outcome = await publishVersion(await requireActor(), appSlug, { files: Object.fromEntries(files), ...(version ? { version } : {}) });
     revalidatePath(`/catalog/${appSlug}`);
     return { ok: true, version: outcome.version.version, created: outcome.created };
   } catch (error) {

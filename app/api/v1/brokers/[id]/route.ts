@@ -1,15 +1,18 @@
+import { z } from "zod";
 import { getBroker } from "@/lib/brokers/brokers.ts";
+import { parseInput } from "@/lib/errors.ts";
 import { authenticated, json } from "../../_lib/http.ts";
 
 export const dynamic = "force-dynamic";
 
+/** Paging of the topic list: whole numbers the database's LIMIT and OFFSET take (bigint), bounded well below. */
+const brokerQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
 /** One broker with its topics (`?limit&offset`, busiest first) and bridges. */
 export const GET = authenticated<{ id: string }>(async (request, principal, { id }) => {
-  const query = new URL(request.url).searchParams;
-  return json(
-    await getBroker(principal, id, {
-      limit: Number(query.get("limit") ?? 100) || 100,
-      offset: Number(query.get("offset") ?? 0) || 0,
-    }),
-  );
+  const query = parseInput(brokerQuery, Object.fromEntries(new URL(request.url).searchParams));
+  return json(await getBroker(principal, id, query));
 });
