@@ -69,11 +69,15 @@ export const updateProfile = defineCommand({
   input: updateProfileInput,
   audit: "account.profile_update",
   auditOptional: true,
-  authorize: ownAccount,
-  run: async ({ tx, input, target, audit }): Promise<{ name: string }> => {
+  authorize: ownAccountFrom,
+  run: async ({ tx, input, target, audit }, request: SelfServiceContext): Promise<{ name: string }> => {
     if (input.name === target.name) return { name: target.name };
     await tx.update(user).set({ name: input.name }).where(eq(user.id, target.id));
-    audit({ targetType: "user", targetId: target.id, details: { name: { from: target.name, to: input.name } } });
+    audit({
+      targetType: "user",
+      targetId: target.id,
+      details: { name: { from: target.name, to: input.name }, ip: request.address },
+    });
     return { name: input.name };
   },
 });
@@ -134,7 +138,7 @@ export const changePassword = defineCommand({
       .set({ password: await hashPassword(input.newPassword), updatedAt: new Date() })
       .where(eq(account.id, credential.id));
     const otherSessionsEnded = input.signOutOtherSessions ? await endOtherSessions(tx, target.id, request.sessionId) : 0;
-    audit({ targetType: "user", targetId: target.id, details: { otherSessionsEnded } });
+    audit({ targetType: "user", targetId: target.id, details: { otherSessionsEnded, ip: request.address } });
     return { otherSessionsEnded };
   },
 });
@@ -148,7 +152,7 @@ export const signOutOtherSessions = defineCommand({
   authorize: ownAccountFrom,
   run: async ({ tx, target, audit }, request: SelfServiceContext): Promise<{ sessionsEnded: number }> => {
     const sessionsEnded = await endOtherSessions(tx, target.id, request.sessionId);
-    if (sessionsEnded > 0) audit({ targetType: "user", targetId: target.id, details: { sessionsEnded } });
+    if (sessionsEnded > 0) audit({ targetType: "user", targetId: target.id, details: { sessionsEnded, ip: request.address } });
     return { sessionsEnded };
   },
 });

@@ -24,8 +24,8 @@ function plural(n: number, word: string): string {
 /** Changes one's name. */
 export async function updateProfileAction(_state: FormState, formData: FormData): Promise<FormState> {
   const state = await runAction(async () => {
-    const { principal } = await selfService();
-    await updateProfile(principal, formFields(formData));
+    const { principal, request } = await selfService();
+    await updateProfile(principal, request, formFields(formData));
   }, "Name saved.");
   if (!state?.ok) return state;
   // The name shows in the header of every page.

@@ -281,24 +281,25 @@ describeEachBackend("Accounts and sessions", ({ handle }) => {
 
   it("changes one's name, audited with before and after; unchanged is not recorded", async () => {
     const val: Principal = { kind: "user", id: valId, email: "val@example.com", name: "Val", role: "viewer" };
-    await expect(updateProfile(val, { name: " " })).rejects.toMatchObject({ kind: "invalid_input" });
-    expect(await updateProfile(val, { name: "  Valentina " })).toEqual({ name: "Valentina" });
+    const request = { sessionId: null, address: "198.51.100.110" };
+    await expect(updateProfile(val, request, { name: " " })).rejects.toMatchObject({ kind: "invalid_input" });
+    expect(await updateProfile(val, request, { name: "  Valentina " })).toEqual({ name: "Valentina" });
     expect(await latest("account.profile_update")).toMatchObject({
       actorKind: "user",
       actorId: valId,
       targetType: "user",
       targetId: valId,
-      details: { name: { from: "Val", to: "Valentina" } },
+      details: { name: { from: "Val", to: "Valentina" }, ip: "198.51.100.110" },
     });
     const count = (await entries("account.profile_update")).length;
-    await updateProfile(val, { name: "Valentina" });
+    await updateProfile(val, request, { name: "Valentina" });
     expect((await entries("account.profile_update")).length).toBe(count);
     const [row] = await handle().db.select().from(user).where(eq(user.id, valId));
     expect(row?.name).toBe("Valentina");
 
     const { token } = await createToken(admin, { name: "profile-bot", scopes: ["admin"] });
     const tokenPrincipal: Principal = { kind: "token", id: token.id, name: token.name, scopes: ["admin"], teamId: null, createdBy: admin.id };
-    await expect(updateProfile(tokenPrincipal, { name: "Bot" })).rejects.toMatchObject({ kind: "forbidden" });
+    await expect(updateProfile(tokenPrincipal, request, { name: "Bot" })).rejects.toMatchObject({ kind: "forbidden" });
   });
 
   it("changes one's password after checking the current one, ends the other sessions, and audits it in the same change", async () => {
@@ -332,7 +333,7 @@ describeEachBackend("Accounts and sessions", ({ handle }) => {
     });
     expect(result.otherSessionsEnded).toBe(2);
     const entry = await latest("account.password_change");
-    expect(entry).toMatchObject({ actorKind: "user", actorId: sam.id, targetType: "user", targetId: sam.id, details: { otherSessionsEnded: 2 } });
+    expect(entry).toMatchObject({ actorKind: "user", actorId: sam.id, targetType: "user", targetId: sam.id, details: { otherSessionsEnded: 2, ip: "198.51.100.90" } });
     expect(JSON.stringify(entry)).not.toContain("a brand new secret");
     const left = await handle().db.select().from(session).where(eq(session.userId, sam.id));
     expect(left.map((s) => s.id)).toEqual([current!.sessionId]);
@@ -359,12 +360,12 @@ describeEachBackend("Accounts and sessions", ({ handle }) => {
     const here = cookieOf(await signIn("ada@example.com", PASSWORD, { peer: "198.51.100.100" }));
     cookieOf(await signIn("ada@example.com", PASSWORD, { peer: "198.51.100.101" }));
     const current = await sessionFromHeaders(new Headers({ cookie: here }));
-    const ended = await signOutOtherSessions(admin, { sessionId: current!.sessionId, address: null }, undefined);
+    const ended = await signOutOtherSessions(admin, { sessionId: current!.sessionId, address: "198.51.100.100" }, undefined);
     expect(ended.sessionsEnded).toBeGreaterThanOrEqual(1);
     expect(await latest("session.sign_out_others")).toMatchObject({
       actorId: admin.id,
       targetId: admin.id,
-      details: { sessionsEnded: ended.sessionsEnded },
+      details: { sessionsEnded: ended.sessionsEnded, ip: "198.51.100.100" },
     });
     const left = await handle().db.select().from(session).where(and(eq(session.userId, admin.id)));
     expect(left.map((s) => s.id)).toEqual([current!.sessionId]);
