@@ -3,14 +3,16 @@ import Link from "next/link";
 import { Time } from "@/app/_components/time.tsx";
 import { requirePermission } from "@/app/_lib/session.ts";
 import { listAudit, verifyAuditChain } from "@/lib/audit/audit.ts";
+import { positiveInteger, queryText, type SearchParamValue } from "@/lib/http/page-query.ts";
 
 export const metadata: Metadata = { title: "Audit" };
 
-export default async function AuditPage({ searchParams }: { searchParams: Promise<{ before?: string; action?: string }> }) {
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<"before" | "action", SearchParamValue>> }) {
   const principal = await requirePermission("audit:read");
-  const query = await searchParams;
+  const params = await searchParams;
+  const query = { before: positiveInteger(params.before), action: queryText(params.action, 100) };
   const [{ entries, nextBefore }, chain] = await Promise.all([
-    listAudit(principal, { limit: 50, before: query.before, action: query.action || undefined }),
+    listAudit(principal, { limit: 50, before: query.before, action: query.action }),
     verifyAuditChain(principal),
   ]);
   return (

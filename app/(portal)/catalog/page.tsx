@@ -6,16 +6,19 @@ import { requireUser } from "@/app/_lib/session.ts";
 import { listTeams } from "@/lib/accounts/teams.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { listApplications } from "@/lib/catalog/applications.ts";
+import { pageNumber, queryText, type SearchParamValue } from "@/lib/http/page-query.ts";
 
 export const metadata: Metadata = { title: "Catalog" };
 
 const PAGE_SIZE = 25;
+/** Far past any real catalog; keeps the offset a small whole number. */
+const MAX_PAGE = 10_000;
 
-export default async function CatalogPage({ searchParams }: { searchParams: Promise<{ team?: string; tag?: string; domain?: string; page?: string }> }) {
+export default async function CatalogPage({ searchParams }: { searchParams: Promise<Record<"team" | "tag" | "domain" | "page", SearchParamValue>> }) {
   const principal = await requireUser();
   const query = await searchParams;
-  const page = Math.max(1, Number(query.page ?? 1) || 1);
-  const filters = { team: query.team || undefined, tag: query.tag || undefined, domain: query.domain || undefined };
+  const page = pageNumber(query.page, MAX_PAGE);
+  const filters = { team: queryText(query.team), tag: queryText(query.tag), domain: queryText(query.domain) };
   const [{ applications, total }, teams] = await Promise.all([
     listApplications(principal, { ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
     listTeams(principal),

@@ -7,10 +7,13 @@ import { requireUser } from "@/app/_lib/session.ts";
 import { searchCatalog, type SearchHit } from "@/lib/catalog/search.ts";
 import { subscriptionFilterFor } from "@/lib/catalog/topics.ts";
 import { isMeshportError } from "@/lib/errors.ts";
+import { pageNumber, queryText, type SearchParamValue } from "@/lib/http/page-query.ts";
 
 export const metadata: Metadata = { title: "Discover" };
 
 const PAGE_SIZE = 20;
+/** The last page the search offset bound reaches. */
+const MAX_PAGE = Math.floor(10_000 / PAGE_SIZE) + 1;
 
 function hitHref(hit: SearchHit): string {
   if (hit.kind === "application" || !hit.address) return `/catalog/${hit.application.slug}`;
@@ -37,11 +40,12 @@ function Participants({ label, list }: { label: string; list: SearchHit["produce
   );
 }
 
-export default async function DiscoverPage({ searchParams }: { searchParams: Promise<{ q?: string; topic?: string; field?: string; page?: string }> }) {
+export default async function DiscoverPage({ searchParams }: { searchParams: Promise<Record<"q" | "topic" | "field" | "page", SearchParamValue>> }) {
   const principal = await requireUser();
   const query = await searchParams;
-  const page = Math.max(1, Number(query.page ?? 1) || 1);
-  const asked = { q: query.q?.trim() || undefined, topic: query.topic?.trim() || undefined, field: query.field?.trim() || undefined };
+  const page = pageNumber(query.page, MAX_PAGE);
+  // Generous text bounds: the search's own, tighter limits answer with a message the page shows.
+  const asked = { q: queryText(query.q, 4096), topic: queryText(query.topic, 4096), field: queryText(query.field, 4096) };
   let result: { hits: SearchHit[]; total: number; totalCapped?: boolean } | null = null;
   let error: string | null = null;
   if (asked.q || asked.topic || asked.field) {

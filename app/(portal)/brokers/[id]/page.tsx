@@ -7,11 +7,12 @@ import { Time } from "@/app/_components/time.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { getBroker } from "@/lib/brokers/brokers.ts";
 import { isMeshportError } from "@/lib/errors.ts";
+import { decodeParam, pageNumber, type SearchParamValue } from "@/lib/http/page-query.ts";
 
 const PAGE_SIZE = 50;
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
-  return { title: `Broker ${decodeURIComponent((await params).id)}` };
+  return { title: `Broker ${decodeParam((await params).id)}` };
 }
 
 export default async function BrokerPage({
@@ -19,11 +20,11 @@ export default async function BrokerPage({
   searchParams,
 }: {
   params: Promise<{ id: string }>;
-  searchParams: Promise<{ page?: string }>;
+  searchParams: Promise<{ page?: SearchParamValue }>;
 }) {
   const principal = await requireUser();
-  const id = decodeURIComponent((await params).id);
-  const page = Math.max(1, Number((await searchParams).page ?? 1) || 1);
+  const id = decodeParam((await params).id);
+  const page = pageNumber((await searchParams).page, 10_000);
   const data = await getBroker(principal, id, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }).catch((error: unknown) => {
     if (isMeshportError(error) && error.kind === "not_found") notFound();
     throw error;

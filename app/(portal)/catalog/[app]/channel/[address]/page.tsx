@@ -6,20 +6,22 @@ import { SchemaId } from "../../schema-id.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { channelParticipants, channelSchemas, currentContract, examplePayload, subscriptionOf } from "@/lib/catalog/views.ts";
 import { isMeshportError } from "@/lib/errors.ts";
+import { decodeParam } from "@/lib/http/page-query.ts";
 
 export async function generateMetadata({ params }: { params: Promise<{ address: string }> }): Promise<Metadata> {
-  return { title: decodeURIComponent((await params).address) };
+  return { title: decodeParam((await params).address) };
 }
 
 export default async function ChannelPage({ params }: { params: Promise<{ app: string; address: string }> }) {
   const principal = await requireUser();
   const { app: slug, address: encoded } = await params;
-  const address = decodeURIComponent(encoded);
+  const address = decodeParam(encoded);
   const data = await currentContract(principal, slug).catch((error: unknown) => {
     if (isMeshportError(error) && error.kind === "not_found") notFound();
     throw error;
   });
-  const channel = data.contract?.channels[address];
+  // Own channels only: an address such as `constructor` names nothing.
+  const channel = data.contract && Object.hasOwn(data.contract.channels, address) ? data.contract.channels[address] : undefined;
   if (!data.contract || !channel) notFound();
   const [participants, schemas] = await Promise.all([channelParticipants(principal, address), channelSchemas(principal, slug, address)]);
   const subscription = subscriptionOf(data.contract, channel);

@@ -6,9 +6,10 @@ import { SchemaId } from "../../schema-id.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { channelSchemas, currentContract, examplePayload, schemaRows } from "@/lib/catalog/views.ts";
 import { isMeshportError } from "@/lib/errors.ts";
+import { decodeParam, queryText, type SearchParamValue } from "@/lib/http/page-query.ts";
 
 export async function generateMetadata({ params }: { params: Promise<{ key: string }> }): Promise<Metadata> {
-  return { title: decodeURIComponent((await params).key) };
+  return { title: decodeParam((await params).key) };
 }
 
 export default async function MessagePage({
@@ -16,19 +17,21 @@ export default async function MessagePage({
   searchParams,
 }: {
   params: Promise<{ app: string; key: string }>;
-  searchParams: Promise<{ channel?: string }>;
+  searchParams: Promise<{ channel?: SearchParamValue }>;
 }) {
   const principal = await requireUser();
   const { app: slug, key: encoded } = await params;
-  const key = decodeURIComponent(encoded);
-  const { channel: channelAddress } = await searchParams;
+  const key = decodeParam(encoded);
+  const channelAddress = queryText((await searchParams).channel, 4096);
   const data = await currentContract(principal, slug).catch((error: unknown) => {
     if (isMeshportError(error) && error.kind === "not_found") notFound();
     throw error;
   });
   const channels = Object.values(data.contract?.channels ?? {});
-  const channel = channels.find((c) => c.address === channelAddress && c.messages[key]) ?? channels.find((c) => c.messages[key]);
-  const message = channel?.messages[key];
+  // Own messages only: a key such as `constructor` names nothing.
+  const has = (c: (typeof channels)[number]) => Object.hasOwn(c.messages, key);
+  const channel = channels.find((c) => c.address === channelAddress && has(c)) ?? channels.find(has);
+  const message = channel ? channel.messages[key] : undefined;
   if (!channel || !message) notFound();
   const example = examplePayload(message);
   // The global id the schema registry serves, from the flow of this message (none when no operation uses it).

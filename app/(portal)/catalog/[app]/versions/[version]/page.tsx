@@ -8,6 +8,7 @@ import { getVersion } from "@/lib/catalog/applications.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { LifecycleForm } from "./lifecycle-form.tsx";
+import { decodeParam } from "@/lib/http/page-query.ts";
 
 export async function generateMetadata({ params }: { params: Promise<{ app: string; version: string }> }): Promise<Metadata> {
   const { app, version } = await params;
@@ -17,7 +18,7 @@ export async function generateMetadata({ params }: { params: Promise<{ app: stri
 export default async function VersionPage({ params }: { params: Promise<{ app: string; version: string }> }) {
   const principal = await requireUser();
   const { app: slug, version: wanted } = await params;
-  const version = await getVersion(principal, slug, decodeURIComponent(wanted)).catch((error: unknown) => {
+  const version = await getVersion(principal, slug, decodeParam(wanted)).catch((error: unknown) => {
     if (isMeshportError(error) && error.kind === "not_found") notFound();
     throw error;
   });
