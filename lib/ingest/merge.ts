@@ -91,7 +91,7 @@ function mergeObservations(a: TopicObservation, b: TopicObservation): TopicObser
     minSize: Math.min(a.minSize, b.minSize),
     maxSize: Math.max(a.maxSize, b.maxSize),
     avgSize: messages > 0 ? bytes / messages : 0,
-    ratePerSecond: a.ratePerSecond + b.ratePerSecond,
+    ratePerSecond: Math.min(Number.MAX_VALUE, a.ratePerSecond + b.ratePerSecond),
     firstSeen: Date.parse(a.firstSeen) <= Date.parse(b.firstSeen) ? a.firstSeen : b.firstSeen,
     lastSeen: Date.parse(a.lastSeen) >= Date.parse(b.lastSeen) ? a.lastSeen : b.lastSeen,
     qos: { q0: addCounts(a.qos.q0, b.qos.q0), q1: addCounts(a.qos.q1, b.qos.q1), q2: addCounts(a.qos.q2, b.qos.q2) },

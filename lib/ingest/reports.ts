@@ -176,7 +176,8 @@ export const ingestReport = defineCommand({
       })
       .onConflictDoNothing({ target: ingestBatch.batchId })
       .returning({ batchId: ingestBatch.batchId });
-    if (!stored) return { accepted: true, duplicate: true, batchId: report.batchId };
+    // Unreachable under the lock; if it ever happens, roll back (no stray broker) and let the agent retry into the duplicate answer.
+    if (!stored) throw new MeshportError("unavailable", "The batch was stored concurrently; send it again.", { subject: "agent_report" });
 
     await updateBrokerFromReport(tx, report);
     await insertObservations(tx, report);
