@@ -283,6 +283,33 @@ describeEachBackend("hostile input gets a 4xx, never a 500", ({ handle }) => {
     expect(await handle().db.select({ n: count() }).from(auditEntry)).toEqual(audit);
   });
 
+  it("treats prototype keys in uploads as names like any other", async () => {
+    const withRef = DOCUMENT.replace("1.0.0", "7.0.0").replace("    address: orders/created\n", "    address: orders/created\n    messages:\n      m:\n        $ref: 'constructor#/components/messages/m'\n");
+    const bodies = [
+      JSON.stringify({ files: { "asyncapi.yaml": DOCUMENT }, root: "constructor" }),
+      JSON.stringify({ files: { "asyncapi.yaml": DOCUMENT }, root: "__proto__" }),
+      JSON.stringify({ files: { "asyncapi.yaml": DOCUMENT }, root: "toString" }),
+      JSON.stringify({ files: { "asyncapi.yaml": withRef } }),
+      '{"files":{"__proto__":"x","asyncapi.yaml":"y"}}',
+      '{"files":{"constructor":"asyncapi: 3.0.0"}}',
+      '{"files":"asyncapi.yaml"}',
+      '{"files":[]}',
+      '{"files":{"a.yaml":1}}',
+    ];
+    const calls: Call[] = [];
+    for (const body of bodies) {
+      for (const handler of [versionsRoute.POST, evaluateRoute.POST, validateRoute.POST]) {
+        calls.push({ handler, method: "POST", path: "/applications/orders/versions", params: { app: "orders" }, body });
+      }
+    }
+    // validate answers 200 with `valid: false`; the others refuse.
+    expect(await misanswered(calls, { allowSuccess: true })).toEqual([]);
+    for (const body of bodies) {
+      const response = await send({ handler: versionsRoute.POST, method: "POST", path: "/applications/orders/versions", params: { app: "orders" }, body });
+      expect(response.status, body).toBeGreaterThanOrEqual(400);
+    }
+  });
+
   it("refuses uploads that are not UTF-8 instead of storing replaced text", async () => {
     const versions = await handle().db.select({ n: count() }).from(contractVersion);
     const latin1 = new Uint8Array([...new TextEncoder().encode(DOCUMENT.replace("1.0.0", "3.0.0")), ...new TextEncoder().encode("  x-city: M"), 0xfc, 0x6e, 0x63, 0x68, 0x65, 0x6e, 0x0a]);
