@@ -2,6 +2,7 @@ import { NextRequest } from "next/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SERVER_ACTION_BODY_LIMIT } from "@/lib/http/limits.ts";
 // Beside lib/http, where the unit project looks; the proxy itself must sit at the root.
+import nextConfig from "@/next.config.ts";
 import { config, proxy } from "@/proxy.ts";
 
 const BASE = "http://localhost:3000";
@@ -109,6 +110,10 @@ describe("proxy: server actions", async () => {
     expect((await refusal(chunked)).code).toBe("too_large:length_required");
     expect((await proxy(action({ origin: BASE, "content-length": "1e9" }))).status).toBe(413);
     expect(passes(await proxy(action({ origin: BASE, "content-length": String(SERVER_ACTION_BODY_LIMIT) })))).toBe(true);
+  });
+
+  it("refuses above the very limit Next.js is configured with", () => {
+    expect(nextConfig.experimental?.serverActions?.bodySizeLimit).toBe(SERVER_ACTION_BODY_LIMIT);
   });
 
   it("leaves API writes to the API's own checks", async () => {

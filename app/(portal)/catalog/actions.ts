@@ -46,7 +46,8 @@ export async function publishAction(appSlug: string, _state: PublishState, formD
       files.set(entry.name, decodeDocument(new Uint8Array(await entry.arrayBuffer()), entry.name));
     }
     const { document: pasted = "", version: rawVersion = "" } = formFields(formData);
-    if (files.size === 0 && pasted.trim()) files.set("asyncapi.yaml", pasted);
+    // A pasted document loses a leading byte-order mark, as decoded files do.
+    if (files.size === 0 && pasted.trim()) files.set("asyncapi.yaml", pasted.replace(/^\uFEFF/, ""));
     const version = rawVersion.trim();
     const outcome = await publishVersion(await requireActor(), appSlug, { files: Object.fromEntries(files), ...(version ? { version } : {}) });
     revalidatePath(`/catalog/${appSlug}`);
