@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   MAX_FORWARDED_HOPS,
+  addressNetwork,
   PEER_HEADER,
   canonicalAddress,
   clientAddress,
@@ -182,5 +183,27 @@ describe("trustedProxies", () => {
     expect(clientAddress(request("127.0.0.1", "203.0.113.7"))).toBe("203.0.113.7");
     process.env.MESHPORT_TRUSTED_PROXIES = "127.0.0.1, bogus";
     expect(() => clientAddress(request("127.0.0.1", "203.0.113.7"))).toThrow(/bogus/);
+  });
+});
+
+describe("addressNetwork", () => {
+  it.each([
+    ["203.0.113.7", "203.0.113.7"],
+    ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"],
+    ["2001:db8:1:2::99", "2001:db8:1:2::/64"],
+    ["2001:db8::1", "2001:db8:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["::", "0:0:0:0::/64"],
+    ["::1.2.3.4", "0:0:0:0::/64"],
+    ["64:ff9b::102:304", "64:ff9b:0:0::/64"],
+    ["fe80::1:2:3:4", "fe80:0:0:0::/64"],
+  ])("counts %s as %s", (address, network) => {
+    expect(addressNetwork(address)).toBe(network);
+  });
+
+  it("puts addresses of one /64 together and other /64s apart", () => {
+    const networkOf = (text: string) => addressNetwork(canonicalAddress(text)!.address);
+    expect(networkOf("2001:DB8:1:2:aaaa::1")).toBe(networkOf("[2001:db8:1:2:bbbb:cccc:dddd:eeee]:443"));
+    expect(networkOf("2001:db8:1:2::1")).not.toBe(networkOf("2001:db8:1:3::1"));
   });
 });

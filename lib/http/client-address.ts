@@ -160,3 +160,34 @@ export function clientAddress(headers: Headers, proxies: TrustedProxies = truste
   }
   return hop.address;
 }
+
+/**
+ * The network a client address stands for when counting attempts: an IPv4 address itself, an
+ * IPv6 address its /64 (one subscriber or host usually holds a whole /64, and rotates within it
+ * at will). Takes a canonical address as clientAddress returns it; anything else is returned as is.
+ */
+export function addressNetwork(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const groups = ipv6Groups(address);
+  if (!groups) return address;
+  return `${groups.slice(0, 4).map((group) => group.toString(16)).join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail counts as two). */
+function ipv6Groups(address: string): number[] | null {
+  let text = address;
+  const lastColon = text.lastIndexOf(":");
+  const tail = text.slice(lastColon + 1);
+  if (isIP(tail) === 4) {
+    const [a = 0, b = 0, c = 0, d = 0] = tail.split(".").map(Number);
+    text = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((group) => Number.parseInt(group, 16)));
+  const left = parse(halves[0]!);
+  const right = halves.length === 2 ? parse(halves[1]!) : [];
+  const missing = 8 - left.length - right.length;
+  if (missing < 0 || (halves.length === 1 && missing !== 0)) return null;
+  return [...left, ...Array<number>(missing).fill(0), ...right];
+}

@@ -1,11 +1,12 @@
 import { MeshportError } from "@/lib/errors.ts";
+import { addressNetwork } from "./client-address.ts";
 import { AttemptLimiter, type LimitKey, type Reservation } from "./rate-limit.ts";
 
 /**
  * The one limit on password checks: sign-in through the portal's form and through
  * `/api/auth/sign-in/email`, and the current password on the account page. Attempts are counted
- * per client address and per account email, so neither rotating addresses against one account
- * nor rotating accounts from one address gets far. A successful check gives its attempt back.
+ * per client address (IPv6 per /64) and per account email, so neither rotating addresses against
+ * one account nor rotating accounts from one address gets far. A success gives its attempt back.
  * Held in process memory: with several portal instances each counts on its own.
  */
 
@@ -74,7 +75,9 @@ export function resetSignInLimiter(): void {
 
 function keysOf(limits: SignInLimits, address: string | null, email: string | null): LimitKey[] {
   const windowMs = limits.windowSeconds * 1000;
-  const keys: LimitKey[] = [{ key: `address:${address ?? "unknown"}`, rule: { max: limits.maxPerAddress, windowMs } }];
+  // An IPv6 client counts per /64: it can rotate addresses within its network at will.
+  const network = address === null ? "unknown" : addressNetwork(address);
+  const keys: LimitKey[] = [{ key: `address:${network}`, rule: { max: limits.maxPerAddress, windowMs } }];
   if (email !== null && email.trim() !== "") {
     keys.push({ key: `account:${accountKey(email)}`, rule: { max: limits.maxPerAccount, windowMs } });
   }

@@ -159,6 +159,17 @@ describeEachBackend("Accounts and sessions", ({ handle }) => {
     expect(new Set(failed.map((e) => e.details.ip))).toEqual(new Set(["198.51.100.7"]));
   });
 
+  it("counts an IPv6 client per /64: rotating within its network gains nothing", async () => {
+    for (let i = 0; i < MAX_PER_ADDRESS; i += 1) {
+      expect((await signIn(`nobody-${i}@example.com`, "wrong password", { peer: `2001:db8:7:7::${(i + 1).toString(16)}` })).status).toBe(401);
+    }
+    expect((await signIn("val@example.com", PASSWORD, { peer: "2001:db8:7:7:ffff:1:2:3" })).status).toBe(429);
+    expect((await signIn("val@example.com", PASSWORD, { peer: "2001:db8:7:8::1" })).status).toBe(200);
+    // The audit log still has each exact address.
+    const failed = await entries("session.sign_in_failed");
+    expect(failed[0]!.details.ip).toBe(`2001:db8:7:7::${MAX_PER_ADDRESS.toString(16)}`);
+  });
+
   it("limits sign-in per account: rotating addresses against one account is slowed too", async () => {
     for (let i = 0; i < MAX_PER_ACCOUNT; i += 1) {
       expect((await signIn("sam@example.com", `guess ${i}`, { peer: `198.51.100.${20 + i}` })).status).toBe(401);
