@@ -128,6 +128,11 @@ describeEachBackend("hostile input gets a 4xx, never a 500", ({ handle }) => {
       { handler: searchRoute.GET, method: "GET", path: "/search?q=a&q=b&kind=channel&kind=nope" },
       { handler: searchRoute.GET, method: "GET", path: "/search?q=a&kind=__proto__" },
       { handler: searchRoute.GET, method: "GET", path: "/search?topic=%23%2F%2B" },
+      ...["the", "!&|():*'\\", "a".repeat(200), "the a an of", "ǅ ß İ", "😀 orders", Array.from({ length: 40 }, (_, i) => `w${i}`).join(" "), "_:*_"].map(
+        (q): Call => ({ handler: searchRoute.GET, method: "GET", path: `/search?q=${encodeURIComponent(q)}` }),
+      ),
+      { handler: searchRoute.GET, method: "GET", path: `/search?topic=${encodeURIComponent("+/".repeat(249) + "#")}` },
+      { handler: searchRoute.GET, method: "GET", path: `/search?field=${encodeURIComponent("a.".repeat(99) + "b[]")}` },
       { handler: searchRoute.GET, method: "GET", path: `/search?topic=${"%2B%2F".repeat(1000)}` },
       { handler: applicationsRoute.GET, method: "GET", path: `/applications?team=${long}&tag=${long}&domain=${long}` },
       { handler: applicationsRoute.GET, method: "GET", path: "/applications?team=a&team=b&__proto__=x&constructor=y" },
