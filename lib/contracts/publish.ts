@@ -10,7 +10,6 @@ import { assertCan } from "@/lib/auth/permissions.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
-import { findNulInJson } from "@/lib/http/input.ts";
 import { parseInPool } from "@/lib/parse-pool/pool.ts";
 import { assertWritesForTeam, currentVersions, writableApplication } from "@/lib/catalog/applications.ts";
 import { writeFlows } from "@/lib/catalog/flows.ts";
@@ -65,21 +64,10 @@ function invalidDocument(diagnostics: Diagnostic[]): MeshportError {
   });
 }
 
-/**
- * An escape in the document (YAML `"\0"`, JSON `\u0000`) can put a NUL into the parsed contract, which PostgreSQL
- * jsonb cannot hold: an error diagnostic says where, so validation and publish refuse it alike.
- */
-function nulDiagnostic(contract: Contract | null | undefined, file: string): Diagnostic | null {
-  const path = contract ? findNulInJson(contract) : null;
-  if (path === null) return null;
-  return { code: "nul-character", severity: "error", message: `The contract holds a NUL character (U+0000) at ${path}, which cannot be stored.`, file, path: [] };
-}
-
 /** Parses and validates an upload without storing anything (live validation, dry runs). */
 export async function validateUpload(files: Record<string, string>, root?: string): Promise<{ contract: Contract | null; diagnostics: Diagnostic[] }> {
   const parsed = await parseInPool(files, root ? { root } : {});
-  const nul = nulDiagnostic(parsed.contract, parsed.root ?? root ?? Object.keys(files)[0] ?? "");
-  return { contract: parsed.contract ?? null, diagnostics: nul ? [...parsed.diagnostics, nul] : parsed.diagnostics };
+  return { contract: parsed.contract ?? null, diagnostics: parsed.diagnostics };
 }
 
 /** Turns the first blocker of an evaluation into the error a direct publish answers with. */
@@ -119,8 +107,6 @@ async function readUpload(raw: unknown): Promise<ParsedUpload> {
   const data = parseInput(publishInput, raw);
   const parsed = await parseInPool(data.files, data.root ? { root: data.root } : {});
   if (!parsed.contract || parsed.diagnostics.some((d) => d.severity === "error")) throw invalidDocument(parsed.diagnostics);
-  const nul = nulDiagnostic(parsed.contract, parsed.root ?? Object.keys(data.files)[0]!);
-  if (nul) throw invalidDocument([...parsed.diagnostics, nul]);
   const versionText = data.version ?? parsed.contract.version;
   if (!parseSemver(versionText)) {
     throw new MeshportError("invalid_input", `The version ${versionText} is not a semantic version (such as 1.4.0).`, {

@@ -4,6 +4,7 @@ import { Worker } from "node:worker_threads";
 import type { Diagnostic, ParseOptions, ParseResult, Upload } from "@/registry/index.ts";
 import { LIMIT_CODES } from "@/registry/parse/index.ts";
 import { MeshportError } from "@/lib/errors.ts";
+import { findNulInJson } from "@/lib/http/input.ts";
 
 /**
  * A small pool of worker threads that parse and validate uploads, so that no document stalls the portal: each
@@ -255,8 +256,21 @@ export function replaceParsePool(pool: ParsePool | undefined): ParsePool | undef
 }
 
 /** Parses an upload in the process-wide worker pool; see {@link ParsePool.parse}. */
-export function parseInPool(upload: Upload, options: ParseOptions = {}): Promise<ParseResult> {
-  return parsePool().parse(upload, options);
+export async function parseInPool(upload: Upload, options: ParseOptions = {}): Promise<ParseResult> {
+  const parsed = await parsePool().parse(upload, options);
+  const nul = nulDiagnostic(parsed, Object.keys(upload)[0] ?? "");
+  return nul ? { ...parsed, diagnostics: [...parsed.diagnostics, nul] } : parsed;
+}
+
+/**
+ * An escape in the document (YAML `"\0"`, JSON `\u0000`) can put a NUL into the parsed contract, which PostgreSQL
+ * jsonb cannot hold: an error diagnostic says where, so validation, evaluation and publish refuse it alike.
+ */
+function nulDiagnostic(parsed: ParseResult, firstFile: string): Diagnostic | null {
+  const path = parsed.contract ? findNulInJson(parsed.contract) : null;
+  if (path === null) return null;
+  const file = parsed.root ?? firstFile;
+  return { code: "nul-character", severity: "error", message: `The contract holds a NUL character (U+0000) at ${path}, which cannot be stored.`, file, path: [] };
 }
 
 /** True when a diagnostic says the document was refused for its size or cost (alias bomb, time, memory) rather than judged. */

@@ -282,7 +282,11 @@ describeEachBackend("hostile input gets a 4xx, never a 500", ({ handle }) => {
       const validated = await send({ handler: validateRoute.POST, method: "POST", path: "/validate", body, contentType });
       expect(await validated.json(), label).toMatchObject({ valid: false, diagnostics: expect.arrayContaining([expect.objectContaining({ code: "nul-character" })]) });
       const evaluated = await send({ handler: evaluateRoute.POST, method: "POST", path: "/applications/orders/evaluate", params: { app: "orders" }, body, contentType });
-      expect(evaluated.status, label).toBeLessThan(500);
+      expect(evaluated.status, label).toBe(200);
+      // The live evaluation agrees with publish: the same diagnostic, and a blocker.
+      const { evaluation } = (await evaluated.json()) as { evaluation: { diagnostics: { code: string }[]; blockers: { kind: string }[] } };
+      expect(evaluation.diagnostics.map((d) => d.code), label).toContain("nul-character");
+      expect(evaluation.blockers.map((b) => b.kind), label).toContain("invalid");
     }
     expect(await handle().db.select({ n: count() }).from(contractVersion)).toEqual(versions);
     expect(await handle().db.select({ n: count() }).from(auditEntry)).toEqual(audit);
