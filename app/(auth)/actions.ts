@@ -30,8 +30,8 @@ export async function signInAction(_state: FormState, formData: FormData): Promi
 
 /** Creates the first admin of an empty portal and signs them in. */
 export async function setupAction(_state: FormState, formData: FormData): Promise<FormState> {
-  const fields = formFields(formData);
   const result = await runAction(async () => {
+    const fields = formFields(formData);
     const admin = await createFirstAdmin(systemPrincipal("first-admin-setup"), fields);
     await signInWithPassword(await headers(), admin.email, fields.password ?? "");
   });

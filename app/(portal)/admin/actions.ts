@@ -8,6 +8,7 @@ import { createUser, updateUser } from "@/lib/accounts/users.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { createToken, revokeToken } from "@/lib/tokens/tokens.ts";
 
+// Form fields are read inside the action body, so a refused field becomes form state, not a thrown error.
 async function adminAction<T>(body: (principal: Principal) => Promise<T>, success: string): Promise<FormState<T>> {
   const state = await runAction(async () => body(await requireActor()), success);
   if (state?.ok) revalidatePath("/admin");
@@ -21,9 +22,11 @@ export async function createUserAction(_state: FormState<unknown>, formData: For
 
 /** Changes an account's role, or disables or re-enables it. */
 export async function updateUserAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  const { userId = "", role, disabled } = formFields(formData);
-  const change = { ...(role ? { role } : {}), ...(disabled ? { disabled: disabled === "true" } : {}) };
-  return adminAction((principal) => updateUser(principal, userId, change), "Account updated.");
+  return adminAction((principal) => {
+    const { userId = "", role, disabled } = formFields(formData);
+    const change = { ...(role ? { role } : {}), ...(disabled ? { disabled: disabled === "true" } : {}) };
+    return updateUser(principal, userId, change);
+  }, "Account updated.");
 }
 
 /** Creates a team. */
@@ -33,8 +36,10 @@ export async function createTeamAction(_state: FormState<unknown>, formData: For
 
 /** Adds a member to a team. */
 export async function addTeamMemberAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  const { teamSlug = "", ...member } = formFields(formData);
-  return adminAction((principal) => setTeamMember(principal, teamSlug, member), "Member added.");
+  return adminAction((principal) => {
+    const { teamSlug = "", ...member } = formFields(formData);
+    return setTeamMember(principal, teamSlug, member);
+  }, "Member added.");
 }
 
 /** Creates an API token; its secret is returned to the form once. */
@@ -42,15 +47,15 @@ export async function createTokenAction(
   _state: FormState<{ secret: string; name: string }>,
   formData: FormData,
 ): Promise<FormState<{ secret: string; name: string }>> {
-  const fields = formFields(formData);
-  const input = {
-    name: fields.name,
-    scopes: formData.getAll("scopes").map(String),
-    ...(fields.teamSlug ? { teamSlug: fields.teamSlug } : {}),
-    ...(fields.expiresInDays ? { expiresInDays: fields.expiresInDays } : {}),
-    ...(fields.brokers ? { brokers: fields.brokers } : {}),
-  };
   return adminAction(async (principal) => {
+    const fields = formFields(formData);
+    const input = {
+      name: fields.name,
+      scopes: formData.getAll("scopes").map(String),
+      ...(fields.teamSlug ? { teamSlug: fields.teamSlug } : {}),
+      ...(fields.expiresInDays ? { expiresInDays: fields.expiresInDays } : {}),
+      ...(fields.brokers ? { brokers: fields.brokers } : {}),
+    };
     const { token, secret } = await createToken(principal, input);
     return { secret, name: token.name };
   }, "Token created. Copy it now: it will not be shown again.");
@@ -58,6 +63,5 @@ export async function createTokenAction(
 
 /** Revokes an API token. */
 export async function revokeTokenAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  const { tokenId = "" } = formFields(formData);
-  return adminAction((principal) => revokeToken(principal, tokenId), "Token revoked.");
+  return adminAction((principal) => revokeToken(principal, formFields(formData).tokenId ?? ""), "Token revoked.");
 }

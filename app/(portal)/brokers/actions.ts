@@ -24,6 +24,5 @@ export async function declareBridgeAction(_state: FormState<unknown>, formData: 
 
 /** Removes a bridge. */
 export async function removeBridgeAction(_state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
-  const { bridgeId = "" } = formFields(formData);
-  return brokersAction((p) => removeBridge(p, bridgeId), "Bridge removed.");
+  return brokersAction((p) => removeBridge(p, formFields(formData).bridgeId ?? ""), "Bridge removed.");
 }
