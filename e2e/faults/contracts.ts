@@ -13,15 +13,15 @@ export function versionNumber(n: number): string {
   return `1.${n}.0`;
 }
 
-/** A 3.0 document of version `1.n.0` for application `app`, with one send operation per channel. */
-export function largeContract(app: string, n: number): string {
+/** A 3.0 document of version `1.n.0` for application `app`, with one send operation per channel; `author` marks who wrote it. */
+export function largeContract(app: string, n: number, author = "faults"): string {
   const addresses = [
     ...Array.from({ length: BASE_CHANNELS }, (_, i) => `plant/{site}/line${i}/reading`),
     ...Array.from({ length: n }, (_, i) => `extra/${i + 1}/event`),
   ];
   const lines = [
     "asyncapi: 3.0.0",
-    `info: { title: ${app}, version: ${versionNumber(n)}, description: Fault suite contract, x-owner: faults }`,
+    `info: { title: ${app}, version: ${versionNumber(n)}, description: Fault suite contract by ${author}, x-owner: faults }`,
     "channels:",
   ];
   addresses.forEach((address, i) => {

@@ -210,6 +210,7 @@ export async function waitForHealth(url: string, gone: () => boolean, logs: () =
 export function logsOnFailure(): void {
   onTestFailed(() => {
     for (const portal of portals) console.error(`\n--- portal ${portal.url} (${portal.backend.kind}) output ---\n${portal.logs()}`);
+    for (const agent of agents) console.error(`\n--- agent ${agent.metricsUrl} output ---\n${agent.logs()}`);
   });
 }
 
@@ -372,4 +373,74 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ""}`);
+}
+
+/** A broker agent process (bin/meshport-agent.mjs) under test. */
+export interface AgentProcess {
+  /** `/readyz` and `/metrics` of the agent. */
+  metricsUrl: string;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+const agents = new Set<AgentProcess>();
+
+/** Starts the real agent CLI against a broker and a portal, reporting every second, and waits until it is subscribed. */
+export async function startAgentProcess(options: { broker: string; brokerId: string; portal: string; token: string; spool: string }): Promise<AgentProcess> {
+  const metricsPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      "bin/meshport-agent.mjs",
+      "--broker", options.broker,
+      "--broker-id", options.brokerId,
+      "--portal", options.portal,
+      "--spool", options.spool,
+      "--interval", "1",
+      "--metrics-port", String(metricsPort),
+      "--log-level", "info",
+    ],
+    { cwd: ROOT, env: { ...process.env, MESHPORT_AGENT_TOKEN: options.token }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let tail = "";
+  const record = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-20_000));
+  child.stdout.on("data", record);
+  child.stderr.on("data", record);
+  const agent: AgentProcess = {
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    logs: () => tail,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  agents.add(agent);
+  await eventually(
+    "the agent to subscribe to the broker",
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the agent exited: ${tail}`);
+      return (await fetch(`${agent.metricsUrl}/readyz`)).ok ? true : undefined;
+    },
+    60_000,
+  );
+  return agent;
+}
+
+/** Stops the agents a test file started. */
+export async function stopAllAgents(): Promise<void> {
+  await Promise.all([...agents].map((a) => a.stop()));
+  agents.clear();
+}
+
+/** The messages the portal has recorded per topic template of a broker (0 when the broker is unknown yet). */
+export async function recordedMessages(base: string, token: string, brokerId: string): Promise<Map<string, number>> {
+  const answer = await request(base, `/api/v1/brokers/${encodeURIComponent(brokerId)}?limit=500`, { token, timeoutMs: 10_000 });
+  if (answer.status === 404) return new Map();
+  if (answer.status !== 200) throw new Error(`GET broker answered ${answer.status}: ${answer.text.slice(0, 500)}`);
+  const { topics } = answer.body as { topics: Array<{ template: string; totalMessages: number }> };
+  return new Map(topics.map((t) => [t.template, Number(t.totalMessages)]));
 }
