@@ -1,5 +1,6 @@
 // The whole test suite, as CI runs it: type-check, lint, unit and integration tests
-// (PGlite and PostgreSQL), then a production build driven by Playwright in Chromium.
+// (PGlite and PostgreSQL), then a production build: the fault suite breaks it on purpose
+// (kills, outages, hostile input), and Playwright drives it in Chromium.
 import { spawnSync } from "node:child_process";
 
 const steps = [
@@ -8,6 +9,7 @@ const steps = [
   ["unit tests", "npx", ["vitest", "run", "--project", "unit"]],
   ["integration tests", "npx", ["vitest", "run", "--project", "integration"]],
   ["production build", "npm", ["run", "build"]],
+  ["fault suite", "npx", ["vitest", "run", "--project", "faults"]],
   ["end-to-end tests", "npx", ["playwright", "test"]],
 ];
 
