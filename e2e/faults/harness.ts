@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdtempSync, rmSync, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, type WriteStream } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +30,9 @@ export function distDir(): string {
   }
   return dir;
 }
+
+/** Where the portals' whole output is written, one file per portal. */
+export const LOG_DIR = path.join(ROOT, "e2e", "artifacts", "faults");
 
 const AUTH_SECRET = "fault-suite-secret-0123456789abcdef0123456789";
 export const ADMIN_EMAIL = "faults@example.com";
@@ -118,6 +121,8 @@ export interface Portal {
   running(): boolean;
   /** The last lines of its output (all runs). */
   logs(): string;
+  /** The file holding its whole output. */
+  logFile: string;
 }
 
 const portals = new Set<Portal>();
@@ -127,7 +132,9 @@ export async function createPortal(backend: Backend, extraEnv: Record<string, st
   const dist = distDir();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const logFile = path.join(backend.dataDir, `portal-${port}.log`);
+  // Kept after the run (e2e/artifacts is where CI collects what tests leave behind).
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = path.join(LOG_DIR, `portal-${backend.kind}-${port}.log`);
   let log: WriteStream | null = null;
   let child: ChildProcess | null = null;
   let tail = "";
@@ -145,6 +152,7 @@ export async function createPortal(backend: Backend, extraEnv: Record<string, st
     backend,
     running: isRunning,
     logs: () => tail,
+    logFile,
     async start() {
       if (isRunning()) throw new Error("the portal is already running");
       log ??= createWriteStream(logFile, { flags: "a" });
@@ -209,7 +217,9 @@ export async function waitForHealth(url: string, gone: () => boolean, logs: () =
 /** Prints every portal's recent output when the current test fails. Call inside a test or beforeEach. */
 export function logsOnFailure(): void {
   onTestFailed(() => {
-    for (const portal of portals) console.error(`\n--- portal ${portal.url} (${portal.backend.kind}) output ---\n${portal.logs()}`);
+    for (const portal of portals) {
+      console.error(`\n--- portal ${portal.url} (${portal.backend.kind}), whole output in ${portal.logFile} ---\n${portal.logs()}`);
+    }
     for (const agent of agents) console.error(`\n--- agent ${agent.metricsUrl} output ---\n${agent.logs()}`);
   });
 }
