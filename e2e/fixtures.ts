@@ -27,7 +27,7 @@ export class AdminPage {
   constructor(private readonly page: Page) {}
 
   async open(): Promise<void> {
-    await this.page.getByRole("link", { name: "Admin" }).click();
+    await this.page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Admin", exact: true }).click();
     await expect(this.page.getByRole("heading", { name: "Admin", level: 1 })).toBeVisible();
   }
 
