@@ -10,7 +10,7 @@ const boundary = (files, groups, message) => ({
 });
 
 const config = [
-  { ignores: [".next/**", "dist/**", "node_modules/**", ".data/**", "test-results/**", "playwright-report/**", "bench/results/**", "next-env.d.ts"] },
+  { ignores: [".next/**", ".next-*/**", "dist/**", "node_modules/**", ".data/**", "test-results/**", "playwright-report/**", "bench/results/**", "next-env.d.ts"] },
   ...nextVitals,
   ...nextTypescript,
   {
