@@ -32,7 +32,7 @@ const TOPICS = ["counted/line1/temperature", "counted/line2/temperature", "count
 /** Not counted: tells when the agent observes again. */
 const PROBE_TOPIC = "probe/reconnected";
 /** A few report windows (the agent reports every second): long enough for a replay to be counted twice, were it to be. */
-const SETTLE_MS = 4_000;
+const SETTLE_MS = 3_000;
 
 afterAll(async () => {
   await stopAllAgents();

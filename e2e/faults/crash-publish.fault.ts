@@ -13,18 +13,19 @@ import {
   describeEachBackend,
   freshBackend,
   logsOnFailure,
-  queryDatabase,
+  withDatabase,
   removeBackend,
   request,
   stopAllPortals,
   stopPostgresServer,
   type Backend,
   type Portal,
+  type Query,
 } from "./harness.ts";
 import { seededRandom } from "./random.ts";
 
 const APP = "crash-orders";
-const ROUNDS = 4;
+const ROUNDS = 3;
 
 afterAll(async () => {
   await stopAllPortals();
@@ -96,7 +97,7 @@ describeEachBackend("a publish interrupted by SIGKILL", (kind) => {
       await portal.kill();
       await publishing;
 
-      await expectWholeOrAbsent(backend, [...acknowledged.keys()]);
+      await withDatabase(backend, (query) => expectWholeOrAbsent(query, [...acknowledged.keys()]));
       await portal.start();
       await expectServedAfterRestart(portal, adminToken, acknowledged);
       // The version in flight may have committed; continue above whatever is the latest now.
@@ -109,9 +110,8 @@ describeEachBackend("a publish interrupted by SIGKILL", (kind) => {
 });
 
 /** Straight from the database, before the portal starts again (its start-up backfill must not hide a half-written version). */
-async function expectWholeOrAbsent(backend: Backend, acknowledged: string[]): Promise<void> {
-  const versions = await queryDatabase<{ id: string; version: string; derived: boolean; flows: number; unschema: number; files: number; audits: number }>(
-    backend,
+async function expectWholeOrAbsent(query: Query, acknowledged: string[]): Promise<void> {
+  const versions = await query<{ id: string; version: string; derived: boolean; flows: number; unschema: number; files: number; audits: number }>(
     `select v.id, v.version, v.flows_derived_at is not null as derived,
             (select count(*)::int from flow f where f.version_id = v.id) as flows,
             (select count(*)::int from flow f where f.version_id = v.id and f.payload_schema_id is null) as unschema,
@@ -131,8 +131,7 @@ async function expectWholeOrAbsent(backend: Backend, acknowledged: string[]): Pr
   for (const version of acknowledged) expect(stored, `acknowledged ${version}`).toContain(version);
 
   // No audit entry tells of a publish whose version is not there.
-  const audited = await queryDatabase<{ version: string }>(
-    backend,
+  const audited = await query<{ version: string }>(
     `select e.details->>'version' as version from audit_entry e join application a on a.id = e.target_id
       where a.slug = $1 and e.action = 'contract.publish'`,
     [APP],
@@ -140,8 +139,7 @@ async function expectWholeOrAbsent(backend: Backend, acknowledged: string[]): Pr
   expect(audited.map((a) => a.version).sort()).toEqual([...stored].sort());
 
   // The search index holds the newest version, and only it.
-  const indexed = await queryDatabase<{ version_id: string; entries: number }>(
-    backend,
+  const indexed = await query<{ version_id: string; entries: number }>(
     `select c.version_id, count(*)::int as entries from catalog_entry c join application a on a.id = c.application_id
       where a.slug = $1 group by c.version_id`,
     [APP],

@@ -311,16 +311,19 @@ export async function createAgentToken(base: string, adminToken: string, brokerI
   return created.secret;
 }
 
+/** Queries on a backend's database, opened directly. */
+export type Query = <T extends Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
+
 /**
- * Runs a query on the backend's database directly. On PGlite only while no portal holds the data
- * folder (one writer): the fault tests call it between a kill and the restart.
+ * Opens the backend's database directly for `body`'s queries. On PGlite only while no portal holds
+ * the data folder (one writer): the fault tests look between a kill and the restart.
  */
-export async function queryDatabase<T extends Record<string, unknown>>(backend: Backend, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function withDatabase<R>(backend: Backend, body: (query: Query) => Promise<R>): Promise<R> {
   if (backend.databaseUrl) {
     const client = new pg.Client({ connectionString: backend.databaseUrl });
     await client.connect();
     try {
-      return (await client.query(sql, params)).rows as T[];
+      return await body(async <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[]);
     } finally {
       await client.end();
     }
@@ -329,7 +332,7 @@ export async function queryDatabase<T extends Record<string, unknown>>(backend: 
   const db = new PGlite(path.join(backend.dataDir, "pglite"));
   try {
     await db.waitReady;
-    return (await db.query<T>(sql, params)).rows;
+    return await body(async <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) => (await db.query<T>(sql, params)).rows);
   } finally {
     await db.close();
   }

@@ -12,7 +12,7 @@ import {
   describeEachBackend,
   freshBackend,
   logsOnFailure,
-  queryDatabase,
+  withDatabase,
   removeBackend,
   request,
   stopAllPortals,
@@ -92,13 +92,14 @@ describeEachBackend("two instances publishing to one application", (kind) => {
 
     const total = instances.length * WRITERS_PER_INSTANCE * VERSIONS_PER_WRITER;
     expect(acknowledged.size).toBe(total);
-    const rows = await queryDatabase<{ version: string; files: Record<string, string>; audits: number }>(
-      backend,
-      `select v.version, v.files,
-              (select count(*)::int from audit_entry e
-                where e.action = 'contract.publish' and e.target_id = a.id and e.details->>'version' = v.version) as audits
-         from contract_version v join application a on a.id = v.application_id where a.slug = $1`,
-      [APP],
+    const rows = await withDatabase(backend, (query) =>
+      query<{ version: string; files: Record<string, string>; audits: number }>(
+        `select v.version, v.files,
+                (select count(*)::int from audit_entry e
+                  where e.action = 'contract.publish' and e.target_id = a.id and e.details->>'version' = v.version) as audits
+           from contract_version v join application a on a.id = v.application_id where a.slug = $1`,
+        [APP],
+      ),
     );
     expect(rows.map((r) => r.version).sort()).toEqual([...acknowledged.keys()].sort());
     for (const row of rows) {
