@@ -156,6 +156,9 @@ export function jsonBodyCases(): BodyCase[] {
     ["huge-number", '{"name":"x","slug":"x","expiresInDays":1e400,"limit":99999999999999999999,"scopes":["read"]}'],
     ["nul", '{"name":"a\\u0000b","slug":"a\\u0000b","email":"a\\u0000@b.c","team":"\\u0000","password":"\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000"}'],
     ["lone-surrogate", '{"name":"\\ud800","slug":"\\udfff","description":"\\ud800\\udbff"}'],
+    // Otherwise valid inputs (a token, a team), so the lone surrogate reaches what is stored and audited.
+    ["lone-surrogate-token", '{"name":"\\ud800x","scopes":["read"]}'],
+    ["lone-surrogate-team", '{"slug":"surrogate-team","name":"\\udfffx","description":"\\ud800"}'],
     ["proto", '{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}},"role":"admin","scopes":["admin"]}'],
     ["wrong-types", '{"name":1,"slug":[],"team":{},"scopes":"admin","role":["admin"],"state":1,"compatibilityMode":true,"tags":"a"}'],
     ["long-strings", JSON.stringify({ name: "n".repeat(10_000), slug: "s".repeat(10_000), email: `${"e".repeat(10_000)}@x.y`, description: "d".repeat(100_000), tags: Array.from({ length: 10_000 }, (_, i) => `t${i}`) })],
