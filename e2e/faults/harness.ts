@@ -367,6 +367,7 @@ export function describeEachBackend(name: string, body: (kind: Backend["kind"]) 
 
 /** A fresh backend of the kind; null when it cannot run here (PostgreSQL missing outside CI). */
 export async function freshBackend(kind: Backend["kind"]): Promise<Backend | null> {
+  distDir(); // no build, no point in setting anything up
   if (kind === "pglite") return pgliteBackend();
   const server = await postgresServer();
   return server ? postgresBackend(server) : null;
