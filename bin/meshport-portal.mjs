@@ -6,6 +6,7 @@ import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
+import { tsImport } from "tsx/esm/api";
 
 /** Header carrying the socket peer address; whatever a client sends under this name is replaced. */
 const PEER_HEADER = "x-meshport-peer";
@@ -20,10 +21,19 @@ process.env.NODE_ENV ||= "production";
 const app = next({ dev: false, dir, hostname, port });
 await app.prepare();
 const handle = app.getRequestHandler();
+// Loaded from source through tsx (a runtime dependency), scoped to this import so Next.js's own modules are untouched.
+const { edgeRefusal } = await tsImport("../lib/http/edge.ts", import.meta.url);
 
 const server = createServer((request, response) => {
   request.headers[PEER_HEADER] = request.socket.remoteAddress ?? "";
   delete request.headers[CLIENT_ADDRESS_HEADER];
+  // Methods and URLs Next.js cannot parse are answered here, in the API's error shape, instead of with its bare 500.
+  const refused = edgeRefusal(request.method, request.url);
+  if (refused) {
+    response.writeHead(refused.status, { ...refused.headers, "content-length": Buffer.byteLength(refused.body) });
+    response.end(request.method === "HEAD" ? undefined : refused.body);
+    return;
+  }
   void handle(request, response);
 });
 server.listen(port, hostname, () => {

@@ -86,17 +86,33 @@ function pathOf(visit: Visit): Array<string | number> {
   return path.reverse();
 }
 
+/** Why PostgreSQL cannot store a string: a NUL, or a UTF-16 surrogate without its pair (JSON escapes can make either). */
+export type UnstorableReason = "nul" | "surrogate";
+
+/** Why the text cannot be stored, or null when it can. */
+export function unstorableReason(text: string): UnstorableReason | null {
+  if (text.includes(NUL)) return "nul";
+  return text.isWellFormed() ? null : "surrogate";
+}
+
+/** The error for text that cannot be stored. */
+export function unstorableError(where: string, reason: UnstorableReason): MeshportError {
+  if (reason === "nul") return nulError(where);
+  return invalid(`${where} contains a lone UTF-16 surrogate (an unpaired \\uD800–\\uDFFF escape), which is not text and cannot be stored.`, "encoding", { where });
+}
+
 /**
- * The path (as keys) of the first key or string value holding a NUL in a parsed JSON value, or null.
+ * The first key or string value of a parsed JSON value that cannot be stored, with its path as keys, or null.
  * Iterative, with parent links instead of copied paths, so deep nesting costs neither stack nor quadratic memory.
  */
-export function findNulPath(value: unknown): Array<string | number> | null {
+export function findUnstorableText(value: unknown): { path: Array<string | number>; reason: UnstorableReason } | null {
   const stack: Visit[] = [{ value, key: null, parent: null }];
   while (stack.length > 0) {
     const visit = stack.pop()!;
     const current = visit.value;
     if (typeof current === "string") {
-      if (current.includes(NUL)) return pathOf(visit);
+      const reason = unstorableReason(current);
+      if (reason) return { path: pathOf(visit), reason };
     } else if (Array.isArray(current)) {
       for (let index = current.length - 1; index >= 0; index -= 1) stack.push({ value: current[index], key: index, parent: visit });
     } else if (current !== null && typeof current === "object") {
@@ -104,7 +120,8 @@ export function findNulPath(value: unknown): Array<string | number> | null {
       for (let index = keys.length - 1; index >= 0; index -= 1) {
         const key = keys[index]!;
         const child: Visit = { value: (current as Record<string, unknown>)[key], key, parent: visit };
-        if (key.includes(NUL)) return pathOf(child);
+        const reason = unstorableReason(key);
+        if (reason) return { path: pathOf(child), reason };
         stack.push(child);
       }
     }
@@ -112,21 +129,22 @@ export function findNulPath(value: unknown): Array<string | number> | null {
   return null;
 }
 
-/** A path as `$.a.b[0]`, each key shortened and its NULs shown escaped. */
+/** A path as `$.a.b[0]`, each key shortened and shown with what cannot be stored replaced. */
 function formatPath(path: Array<string | number>): string {
-  return `$${path.map((key) => (typeof key === "number" ? `[${key}]` : `.${key.replaceAll(NUL, "\\u0000").slice(0, 100)}`)).join("")}`;
+  const shown = (key: string) => key.replaceAll(NUL, "\\u0000").toWellFormed().slice(0, 100);
+  return `$${path.map((key) => (typeof key === "number" ? `[${key}]` : `.${shown(key)}`)).join("")}`;
 }
 
-/** The path (`$.a.b[0]`) of the first key or string value holding a NUL in a parsed JSON value, or null. */
-export function findNulInJson(value: unknown): string | null {
-  const path = findNulPath(value);
-  return path === null ? null : formatPath(path.slice(0, 20));
+/** Where (`$.a.b[0]`) and why a parsed JSON value holds text that cannot be stored, or null. */
+export function findUnstorableInJson(value: unknown): { path: string; reason: UnstorableReason } | null {
+  const found = findUnstorableText(value);
+  return found ? { path: formatPath(found.path.slice(0, 20)), reason: found.reason } : null;
 }
 
-/** Throws `invalid_input` when a parsed JSON value holds a NUL in any key or string. */
-export function assertNoNulInJson(value: unknown, where = "The request body"): void {
-  const path = findNulInJson(value);
-  if (path !== null) throw nulError(`${where} at ${path}`);
+/** Throws `invalid_input` when a parsed JSON value holds a NUL or a lone surrogate in any key or string. */
+export function assertStorableJson(value: unknown, where = "The request body"): void {
+  const found = findUnstorableInJson(value);
+  if (found) throw unstorableError(`${where} at ${found.path}`, found.reason);
 }
 
 /**

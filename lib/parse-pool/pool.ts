@@ -4,7 +4,7 @@ import { Worker } from "node:worker_threads";
 import type { Diagnostic, ParseOptions, ParseResult, Upload } from "@/registry/index.ts";
 import { LIMIT_CODES } from "@/registry/parse/index.ts";
 import { MeshportError } from "@/lib/errors.ts";
-import { findNulInJson } from "@/lib/http/input.ts";
+import { findUnstorableInJson } from "@/lib/http/input.ts";
 
 /**
  * A small pool of worker threads that parse and validate uploads, so that no document stalls the portal: each
@@ -258,7 +258,7 @@ export function replaceParsePool(pool: ParsePool | undefined): ParsePool | undef
 /** Parses an upload in the process-wide worker pool; see {@link ParsePool.parse}. */
 export async function parseInPool(upload: Upload, options: ParseOptions = {}): Promise<ParseResult> {
   const parsed = await parsePool().parse(upload, options);
-  const nul = nulDiagnostic(parsed, Object.keys(upload)[0] ?? "");
+  const nul = unstorableDiagnostic(parsed, Object.keys(upload)[0] ?? "");
   return nul ? { ...parsed, diagnostics: [...parsed.diagnostics, nul] } : parsed;
 }
 
@@ -266,11 +266,14 @@ export async function parseInPool(upload: Upload, options: ParseOptions = {}): P
  * An escape in the document (YAML `"\0"`, JSON `\u0000`) can put a NUL into the parsed contract, which PostgreSQL
  * jsonb cannot hold: an error diagnostic says where, so validation, evaluation and publish refuse it alike.
  */
-function nulDiagnostic(parsed: ParseResult, firstFile: string): Diagnostic | null {
-  const path = parsed.contract ? findNulInJson(parsed.contract) : null;
-  if (path === null) return null;
+function unstorableDiagnostic(parsed: ParseResult, firstFile: string): Diagnostic | null {
+  const found = parsed.contract ? findUnstorableInJson(parsed.contract) : null;
+  if (found === null) return null;
   const file = parsed.root ?? firstFile;
-  return { code: "nul-character", severity: "error", message: `The contract holds a NUL character (U+0000) at ${path}, which cannot be stored.`, file, path: [] };
+  if (found.reason === "nul") {
+    return { code: "nul-character", severity: "error", message: `The contract holds a NUL character (U+0000) at ${found.path}, which cannot be stored.`, file, path: [] };
+  }
+  return { code: "lone-surrogate", severity: "error", message: `The contract holds a lone UTF-16 surrogate escape at ${found.path}, which is not text and cannot be stored.`, file, path: [] };
 }
 
 /** True when a diagnostic says the document was refused for its size or cost (alias bomb, time, memory) rather than judged. */

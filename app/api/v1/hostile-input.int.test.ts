@@ -254,6 +254,12 @@ describeEachBackend("hostile input gets a 4xx, never a 500", ({ handle }) => {
         expect(response.status, `${write.method} ${write.path} ${body}`).toBe(422);
         expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_input:nul");
       }
+      // A lone surrogate escape is no text either: stored, it would fail in jsonb or turn into U+FFFD.
+      for (const body of withNul.map((text) => text.replaceAll("\\u0000", "\\ud800"))) {
+        const response = await send({ ...write, body });
+        expect(response.status, `${write.method} ${write.path} ${body}`).toBe(422);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_input:encoding");
+      }
     }
     const uploads: Array<[string, BodyInit, string]> = [
       ["a NUL in a YAML document", `${DOCUMENT}  x-note: "a\u0000b"\n`, "application/yaml"],

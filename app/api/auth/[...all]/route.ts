@@ -1,4 +1,5 @@
 import { errorResponse, readBodyBytes } from "@/app/api/v1/_lib/http.ts";
+import { otherMethods } from "@/app/api/v1/_lib/methods.ts";
 import { getAuth } from "@/lib/auth/better-auth.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { CLIENT_ADDRESS_HEADER, clientAddress } from "@/lib/http/client-address.ts";
@@ -41,3 +42,6 @@ async function handle(request: Request): Promise<Response> {
 }
 
 export { handle as GET, handle as POST };
+
+/** Other methods are refused with 405 in the error shape. */
+export const { PUT, PATCH, DELETE } = otherMethods("GET", "POST");

@@ -2,7 +2,7 @@ import "server-only";
 import { requirePrincipal } from "@/lib/auth/authenticate.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { isMeshportError, MeshportError } from "@/lib/errors.ts";
-import { assertCleanUrl, assertNoNulInJson, decodeUtf8 } from "@/lib/http/input.ts";
+import { assertCleanUrl, assertStorableJson, decodeUtf8 } from "@/lib/http/input.ts";
 import { comesFromTrustedOrigin } from "@/lib/http/origins.ts";
 
 /** Largest JSON body the API reads by default. */
@@ -103,7 +103,7 @@ export async function readJson(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
       details: { formErrors: ["Malformed JSON."], fieldErrors: {} },
     });
   }
-  assertNoNulInJson(body);
+  assertStorableJson(body);
   return body;
 }
 

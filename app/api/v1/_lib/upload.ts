@@ -1,7 +1,7 @@
 import "server-only";
 import { MAX_UPLOAD_BYTES } from "@/lib/contracts/publish.ts";
 import { MeshportError } from "@/lib/errors.ts";
-import { assertNoNulInJson, decodeDocument, decodeUtf8, nulError } from "@/lib/http/input.ts";
+import { assertStorableJson, decodeDocument, decodeUtf8, nulError } from "@/lib/http/input.ts";
 import { readBodyBytes } from "./http.ts";
 
 /** What a publish or validate request carries: the files, and optional version, root and state. */
@@ -76,7 +76,7 @@ export async function readUpload(request: Request): Promise<UploadBody> {
       // Not JSON after all: the engine reports it as a document error.
     }
     if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "files" in parsed && !("asyncapi" in parsed)) {
-      assertNoNulInJson(parsed);
+      assertStorableJson(parsed);
       return { ...(parsed as UploadBody), ...fromQuery };
     }
     if (text.includes("\u0000")) throw nulError("asyncapi.json");

@@ -1,5 +1,6 @@
 import { createApplication, listApplications } from "@/lib/catalog/applications.ts";
 import { authenticated, json, readJson } from "../_lib/http.ts";
+import { otherMethods } from "../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,6 @@ export const POST = authenticated(async (request, principal) => {
   const body = await readJson(request);
   return json({ application: await createApplication(principal, body) }, 201);
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { PUT, PATCH, DELETE } = otherMethods("GET", "POST");

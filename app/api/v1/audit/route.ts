@@ -1,5 +1,6 @@
 import { listAudit } from "@/lib/audit/audit.ts";
 import { authenticated, json } from "../_lib/http.ts";
+import { otherMethods } from "../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -8,3 +9,6 @@ export const GET = authenticated(async (request, principal) => {
   const query = Object.fromEntries(new URL(request.url).searchParams);
   return json(await listAudit(principal, query));
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -1,5 +1,6 @@
 import { declareBroker, listBrokers } from "@/lib/brokers/brokers.ts";
 import { authenticated, json, readJson } from "../_lib/http.ts";
+import { otherMethods } from "../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -11,3 +12,6 @@ export const POST = authenticated(async (request, principal) => {
   const body = await readJson(request);
   return json({ broker: await declareBroker(principal, body) }, 201);
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { PUT, PATCH, DELETE } = otherMethods("GET", "POST");

@@ -1,3 +1,5 @@
+import { otherMethods } from "../_lib/methods.ts";
+
 export const dynamic = "force-static";
 
 const PONG = { ok: true, service: "meshport" };
@@ -6,3 +8,6 @@ const PONG = { ok: true, service: "meshport" };
 export function GET(): Response {
   return Response.json(PONG);
 }
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

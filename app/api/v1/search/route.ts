@@ -1,5 +1,6 @@
 import { searchCatalog } from "@/lib/catalog/search.ts";
 import { authenticated, json } from "../_lib/http.ts";
+import { otherMethods } from "../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -7,3 +8,6 @@ export const dynamic = "force-dynamic";
 export const GET = authenticated(async (request, principal) =>
   json(await searchCatalog(principal, Object.fromEntries(new URL(request.url).searchParams))),
 );
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -3,6 +3,7 @@ import { publishInput, validateUpload } from "@/lib/contracts/publish.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { isRefusal } from "@/lib/parse-pool/pool.ts";
 import { authenticated, json } from "../_lib/http.ts";
+import { otherMethods } from "../_lib/methods.ts";
 import { readUpload } from "../_lib/upload.ts";
 
 export const dynamic = "force-dynamic";
@@ -21,3 +22,6 @@ export const POST = authenticated(async (request, principal) => {
   }
   return json({ valid: contract !== null && !diagnostics.some((d) => d.severity === "error"), diagnostics, title: contract?.title, version: contract?.version });
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");

@@ -1,5 +1,6 @@
 import { allowedActions } from "@/lib/auth/permissions.ts";
 import { authenticated, json } from "../_lib/http.ts";
+import { otherMethods } from "../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -23,3 +24,6 @@ export const GET = authenticated(async (_request, principal) => {
       return json({ kind: "system", id: principal.id, name: principal.name, permissions });
   }
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

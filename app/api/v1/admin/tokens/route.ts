@@ -1,5 +1,6 @@
 import { createToken, listTokens } from "@/lib/tokens/tokens.ts";
 import { authenticated, json, readJson } from "../../_lib/http.ts";
+import { otherMethods } from "../../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -16,3 +17,6 @@ export const POST = authenticated(async (request, principal) => {
   const { token, secret } = await createToken(principal, body);
   return json({ token, secret }, 201);
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { PUT, PATCH, DELETE } = otherMethods("GET", "POST");

@@ -1,5 +1,6 @@
 import { getApplication, updateApplication } from "@/lib/catalog/applications.ts";
 import { authenticated, json, readJson } from "../../_lib/http.ts";
+import { otherMethods } from "../../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -11,3 +12,6 @@ export const PATCH = authenticated<{ app: string }>(async (request, principal, {
   const body = await readJson(request);
   return json({ application: await updateApplication(principal, app, body) });
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, DELETE } = otherMethods("GET", "PATCH");

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { getBroker } from "@/lib/brokers/brokers.ts";
 import { parseInput } from "@/lib/errors.ts";
 import { authenticated, json } from "../../_lib/http.ts";
+import { otherMethods } from "../../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -16,3 +17,6 @@ export const GET = authenticated<{ id: string }>(async (request, principal, { id
   const query = parseInput(brokerQuery, Object.fromEntries(new URL(request.url).searchParams));
   return json(await getBroker(principal, id, query));
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -3,6 +3,7 @@ import { MAX_REPORT_BYTES } from "@/agents/protocol.ts";
 import { ingestReport, maybePruneObservations } from "@/lib/ingest/reports.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { authenticated, json, readBodyBytes, tooLarge } from "../../_lib/http.ts";
+import { otherMethods } from "../../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -46,3 +47,6 @@ export const POST = authenticated(async (request, principal) => {
   maybePruneObservations();
   return json(outcome, outcome.duplicate ? 200 : 202);
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");

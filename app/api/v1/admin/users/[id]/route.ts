@@ -1,5 +1,6 @@
 import { getUser, updateUser } from "@/lib/accounts/users.ts";
 import { authenticated, json, readJson } from "../../../_lib/http.ts";
+import { otherMethods } from "../../../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,6 @@ export const PATCH = authenticated<{ id: string }>(async (request, principal, { 
   const body = await readJson(request);
   return json({ user: await updateUser(principal, id, body) });
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, DELETE } = otherMethods("GET", "PATCH");

@@ -1,5 +1,6 @@
 import { evaluateUpload } from "@/lib/contracts/evaluate.ts";
 import { authenticated, json } from "../../../_lib/http.ts";
+import { otherMethods } from "../../../_lib/methods.ts";
 import { readUpload } from "../../../_lib/upload.ts";
 
 export const dynamic = "force-dynamic";
@@ -13,3 +14,6 @@ export const POST = authenticated<{ app: string }>(async (request, principal, { 
   const upload = await readUpload(request);
   return json({ evaluation: await evaluateUpload(principal, app, upload) });
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods("POST");

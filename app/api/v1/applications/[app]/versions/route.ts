@@ -1,6 +1,7 @@
 import { getApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
 import { authenticated, json } from "../../../_lib/http.ts";
+import { otherMethods } from "../../../_lib/methods.ts";
 import { readUpload } from "../../../_lib/upload.ts";
 
 export const dynamic = "force-dynamic";
@@ -21,3 +22,6 @@ export const POST = authenticated<{ app: string }>(async (request, principal, { 
   const outcome = await publishVersion(principal, app, upload);
   return json({ version: outcome.version, report: outcome.report, lint: outcome.lint }, outcome.created ? 201 : 200);
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { PUT, PATCH, DELETE } = otherMethods("GET", "POST");

@@ -2,6 +2,7 @@ import { getVersion } from "@/lib/catalog/applications.ts";
 import { withoutContent } from "@/lib/contracts/publish.ts";
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { authenticated, json, readJson } from "../../../../_lib/http.ts";
+import { otherMethods } from "../../../../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -16,3 +17,6 @@ export const PATCH = authenticated<{ app: string; version: string }>(async (requ
   const body = await readJson(request);
   return json({ version: await setVersionState(principal, app, version, body) });
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, DELETE } = otherMethods("GET", "PATCH");

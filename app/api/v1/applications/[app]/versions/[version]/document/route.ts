@@ -1,5 +1,6 @@
 import { versionDocument } from "@/lib/contracts/download.ts";
 import { authenticated } from "../../../../../_lib/http.ts";
+import { otherMethods } from "../../../../../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -14,3 +15,6 @@ export const GET = authenticated<{ app: string; version: string }>(async (reques
     headers: { "content-type": document.contentType, "content-disposition": `attachment; filename="${document.fileName}"` },
   });
 });
+
+/** Other methods are refused with 405 in the error shape. */
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -1,0 +1,39 @@
+/**
+ * The first checks on every request, made by the portal's server (bin/meshport-portal.mjs) before Next.js parses
+ * anything: Next.js answers a method it does not know, or a path segment it cannot percent-decode, with a bare 500.
+ * Pure: no server-only imports, so the plain Node server can load it.
+ */
+import { isMeshportError, MeshportError } from "@/lib/errors.ts";
+import { assertCleanUrl } from "./input.ts";
+
+/** The methods the portal serves; anything else (TRACE, TRACK, CONNECT, WebDAV verbs) is refused. */
+export const SERVED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/** A refusal written straight to the socket, in the API's error shape. */
+export interface EdgeRefusal {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function refusal(error: MeshportError, headers: Record<string, string> = {}): EdgeRefusal {
+  const body = JSON.stringify({ error: { code: error.code, message: error.message, details: error.details ?? {} } });
+  return { status: error.status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }, body };
+}
+
+/** Why a request must be refused before it reaches Next.js, or null when it may go on. */
+export function edgeRefusal(method: string | undefined, target: string | undefined): EdgeRefusal | null {
+  if (!(SERVED_METHODS as readonly string[]).includes(method ?? "")) {
+    const error = new MeshportError("method_not_allowed", `The portal does not serve ${String(method).slice(0, 20)} requests.`, {
+      details: { allowed: SERVED_METHODS },
+    });
+    return refusal(error, { allow: SERVED_METHODS.join(", ") });
+  }
+  try {
+    assertCleanUrl(target ?? "/");
+  } catch (error) {
+    if (isMeshportError(error)) return refusal(error);
+    throw error;
+  }
+  return null;
+}
