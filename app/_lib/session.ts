@@ -7,9 +7,14 @@ import { can, type Action } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { MeshportError } from "@/lib/errors.ts";
 
-/** The signed-in user of this request (memoised per render), or null. */
-export const currentPrincipal = cache(async (): Promise<Principal | null> => {
-  return principalFromHeaders(await headers());
+/**
+ * The signed-in user of this request (memoised per render), or null. Pages and their actions serve people in
+ * browsers: a bearer token is an API credential and signs nobody in here (it would bounce between sign-in and
+ * the page it cannot open).
+ */
+export const currentPrincipal = cache(async (): Promise<(Principal & { kind: "user" }) | null> => {
+  const principal = await principalFromHeaders(await headers());
+  return principal?.kind === "user" ? principal : null;
 });
 
 /** The signed-in user; redirects to sign-in when nobody is. */

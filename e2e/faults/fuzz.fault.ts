@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { documentCases, jsonBodyCases, pathSegments, queryValues, reportCases, baseReport, type BodyCase } from "./corpus.ts";
@@ -354,6 +355,47 @@ afterAll(async () => {
   await stopPostgresServer();
 });
 
+/**
+ * Pings the portal every 250 ms from a worker thread, so the fuzzer's own work (building bodies, fast-check) cannot
+ * delay a ping and pass for a stalled portal; each ping unanswered within the bound is reported.
+ */
+function startPinger(base: string, report: (problem: string) => void): { stop(): Promise<void> } {
+  const source = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    let running = true;
+    parentPort.on("message", () => { running = false; });
+    (async () => {
+      while (running) {
+        const started = Date.now();
+        try {
+          const response = await fetch(workerData.url, { signal: AbortSignal.timeout(workerData.bound) });
+          await response.arrayBuffer();
+          if (response.status !== 200) parentPort.postMessage("ping answered " + response.status);
+        } catch (error) {
+          parentPort.postMessage("ping not answered within " + workerData.bound + " ms at " + new Date(started).toISOString() + " (" + error.message + ")");
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      parentPort.postMessage(null);
+    })();
+  `;
+  const worker = new Worker(source, { eval: true, workerData: { url: `${base}/api/v1/ping`, bound: PING_BOUND_MS } });
+  const done = new Promise<void>((resolve) => {
+    worker.on("message", (message: string | null) => (message === null ? resolve() : report(message)));
+    worker.on("error", (error) => {
+      report(`pinger failed: ${error.message}`);
+      resolve();
+    });
+  });
+  return {
+    async stop() {
+      worker.postMessage("stop");
+      await done;
+      await worker.terminate();
+    },
+  };
+}
+
 describeEachBackend("every route under hostile input", (kind) => {
   let backend: Backend | null;
   let portal: Portal;
@@ -422,20 +464,10 @@ describeEachBackend("every route under hostile input", (kind) => {
     expect(routes.filter((r) => r.kind === "page").length).toBeGreaterThan(10);
 
     const base = new URL(portal.url);
+    // What the fuzzer was sending when a ping went unanswered, to tell which request stalled the portal.
+    let inFlight = "";
     const slowPings: string[] = [];
-    let pinging = true;
-    const pinger = (async () => {
-      while (pinging) {
-        const started = Date.now();
-        try {
-          const response = await fetch(`${portal.url}/api/v1/ping`, { signal: AbortSignal.timeout(PING_BOUND_MS) });
-          if (response.status !== 200) slowPings.push(`ping answered ${response.status}`);
-        } catch (error) {
-          slowPings.push(`ping not answered within ${PING_BOUND_MS} ms at ${new Date(started).toISOString()}: ${(error as Error).message}`);
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    })();
+    const pinger = startPinger(portal.url, (problem) => slowPings.push(`${problem} while sending ${inFlight}`));
 
     // Failures grouped by what went wrong, with the routes it happened on and a few requests that show it.
     const failures = new Map<string, { routes: Set<string>; examples: string[] }>();
@@ -447,6 +479,7 @@ describeEachBackend("every route under hostile input", (kind) => {
           ...generatedRequests(route, real, route.kind === "api" ? RUNS_PER_API_ROUTE * route.methods.length : RUNS_PER_PAGE, SEED + index),
         ];
         for (const request of requests) {
+          inFlight = `${request.label}; ${request.method} ${request.path.slice(0, 120)}${request.body ? ` (${request.body.length}-byte body)` : ""}`;
           const answer = await send(base, request, auth);
           sent++;
           const problem = violation(route, request, answer);
@@ -462,8 +495,7 @@ describeEachBackend("every route under hostile input", (kind) => {
         }
       }
     } finally {
-      pinging = false;
-      await pinger;
+      await pinger.stop();
     }
     const report = [...failures].map(
       ([problem, { routes: where, examples }]) => `${problem}\n  on ${[...where].sort().join(", ")}\n  e.g. ${examples.join("\n  e.g. ")}`,

@@ -147,6 +147,45 @@ export function assertStorableJson(value: unknown, where = "The request body"): 
   if (found) throw unstorableError(`${where} at ${found.path}`, found.reason);
 }
 
+/** Deepest nesting of arrays and objects a JSON request body may have; no body the portal reads comes near it. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when JSON text nests arrays and objects deeper than `limit`, counted in one pass over the characters
+ * without building anything: parsing 15 MB of `[` takes seconds of the one thread every request shares.
+ */
+export function jsonNestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index += 1; // a backslash: the next character is escaped
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (code === 0x5d || code === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/** Parses JSON text whose nesting was bounded first; malformed or too deep text is refused with `invalid_input`. */
+export function parseBoundedJson(text: string, where: string, maxDepth = MAX_JSON_DEPTH): unknown {
+  if (jsonNestingExceeds(text, maxDepth)) {
+    throw invalid(`${where} nests arrays and objects deeper than ${maxDepth} levels.`, "depth", { limit: maxDepth });
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalid(`${where} is not valid JSON.`, "json");
+  }
+}
+
 /**
  * Decodes bytes that must be UTF-8 text, refusing invalid sequences instead of replacing them, so a contract is
  * stored exactly as published. One leading byte-order mark is dropped (it marks the encoding, it is not content,

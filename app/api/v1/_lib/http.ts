@@ -2,7 +2,7 @@ import "server-only";
 import { requirePrincipal } from "@/lib/auth/authenticate.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { isMeshportError, MeshportError } from "@/lib/errors.ts";
-import { assertCleanUrl, assertStorableJson, decodeUtf8 } from "@/lib/http/input.ts";
+import { assertCleanUrl, assertStorableJson, decodeUtf8, parseBoundedJson } from "@/lib/http/input.ts";
 import { comesFromTrustedOrigin } from "@/lib/http/origins.ts";
 
 /** Largest JSON body the API reads by default. */
@@ -95,14 +95,7 @@ export async function readJson(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
       details: { formErrors: ["Empty body."], fieldErrors: {} },
     });
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new MeshportError("invalid_input", "The request body is not valid JSON.", {
-      details: { formErrors: ["Malformed JSON."], fieldErrors: {} },
-    });
-  }
+  const body = parseBoundedJson(text, "The request body");
   assertStorableJson(body);
   return body;
 }

@@ -1,7 +1,8 @@
 import { gunzipSync } from "node:zlib";
-import { MAX_REPORT_BYTES } from "@/agents/protocol.ts";
+import { MAX_REPORT_BYTES, REPORT_JSON_LIMITS } from "@/agents/protocol.ts";
 import { ingestReport, maybePruneObservations } from "@/lib/ingest/reports.ts";
 import { MeshportError } from "@/lib/errors.ts";
+import { parseBoundedJson } from "@/lib/http/input.ts";
 import { authenticated, json, readBodyBytes, tooLarge } from "../../_lib/http.ts";
 import { otherMethods } from "../../_lib/methods.ts";
 
@@ -34,15 +35,7 @@ function decode(raw: Buffer, encoding: string | null): string {
 export const POST = authenticated(async (request, principal) => {
   const raw = await readBodyBytes(request, MAX_COMPRESSED_BYTES);
   const text = decode(raw, request.headers.get("content-encoding")?.trim().toLowerCase() ?? null);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    // Deep enough nesting can exhaust the parser's stack: still the sender's fault.
-    throw error instanceof RangeError
-      ? new MeshportError("invalid_input", "The report is nested too deeply.", { subject: "agent_report" })
-      : new MeshportError("invalid_input", "The report is not valid JSON.");
-  }
+  const body = parseBoundedJson(text, "The report", REPORT_JSON_LIMITS.maxDepth);
   const outcome = await ingestReport(principal, body);
   maybePruneObservations();
   return json(outcome, outcome.duplicate ? 200 : 202);
