@@ -34,6 +34,9 @@
  *     404 or any error: the agent keeps its previous list (possibly empty) and tries later.
  */
 import { z } from "zod";
+import { utf8Length } from "../registry/topics/index.ts";
+
+export { utf8Length };
 
 /** Version of this wire format; bumped on any incompatible change. */
 export const AGENT_PROTOCOL_VERSION = 1 as const;
@@ -149,21 +152,6 @@ export function jsonShapeProblem(value: unknown, limits: JsonShapeLimits): strin
     if (limits.maxTextChars !== undefined && chars > limits.maxTextChars) return `more than ${limits.maxTextChars} characters of text`;
   }
   return null;
-}
-
-/** Bytes of a string in UTF-8, without Node's Buffer (this module also runs in the portal's edge code). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
 }
 
 /** True when the text fits `maxBytes` of UTF-8: what the agent checks before reporting a topic, filter or client id. */

@@ -108,7 +108,8 @@ export async function startTemporaryPostgres(): Promise<TemporaryPostgres> {
   };
 }
 
-function postmasterPid(dataDir: string): number | null {
+/** The postmaster's pid from its data folder, or null when it is not running. */
+export function postmasterPid(dataDir: string): number | null {
   try {
     const pid = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
@@ -117,7 +118,8 @@ function postmasterPid(dataDir: string): number | null {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True while the process exists. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

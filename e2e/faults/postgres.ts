@@ -3,11 +3,11 @@
  * and port (db/testing/postgres-server.ts starts one that only stops for good).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { findPostgresBinaries, freePort } from "@/db/testing/postgres-server.ts";
+import { findPostgresBinaries, freePort, isAlive, postmasterPid } from "@/db/testing/postgres-server.ts";
 
 export { findPostgresBinaries };
 
@@ -122,20 +122,3 @@ export async function startRestartablePostgres(): Promise<RestartablePostgres> {
   };
 }
 
-function postmasterPid(dataDir: string): number | null {
-  try {
-    const pid = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

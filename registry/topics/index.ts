@@ -62,7 +62,8 @@ function checkText(text: string, what: string): string | null {
   return null;
 }
 
-function utf8Length(text: string): number {
+/** Bytes of a string in UTF-8, without Node's Buffer (the agent protocol uses it too, and runs in edge code). */
+export function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
