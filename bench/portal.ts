@@ -32,19 +32,21 @@ async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
 
 /**
  * Migrates the database named by `env`, creates a token with the CLI (before the server
- * opens the database: PGlite has one writer), then starts `next start` on a free port.
+ * opens the database: PGlite has one writer), then starts the portal's server on a free port: `bin/meshport-portal.mjs`
+ * as `npm start` runs it, or bare `next start` on the same build (the baseline of the edge benchmark).
  */
-export async function startBenchPortal(env: Record<string, string>, scopes: string[]): Promise<BenchPortal> {
+export async function startBenchPortal(env: Record<string, string>, scopes: string[], server: "portal" | "next" = "portal"): Promise<BenchPortal> {
   const cli = (args: string[]) =>
     execFileSync(process.execPath, ["bin/meshport.mjs", ...args], { env: { ...process.env, ...env }, encoding: "utf8" }).trim();
   cli(["db", "migrate"]);
   const token = cli(["token", "create", "--name", `bench-${Date.now()}`, "--scope", ...scopes, "--quiet"]);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  // Node runs Next directly (not through npx), so stopping the child stops the server.
-  const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
+  // Node runs the server directly (not through npx), so stopping the child stops the server.
+  const args = server === "portal" ? ["bin/meshport-portal.mjs"] : ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"];
+  const child = spawn(process.execPath, args, {
     stdio: "ignore",
-    env: { ...process.env, ...env, NODE_ENV: "production", MESHPORT_URL: base },
+    env: { ...process.env, ...env, NODE_ENV: "production", MESHPORT_URL: base, PORT: String(port), MESHPORT_HOST: "127.0.0.1" },
   });
   await waitForHealth(base, child);
   return {

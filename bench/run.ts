@@ -23,6 +23,10 @@ const BENCHES: Record<string, { describe: string; load: () => Promise<Bench> }> 
     describe: "broker agent throughput, CPU and peak RSS beside a bare MQTT subscriber; RSS with 100,000 topics",
     load: async () => (await import("./agent.ts")).run,
   },
+  edge: {
+    describe: "the portal's server (edge checks, client address) beside bare next start on ping and whoami; the bounded JSON parse beside JSON.parse",
+    load: async () => (await import("./edge.ts")).run,
+  },
   api: {
     describe: "authenticated API request (token lookup + whoami) against a constant JSON route, on PGlite and PostgreSQL",
     load: async () => (await import("./api.ts")).run,

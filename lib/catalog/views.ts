@@ -131,7 +131,8 @@ export function subscriptionOf(contract: Contract, channel: Channel): { filter: 
   return {
     filter: subscriptionFilterFor(channel.address),
     servers: names
-      .map((name) => contract.servers[name])
+      // Own keys only: a channel naming `constructor` must not find Object's.
+      .map((name) => (Object.hasOwn(contract.servers, name) ? contract.servers[name] : undefined))
       .filter((s): s is NonNullable<typeof s> => Boolean(s))
       .map((s) => ({ name: s.name, url: `${s.protocol}://${s.url}`, protocol: s.protocol })),
   };
