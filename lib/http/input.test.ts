@@ -16,3 +16,11 @@ describe("jsonNestingExceeds", () => {
     expect(parseBoundedJson('{"a":[1,{"b":"]]]"}]}', "The body")).toEqual({ a: [1, { b: "]]]" }] });
   });
 });
+
+describe("jsonNestingExceeds on strings", () => {
+  it("skips strings with escaped quotes and backslashes, and leaves unterminated text to the parser", () => {
+    expect(jsonNestingExceeds(JSON.stringify(['\\"[[[', "\\\\", '"{{{']), 1)).toBe(false);
+    expect(jsonNestingExceeds(`[${JSON.stringify("\\")},[[1]]]`, 2)).toBe(true);
+    expect(jsonNestingExceeds('["unterminated [[[[', 1)).toBe(false);
+  });
+});

@@ -156,14 +156,13 @@ export const MAX_JSON_DEPTH = 64;
  */
 export function jsonNestingExceeds(text: string, limit: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
-    if (inString) {
-      if (code === 0x5c) index += 1; // a backslash: the next character is escaped
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) {
-      inString = true;
+    if (code === 0x22) {
+      const end = closingQuote(text, index);
+      // Unterminated: not JSON, which the parser says.
+      if (end === -1) return false;
+      index = end;
     } else if (code === 0x5b || code === 0x7b) {
       depth += 1;
       if (depth > limit) return true;
@@ -172,6 +171,18 @@ export function jsonNestingExceeds(text: string, limit: number): boolean {
     }
   }
   return false;
+}
+
+/** The index of the quote closing the string opened at `open`, or -1; strings are skipped natively, not char by char. */
+function closingQuote(text: string, open: number): number {
+  for (let from = open + 1; ; ) {
+    const quote = text.indexOf('"', from);
+    if (quote === -1) return -1;
+    let backslashes = 0;
+    for (let before = quote - 1; text.charCodeAt(before) === 0x5c; before -= 1) backslashes += 1;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
 }
 
 /** Parses JSON text whose nesting was bounded first; malformed or too deep text is refused with `invalid_input`. */
