@@ -39,6 +39,9 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       connectionString: target.url,
       max: Number(process.env.MESHPORT_DB_POOL_SIZE || 10),
     });
+    // An idle connection dies when the server restarts or ends it; unheard, the pool's error would end the process.
+    // The pool drops that connection and opens another on the next query.
+    pool.on("error", (error) => console.error(`meshport: an idle database connection closed (${error.message}); it will be replaced`));
     const db = drizzleNodePg({ client: pool, schema }) as unknown as Database;
     return {
       db,
