@@ -343,6 +343,12 @@ export const application = pgTable(
     compatibilityMode: text("compatibility_mode"),
     /** `block`: lint problems refuse a publish; null or `warn`: lint findings are only shown. */
     lintPolicy: text("lint_policy"),
+    /** `review`: every change needs an approved change request; null or `direct`: compatible changes may publish directly. */
+    reviewPolicy: text("review_policy"),
+    /** Approvals a change request needs (lib/reviews `ApprovalRule`); null = the default rule. */
+    approvalRule: jsonb("approval_rule").$type<{ owner: number; consumer: number }>(),
+    /** Client ids of this application on the brokers, `*` for any run of characters (`machine-monitor-*`). */
+    clientIdPatterns: text("client_id_patterns").array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -384,6 +390,11 @@ export const contractVersion = pgTable(
      * null for versions stored by a build that did not derive them.
      */
     flowsDerivedAt: timestamp("flows_derived_at", { withTimezone: true }),
+    /** The change request that published this version, if any. */
+    changeRequestId: text("change_request_id"),
+    /** An admin published this breaking change without the approvals, for this reason. */
+    overrideReason: text("override_reason"),
+    overrideByLabel: text("override_by_label"),
   },
   (t) => [
     uniqueIndex("contract_version_unique_idx").on(t.applicationId, t.version),
@@ -494,3 +505,201 @@ export type CatalogEntry = typeof catalogEntry.$inferSelect;
 export type VersionState = (typeof versionStateEnum.enumValues)[number];
 export type RegistrySchema = typeof registrySchema.$inferSelect;
 export type Flow = typeof flow.$inferSelect;
+
+// --- Change review: change requests, their revisions, reviewers and conversation ---
+
+/** Where a change request stands. */
+export const changeRequestStateEnum = pgEnum("change_request_state", ["open", "changes_requested", "approved", "published", "rejected", "withdrawn"]);
+
+/** A proposed new version of an application's contract, under review. */
+export const changeRequest = pgTable(
+  "change_request",
+  {
+    id: text("id").primaryKey(),
+    /** Portal-wide number people cite (`#12`). */
+    number: integer("number").notNull().unique().generatedAlwaysAsIdentity(),
+    applicationId: text("application_id")
+      .notNull()
+      .references(() => application.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    state: changeRequestStateEnum("state").notNull().default("open"),
+    authorId: text("author_id").notNull(),
+    authorLabel: text("author_label").notNull(),
+    /** Number of the current revision (1 for the first). */
+    revision: integer("revision").notNull().default(1),
+    /** The current revision breaks someone under the application's mode. */
+    breaking: boolean("breaking").notNull().default(false),
+    publishedVersionId: text("published_version_id").references(() => contractVersion.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    closedAt: timestamp("closed_at", { withTimezone: true }),
+  },
+  (t) => [index("change_request_app_idx").on(t.applicationId, t.state), index("change_request_state_idx").on(t.state, t.updatedAt), index("change_request_author_idx").on(t.authorId)],
+);
+
+/** One submitted proposal of a change request: the files, the evaluation and the impact as they were computed. */
+export const changeRequestRevision = pgTable(
+  "change_request_revision",
+  {
+    changeRequestId: text("change_request_id")
+      .notNull()
+      .references(() => changeRequest.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    files: jsonb("files").$type<Record<string, string>>().notNull(),
+    rootFile: text("root_file").notNull(),
+    version: text("version").notNull(),
+    contentHash: text("content_hash").notNull(),
+    contract: jsonb("contract").$type<Contract>().notNull(),
+    /** The registry's ChangeEvaluation (lib/reviews types it). */
+    evaluation: jsonb("evaluation").$type<Record<string, unknown>>().notNull(),
+    /** The consumers and producers the change affects (lib/reviews types it). */
+    impact: jsonb("impact").$type<Record<string, unknown>>().notNull(),
+    /** Fingerprint of the stored versions the evaluation saw; another publish changes it. */
+    baselineKey: text("baseline_key").notNull(),
+    evaluatedAt: timestamp("evaluated_at", { withTimezone: true }).notNull().defaultNow(),
+    createdById: text("created_by_id").notNull(),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.changeRequestId, t.number] })],
+);
+
+/** A team asked to review a change request: the owning team, or a consumer team the change affects. */
+export const changeRequestReviewer = pgTable(
+  "change_request_reviewer",
+  {
+    changeRequestId: text("change_request_id")
+      .notNull()
+      .references(() => changeRequest.id, { onDelete: "cascade" }),
+    teamId: text("team_id")
+      .notNull()
+      .references(() => team.id, { onDelete: "cascade" }),
+    reason: text("reason", { enum: ["owner", "consumer", "producer"] }).notNull(),
+    /** Approvals this team must give on the current revision; 0 = asked, not required. */
+    requiredApprovals: integer("required_approvals").notNull(),
+    /** Why this team is asked: the affected applications. */
+    applications: text("applications").array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [primaryKey({ columns: [t.changeRequestId, t.teamId] }), index("change_request_reviewer_team_idx").on(t.teamId)],
+);
+
+/** The history of a change request: revisions, comments, decisions, re-evaluations and its outcome, in order. */
+export const reviewEvent = pgTable(
+  "review_event",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    changeRequestId: text("change_request_id")
+      .notNull()
+      .references(() => changeRequest.id, { onDelete: "cascade" }),
+    /** The revision the event is about. */
+    revision: integer("revision").notNull(),
+    kind: text("kind", {
+      enum: ["opened", "revised", "comment", "approved", "changes_requested", "reevaluated", "publish_blocked", "published", "override", "rejected", "withdrawn"],
+    }).notNull(),
+    actorId: text("actor_id").notNull(),
+    actorLabel: text("actor_label").notNull(),
+    /** For decisions: the reviewer teams the decision counts for. */
+    teamIds: text("team_ids").array().notNull().default(sql`'{}'::text[]`),
+    body: text("body").notNull().default(""),
+    /** A comment on one finding: its rule and path in the evaluation. */
+    finding: jsonb("finding").$type<{ rule: string; path: string | null; baseline?: string | null } | null>(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index("review_event_request_idx").on(t.changeRequestId, t.id)],
+);
+
+export type ChangeRequest = typeof changeRequest.$inferSelect;
+export type ChangeRequestRevision = typeof changeRequestRevision.$inferSelect;
+export type ChangeRequestReviewer = typeof changeRequestReviewer.$inferSelect;
+export type ReviewEvent = typeof reviewEvent.$inferSelect;
+export type ChangeRequestState = (typeof changeRequestStateEnum.enumValues)[number];
+
+// --- Notifications: the in-app inbox and outgoing webhooks (a durable outbox) ---
+
+/** One entry of a person's inbox. */
+export const notification = pgTable(
+  "notification",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    /** The event type, e.g. `review.requested`. */
+    kind: text("kind").notNull(),
+    title: text("title").notNull(),
+    body: text("body").notNull().default(""),
+    /** Portal path the entry opens. */
+    link: text("link").notNull(),
+    readAt: timestamp("read_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("notification_user_idx").on(t.userId, t.id), index("notification_unread_idx").on(t.userId).where(sql`"read_at" is null`)],
+);
+
+/** An outgoing webhook: events POSTed, signed, to a URL; portal-wide (admins) or a team's (its maintainers). */
+export const webhook = pgTable(
+  "webhook",
+  {
+    id: text("id").primaryKey(),
+    /** null: portal-wide, managed by admins. */
+    teamId: text("team_id").references(() => team.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    /** Event types delivered; `*` for every one. */
+    events: text("events").array().notNull(),
+    /** The signing secret, encrypted with the portal's secret (AES-256-GCM). */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    active: boolean("active").notNull().default(true),
+    createdById: text("created_by_id").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("webhook_team_idx").on(t.teamId)],
+);
+
+/** One event to deliver to one webhook: the outbox row, written in the transaction of the change it reports. */
+export const webhookDelivery = pgTable(
+  "webhook_delivery",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhook.id, { onDelete: "cascade" }),
+    eventId: uuid("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    state: text("state", { enum: ["pending", "delivered", "failed"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    /** A sender holds the row until then; another instance takes it over after. */
+    leasedUntil: timestamp("leased_until", { withTimezone: true }),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+  },
+  (t) => [index("webhook_delivery_due_idx").on(t.state, t.nextAttemptAt), index("webhook_delivery_webhook_idx").on(t.webhookId, t.id)],
+);
+
+/** Every attempt to deliver, with what the receiver answered. */
+export const webhookAttempt = pgTable(
+  "webhook_attempt",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    deliveryId: bigint("delivery_id", { mode: "number" })
+      .notNull()
+      .references(() => webhookDelivery.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    /** HTTP status; null when no answer came (refused, timed out). */
+    status: integer("status"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("webhook_attempt_delivery_idx").on(t.deliveryId, t.id)],
+);
+
+export type Notification = typeof notification.$inferSelect;
+export type Webhook = typeof webhook.$inferSelect;
+export type WebhookDelivery = typeof webhookDelivery.$inferSelect;
+export type WebhookAttempt = typeof webhookAttempt.$inferSelect;

@@ -11,7 +11,7 @@ import { defineCommand, defineQuery, idInput } from "./service.ts";
 const admin = systemPrincipal("test");
 const reader: Principal = { kind: "token", id: "tok_r", name: "reader", scopes: ["read"], teamId: null, createdBy: null };
 
-const input = z.object({ slug: z.string().min(2), fail: z.enum(["after-insert", "no-audit", "twice"]).optional() });
+const input = z.object({ slug: z.string().min(2), fail: z.enum(["after-insert", "no-audit", "twice", "undeclared"]).optional() });
 
 // A command over a real table: the team insert and its audit entry commit together or not at all.
 const makeTeam = defineCommand({
@@ -22,7 +22,8 @@ const makeTeam = defineCommand({
     const id = `team_${data.slug}${suffix}`;
     await tx.insert(team).values({ id, slug: `${data.slug}${suffix}`, name: data.slug });
     if (data.fail !== "no-audit") audit({ targetType: "team", targetId: id, details: { slug: data.slug } });
-    if (data.fail === "twice") audit({ targetType: "team", targetId: id });
+    if (data.fail === "twice") audit({ targetType: "team", targetId: id, details: { again: true } });
+    if (data.fail === "undeclared") audit({ action: "team.member.set" as "team.create", targetType: "team", targetId: id });
     if (data.fail === "after-insert") throw new MeshportError("conflict", "Refused after the insert.", { subject: "test" });
     return id;
   },
@@ -61,8 +62,16 @@ describeEachBackend("service skeleton", ({ handle }) => {
     const before = await counts();
     await expect(makeTeam(admin, "-2", { slug: "ops", fail: "after-insert" })).rejects.toMatchObject({ code: "conflict:test" });
     await expect(makeTeam(admin, "-3", { slug: "ops", fail: "no-audit" })).rejects.toThrow(/must record its audit entry/);
-    await expect(makeTeam(admin, "-4", { slug: "ops", fail: "twice" })).rejects.toThrow(/one audit entry/);
+    await expect(makeTeam(admin, "-4", { slug: "ops", fail: "undeclared" })).rejects.toThrow(/declared the audit actions/);
     expect(await counts()).toEqual(before);
+  });
+
+  it("writes one entry per state change a command records, in order, in its transaction", async () => {
+    const before = await counts();
+    await makeTeam(admin, "-5", { slug: "ops", fail: "twice" });
+    const entries = await handle().db.select().from(auditEntry).where(eq(auditEntry.targetId, "team_ops-5")).orderBy(auditEntry.seq);
+    expect(entries.map((e) => e.details)).toEqual([{ slug: "ops" }, { again: true }]);
+    expect(await counts()).toEqual({ teams: before.teams + 1, audit: before.audit + 2 });
   });
 
   it("checks a query's permission", async () => {

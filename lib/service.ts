@@ -61,7 +61,10 @@ export interface AuthorizeContext<I> {
 export interface CommandContext<I, A extends AuditAction, T> extends AuthorizeContext<I> {
   /** What `authorize` loaded and checked (undefined without `authorize`). */
   target: T;
-  /** Records the command's audit entry, written in this transaction once `run` returns. At most once. */
+  /**
+   * Records an audit entry, written in this transaction once `run` returns. A command records one entry per
+   * state change it makes: an approval that publishes records the approval and the publish.
+   */
   audit(record: AuditRecord<A>): void;
 }
 
@@ -139,7 +142,7 @@ export function defineCommand<S extends InputParser, R, A extends AuditAction, P
     const db = await getDb();
     return db.transaction(async (tx) => {
       const target = spec.authorize ? await spec.authorize({ tx, principal, input }, ...params) : (undefined as T);
-      let pending: AuditRecord<A> | null = null;
+      const pending: AuditRecord<A>[] = [];
       const result = await spec.run(
         {
           tx,
@@ -147,14 +150,12 @@ export function defineCommand<S extends InputParser, R, A extends AuditAction, P
           input,
           target,
           audit(record) {
-            if (pending) throw new Error(`a command records one audit entry; it already recorded ${pending.action ?? actions[0]}`);
-            pending = record;
+            pending.push(record);
           },
         },
         ...params,
       );
-      const record = pending as AuditRecord<A> | null;
-      if (record) {
+      for (const record of pending) {
         const action = record.action ?? (actions.length === 1 ? actions[0] : undefined);
         if (!action || !actions.includes(action)) {
           throw new Error(`a command declared the audit actions ${actions.join(", ")} and recorded ${record.action ?? "none of them"}`);
@@ -165,9 +166,8 @@ export function defineCommand<S extends InputParser, R, A extends AuditAction, P
           targetId: record.targetId,
           ...(record.details !== undefined ? { details: record.details } : {}),
         });
-      } else if (!spec.auditOptional) {
-        throw new Error(`a command must record its audit entry (${actions.join(", ")})`);
       }
+      if (pending.length === 0 && !spec.auditOptional) throw new Error(`a command must record its audit entry (${actions.join(", ")})`);
       return result;
     });
   };

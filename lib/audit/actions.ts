@@ -33,6 +33,21 @@ export const AUDIT_ACTIONS = [
   "contract.release",
   "contract.deprecate",
   "contract.retire",
+  // change review
+  "change_request.open",
+  "change_request.revise",
+  "change_request.comment",
+  "change_request.approve",
+  "change_request.request_changes",
+  "change_request.reevaluate",
+  "change_request.override",
+  "change_request.reject",
+  "change_request.withdraw",
+  // notifications
+  "webhook.create",
+  "webhook.update",
+  "webhook.delete",
+  "webhook.test",
 ] as const;
 
 /** One audit action. */
