@@ -38,11 +38,17 @@ export async function recordAudit(tx: Executor, principal: Principal, event: Aud
     targetType: event.targetType,
     targetId: event.targetId,
     // A JSON round trip keeps exactly what jsonb will store, so the hash verifies later.
-    details: JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>,
+    details: JSON.parse(JSON.stringify(withOrigin(principal, event.details ?? {}))) as Record<string, unknown>,
   };
   const [row] = await tx
     .insert(auditEntry)
     .values({ ...content, prevHash, hash: auditHash(prevHash, content) })
     .returning();
   return row!;
+}
+
+/** Adds where the change came from (the client address of the request), when the principal knows it. */
+function withOrigin(principal: Principal, details: Record<string, unknown>): Record<string, unknown> {
+  const address = principal.kind === "system" ? null : principal.address;
+  return address && details.from === undefined ? { ...details, from: address } : details;
 }

@@ -1,5 +1,6 @@
 import "server-only";
 import { MeshportError } from "@/lib/errors.ts";
+import { clientAddress } from "@/lib/http/client-address.ts";
 import { principalForToken } from "@/lib/tokens/tokens.ts";
 import { getAuth } from "./better-auth.ts";
 import { ROLES, type Principal } from "./principal.ts";
@@ -10,11 +11,16 @@ import { ROLES, type Principal } from "./principal.ts";
  */
 export async function principalFromHeaders(headers: Headers): Promise<Principal | null> {
   const authorization = headers.get("authorization");
+  let principal: Principal | null;
   if (authorization !== null) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match ? principalForToken(match[1]!) : null;
+    principal = match ? await principalForToken(match[1]!) : null;
+  } else {
+    principal = (await sessionFromHeaders(headers))?.principal ?? null;
   }
-  return (await sessionFromHeaders(headers))?.principal ?? null;
+  // Audit entries say where a change came from.
+  if (principal && principal.kind !== "system") principal.address = clientAddress(headers);
+  return principal;
 }
 
 /** The signed-in user of the session cookie, with the session's id (the account page keeps it). */

@@ -10,7 +10,7 @@ export const ROLES = ["admin", "reviewer", "editor", "viewer"] as const satisfie
 
 /** Who is acting: a signed-in user, an API token, or the system itself (start-up, CLI). */
 export type Principal =
-  | { kind: "user"; id: string; email: string; name: string; role: Role }
+  | { kind: "user"; id: string; email: string; name: string; role: Role; address?: string | null }
   | {
       kind: "token";
       id: string;
@@ -18,6 +18,8 @@ export type Principal =
       scopes: TokenScope[];
       teamId: string | null;
       createdBy: string | null;
+      /** Where the request came from (the client address), recorded in audit entries as `from`. */
+      address?: string | null;
     }
   | { kind: "system"; id: string; name: string };
 
