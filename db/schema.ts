@@ -176,6 +176,8 @@ export const auditEntry = pgTable(
     index("audit_entry_at_idx").on(t.at),
     index("audit_entry_target_idx").on(t.targetType, t.targetId),
     index("audit_entry_actor_idx").on(t.actorId),
+    // The audit report filters by application: services put its slug in details.application.
+    index("audit_entry_application_idx").on(sql`(${t.details}->>'application')`, t.seq),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "audit_entry_application_idx" ON "audit_entry" USING btree (("details"->>'application'),"seq");
