@@ -19,9 +19,9 @@
  *   a template that breaks these rules matches nothing;
  * - the same parameter name used twice is matched as two independent values.
  */
-import { matchLevel, parseLevel, type LevelPattern, type StepCounter } from "./level.ts";
+import { matchLevel, parseLevel, patternsOverlap, type LevelPattern, type StepCounter } from "./level.ts";
 
-export { isWholeParameter, literalLength, matchLevel, type LevelPattern, type StepCounter } from "./level.ts";
+export { isWholeParameter, literalLength, matchLevel, MAX_OVERLAP_STATES, patternsOverlap, type LevelPattern, type StepCounter } from "./level.ts";
 
 /** Outcome of parsing: the value, or why the text is not valid. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -217,6 +217,27 @@ export function filterOverlapsTemplate(filter: string | Filter, template: string
   const f = asFilter(filter);
   const tpl = asTemplate(template);
   return f !== null && tpl !== null && overlaps(f.levels, tpl.levels, options, counter);
+}
+
+/**
+ * True when two channel templates share a topic: as many levels, and every pair of levels has a common value
+ * (`plant/{line}/temperature` and `plant/line-{n}/{metric}` share `plant/line-1/temperature`). Symmetric;
+ * invalid input overlaps nothing. Two contracts that name one channel differently meet here.
+ */
+export function templatesOverlap(a: string | Template, b: string | Template, counter?: StepCounter): boolean {
+  const x = asTemplate(a);
+  const y = asTemplate(b);
+  if (x === null || y === null || x.levels.length !== y.levels.length) return false;
+  for (let i = 0; i < x.levels.length; i++) {
+    const p = x.levels[i]!;
+    const q = y.levels[i]!;
+    if (p.kind === "literal") {
+      if (!levelAccepts(q, p.text, counter)) return false;
+    } else if (q.kind === "literal") {
+      if (!matchLevel(p.pattern, q.text, counter)) return false;
+    } else if (!patternsOverlap(p.pattern, q.pattern, counter)) return false;
+  }
+  return true;
 }
 
 /**

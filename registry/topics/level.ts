@@ -133,3 +133,73 @@ function indexOfWithin(text: string, needle: string, failure: Int32Array, from: 
   }
   return -1;
 }
+
+/** Product states {@link patternsOverlap} explores at most before answering conservatively. */
+export const MAX_OVERLAP_STATES = 1 << 22;
+
+// Tokens of a pattern: a character code (>= 0), ANY (exactly one character) or STAR (any run, none included).
+const ANY = -1;
+const STAR = -2;
+
+function tokensOf(pattern: LevelPattern): Int32Array {
+  let n = 0;
+  for (const chunk of pattern.chunks) n += chunk.length;
+  for (const run of pattern.runs) n += run + 1;
+  const tokens = new Int32Array(n);
+  let k = 0;
+  for (let i = 0; i < pattern.chunks.length; i++) {
+    const chunk = pattern.chunks[i]!;
+    for (let c = 0; c < chunk.length; c++) tokens[k++] = chunk.charCodeAt(c);
+    if (i < pattern.runs.length) {
+      // A run of r parameters is "at least r characters".
+      for (let r = 0; r < pattern.runs[i]!; r++) tokens[k++] = ANY;
+      tokens[k++] = STAR;
+    }
+  }
+  return tokens;
+}
+
+/**
+ * True when some level value is an instance of both patterns (`line-{a}` and `{b}-7` share `line-7`). The two
+ * patterns are walked together as automata over (position in one, position in the other), each state visited
+ * once: at most (length + 1)² states. Past {@link MAX_OVERLAP_STATES} it answers true, the safe side for impact.
+ */
+export function patternsOverlap(a: LevelPattern, b: LevelPattern, counter?: StepCounter): boolean {
+  if (isWholeParameter(a) || isWholeParameter(b)) return true;
+  // A common value starts with both heads and ends with both tails.
+  const [ha, hb] = [a.chunks[0]!, b.chunks[0]!];
+  const [ta, tb] = [a.chunks[a.chunks.length - 1]!, b.chunks[b.chunks.length - 1]!];
+  if (!(ha.startsWith(hb) || hb.startsWith(ha)) || !(ta.endsWith(tb) || tb.endsWith(ta))) return false;
+  const x = tokensOf(a);
+  const y = tokensOf(b);
+  const width = y.length + 1;
+  const states = (x.length + 1) * width;
+  if (states > MAX_OVERLAP_STATES) return true;
+  const seen = new Uint8Array(states);
+  const stack: number[] = [0];
+  seen[0] = 1;
+  const visit = (i: number, j: number) => {
+    const s = i * width + j;
+    if (seen[s] === 0) {
+      seen[s] = 1;
+      stack.push(s);
+    }
+  };
+  while (stack.length > 0) {
+    const s = stack.pop()!;
+    const i = Math.floor(s / width);
+    const j = s - i * width;
+    if (counter) counter.steps++;
+    if (i === x.length && j === y.length) return true;
+    const p = i < x.length ? x[i]! : null;
+    const q = j < y.length ? y[j]! : null;
+    if (p === STAR) visit(i + 1, j);
+    if (q === STAR) visit(i, j + 1);
+    if (p === null || q === null) continue;
+    // One character both accept: two literals must agree; a wildcard takes any character.
+    if (p >= 0 && q >= 0 && p !== q) continue;
+    if (p === STAR && q === STAR) continue;
+    visit(p === STAR ? i : i + 1, q === STAR ? j : j + 1);
+  }
+  return false;
+}
