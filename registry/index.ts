@@ -66,3 +66,22 @@ export { flowsOf, schemasOf, registrySchemaHash, normaliseSchemaFormat, JSON_SCH
 
 /** Report printers: JSON shape of issue 3, text, markdown, GitHub annotations, diagnostics. */
 export { toJsonReport, formatText, formatMarkdown, formatGithub, formatDiagnostics, type JsonReport, type Locate } from "./report/index.ts";
+
+/** The impact of a proposed change on other applications: changed channels, affected consumers and producers, unknown clients. */
+export {
+  impactOf,
+  IMPACT_LIMITS,
+  type Impact,
+  type ImpactInput,
+  type ImpactChannel,
+  type ImpactFinding,
+  type ImpactEvidence,
+  type AffectedApplication,
+  type UnknownClient,
+  type UpgradeFirst,
+  type AppRef,
+  type ContractCounterpart,
+  type ObservedClient,
+} from "./impact/index.ts";
+/** Whether two channel templates share a topic. */
+export { templatesOverlap } from "./topics/index.ts";
