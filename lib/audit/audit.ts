@@ -8,6 +8,7 @@ import { auditHash, GENESIS_HASH } from "./chain.ts";
 
 export { AUDIT_ACTIONS, isAuditAction, type AuditAction } from "./actions.ts";
 export { recordAudit, type AuditEvent } from "./record.ts";
+export type { AuditEntry } from "@/db/schema.ts";
 
 /** Most actions (or action prefixes) one filter names. */
 export const MAX_AUDIT_ACTION_FILTERS = 20;
