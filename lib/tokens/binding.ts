@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { brokerId } from "@/lib/brokers/brokers.ts";
+import { matchesGlob } from "@/lib/text/glob.ts";
 
 /** Longest broker binding of an agent token. */
 export const MAX_BROKER_BINDING_LENGTH = 100;
@@ -26,24 +27,5 @@ export const brokerBindingSchema = z
  * pattern, in at most length(binding) × length(id) steps.
  */
 export function matchesBrokerBinding(binding: string, id: string): boolean {
-  let p = 0;
-  let s = 0;
-  let star = -1;
-  let resume = 0;
-  while (s < id.length) {
-    if (p < binding.length && binding[p] === "*") {
-      star = p++;
-      resume = s;
-    } else if (p < binding.length && binding[p] === id[s]) {
-      p++;
-      s++;
-    } else if (star >= 0) {
-      p = star + 1;
-      s = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < binding.length && binding[p] === "*") p++;
-  return p === binding.length;
+  return matchesGlob(binding, id);
 }
