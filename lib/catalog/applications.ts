@@ -23,6 +23,67 @@ export function effectiveMode(app: Pick<Application, "compatibilityMode">): Comp
 
 const slug = slugSchema(80);
 
+/** How changes reach a version: `direct` publishes compatible changes at once, `review` sends every change through a change request. */
+export const REVIEW_POLICIES = ["direct", "review"] as const;
+export type ReviewPolicy = (typeof REVIEW_POLICIES)[number];
+
+/** Approvals a change request needs: from the owning team, and from each affected consumer team for a breaking change. */
+export interface ApprovalRule {
+  owner: number;
+  consumer: number;
+}
+
+/** The rule when an application sets none: one approval from the owning team, one from each affected consumer team. */
+export const DEFAULT_APPROVAL_RULE: ApprovalRule = { owner: 1, consumer: 1 };
+
+/** Most approvals one team can be asked for. */
+export const MAX_APPROVALS = 10;
+/** Most client-id patterns an application declares, and the longest one. */
+export const MAX_CLIENT_ID_PATTERNS = 20;
+export const MAX_CLIENT_ID_PATTERN_LENGTH = 256;
+
+/** The review policy of an application, `direct` unless it says `review`. */
+export function reviewPolicyOf(app: Pick<Application, "reviewPolicy">): ReviewPolicy {
+  return app.reviewPolicy === "review" ? "review" : "direct";
+}
+
+/** The approval rule of an application, with the defaults for what is missing or out of range. */
+export function approvalRuleOf(app: Pick<Application, "approvalRule">): ApprovalRule {
+  const value = (app.approvalRule ?? {}) as Partial<Record<keyof ApprovalRule, unknown>>;
+  const count = (n: unknown, fallback: number) => (typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= MAX_APPROVALS ? n : fallback);
+  return { owner: count(value.owner, DEFAULT_APPROVAL_RULE.owner), consumer: count(value.consumer, DEFAULT_APPROVAL_RULE.consumer) };
+}
+
+const approvals = z.number().int().min(0).max(MAX_APPROVALS);
+
+/** An approval rule as given; a missing count takes the default. */
+export const approvalRuleSchema = z
+  .object({ owner: approvals.default(DEFAULT_APPROVAL_RULE.owner), consumer: approvals.default(DEFAULT_APPROVAL_RULE.consumer) })
+  .strict();
+
+/** True when the text has a control or format character (a client id is printable). */
+function hasUnprintable(text: string): boolean {
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 || code === 0xfeff || (code >= 0x200b && code <= 0x200f)) return true;
+  }
+  return false;
+}
+
+/** Client-id patterns: printable, `*` for any run of characters; repeated stars fold into one, duplicates go. */
+export const clientIdPatternsSchema = z
+  .array(
+    z
+      .string()
+      .trim()
+      .min(1, { message: "A client-id pattern is at least one character." })
+      .max(MAX_CLIENT_ID_PATTERN_LENGTH)
+      .refine((v) => !hasUnprintable(v), { message: "A client-id pattern holds printable characters only." })
+      .transform((v) => v.replace(/\*+/g, "*")),
+  )
+  .max(MAX_CLIENT_ID_PATTERNS, { message: `At most ${MAX_CLIENT_ID_PATTERNS} client-id patterns.` })
+  .transform((patterns) => [...new Set(patterns)]);
+
 /** Input to register an application. */
 export const createApplicationInput = z.object({
   slug,
@@ -32,6 +93,9 @@ export const createApplicationInput = z.object({
   domain: z.string().trim().max(80).default(""),
   tags: z.array(z.string().trim().min(1).max(40)).max(20).default([]),
   compatibilityMode: z.enum(COMPATIBILITY_MODES).nullable().default(null),
+  reviewPolicy: z.enum(REVIEW_POLICIES).nullable().default(null),
+  approvalRule: approvalRuleSchema.nullable().default(null),
+  clientIdPatterns: clientIdPatternsSchema.default([]),
 });
 
 /** True when the principal may change this team's applications: admins, and editors or better in the team. */
@@ -94,6 +158,9 @@ export const createApplication = defineCommand({
         domain: data.domain,
         tags: data.tags,
         compatibilityMode: data.compatibilityMode,
+        reviewPolicy: data.reviewPolicy,
+        approvalRule: data.approvalRule,
+        clientIdPatterns: data.clientIdPatterns,
       })
       .onConflictDoNothing({ target: application.slug })
       .returning();
@@ -106,7 +173,15 @@ export const createApplication = defineCommand({
     audit({
       targetType: "application",
       targetId: created.id,
-      details: { slug: created.slug, team: owner.slug, compatibilityMode: created.compatibilityMode },
+      details: {
+        application: created.slug,
+        slug: created.slug,
+        team: owner.slug,
+        compatibilityMode: created.compatibilityMode,
+        reviewPolicy: reviewPolicyOf(created),
+        approvalRule: approvalRuleOf(created),
+        clientIdPatterns: created.clientIdPatterns,
+      },
     });
     return created;
   },
@@ -287,7 +362,7 @@ export const getVersion = defineQuery({
   },
 });
 
-/** Input to change an application's catalog record or compatibility mode. */
+/** Input to change an application's catalog record, compatibility mode, lint policy or governance settings. */
 export const updateApplicationInput = z
   .object({
     name: z.string().trim().min(1).max(120).optional(),
@@ -297,6 +372,12 @@ export const updateApplicationInput = z
     compatibilityMode: z.enum(COMPATIBILITY_MODES).nullable().optional(),
     /** `block`: lint problems refuse a publish; `warn` (or null, the default): they are only shown. */
     lintPolicy: z.enum(["warn", "block"]).nullable().optional(),
+    /** `review`: every change needs an approved change request; `direct` (or null, the default): compatible changes publish at once. */
+    reviewPolicy: z.enum(REVIEW_POLICIES).nullable().optional(),
+    /** Approvals a change request needs; null = the default rule. */
+    approvalRule: approvalRuleSchema.nullable().optional(),
+    /** The client ids of this application on the brokers (`machine-monitor-*`). */
+    clientIdPatterns: clientIdPatternsSchema.optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change." });
 
@@ -308,18 +389,25 @@ export async function writableApplication({ tx, principal }: Pick<AuthorizeConte
   return found;
 }
 
-/** Changes an application's name, description, domain, tags or compatibility mode (team members). */
+/** Changes an application's catalog record, compatibility mode, lint policy or governance settings (team members). */
 export const updateApplication = defineCommand({
   permission: "contracts:write",
   input: updateApplicationInput,
   audit: "application.update",
   authorize: writableApplication,
   run: async ({ tx, input: data, target: found, audit }, appSlug: string): Promise<Application> => {
-    const [updated] = await tx.update(application).set(data).where(eq(application.id, found.id)).returning();
-    const changed = Object.fromEntries(
-      (Object.keys(data) as Array<keyof typeof data>).map((key) => [key, { from: found[key] ?? null, to: data[key] }]),
-    );
-    audit({ targetType: "application", targetId: found.id, details: { application: appSlug, ...changed } });
+    const given = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined)) as typeof data;
+    const [updated] = await tx.update(application).set(given).where(eq(application.id, found.id)).returning();
+    const before: Record<string, unknown> = {};
+    const after: Record<string, unknown> = {};
+    for (const key of Object.keys(given) as Array<keyof typeof given>) {
+      const from = found[key] ?? null;
+      const to = updated![key] ?? null;
+      if (JSON.stringify(from) === JSON.stringify(to)) continue;
+      before[key] = from;
+      after[key] = to;
+    }
+    audit({ targetType: "application", targetId: found.id, details: { application: appSlug, before, after } });
     return updated!;
   },
 });

@@ -185,7 +185,53 @@ describeEachBackend("catalog", ({ handle }) => {
     expect(updated.compatibilityMode).toBe("FULL_TRANSITIVE");
     expect((await getApplication(admin, "line-sensors")).mode).toBe("FULL_TRANSITIVE");
     const [entry] = await handle().db.select().from(auditEntry).where(eq(auditEntry.action, "application.update"));
-    expect(entry?.details).toMatchObject({ compatibilityMode: { from: null, to: "FULL_TRANSITIVE" } });
+    expect(entry?.details).toMatchObject({ application: "line-sensors", before: { compatibilityMode: null }, after: { compatibilityMode: "FULL_TRANSITIVE" } });
+  });
+
+  it("keeps the governance settings: review policy, approval rule and client-id patterns, validated and audited", async () => {
+    const { updateApplication, approvalRuleOf, reviewPolicyOf, createApplication } = await import("./applications.ts");
+    const before = (await getApplication(admin, "line-sensors")).application;
+    expect(reviewPolicyOf(before)).toBe("direct");
+    expect(approvalRuleOf(before)).toEqual({ owner: 1, consumer: 1 });
+    expect(approvalRuleOf({ approvalRule: { owner: 99, consumer: -1 } })).toEqual({ owner: 1, consumer: 1 });
+
+    const refused = async (change: Record<string, unknown>, field: string) => {
+      const error = await updateApplication(editor, "line-sensors", change as never).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 422 });
+      expect(JSON.stringify((error as { details?: unknown }).details)).toContain(field);
+    };
+    await refused({ reviewPolicy: "sometimes" }, "reviewPolicy");
+    await refused({ approvalRule: { owner: 11, consumer: 1 } }, "approvalRule");
+    await refused({ approvalRule: { owner: 1.5 } }, "approvalRule");
+    await refused({ approvalRule: { owner: 1, consumer: 1, admins: 2 } }, "approvalRule");
+    await refused({ clientIdPatterns: Array.from({ length: 21 }, (_, i) => `client-${i}`) }, "clientIdPatterns");
+    await refused({ clientIdPatterns: ["x".repeat(257)] }, "clientIdPatterns");
+    await refused({ clientIdPatterns: [""] }, "clientIdPatterns");
+    await refused({ clientIdPatterns: ["bad\u0007bell"] }, "clientIdPatterns");
+    await expect(updateApplication(outsider, "line-sensors", { reviewPolicy: "review" })).rejects.toMatchObject({ status: 403 });
+    // Nothing changed by the refusals.
+    expect((await getApplication(admin, "line-sensors")).application).toMatchObject({ reviewPolicy: null, approvalRule: null, clientIdPatterns: [] });
+
+    const updated = await updateApplication(editor, "line-sensors", {
+      reviewPolicy: "review",
+      approvalRule: { owner: 2 },
+      clientIdPatterns: [" line-sensor-* ", "line-sensor-*", "gateway-**-eu", "line-sensor-*"],
+    });
+    expect(reviewPolicyOf(updated)).toBe("review");
+    expect(approvalRuleOf(updated)).toEqual({ owner: 2, consumer: 1 });
+    expect(updated.clientIdPatterns).toEqual(["line-sensor-*", "gateway-*-eu"]);
+    const entries = await handle().db.select().from(auditEntry).where(eq(auditEntry.action, "application.update"));
+    expect(entries.at(-1)?.details).toEqual({
+      application: "line-sensors",
+      before: { reviewPolicy: null, approvalRule: null, clientIdPatterns: [] },
+      after: { reviewPolicy: "review", approvalRule: { owner: 2, consumer: 1 }, clientIdPatterns: ["line-sensor-*", "gateway-*-eu"] },
+    });
+    // Back to the defaults: null review policy and rule.
+    const reset = await updateApplication(editor, "line-sensors", { reviewPolicy: null, approvalRule: null, clientIdPatterns: [] });
+    expect(reset).toMatchObject({ reviewPolicy: null, approvalRule: null, clientIdPatterns: [] });
+
+    const created = await createApplication(editor, { slug: "line-gateway", name: "Line gateway", team: "plant-ops", reviewPolicy: "review", clientIdPatterns: ["gw-*", "gw-*"] });
+    expect(created).toMatchObject({ reviewPolicy: "review", approvalRule: null, clientIdPatterns: ["gw-*"] });
   });
 
   it("downloads a version as published, as YAML and as JSON", async () => {
