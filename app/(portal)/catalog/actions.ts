@@ -30,7 +30,7 @@ export async function createApplicationAction(_state: FormState<unknown>, formDa
 export type PublishState =
   | null
   | { ok: true; version: string; created: boolean }
-  | { ok: false; message: string; diagnostics?: Diagnostic[]; findings?: Finding[]; fieldErrors?: Record<string, string[]> };
+  | { ok: false; message: string; code?: string; diagnostics?: Diagnostic[]; findings?: Finding[]; fieldErrors?: Record<string, string[]> };
 
 /** Publishes a version from pasted text or uploaded files. */
 export async function publishAction(appSlug: string, _state: PublishState, formData: FormData): Promise<PublishState> {
@@ -61,6 +61,8 @@ export async function publishAction(appSlug: string, _state: PublishState, formD
     return {
       ok: false,
       message: error.message,
+      // The form offers a change request when the refusal says a review is the way.
+      code: error.code,
       diagnostics: details.diagnostics,
       findings: details.report?.findings,
       fieldErrors: details.fieldErrors,
