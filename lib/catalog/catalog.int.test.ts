@@ -2,6 +2,7 @@ import { count, eq } from "drizzle-orm";
 import { beforeAll, expect, it } from "vitest";
 import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.ts";
 import * as documentRoute from "@/app/api/v1/applications/[app]/versions/[version]/document/route.ts";
+import * as applicationRoute from "@/app/api/v1/applications/[app]/route.ts";
 import { auditEntry, contractVersion } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
@@ -229,6 +230,26 @@ describeEachBackend("catalog", ({ handle }) => {
     // Back to the defaults: null review policy and rule.
     const reset = await updateApplication(editor, "line-sensors", { reviewPolicy: null, approvalRule: null, clientIdPatterns: [] });
     expect(reset).toMatchObject({ reviewPolicy: null, approvalRule: null, clientIdPatterns: [] });
+
+    // Over the API: the settings with their defaults, and a refusal in the error shape.
+    const call = (method: "GET" | "PATCH", body?: unknown) =>
+      applicationRoute[method](
+        new Request(`${URL_BASE}/line-sensors`, {
+          method,
+          headers: { authorization: `Bearer ${teamToken}`, "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        }),
+        { params: Promise.resolve({ app: "line-sensors" }) },
+      );
+    const got = (await (await call("GET")).json()) as { governance: unknown };
+    expect(got.governance).toEqual({ reviewPolicy: "direct", approvalRule: { owner: 1, consumer: 1 }, clientIdPatterns: [] });
+    const bad = await call("PATCH", { approvalRule: { owner: -1 } });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_input");
+    const patched = await call("PATCH", { reviewPolicy: "review", approvalRule: { consumer: 3 }, clientIdPatterns: ["sensor-*"] });
+    expect(patched.status).toBe(200);
+    const after = (await (await call("GET")).json()) as { governance: unknown };
+    expect(after.governance).toEqual({ reviewPolicy: "review", approvalRule: { owner: 1, consumer: 3 }, clientIdPatterns: ["sensor-*"] });
 
     const created = await createApplication(editor, { slug: "line-gateway", name: "Line gateway", team: "plant-ops", reviewPolicy: "review", clientIdPatterns: ["gw-*", "gw-*"] });
     expect(created).toMatchObject({ reviewPolicy: "review", approvalRule: null, clientIdPatterns: ["gw-*"] });

@@ -86,3 +86,27 @@ export async function setCompatibilityModeAction(appSlug: string, _state: FormSt
   if (state?.ok) revalidatePath(`/catalog/${appSlug}`);
   return state;
 }
+
+/** Changes an application's review policy, approval rule and client-id patterns. */
+export async function setGovernanceAction(appSlug: string, _state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  const state = await runAction(async () => {
+    const fields = formFields(formData);
+    // An empty count takes the default; anything else goes to validation as a number (NaN is refused there).
+    const count = (text: string | undefined) => (text === undefined || text.trim() === "" ? undefined : Number(text.trim()));
+    const change = {
+      reviewPolicy: fields.reviewPolicy ?? "direct",
+      approvalRule: { owner: count(fields.approvalOwner), consumer: count(fields.approvalConsumer) },
+      clientIdPatterns: (fields.clientIdPatterns ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean),
+    };
+    return updateApplication(await requireActor(), appSlug, change as Parameters<typeof updateApplication>[2]);
+  }, "Governance settings saved.");
+  // The rule's errors belong to its two fields.
+  if (state && !state.ok && state.fieldErrors?.approvalRule) {
+    state.fieldErrors = { ...state.fieldErrors, approvalOwner: state.fieldErrors.approvalRule, approvalConsumer: state.fieldErrors.approvalRule };
+  }
+  if (state?.ok) revalidatePath(`/catalog/${appSlug}`);
+  return state;
+}

@@ -6,7 +6,9 @@ import { Time } from "@/app/_components/time.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { applicationFlows, currentContract } from "@/lib/catalog/views.ts";
+import { approvalRuleOf, reviewPolicyOf } from "@/lib/catalog/applications.ts";
 import { isMeshportError } from "@/lib/errors.ts";
+import { GovernanceForm } from "./governance-form.tsx";
 import { ModeForm } from "./mode-form.tsx";
 import { SchemaId } from "./schema-id.tsx";
 
@@ -22,6 +24,8 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
     throw error;
   });
   const { application: app, team, versions, version, contract, mode } = data;
+  const reviewPolicy = reviewPolicyOf(app);
+  const approvalRule = approvalRuleOf(app);
   // What it sends and receives comes from the flow table; the contract only names and describes what it lists.
   const { flows, truncated } = version ? await applicationFlows(principal, slug) : { flows: [], truncated: false };
   return (
@@ -73,6 +77,22 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
               <dd>{app.tags.join(", ")}</dd>
             </>
           ) : null}
+          <dt>Review policy</dt>
+          <dd data-testid="review-policy">{reviewPolicy === "review" ? "every change needs an approved change request" : "compatible changes publish directly"}</dd>
+          <dt>Approvals</dt>
+          <dd data-testid="approval-rule">
+            {approvalRule.owner} from the owning team, {approvalRule.consumer} from each affected consumer team for a breaking change
+          </dd>
+          {app.clientIdPatterns.length ? (
+            <>
+              <dt>Client ids</dt>
+              <dd data-testid="client-id-patterns">
+                {app.clientIdPatterns.map((p) => (
+                  <code key={p}>{p} </code>
+                ))}
+              </dd>
+            </>
+          ) : null}
         </dl>
         {can(principal, "contracts:write") ? (
           <details>
@@ -80,6 +100,7 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
             <ModeForm appSlug={app.slug} mode={app.compatibilityMode} lintPolicy={app.lintPolicy} />
           </details>
         ) : null}
+
         {version ? (
           <p className="tabs">
             <Link href={`/catalog/${app.slug}/versions/${version.version}`}>Documentation</Link>
@@ -89,6 +110,13 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
           </p>
         ) : null}
       </section>
+
+      {can(principal, "contracts:write") ? (
+        <section className="panel" data-testid="governance">
+          <h2>Governance</h2>
+          <GovernanceForm appSlug={app.slug} reviewPolicy={reviewPolicy} approvalRule={approvalRule} clientIdPatterns={app.clientIdPatterns} />
+        </section>
+      ) : null}
 
       {version ? (
         <section className="panel" data-testid="flows">

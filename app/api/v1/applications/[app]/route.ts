@@ -1,13 +1,23 @@
-import { getApplication, updateApplication } from "@/lib/catalog/applications.ts";
+import { approvalRuleOf, getApplication, reviewPolicyOf, updateApplication } from "@/lib/catalog/applications.ts";
 import { authenticated, json, readJson } from "../../_lib/http.ts";
 import { otherMethods } from "../../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
-/** One application with its team, versions and compatibility mode. */
-export const GET = authenticated<{ app: string }>(async (_request, principal, { app }) => json(await getApplication(principal, app)));
+/** One application with its team, versions, compatibility mode and governance settings (with their defaults). */
+export const GET = authenticated<{ app: string }>(async (_request, principal, { app }) => {
+  const found = await getApplication(principal, app);
+  return json({
+    ...found,
+    governance: { reviewPolicy: reviewPolicyOf(found.application), approvalRule: approvalRuleOf(found.application), clientIdPatterns: found.application.clientIdPatterns },
+  });
+});
 
-/** Changes `{ name?, description?, domain?, tags?, compatibilityMode? }` (team members). */
+/**
+ * Changes `{ name?, description?, domain?, tags?, compatibilityMode?, lintPolicy?, reviewPolicy?, approvalRule?,
+ * clientIdPatterns? }` (team members): `reviewPolicy` `direct` | `review`; `approvalRule` `{ owner, consumer }`,
+ * each 0–10 (default 1); `clientIdPatterns` at most 20, `*` for any characters.
+ */
 export const PATCH = authenticated<{ app: string }>(async (request, principal, { app }) => {
   const body = await readJson(request);
   return json({ application: await updateApplication(principal, app, body) });
