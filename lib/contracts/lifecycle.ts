@@ -1,10 +1,17 @@
 import "server-only";
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
-import { contractVersion, type Application } from "@/db/schema.ts";
+import { contractVersion, teamMember, type Application } from "@/db/schema.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { defineCommand, type AuthorizeContext } from "@/lib/service.ts";
-import { authorizeContract, rebuildIndex, withoutContent, type PublishOutcome } from "./publish.ts";
+import { evaluateChange } from "@/registry/index.ts";
+import { emitEvent } from "@/lib/notifications/events.ts";
+import { consumersOf } from "@/lib/reviews/impact.ts";
+import { policyOf, storedVersionsOf } from "./evaluate.ts";
+import { authorizeContract, changeRequestsPath, rebuildIndex, withoutContent, type PublishOutcome } from "./publish.ts";
+import type { Transaction } from "@/db/client.ts";
+import type { ContractVersion } from "@/db/schema.ts";
+import type { Principal } from "@/lib/auth/principal.ts";
 
 /** Input to move a version through its lifecycle. */
 export const setStateInput = z.object({
@@ -42,7 +49,7 @@ export const setVersionState = defineCommand({
   input: readStateChange,
   audit: Object.values(STATE_ACTIONS),
   authorize: authorizeVersionOf,
-  run: async ({ tx, input: data, target: app, audit }, appSlug: string, version: string): Promise<PublishOutcome["version"]> => {
+  run: async ({ tx, principal, input: data, target: app, audit }, appSlug: string, version: string): Promise<PublishOutcome["version"]> => {
     const [found] = await tx
       .select()
       .from(contractVersion)
@@ -51,6 +58,7 @@ export const setVersionState = defineCommand({
     if (!ALLOWED_TRANSITIONS[found.state]!.includes(data.state)) {
       throw new MeshportError("conflict", `A ${found.state} version cannot become ${data.state}.`, { subject: "lifecycle" });
     }
+    if (found.state === "draft" && data.state === "released") await assertReleasable(tx, principal, app, found);
     const [updated] = await tx
       .update(contractVersion)
       .set({ state: data.state, stateReason: data.reason || null })
@@ -63,6 +71,39 @@ export const setVersionState = defineCommand({
       details: { application: app.slug, version, from: found.state, to: data.state, reason: data.reason },
     });
     await rebuildIndex(tx, app);
+    if (data.state === "deprecated" || data.state === "retired") await notifyConsumers(tx, principal, app, version, data.state, data.reason);
     return withoutContent(updated!);
   },
 });
+
+/**
+ * Releasing a draft is publishing it: judged against the versions stored now, a draft that breaks someone (or
+ * any draft of an application that reviews every change) needs a change request, as a direct publish would.
+ */
+async function assertReleasable(tx: Transaction, principal: Principal, app: Application, draft: ContractVersion): Promise<void> {
+  if (principal.kind === "system") return;
+  const others = (await storedVersionsOf(tx, app.id)).filter((v) => v.id !== draft.id);
+  const evaluation = evaluateChange({ contract: draft.contract, diagnostics: [], version: draft.version }, others, policyOf(app));
+  const breaking = evaluation.report !== null && !evaluation.report.compatible;
+  if (!breaking && app.reviewPolicy !== "review") return;
+  throw new MeshportError("conflict", breaking ? `Draft ${draft.version} breaks consumers or producers under ${evaluation.report!.mode}; release it through a change request.` : `${app.slug} publishes every change through a change request.`, {
+    subject: "review_required",
+    details: { report: evaluation.report, suggestedVersion: evaluation.suggestedVersion, changeRequestsUrl: changeRequestsPath(app.slug) },
+  });
+}
+
+/** Tells the teams of the applications that consume this one that a version they may read is going away. */
+async function notifyConsumers(tx: Transaction, principal: Principal, app: Application, version: string, state: "deprecated" | "retired", reason: string): Promise<void> {
+  const consumers = await consumersOf(tx, app);
+  const teamIds = [...new Set([app.teamId, ...consumers.map((c) => c.teamId)])];
+  const members = await tx.select({ userId: teamMember.userId }).from(teamMember).where(inArray(teamMember.teamId, consumers.map((c) => c.teamId).filter((id) => id !== app.teamId).concat("")));
+  await emitEvent(tx, {
+    type: state === "deprecated" ? "version.deprecated" : "version.retired",
+    summary: `${app.slug} ${version} was ${state}${reason ? `: ${reason}` : ""}.`,
+    link: `/catalog/${encodeURIComponent(app.slug)}/versions/${encodeURIComponent(version)}`,
+    actor: principal,
+    teamIds,
+    recipients: [...new Set(members.map((m) => m.userId))],
+    data: { application: { slug: app.slug, name: app.name }, version, state, reason, consumers: consumers.map((c) => c.slug) },
+  });
+}

@@ -82,10 +82,12 @@ function refusal(evaluation: ChangeEvaluation, appSlug: string): MeshportError |
       return new MeshportError("conflict", `Version ${evaluation.version} of ${appSlug} already exists with other content; versions are immutable.`, { subject: "version_exists" });
     }
     if (finding.code === "not-above-latest") return new MeshportError("conflict", finding.message, { subject: "version_order", details: { latest: finding.latest, ...summary } });
-    if (finding.code === "bump-too-small") return new MeshportError("conflict", finding.message, { subject: "semver", details: { required: finding.required, actual: finding.actual, report, ...summary } });
+    if (finding.code === "bump-too-small") {
+      return new MeshportError("conflict", finding.message, { subject: "semver", details: { required: finding.required, actual: finding.actual, report, ...summary, changeRequestsUrl: changeRequestsPath(appSlug) } });
+    }
   }
   const incompatible = evaluation.blockers.find((b) => b.kind === "incompatible");
-  if (incompatible) return new MeshportError("conflict", incompatible.message, { subject: "incompatible", details: { report, ...summary } });
+  if (incompatible) return new MeshportError("conflict", incompatible.message, { subject: "incompatible", details: { report, ...summary, changeRequestsUrl: changeRequestsPath(appSlug) } });
   // Whatever else blocks (lint, where the application says so) refuses the publish too; an invalid document
   // never gets here: reading the upload refused it with its diagnostics.
   const other = evaluation.blockers[0];
@@ -93,7 +95,7 @@ function refusal(evaluation: ChangeEvaluation, appSlug: string): MeshportError |
 }
 
 /** A parsed upload, ready to be judged: what the slow part of a publish produces, outside any transaction. */
-interface ParsedUpload {
+export interface ParsedUpload {
   data: z.output<typeof publishInput>;
   contract: Contract;
   diagnostics: Diagnostic[];
@@ -103,7 +105,7 @@ interface ParsedUpload {
 }
 
 /** Validates the request, then parses and validates the document in the parse pool (before any lock is taken). */
-async function readUpload(raw: unknown): Promise<ParsedUpload> {
+export async function readUpload(raw: unknown): Promise<ParsedUpload> {
   const data = parseInput(publishInput, raw);
   const parsed = await parseInPool(data.files, data.root ? { root: data.root } : {});
   if (!parsed.contract || parsed.diagnostics.some((d) => d.severity === "error")) throw invalidDocument(parsed.diagnostics);
@@ -147,8 +149,11 @@ export function authorizeContract({ tx, principal }: AuthorizeContext<unknown>, 
  * Publishes a new version of an application's contract: evaluate, then commit in one transaction if nothing
  * blocks. Refused, storing nothing, when the document is invalid (422), when the version is not above the latest
  * or its bump is smaller than the change needs, or when the change is incompatible under the contract's mode
- * within its major version (409, with the report and the evaluation). A major version starts a new line:
- * breaking changes are allowed there and recorded in the changelog. Publishing content identical to an existing
+ * within its major version (409, with the report and the evaluation). A major version starts a new line where
+ * breaking changes are allowed, but only through an approved change request (409 `review_required` here, with
+ * the report and where to open one), as is every change of an application whose review policy says `review`.
+ * The system principal (the operator's own tooling: the CLI's database commands, the demo) is exempt.
+ * Publishing content identical to an existing
  * version returns that version (and audits nothing: nothing changed).
  */
 const publishCommand = defineCommand({
@@ -166,36 +171,92 @@ const publishCommand = defineCommand({
       return { version: withoutContent(row!), report: row!.changelog ?? null, created: false, lint: row!.lint ?? [] };
     }
     const evaluation = evaluateChange({ contract: input.contract, diagnostics: input.diagnostics, version: input.versionText }, stored, policyOf(app));
-    const refused = refusal(evaluation, appSlug);
+    const refused = refusal(evaluation, appSlug) ?? (principal.kind === "system" ? null : reviewRequired(evaluation, app));
     if (refused) throw refused;
-    const created = await insertVersion(tx, principal, app, {
-      versionText: input.versionText,
-      semver: evaluation.semver!,
-      state: input.data.state,
-      files: input.data.files,
-      root: input.root,
-      contract: input.contract,
-      contentHash: input.contentHash,
-      report: evaluation.report,
-      lint: evaluation.lint,
-    });
-    audit({
-      targetType: "application",
-      targetId: app.id,
-      details: {
-        application: app.slug,
-        version: input.versionText,
-        state: input.data.state,
-        contentHash: input.contentHash,
-        semver: evaluation.report?.semver ?? null,
-        breaking: evaluation.report?.findings.filter((f) => f.verdict === "breaking").length ?? 0,
-        lint: evaluation.lint.length,
-      },
-    });
-    if (input.data.state === "released") await rebuildIndex(tx, app);
-    return { version: created, report: evaluation.report, created: true, lint: evaluation.lint };
+    return commitVersion({ tx, principal, app, audit }, input, evaluation, input.data.state);
   },
 });
+
+/** Where a change request for an application is opened (the API path; the page is under /catalog). */
+export function changeRequestsPath(appSlug: string): string {
+  return `/api/v1/applications/${encodeURIComponent(appSlug)}/change-requests`;
+}
+
+/**
+ * The review policy of a direct publish: a change that breaks someone under the application's mode (a new
+ * major version) goes through a change request, and so does every change of an application whose policy says
+ * `review`. The first version has nobody to break and publishes directly unless the policy says `review`.
+ */
+function reviewRequired(evaluation: ChangeEvaluation, app: Application): MeshportError | null {
+  const breaking = evaluation.report !== null && !evaluation.report.compatible;
+  if (!breaking && app.reviewPolicy !== "review") return null;
+  const reason = breaking
+    ? `This change breaks consumers or producers under ${evaluation.report!.mode}: it can only be published as a new major version through an approved change request.`
+    : `${app.slug} publishes every change through a change request.`;
+  return new MeshportError("conflict", `${reason} Open a change request.`, {
+    subject: "review_required",
+    details: {
+      report: evaluation.report,
+      blockers: evaluation.blockers,
+      versionFindings: evaluation.versionFindings,
+      suggestedVersion: evaluation.suggestedVersion,
+      lint: evaluation.lint,
+      changeRequestsUrl: changeRequestsPath(app.slug),
+      changeRequestPage: `/catalog/${encodeURIComponent(app.slug)}/publish`,
+    },
+  });
+}
+
+/** How a change request or an override published a version. */
+export interface PublishProvenance {
+  changeRequestId: string;
+  overrideReason?: string;
+}
+
+/**
+ * Commits a judged upload as a new version: the version row, its flows and schemas, its `contract.publish`
+ * audit entry and the search index, in the caller's transaction. The one commit of a direct publish and of a
+ * change request's.
+ */
+export async function commitVersion(
+  ctx: { tx: Transaction; principal: Principal; app: Application; audit: (record: { action?: "contract.publish"; targetType: string; targetId: string; details?: Record<string, unknown> }) => void },
+  input: Pick<ParsedUpload, "versionText" | "root" | "contract" | "contentHash"> & { data: { files: Record<string, string> } },
+  evaluation: ChangeEvaluation,
+  state: "released" | "draft",
+  provenance?: PublishProvenance,
+): Promise<PublishOutcome> {
+  const { tx, principal, app, audit } = ctx;
+  const created = await insertVersion(tx, principal, app, {
+    versionText: input.versionText,
+    semver: evaluation.semver!,
+    state,
+    files: input.data.files,
+    root: input.root,
+    contract: input.contract,
+    contentHash: input.contentHash,
+    report: evaluation.report,
+    lint: evaluation.lint,
+    ...(provenance ? { provenance } : {}),
+  });
+  audit({
+    action: "contract.publish",
+    targetType: "application",
+    targetId: app.id,
+    details: {
+      application: app.slug,
+      version: input.versionText,
+      state,
+      contentHash: input.contentHash,
+      semver: evaluation.report?.semver ?? null,
+      breaking: evaluation.report?.findings.filter((f) => f.verdict === "breaking").length ?? 0,
+      lint: evaluation.lint.length,
+      ...(provenance ? { changeRequestId: provenance.changeRequestId } : {}),
+      ...(provenance?.overrideReason ? { overrideReason: provenance.overrideReason } : {}),
+    },
+  });
+  if (state === "released") await rebuildIndex(tx, app);
+  return { version: created, report: evaluation.report, created: true, lint: evaluation.lint };
+}
 
 /** A version without its files and contract, as lists and API answers show it. */
 export function withoutContent(v: ContractVersion): PublishOutcome["version"] {
@@ -219,6 +280,7 @@ async function insertVersion(
     contentHash: string;
     report: CompareReport | null;
     lint: LintFinding[];
+    provenance?: PublishProvenance;
   },
 ): Promise<PublishOutcome["version"]> {
   const [row] = await tx
@@ -241,6 +303,9 @@ async function insertVersion(
       lint: v.lint,
       publishedById: principal.id,
       publishedByLabel: principalLabel(principal),
+      changeRequestId: v.provenance?.changeRequestId ?? null,
+      overrideReason: v.provenance?.overrideReason ?? null,
+      overrideByLabel: v.provenance?.overrideReason ? principalLabel(principal) : null,
     })
     .returning();
   // The flows and schemas of the version are committed with it, or not at all.

@@ -80,7 +80,7 @@ export function authenticated<P extends Record<string, string>>(
 }
 
 /** Reads a JSON body, bounded in size; malformed or oversized bodies are refused before any work. */
-export async function readJson(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+export async function readJson(request: Request, limit = DEFAULT_BODY_LIMIT, options: { emptyAs?: unknown } = {}): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) throw tooLarge(limit);
   const type = request.headers.get("content-type") ?? "";
@@ -90,6 +90,7 @@ export async function readJson(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
     });
   }
   const text = await readBodyText(request, limit);
+  if (text.trim() === "" && "emptyAs" in options) return options.emptyAs;
   if (text.trim() === "") {
     throw new MeshportError("invalid_input", "The request body is empty; send a JSON object.", {
       details: { formErrors: ["Empty body."], fieldErrors: {} },

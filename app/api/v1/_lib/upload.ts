@@ -10,6 +10,9 @@ export interface UploadBody {
   version?: string;
   root?: string;
   state?: string;
+  /** A change request's title and description. */
+  title?: string;
+  description?: string;
 }
 
 /** Room for the envelope or multipart framing around the files themselves. */
@@ -18,7 +21,7 @@ const UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024;
 /** Most parts a multipart upload may carry (publish accepts 50 files, plus version, root and state). */
 const MAX_MULTIPART_PARTS = 60;
 
-const ENVELOPE_FIELDS = ["version", "root", "state"] as const;
+const ENVELOPE_FIELDS = ["version", "root", "state", "title", "description"] as const;
 
 function notAnUpload(message: string): MeshportError {
   return new MeshportError("invalid_input", message, { subject: "upload", details: { formErrors: [message], fieldErrors: {} } });

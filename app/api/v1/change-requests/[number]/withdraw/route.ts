@@ -1,0 +1,13 @@
+import { withdrawChangeRequest } from "@/lib/reviews/requests.ts";
+import { authenticated, json, readJson } from "../../../_lib/http.ts";
+import { otherMethods } from "../../../_lib/methods.ts";
+
+export const dynamic = "force-dynamic";
+
+/** Withdraws the request (its author or the owning team): `{ reason? }`. */
+export const POST = authenticated<{ number: string }>(async (request, principal, { number }) => {
+  return json(await withdrawChangeRequest(principal, number, await readJson(request, undefined, { emptyAs: {} })), 200);
+});
+
+/** Other methods are refused with 405 in the error shape. */
+export const { GET, PUT, PATCH, DELETE } = otherMethods("POST");
