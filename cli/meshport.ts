@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerContractCommands, type ContractCommandOptions } from "./commands/contracts.ts";
+import { registerPortalCommands } from "./commands/portal.ts";
 
 /** Exit codes shared by every command: 0 success, 1 a negative verdict, 2 unusable input or usage. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -14,6 +15,7 @@ export function buildProgram(options: CliOptions = {}): Command {
     .showHelpAfterError()
     .exitOverride();
   registerContractCommands(program, options);
+  registerPortalCommands(program);
   return program;
 }
 
