@@ -52,8 +52,15 @@ export async function diffVersions(principal: Principal, appSlug: string, previo
     .map((v) => (v.id === before.id && v.state === "draft" ? { ...v, state: "released" as const } : v));
   const evaluation = evaluateChange({ contract: after.contract, diagnostics: [], version: after.version }, history, policyOf(app));
   const report = evaluation.report!;
-  const beforeText = before.files[before.rootFile] ?? "";
-  const afterText = after.files[after.rootFile] ?? "";
+  const { lines, unplaced } = diffWithFindings(before.files[before.rootFile] ?? "", after.files[after.rootFile] ?? "", report.findings);
+  return { previous: before.version, current: after.version, report, evaluation, lines, unplaced };
+}
+
+/**
+ * The line diff of two root documents with each finding beside the line its path points at (in the current
+ * document, else in the previous one); long unchanged stretches are cut to a few lines of context.
+ */
+export function diffWithFindings(beforeText: string, afterText: string, findings: readonly Finding[]): { lines: DiffLine[]; unplaced: Finding[] } {
   const locatePrevious = locator(beforeText);
   const locateCurrent = locator(afterText);
   const toKeys = (pointer: string) =>
@@ -64,7 +71,7 @@ export async function diffVersions(principal: Principal, appSlug: string, previo
   const byCurrentLine = new Map<number, Finding[]>();
   const byPreviousLine = new Map<number, Finding[]>();
   const unplaced: Finding[] = [];
-  for (const finding of report.findings) {
+  for (const finding of findings) {
     const currentPos = finding.currentPath ? locateCurrent(toKeys(finding.currentPath)) : undefined;
     if (currentPos) {
       (byCurrentLine.get(currentPos.line) ?? byCurrentLine.set(currentPos.line, []).get(currentPos.line)!).push(finding);
@@ -103,6 +110,5 @@ export async function diffVersions(principal: Principal, appSlug: string, previo
   all.forEach((line, i) => {
     if (line.kind !== "same" || line.findings.length > 0) for (let j = i - CONTEXT; j <= i + CONTEXT; j++) keep.add(j);
   });
-  const lines = all.filter((_, i) => keep.has(i));
-  return { previous: before.version, current: after.version, report, evaluation, lines, unplaced };
+  return { lines: all.filter((_, i) => keep.has(i)), unplaced };
 }

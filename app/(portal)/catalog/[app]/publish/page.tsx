@@ -23,7 +23,12 @@ export default async function PublishPage({ params }: { params: Promise<{ app: s
       <h1>Publish a version of {app.application.name}</h1>
       <p className="muted">
         Checked under <code>{app.mode}</code> against {app.versions[0] ? `version ${app.versions[0].version}` : "nothing yet (first version)"}. Breaking
-        changes need a new major version; additions a minor one.
+        changes need a new major version and an approved change request; additions a minor one.
+      </p>
+      <p className="muted" data-testid="review-policy">
+        {app.application.reviewPolicy === "review"
+          ? `Every change of ${app.application.name} goes through a change request: use "Submit for review".`
+          : `Compatible changes may publish directly; "Submit for review" opens a change request for any change.`}
       </p>
       <section className="panel">
         <PublishForm appSlug={slug} />

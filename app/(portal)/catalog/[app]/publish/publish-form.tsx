@@ -1,9 +1,16 @@
 "use client";
 
 import Link from "next/link";
-import { useActionState, useEffect, useRef, useState } from "react";
+import { startTransition, useActionState, useEffect, useRef, useState, type FormEvent } from "react";
 import type { ChangeEvaluation, Diagnostic } from "@/registry/index.ts";
+import { submitForReviewAction, type SubmitForReviewState } from "../../../reviews/actions.ts";
 import { publishAction, type PublishState } from "../../actions.ts";
+
+/** What the last submit answered: a publish, or the opening of a change request (which shows it when it opens). */
+type Submitted = null | { intent: "publish"; result: PublishState } | { intent: "review"; result: SubmitForReviewState };
+
+/** Refusals of a direct publish that a change request can get past. */
+const REVIEW_CODES: ReadonlySet<string> = new Set(["conflict:review_required", "conflict:incompatible"]);
 
 interface Validation {
   valid: boolean;
@@ -67,12 +74,31 @@ function Diagnostics({ items }: { items: Diagnostic[] }) {
   );
 }
 
-/** Paste or upload a contract, see it validated as you type, and publish it. */
+/** Paste or upload a contract, see it validated as you type, and publish it or submit it for review. */
 export function PublishForm({ appSlug }: { appSlug: string }) {
-  const [state, formAction, pending] = useActionState<PublishState, FormData>(publishAction.bind(null, appSlug), null);
+  const [submitted, dispatch, pending] = useActionState<Submitted, FormData>(async (_previous, data) => {
+    if (data.get("intent") === "review") return { intent: "review", result: await submitForReviewAction(appSlug, null, data) };
+    return { intent: "publish", result: await publishAction(appSlug, null, data) };
+  }, null);
+  const state = submitted?.intent === "publish" ? submitted.result : null;
+  const review = submitted?.intent === "review" ? submitted.result : null;
+  const offerReview = state !== null && !state.ok && state.code !== undefined && REVIEW_CODES.has(state.code);
   const [text, setText] = useState("");
   const [validation, setValidation] = useState<Validation | null>(null);
   const requestId = useRef(0);
+
+  // Submitted by hand, not as a form action: the fields (files included) stay as they were, so a refused
+  // publish can go to review with the same upload.
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget, (event.nativeEvent as SubmitEvent).submitter);
+    startTransition(() => dispatch(data));
+  };
+  const reviewButton = (
+    <button type="submit" name="intent" value="review" className="btn btn-plain" disabled={pending}>
+      Submit for review
+    </button>
+  );
 
   useEffect(() => {
     if (!text.trim()) return;
@@ -92,7 +118,7 @@ export function PublishForm({ appSlug }: { appSlug: string }) {
   }, [text, appSlug]);
 
   return (
-    <form action={formAction} className="form" style={{ maxWidth: "none" }} data-testid="publish-form">
+    <form onSubmit={onSubmit} className="form" style={{ maxWidth: "none" }} data-testid="publish-form">
       {state?.ok ? (
         <p className="alert alert-ok" role="status" data-testid="publish-result">
           {state.created ? `Published version ${state.version}.` : `Version ${state.version} already has this content.`}{" "}
@@ -114,6 +140,17 @@ export function PublishForm({ appSlug }: { appSlug: string }) {
             </ul>
           ) : null}
           {state.diagnostics ? <Diagnostics items={state.diagnostics} /> : null}
+          {offerReview ? (
+            <p data-testid="publish-offer-review">
+              A change request can publish it once its reviewers approve: {reviewButton}
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+      {review && !review.ok ? (
+        <div className="alert alert-error" role="alert" data-testid="review-error">
+          <p>{review.message}</p>
+          {review.diagnostics ? <Diagnostics items={review.diagnostics} /> : null}
         </div>
       ) : null}
       <div className="field">
@@ -135,9 +172,23 @@ export function PublishForm({ appSlug }: { appSlug: string }) {
         <label htmlFor="version">Version (default: info.version)</label>
         <input id="version" name="version" placeholder="1.2.0" />
       </div>
-      <button type="submit" className="btn btn-primary" disabled={pending}>
-        {pending ? "Checking…" : "Publish"}
-      </button>
+      <div className="publish-review-fields">
+        <div className="field">
+          <label htmlFor="review-title">Title</label>
+          <input id="review-title" name="title" maxLength={200} placeholder="Default: the application and the version" />
+        </div>
+        <div className="field">
+          <label htmlFor="review-description">Description</label>
+          <textarea id="review-description" name="description" rows={3} maxLength={10000} />
+        </div>
+      </div>
+      <div className="form-actions">
+        <button type="submit" name="intent" value="publish" className="btn btn-primary" disabled={pending}>
+          {pending ? "Checking…" : "Publish"}
+        </button>
+        {offerReview ? null : reviewButton}
+      </div>
+      <p className="small muted">Title and description are for a change request: reviewers see them with the evaluation and the impact.</p>
     </form>
   );
 }

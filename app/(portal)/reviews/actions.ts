@@ -1,0 +1,162 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
+import { requireActor } from "@/app/_lib/session.ts";
+import { MAX_UPLOAD_BYTES } from "@/lib/contracts/publish.ts";
+import { isMeshportError, MeshportError } from "@/lib/errors.ts";
+import { decodeDocument } from "@/lib/http/input.ts";
+import { getChangeRequest } from "@/lib/reviews/queries.ts";
+import {
+  commentOnChangeRequest,
+  decideChangeRequest,
+  openChangeRequest,
+  overrideChangeRequest,
+  publishChangeRequest,
+  rejectChangeRequest,
+  reviseChangeRequest,
+  withdrawChangeRequest,
+  type ChangeRequestOutcome,
+} from "@/lib/reviews/requests.ts";
+import type { Diagnostic, Finding } from "@/registry/index.ts";
+import { parseFindingKey } from "./format.ts";
+
+/** What a form on a change request shows after a submit. */
+export type ReviewFormState = FormState<{ state: string; publishedVersion: string | null }>;
+
+/** The pasted document or the uploaded files of a form, decoded as the API decodes them. */
+async function uploadOf(formData: FormData): Promise<{ files: Record<string, string>; version?: string }> {
+  // A Map: file names are the uploader's, and `__proto__` is a name like any other.
+  const files = new Map<string, string>();
+  let total = 0;
+  for (const entry of formData.getAll("files")) {
+    if (typeof entry === "string" || entry.size === 0) continue;
+    total += entry.size;
+    if (total > MAX_UPLOAD_BYTES) throw new MeshportError("too_large", `The files exceed ${MAX_UPLOAD_BYTES / 1024 / 1024} MB together.`);
+    files.set(entry.name, decodeDocument(new Uint8Array(await entry.arrayBuffer()), entry.name));
+  }
+  const { document: pasted = "", version: rawVersion = "" } = formFields(formData);
+  if (files.size === 0 && pasted.trim()) files.set("asyncapi.yaml", pasted.replace(/^\uFEFF/, ""));
+  const version = rawVersion.trim();
+  return { files: Object.fromEntries(files), ...(version ? { version } : {}) };
+}
+
+function refresh(number: string): void {
+  revalidatePath(`/reviews/${number}`);
+  revalidatePath("/reviews");
+}
+
+function summary(outcome: ChangeRequestOutcome) {
+  return { state: outcome.changeRequest.state, publishedVersion: outcome.changeRequest.publishedVersion };
+}
+
+/** What the publish page shows when a change request could not be opened. */
+export type SubmitForReviewState =
+  | null
+  | { ok: false; message: string; code?: string; diagnostics?: Diagnostic[]; findings?: Finding[]; fieldErrors?: Record<string, string[]> };
+
+/** Opens a change request from the publish page's upload, then shows it. */
+export async function submitForReviewAction(appSlug: string, _state: SubmitForReviewState, formData: FormData): Promise<SubmitForReviewState> {
+  let url: string;
+  try {
+    const upload = await uploadOf(formData);
+    const { title = "", description = "" } = formFields(formData);
+    const outcome = await openChangeRequest(await requireActor(), appSlug, { ...upload, ...(title.trim() ? { title } : {}), description });
+    url = outcome.changeRequest.url;
+  } catch (error) {
+    if (!isMeshportError(error)) {
+      console.error("meshport: opening a change request failed", error);
+      return { ok: false, message: "Something went wrong on our side." };
+    }
+    const details = (error.details ?? {}) as { diagnostics?: Diagnostic[]; report?: { findings: Finding[] }; fieldErrors?: Record<string, string[]> };
+    return { ok: false, message: error.message, code: error.code, diagnostics: details.diagnostics, findings: details.report?.findings, fieldErrors: details.fieldErrors };
+  }
+  revalidatePath("/reviews");
+  redirect(url);
+}
+
+/** Comments on the request, or on one of its findings. */
+export async function commentAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+  const state = await runAction(async () => {
+    const { body = "", finding } = formFields(formData);
+    return summary(await commentOnChangeRequest(await requireActor(), number, { body, finding: parseFindingKey(finding) }));
+  }, "Comment added.");
+  if (state?.ok) refresh(number);
+  return state;
+}
+
+/** Approves the current revision or asks for changes, for the reviewer's teams. */
+export async function decideAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+  const state = await runAction(async () => {
+    const { body = "", finding, decision = "" } = formFields(formData);
+    return summary(await decideChangeRequest(await requireActor(), number, { decision, body, finding: parseFindingKey(finding) }));
+  });
+  if (state?.ok) {
+    state.message = state.data?.publishedVersion
+      ? `Approved and published as ${state.data.publishedVersion}.`
+      : formData.get("decision") === "approve"
+        ? "Approved."
+        : "Changes requested.";
+    refresh(number);
+  }
+  return state;
+}
+
+/** Submits a new revision: the edited root document, the request's other files unchanged. */
+export async function reviseAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+  const state = await runAction(async () => {
+    const principal = await requireActor();
+    const { document = "", version = "" } = formFields(formData);
+    const current = (await getChangeRequest(principal, number)).current;
+    const files = new Map(Object.entries(current.files));
+    if (document.trim()) files.set(current.rootFile, document.replace(/^\uFEFF/, ""));
+    const revision = { files: Object.fromEntries(files), root: current.rootFile, ...(version.trim() ? { version: version.trim() } : {}) };
+    return summary(await reviseChangeRequest(principal, number, revision));
+  }, "Revision submitted.");
+  if (state?.ok) refresh(number);
+  return state;
+}
+
+/** Publishes an approved request (after its baseline moved or its blockers were cleared). */
+export async function publishAction(number: string, _state: ReviewFormState): Promise<ReviewFormState> {
+  const state = await runAction(async () => summary(await publishChangeRequest(await requireActor(), number, undefined)));
+  if (state?.ok) {
+    state.message = state.data?.publishedVersion ? `Published as ${state.data.publishedVersion}.` : "Published.";
+    refresh(number);
+  }
+  return state;
+}
+
+/** An admin publishes without the approvals, for a written reason. */
+export async function overrideAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+  const state = await runAction(async () => {
+    const { reason = "" } = formFields(formData);
+    return summary(await overrideChangeRequest(await requireActor(), number, { reason }));
+  });
+  if (state?.ok) {
+    state.message = state.data?.publishedVersion ? `Published as ${state.data.publishedVersion} with an override.` : "Published with an override.";
+    refresh(number);
+  }
+  return state;
+}
+
+/** Rejects the request, with a reason. */
+export async function rejectAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+  const state = await runAction(async () => {
+    const { reason = "" } = formFields(formData);
+    return summary(await rejectChangeRequest(await requireActor(), number, { reason }));
+  }, "Rejected.");
+  if (state?.ok) refresh(number);
+  return state;
+}
+
+/** Withdraws the request. */
+export async function withdrawAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+  const state = await runAction(async () => {
+    const { reason = "" } = formFields(formData);
+    return summary(await withdrawChangeRequest(await requireActor(), number, { reason }));
+  }, "Withdrawn.");
+  if (state?.ok) refresh(number);
+  return state;
+}

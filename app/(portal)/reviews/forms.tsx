@@ -1,0 +1,195 @@
+"use client";
+
+import { createContext, useActionState, useContext, useId, type ReactNode } from "react";
+import { useFormStatus } from "react-dom";
+import { commentAction, decideAction, overrideAction, publishAction, rejectAction, reviseAction, withdrawAction, type ReviewFormState } from "./actions.ts";
+
+type Action = (state: ReviewFormState, formData: FormData) => Promise<ReviewFormState>;
+
+const StateContext = createContext<ReviewFormState>(null);
+
+/** Ids of the comment form's fields, so a finding's "Comment" button can fill them. */
+const COMMENT_FINDING_ID = "comment-form-finding";
+const COMMENT_BODY_ID = "comment-form-body";
+
+/** A form on a change request: its error inline, its success message, the fields reset after a success. */
+function ReviewForm({ action, testId, children, className }: { action: Action; testId: string; children: ReactNode; className?: string }) {
+  const [state, formAction] = useActionState(action, null);
+  return (
+    <StateContext.Provider value={state}>
+      <form action={formAction} data-testid={testId} className={className ?? "form review-form"} key={state?.ok ? JSON.stringify(state) : undefined} noValidate>
+        {state && !state.ok ? (
+          <p className="alert alert-error" role="alert" data-testid="form-error">
+            {state.message}
+          </p>
+        ) : null}
+        {state?.ok && state.message ? (
+          <p className="alert alert-ok" role="status" data-testid="form-ok">
+            {state.message}
+          </p>
+        ) : null}
+        {children}
+      </form>
+    </StateContext.Provider>
+  );
+}
+
+function FieldErrors({ name, id }: { name: string; id: string }) {
+  const state = useContext(StateContext);
+  const errors = state && !state.ok ? state.fieldErrors?.[name] : undefined;
+  return errors ? (
+    <small id={`${id}-error`} className="field-error">
+      {errors.join(" ")}
+    </small>
+  ) : null;
+}
+
+function TextArea({ name, label, defaultValue, rows = 3, id: fixedId, className }: { name: string; label: string; defaultValue?: string; rows?: number; id?: string; className?: string }) {
+  const generated = `field-${name}-${useId()}`;
+  const id = fixedId ?? generated;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea id={id} name={name} rows={rows} defaultValue={defaultValue} className={className} spellCheck={className ? false : undefined} />
+      <FieldErrors name={name} id={id} />
+    </div>
+  );
+}
+
+function FindingSelect({ options, id: fixedId }: { options: ReadonlyArray<{ value: string; label: string }>; id?: string }) {
+  const generated = `field-finding-${useId()}`;
+  const id = fixedId ?? generated;
+  return (
+    <div className="field">
+      <label htmlFor={id}>Finding</label>
+      <select id={id} name="finding" defaultValue="">
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      <FieldErrors name="finding" id={id} />
+    </div>
+  );
+}
+
+function Submit({ children, variant = "primary", name, value }: { children: ReactNode; variant?: "primary" | "danger" | "plain"; name?: string; value?: string }) {
+  const { pending } = useFormStatus();
+  return (
+    <button type="submit" className={`btn btn-${variant}`} disabled={pending} aria-busy={pending} name={name} value={value}>
+      {children}
+    </button>
+  );
+}
+
+/** Comment on the request or on one finding. */
+export function CommentForm({ number, findings }: { number: string; findings: ReadonlyArray<{ value: string; label: string }> }) {
+  return (
+    <ReviewForm action={commentAction.bind(null, number)} testId="comment-form">
+      <TextArea name="body" label="Comment" id={COMMENT_BODY_ID} />
+      <FindingSelect options={findings} id={COMMENT_FINDING_ID} />
+      <div className="form-actions">
+        <Submit>Comment</Submit>
+      </div>
+    </ReviewForm>
+  );
+}
+
+/** A finding's "Comment" button: points the comment form at the finding and takes the reader there. */
+export function CommentOnFinding({ findingKey }: { findingKey: string }) {
+  return (
+    <button
+      type="button"
+      className="btn btn-plain btn-small"
+      onClick={() => {
+        const select = document.getElementById(COMMENT_FINDING_ID) as HTMLSelectElement | null;
+        const body = document.getElementById(COMMENT_BODY_ID) as HTMLTextAreaElement | null;
+        if (select && [...select.options].some((o) => o.value === findingKey)) select.value = findingKey;
+        body?.scrollIntoView({ block: "center" });
+        body?.focus();
+      }}
+    >
+      Comment
+    </button>
+  );
+}
+
+/** Approve, or request changes (on the request or on one finding). */
+export function DecisionForm({ number, findings }: { number: string; findings: ReadonlyArray<{ value: string; label: string }> }) {
+  return (
+    <ReviewForm action={decideAction.bind(null, number)} testId="decision-form">
+      <TextArea name="body" label="Comment" />
+      <FindingSelect options={findings} />
+      <div className="form-actions">
+        <Submit name="decision" value="approve">
+          Approve
+        </Submit>
+        <Submit name="decision" value="request_changes" variant="danger">
+          Request changes
+        </Submit>
+      </div>
+    </ReviewForm>
+  );
+}
+
+/** Submit a new revision: the root document edited in place, optionally another version number. */
+export function ReviseForm({ number, document, version }: { number: string; document: string; version: string }) {
+  return (
+    <ReviewForm action={reviseAction.bind(null, number)} testId="revise-form" className="form review-form review-form-wide">
+      <TextArea name="document" label="Contract" defaultValue={document} rows={16} className="document" />
+      <div className="field version-field">
+        <label htmlFor="revise-version">Version</label>
+        <input id="revise-version" name="version" defaultValue={version} />
+        <FieldErrors name="version" id="revise-version" />
+      </div>
+      <div className="form-actions">
+        <Submit>Submit revision</Submit>
+      </div>
+    </ReviewForm>
+  );
+}
+
+/** Publish an approved request now. */
+export function PublishForm({ number }: { number: string }) {
+  return (
+    <ReviewForm action={publishAction.bind(null, number)} testId="publish-form">
+      <div className="form-actions">
+        <Submit>Publish now</Submit>
+      </div>
+    </ReviewForm>
+  );
+}
+
+/** An admin publishes without the approvals, for a written reason. */
+export function OverrideForm({ number }: { number: string }) {
+  return (
+    <ReviewForm action={overrideAction.bind(null, number)} testId="override-form">
+      <TextArea name="reason" label="Reason" />
+      <div className="form-actions">
+        <Submit variant="danger">Publish with override</Submit>
+      </div>
+    </ReviewForm>
+  );
+}
+
+/** Reject the request, with a reason. */
+export function RejectForm({ number }: { number: string }) {
+  return (
+    <ReviewForm action={rejectAction.bind(null, number)} testId="reject-form">
+      <TextArea name="reason" label="Reason" />
+      <div className="form-actions">
+        <Submit variant="danger">Reject</Submit>
+      </div>
+    </ReviewForm>
+  );
+}
+
+/** Withdraw the request. */
+export function WithdrawForm({ number }: { number: string }) {
+  return (
+    <ReviewForm action={withdrawAction.bind(null, number)} testId="withdraw-form" className="form-inline review-form">
+      <Submit variant="plain">Withdraw</Submit>
+    </ReviewForm>
+  );
+}
