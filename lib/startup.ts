@@ -6,6 +6,8 @@ import { needsFirstAdmin } from "@/lib/accounts/users.ts";
 import { backfillFlows } from "@/lib/catalog/flows.ts";
 import { trustedProxies } from "@/lib/http/client-address.ts";
 import { signInLimits } from "@/lib/http/sign-in-limit.ts";
+import { startWebhookSender } from "@/lib/notifications/outbox.ts";
+import { senderSettings } from "@/lib/notifications/policy.ts";
 
 /** How the portal starts. */
 export interface StartOptions {
@@ -17,11 +19,15 @@ export interface StartOptions {
   demo?: () => Promise<{ email: string; password: string }>;
 }
 
-/** Opens and migrates the database, derives what older builds did not store, seeds the demo when given one, and says how to sign in. */
+/**
+ * Opens and migrates the database, derives what older builds did not store, starts the webhook sender, seeds the
+ * demo when given one, and says how to sign in.
+ */
 export async function startPortal({ log = console.log, demo }: StartOptions = {}): Promise<void> {
   // A mistyped proxy list or limit stops the portal here instead of failing every sign-in.
   trustedProxies();
   signInLimits();
+  senderSettings();
   const target = databaseTargetFromEnv();
   const handle = await getDatabaseHandle();
   log(
@@ -29,6 +35,8 @@ export async function startPortal({ log = console.log, demo }: StartOptions = {}
   );
   const derived = await backfillFlows(handle.db);
   if (derived > 0) log(`meshport: derived the flows and schemas of ${derived} stored contract version(s)`);
+  // Every instance runs a sender: leases keep them from sending one delivery twice.
+  startWebhookSender({ log });
   if (demo) {
     const admin = await demo();
     log(

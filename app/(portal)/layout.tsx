@@ -3,6 +3,8 @@ import type { ReactNode } from "react";
 import { NavLink } from "@/app/_components/nav-link.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { can } from "@/lib/auth/permissions.ts";
+import { unreadCount } from "@/lib/notifications/inbox.ts";
+import { mayManageWebhooks } from "@/lib/notifications/webhooks.ts";
 import { signOutAction } from "../(auth)/actions.ts";
 
 const SECTIONS = [
@@ -13,6 +15,7 @@ const SECTIONS = [
   { href: "/brokers", label: "Brokers" },
   { href: "/drift", label: "Drift" },
   { href: "/audit", label: "Audit" },
+  { href: "/webhooks", label: "Webhooks" },
   { href: "/admin", label: "Admin" },
 ] as const;
 
@@ -20,8 +23,12 @@ export const dynamic = "force-dynamic";
 
 export default async function PortalLayout({ children }: { children: ReactNode }) {
   const user = await requireUser();
+  const [unread, webhooks] = await Promise.all([unreadCount(user), mayManageWebhooks(user)]);
   const visible = SECTIONS.filter(
-    (s) => (s.href !== "/admin" || can(user, "users:manage")) && (s.href !== "/audit" || can(user, "audit:read")),
+    (s) =>
+      (s.href !== "/admin" || can(user, "users:manage")) &&
+      (s.href !== "/audit" || can(user, "audit:read")) &&
+      (s.href !== "/webhooks" || webhooks),
   );
   return (
     <div className="shell">
@@ -40,6 +47,17 @@ export default async function PortalLayout({ children }: { children: ReactNode }
           ))}
         </nav>
         <div className="whoami" data-testid="current-user">
+          <Link href="/inbox" className="inbox-link" data-testid="inbox-count">
+            Inbox
+            {unread > 0 ? (
+              <>
+                {" "}
+                <span className="badge" title={`${unread} unread`}>
+                  {unread > 99 ? "99+" : unread}
+                </span>
+              </>
+            ) : null}
+          </Link>
           <Link href="/account" className="whoami-name" data-testid="account-link">
             {user.name}
           </Link>
