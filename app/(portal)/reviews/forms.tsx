@@ -11,6 +11,8 @@ const StateContext = createContext<ReviewFormState>(null);
 /** Ids of the comment form's fields, so a finding's "Comment" button can fill them. */
 const COMMENT_FINDING_ID = "comment-form-finding";
 const COMMENT_BODY_ID = "comment-form-body";
+/** The decision form's finding, which the same button points at the finding too (changes are often asked on one). */
+const DECISION_FINDING_ID = "decision-form-finding";
 
 /** A form on a change request: its error inline, its success message, the fields reset after a success. */
 function ReviewForm({ action, testId, children, className }: { action: Action; testId: string; children: ReactNode; className?: string }) {
@@ -96,16 +98,18 @@ export function CommentForm({ number, findings }: { number: string; findings: Re
   );
 }
 
-/** A finding's "Comment" button: points the comment form at the finding and takes the reader there. */
+/** A finding's "Comment" button: points the comment (and decision) form at the finding and takes the reader to the comment. */
 export function CommentOnFinding({ findingKey }: { findingKey: string }) {
   return (
     <button
       type="button"
       className="btn btn-plain btn-small"
       onClick={() => {
-        const select = document.getElementById(COMMENT_FINDING_ID) as HTMLSelectElement | null;
+        for (const id of [COMMENT_FINDING_ID, DECISION_FINDING_ID]) {
+          const select = document.getElementById(id) as HTMLSelectElement | null;
+          if (select && [...select.options].some((o) => o.value === findingKey)) select.value = findingKey;
+        }
         const body = document.getElementById(COMMENT_BODY_ID) as HTMLTextAreaElement | null;
-        if (select && [...select.options].some((o) => o.value === findingKey)) select.value = findingKey;
         body?.scrollIntoView({ block: "center" });
         body?.focus();
       }}
@@ -120,7 +124,7 @@ export function DecisionForm({ number, findings }: { number: string; findings: R
   return (
     <ReviewForm action={decideAction.bind(null, number)} testId="decision-form">
       <TextArea name="body" label="Comment" />
-      <FindingSelect options={findings} />
+      <FindingSelect options={findings} id={DECISION_FINDING_ID} />
       <div className="form-actions">
         <Submit name="decision" value="approve">
           Approve

@@ -12,7 +12,8 @@ import { requestDiff } from "@/lib/reviews/page-data.ts";
 import { getChangeRequest, listChangeRequests } from "@/lib/reviews/queries.ts";
 import { commentOnChangeRequest, decideChangeRequest, openChangeRequest, overrideChangeRequest } from "@/lib/reviews/requests.ts";
 import { ChangeRequestContent } from "./[number]/request-view.tsx";
-import { findingKey, findingOptions, parseFindingKey } from "./format.ts";
+import { findingKey, findingOptions, parseFindingKey, type ReviewsFilters, type ReviewsView } from "./format.ts";
+import { ReviewsContent } from "./list-view.tsx";
 
 function sensors(version: string, valueType: string): string {
   return [
@@ -130,6 +131,26 @@ describeEachBackend("change request page", () => {
     const { html } = await render(consumer, first.number);
     expect(html).toMatch(/data-testid="cr-state">changes requested</);
     expect(html).toMatch(/data-testid="reviewer-maintenance"[\s\S]*?changes requested/);
+  });
+
+  const list = async (reader: Principal, view: ReviewsView, filters: ReviewsFilters = {}) => {
+    const { requests, nextBefore } = await listChangeRequests(reader, { view, ...filters, limit: 2 });
+    return renderToStaticMarkup(createElement(ReviewsContent, { view, filters, before: undefined, requests, nextBefore, applications: [{ slug: "line-sensors", name: "Line sensors" }], teams: [] }));
+  };
+
+  it("lists the requests of a view as rows, pages them, and says truthfully what is empty", async () => {
+    const mine = await list(author, "mine");
+    const rows = testIds(mine).filter((id) => id.startsWith("review-row-"));
+    expect(rows).toHaveLength(2);
+    expect(mine).toContain("Older →");
+    expect(mine).toMatch(/data-testid="review-row-\d+"[\s\S]*?Line sensors[\s\S]*?data-testid="review-state">[a-z ]+<[\s\S]*?data-testid="review-breaking"/);
+    expect(testIds(mine)).toEqual(expect.arrayContaining(["reviews-filters", "reviews-list"]));
+    const none = await list(author, "all", { app: "machine-monitor" });
+    expect(testIds(none)).toContain("reviews-empty");
+    expect(none).toContain("No change request matches these filters");
+    expect(none).not.toContain('data-testid="reviews-list"');
+    // The author waits for nobody's review of their own requests.
+    expect(await list(author, "waiting")).toContain("Nothing waits for your review");
   });
 });
 
