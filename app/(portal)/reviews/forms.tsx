@@ -1,12 +1,12 @@
 "use client";
 
-import { createContext, useActionState, useContext, useId, type ReactNode } from "react";
-import { useFormStatus } from "react-dom";
+import { createContext, startTransition, useActionState, useContext, useId, type FormEvent, type ReactNode } from "react";
 import { commentAction, decideAction, overrideAction, publishAction, rejectAction, reviseAction, withdrawAction, type ReviewFormState } from "./actions.ts";
 
 type Action = (state: ReviewFormState, formData: FormData) => Promise<ReviewFormState>;
 
 const StateContext = createContext<ReviewFormState>(null);
+const PendingContext = createContext(false);
 
 /** Ids of the comment form's fields, so a finding's "Comment" button can fill them. */
 const COMMENT_FINDING_ID = "comment-form-finding";
@@ -14,24 +14,41 @@ const COMMENT_BODY_ID = "comment-form-body";
 /** The decision form's finding, which the same button points at the finding too (changes are often asked on one). */
 const DECISION_FINDING_ID = "decision-form-finding";
 
-/** A form on a change request: its error inline, its success message, the fields reset after a success. */
+/**
+ * A form on a change request: its error inline, its success message. Submitted by hand rather than as a form
+ * action, so a refused submit keeps what was typed (a revised contract, a reason); a success starts it afresh.
+ */
 function ReviewForm({ action, testId, children, className }: { action: Action; testId: string; children: ReactNode; className?: string }) {
-  const [state, formAction] = useActionState(action, null);
+  const [{ state, successes }, dispatch, pending] = useActionState<{ state: ReviewFormState; successes: number }, FormData>(
+    async (previous, data) => {
+      const state = await action(previous.state, data);
+      return { state, successes: state?.ok ? previous.successes + 1 : previous.successes };
+    },
+    { state: null, successes: 0 },
+  );
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (pending) return;
+    const data = new FormData(event.currentTarget, (event.nativeEvent as SubmitEvent).submitter);
+    startTransition(() => dispatch(data));
+  };
   return (
     <StateContext.Provider value={state}>
-      <form action={formAction} data-testid={testId} className={className ?? "form review-form"} key={state?.ok ? JSON.stringify(state) : undefined} noValidate>
-        {state && !state.ok ? (
-          <p className="alert alert-error" role="alert" data-testid="form-error">
-            {state.message}
-          </p>
-        ) : null}
-        {state?.ok && state.message ? (
-          <p className="alert alert-ok" role="status" data-testid="form-ok">
-            {state.message}
-          </p>
-        ) : null}
-        {children}
-      </form>
+      <PendingContext.Provider value={pending}>
+        <form onSubmit={onSubmit} data-testid={testId} className={className ?? "form review-form"} key={successes} noValidate aria-busy={pending}>
+          {state && !state.ok ? (
+            <p className="alert alert-error" role="alert" data-testid="form-error">
+              {state.message}
+            </p>
+          ) : null}
+          {state?.ok && state.message ? (
+            <p className="alert alert-ok" role="status" data-testid="form-ok">
+              {state.message}
+            </p>
+          ) : null}
+          {children}
+        </form>
+      </PendingContext.Provider>
     </StateContext.Provider>
   );
 }
@@ -77,7 +94,7 @@ function FindingSelect({ options, id: fixedId }: { options: ReadonlyArray<{ valu
 }
 
 function Submit({ children, variant = "primary", name, value }: { children: ReactNode; variant?: "primary" | "danger" | "plain"; name?: string; value?: string }) {
-  const { pending } = useFormStatus();
+  const pending = useContext(PendingContext);
   return (
     <button type="submit" className={`btn btn-${variant}`} disabled={pending} aria-busy={pending} name={name} value={value}>
       {children}
