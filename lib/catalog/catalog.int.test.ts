@@ -4,6 +4,7 @@ import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.t
 import * as documentRoute from "@/app/api/v1/applications/[app]/versions/[version]/document/route.ts";
 import * as applicationRoute from "@/app/api/v1/applications/[app]/route.ts";
 import { auditEntry, contractVersion } from "@/db/schema.ts";
+import { openChangeRequest, overrideChangeRequest } from "@/lib/reviews/requests.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
@@ -128,10 +129,15 @@ describeEachBackend("catalog", ({ handle }) => {
     expect(body.error.code).toBe("conflict:semver");
     expect(body.error.details.report.findings.some((f) => f.verdict === "breaking")).toBe(true);
     expect(await versions()).toBe(2);
+    // As a new major version it needs a change request; an admin's override publishes it.
     const major = await publish(removed, "?version=2.0.0");
-    expect(major.status).toBe(201);
-    const report = ((await major.json()) as { report: { semver: string; compatible: boolean } }).report;
-    expect(report).toMatchObject({ semver: "major", compatible: false });
+    expect(major.status).toBe(409);
+    expect(((await major.json()) as { error: { code: string } }).error.code).toBe("conflict:review_required");
+    const opened = await openChangeRequest(admin, "line-sensors", { files: { "asyncapi.yaml": removed }, version: "2.0.0" });
+    const published = await overrideChangeRequest(admin, String(opened.changeRequest.number), { reason: "Temperature only from now on" });
+    expect(published.changeRequest).toMatchObject({ state: "published", publishedVersion: "2.0.0" });
+    const [row] = await handle().db.select().from(contractVersion).where(eq(contractVersion.version, "2.0.0"));
+    expect(row!.changelog).toMatchObject({ semver: "major", compatible: false });
   });
 
   it("lets exactly one of two racing publishes of the same version win", async () => {

@@ -12,6 +12,7 @@ import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication, updateApplication } from "@/lib/catalog/applications.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
 import { COMPATIBILITY_MODES, MODE_POLICIES } from "@/registry/index.ts";
+import { openChangeRequest, overrideChangeRequest } from "@/lib/reviews/requests.ts";
 import { diffVersions } from "./diff.ts";
 
 const URL_BASE = "http://localhost:3000/api/v1/applications";
@@ -85,9 +86,12 @@ describeEachBackend("contracts: evaluate, then commit", ({ handle }) => {
     expect(await handle().db.select().from(contractVersion)).toHaveLength(1);
   });
 
-  it("publishes the relaxation as a new major version, and the diff page judges it as the publish did", async () => {
-    const created = await call(versionsRoute, "versions", orders("2.0.0", "{}"));
-    expect(created.status).toBe(201);
+  it("publishes the relaxation as a new major version through a change request, and the diff page judges it as the publish did", async () => {
+    const direct = await call(versionsRoute, "versions", orders("2.0.0", "{}"));
+    expect(direct.status).toBe(409);
+    expect((await direct.json()).error.code).toBe("conflict:review_required");
+    const opened = await openChangeRequest(admin, "orders", { files: { "asyncapi.yaml": orders("2.0.0", "{}") } });
+    expect((await overrideChangeRequest(admin, String(opened.changeRequest.number), { reason: "Relaxing the order schema for every reader" })).changeRequest.state).toBe("published");
     const diff = await diffVersions(admin, "orders", "1.0.0", "2.0.0");
     expect(diff.report.compatible).toBe(false);
     expect(diff.evaluation).toMatchObject({ newMajor: true, blockers: [], baseline: "1.0.0" });
