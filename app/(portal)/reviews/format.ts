@@ -29,7 +29,7 @@ export const STATE_FILTERS: ReadonlyArray<{ value: string; label: string }> = [
 /** What each kind of event says happened. */
 export const EVENT_LABELS: Record<EventKind, string> = {
   opened: "opened the request",
-  revised: "submitted a revision",
+  revised: "submitted revision",
   comment: "commented",
   approved: "approved",
   changes_requested: "requested changes",
