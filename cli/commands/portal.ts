@@ -36,7 +36,7 @@ export interface ConnectionOptions {
 const MAX_TOKEN_LENGTH = 512;
 
 /** The portal and token from the options, else from MESHPORT_PORTAL and MESHPORT_TOKEN. */
-export function resolveConnection(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): PortalConnection {
+export function resolveConnection(options: ConnectionOptions, env: Readonly<Record<string, string | undefined>> = process.env): PortalConnection {
   const portal = (options.portal ?? env.MESHPORT_PORTAL ?? "").trim();
   const token = (options.token ?? env.MESHPORT_TOKEN ?? "").trim();
   if (!portal) throw new UsageError("name the portal with --portal URL or MESHPORT_PORTAL");

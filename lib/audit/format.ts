@@ -199,5 +199,6 @@ export function describeDetails(details: Record<string, unknown>): DescribedDeta
 /** A detail value as short text: strings as they are, anything else as JSON. */
 export function detailText(value: unknown): string {
   if (value === null || value === undefined) return "—";
+  if (value === "") return '""';
   return typeof value === "string" ? value : JSON.stringify(value);
 }

@@ -187,12 +187,16 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </button>
       </form>
       <p className={`${styles.toolbar} ${styles.noPrint}`}>
-        <a href={exportHref("csv")} download>
-          Export CSV
-        </a>
-        <a href={exportHref("json")} download>
-          Export JSON
-        </a>
+        {refused ? null : (
+          <>
+            <a href={exportHref("csv")} download>
+              Export CSV
+            </a>
+            <a href={exportHref("json")} download>
+              Export JSON
+            </a>
+          </>
+        )}
         {shownFilters.length > 0 ? <Link href="/audit">Clear filters</Link> : null}
         <PrintButton className="btn btn-plain" />
       </p>
