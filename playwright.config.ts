@@ -2,6 +2,8 @@ import { defineConfig } from "@playwright/test";
 
 const port = Number(process.env.MESHPORT_E2E_PORT || 3210);
 const baseURL = `http://127.0.0.1:${port}`;
+// The demo's embedded broker listens here, so tests can connect clients of their own to it.
+process.env.MESHPORT_E2E_MQTT_PORT ||= String(port + 1);
 
 export default defineConfig({
   testDir: "e2e",
@@ -38,6 +40,6 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
-    env: { PORT: String(port) },
+    env: { PORT: String(port), MESHPORT_E2E_MQTT_PORT: process.env.MESHPORT_E2E_MQTT_PORT },
   },
 });

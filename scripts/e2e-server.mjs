@@ -38,7 +38,7 @@ if (process.env.DATABASE_URL) {
 }
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "meshport-e2e-"));
-const mqttPort = await new Promise((resolve) => {
+const mqttPort = process.env.MESHPORT_E2E_MQTT_PORT || await new Promise((resolve) => {
   const probe = net.createServer().listen(0, "127.0.0.1", () => {
     const { port: free } = probe.address();
     probe.close(() => resolve(String(free)));
@@ -57,6 +57,10 @@ const portal = runPortal({
     MESHPORT_DEMO_MQTT_PORT: mqttPort,
     MESHPORT_DEMO_REPORT_SECONDS: "2",
     MESHPORT_URL: `http://127.0.0.1:${port}`,
+    // The tests' webhook receivers listen on loopback, and should not wait long for a retry.
+    MESHPORT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+    MESHPORT_WEBHOOK_POLL_MS: "200",
+    MESHPORT_WEBHOOK_BACKOFF_MS: "500",
   },
 });
 portal.on("exit", () => void dropScratch());
