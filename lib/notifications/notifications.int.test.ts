@@ -330,6 +330,20 @@ describeEachBackend("notifications", ({ handle, backend }) => {
     for (const id of hooks) await deleteWebhook(admin, id);
   });
 
+  it("leaves a leased delivery to its sender, and takes it over once the lease has run out", async () => {
+    await clearOutbox();
+    await quietOthers();
+    const held = await hook(admin, { name: "Held", url: rx.url("/held"), events: ["review.rejected"] });
+    const { eventId } = await db().transaction((tx) => emitEvent(tx, event({ type: "review.rejected", teamIds: [] })));
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    await db().update(webhookDelivery).set({ leasedUntil: inAnHour }).where(eq(webhookDelivery.eventId, eventId));
+    expect((await deliverDue(db())).attempted).toBe(0);
+    expect(rx.eventsAt("/held")).toEqual([]);
+    expect((await deliverDue(db(), { now: () => new Date(inAnHour.getTime() + 1_000) })).delivered).toBe(1);
+    expect(rx.eventsAt("/held")).toEqual([eventId]);
+    await deleteWebhook(admin, held);
+  });
+
   it("updates, tests and deletes a webhook, auditing each with before and after", async () => {
     await clearOutbox();
     await db().update(webhook).set({ active: true }).where(eq(webhook.id, ordersHook));

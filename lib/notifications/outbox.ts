@@ -1,7 +1,7 @@
 import "server-only";
 import http from "node:http";
 import https from "node:https";
-import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { getDb, type Database } from "@/db/client.ts";
 import { webhook, webhookAttempt, webhookDelivery } from "@/db/schema.ts";
 import { resolveDestination, type Destination } from "./address.ts";
@@ -26,8 +26,10 @@ export { verifySignature, type VerifyOptions } from "./signature.ts";
 export interface DeliverOptions extends Partial<Omit<SenderSettings, "pollMs">> {
   /** Most attempts in this pass (default 500). */
   limit?: number;
-  /** Webhooks served at once, one delivery each (default 16). */
+  /** Webhooks served at once (default 16). */
   concurrency?: number;
+  /** Deliveries of one webhook claimed together and sent one after the other (default 10). */
+  perWebhook?: number;
   /** How long a claimed row stays this sender's (default: the timeout plus a minute). */
   leaseMs?: number;
   /** The clock (tests move it past a backoff). */
@@ -73,41 +75,94 @@ function clip(text: string, max = MAX_ERROR): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** Claims the oldest pending, due, unleased delivery of up to `count` webhooks and leases them to this sender. */
-async function claim(db: Database, count: number, now: Date, leaseMs: number): Promise<Claimed[]> {
-  // Each claim leases until a distinct instant: the completion below only writes while it still holds that lease.
+interface Lane {
+  webhookId: string;
+  url: string;
+  secretCiphertext: string;
+  rows: Claimed[];
+}
+
+type Row = Record<string, unknown>;
+
+/** Rows of a raw statement, whichever driver ran it. */
+function rowsOf(result: unknown): Row[] {
+  return ((result as { rows?: Row[] }).rows ?? []) as Row[];
+}
+
+function isoParam(date: Date) {
+  return sql`${date.toISOString()}::timestamptz`;
+}
+
+/**
+ * Claims up to `lanes` webhooks whose oldest pending delivery is due and not leased, and for each the run of its
+ * oldest pending deliveries (at most `perLane`) that are due, leased to this sender. A webhook's row is locked
+ * (`FOR NO KEY UPDATE SKIP LOCKED`, which outbox inserts do not wait for) while its lane is claimed, so two senders
+ * never claim from one webhook at once; the lease then keeps the lane this sender's until it is done.
+ */
+async function claim(db: Database, lanes: number, perLane: number, now: Date, leaseMs: number): Promise<Lane[]> {
+  // Each claim leases until a distinct instant: a completion only writes while it still holds that lease.
   const lease = new Date(now.getTime() + leaseMs + Math.floor(Math.random() * 1000));
   return db.transaction(async (tx) => {
-    const rows = await tx
-      .select({
-        id: webhookDelivery.id,
-        eventId: webhookDelivery.eventId,
-        eventType: webhookDelivery.eventType,
-        payload: webhookDelivery.payload,
-        attempts: webhookDelivery.attempts,
-        webhookId: webhook.id,
-        url: webhook.url,
-        secretCiphertext: webhook.secretCiphertext,
-      })
-      .from(webhookDelivery)
-      .innerJoin(webhook, eq(webhook.id, webhookDelivery.webhookId))
-      .where(
-        and(
-          eq(webhookDelivery.state, "pending"),
-          eq(webhook.active, true),
-          lte(webhookDelivery.nextAttemptAt, now),
-          or(isNull(webhookDelivery.leasedUntil), lt(webhookDelivery.leasedUntil, now)),
-          sql`not exists (select 1 from ${webhookDelivery} as earlier where earlier.webhook_id = ${webhookDelivery.webhookId} and earlier.state = 'pending' and earlier.id < ${webhookDelivery.id})`,
-        ),
-      )
-      .orderBy(asc(webhookDelivery.id))
-      .limit(count)
-      .for("update", { of: webhookDelivery, skipLocked: true });
-    for (const row of rows) {
-      await tx.update(webhookDelivery).set({ leasedUntil: lease }).where(eq(webhookDelivery.id, row.id));
+    const hooks = rowsOf(
+      await tx.execute(sql`
+        select w.id, w.url, w.secret_ciphertext
+        from ${webhook} w
+        join (
+          select distinct on (webhook_id) webhook_id, id, next_attempt_at, leased_until
+          from ${webhookDelivery} where state = 'pending' order by webhook_id, id
+        ) head on head.webhook_id = w.id
+        where w.active and head.next_attempt_at <= ${isoParam(now)}
+          and (head.leased_until is null or head.leased_until < ${isoParam(now)})
+        order by head.id
+        limit ${lanes}
+        for no key update of w skip locked`),
+    );
+    if (hooks.length === 0) return [];
+    const rows = rowsOf(
+      await tx.execute(sql`
+        select id, webhook_id, event_id, event_type, payload, attempts,
+          (next_attempt_at <= ${isoParam(now)} and (leased_until is null or leased_until < ${isoParam(now)})) as claimable
+        from (
+          select d.*, row_number() over (partition by d.webhook_id order by d.id) as pos
+          from ${webhookDelivery} d
+          where d.state = 'pending' and d.webhook_id in (${sql.join(hooks.map((h) => sql`${String(h.id)}`), sql`, `)})
+        ) lane
+        where pos <= ${perLane}
+        order by webhook_id, id`),
+    );
+    const result: Lane[] = [];
+    for (const hook of hooks) {
+      const lane: Lane = { webhookId: String(hook.id), url: String(hook.url), secretCiphertext: String(hook.secret_ciphertext), rows: [] };
+      // Only the unbroken run from the oldest: a delivery waits behind any earlier one that is not due or is held.
+      for (const row of rows.filter((r) => String(r.webhook_id) === lane.webhookId)) {
+        if (row.claimable !== true) break;
+        lane.rows.push({
+          id: Number(row.id),
+          eventId: String(row.event_id),
+          eventType: String(row.event_type),
+          payload: (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
+          attempts: Number(row.attempts),
+          webhookId: lane.webhookId,
+          url: lane.url,
+          secretCiphertext: lane.secretCiphertext,
+          lease,
+        });
+      }
+      if (lane.rows.length > 0) result.push(lane);
     }
-    return rows.map((row) => ({ ...row, lease }));
+    const ids = result.flatMap((l) => l.rows.map((r) => r.id));
+    if (ids.length > 0) await tx.update(webhookDelivery).set({ leasedUntil: lease }).where(inArray(webhookDelivery.id, ids));
+    return result;
   });
+}
+
+/** Gives back the rest of a lane after a failed attempt: the lane stops there, in order. */
+async function release(db: Database, rows: Claimed[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .update(webhookDelivery)
+    .set({ leasedUntil: null })
+    .where(and(inArray(webhookDelivery.id, rows.map((r) => r.id)), eq(webhookDelivery.leasedUntil, rows[0]!.lease)));
 }
 
 /** POSTs the body to the pinned address: no redirects followed, bounded in time, only an excerpt of the answer read. */
@@ -191,27 +246,27 @@ async function attempt(claimed: Claimed, settings: SenderSettings, options: Deli
   }
 }
 
-/** Logs the attempt and moves the delivery on: delivered, due again after a backoff, or failed at the cap. */
+/** Logs the attempt and moves the delivery on (one statement): delivered, due again after a backoff, or failed at the cap. */
 async function complete(db: Database, claimed: Claimed, result: AttemptResult, settings: SenderSettings, options: DeliverOptions): Promise<keyof Omit<DeliverCounts, "attempted">> {
   const now = options.now?.() ?? new Date();
   const attempts = claimed.attempts + 1;
   const ok = result.error === null && result.status !== null;
   const outcome = ok ? "delivered" : attempts >= settings.maxAttempts ? "failed" : "retrying";
-  await db.transaction(async (tx) => {
-    await tx.insert(webhookAttempt).values({ deliveryId: claimed.id, at: now, status: result.status, error: result.error, durationMs: result.durationMs });
-    const base = { attempts, leasedUntil: null, lastStatus: result.status, lastError: result.error };
-    const set =
-      outcome === "delivered"
-        ? { ...base, state: "delivered" as const, deliveredAt: now }
-        : outcome === "failed"
-          ? { ...base, state: "failed" as const }
-          : { ...base, nextAttemptAt: new Date(now.getTime() + backoffDelay(attempts, settings.backoffMs, settings.backoffCapMs, options.random)) };
-    // Only while this sender still holds its lease: one that ran out belongs to whoever took the row over.
-    await tx
-      .update(webhookDelivery)
-      .set(set)
-      .where(and(eq(webhookDelivery.id, claimed.id), eq(webhookDelivery.leasedUntil, claimed.lease), eq(webhookDelivery.state, "pending")));
-  });
+  const state = outcome === "retrying" ? "pending" : outcome;
+  const next = outcome === "retrying" ? new Date(now.getTime() + backoffDelay(attempts, settings.backoffMs, settings.backoffCapMs, options.random)) : null;
+  // The delivery moves only while this sender still holds its lease (one that ran out belongs to whoever took the
+  // row over); the attempt is logged either way, since it was made.
+  await db.execute(sql`
+    with moved as (
+      update ${webhookDelivery}
+      set attempts = ${attempts}, leased_until = null, last_status = ${result.status}::integer, last_error = ${result.error}::text,
+        state = ${state}, delivered_at = ${ok ? isoParam(now) : sql`null`},
+        next_attempt_at = coalesce(${next ? isoParam(next) : sql`null::timestamptz`}, next_attempt_at)
+      where id = ${claimed.id} and leased_until = ${isoParam(claimed.lease)} and state = 'pending'
+      returning id
+    )
+    insert into ${webhookAttempt} (delivery_id, at, status, error, duration_ms)
+    values (${claimed.id}, ${isoParam(now)}, ${result.status}::integer, ${result.error}::text, ${result.durationMs})`);
   return outcome;
 }
 
@@ -221,16 +276,27 @@ export async function deliverDue(db: Database, options: DeliverOptions = {}): Pr
   const limit = options.limit ?? 500;
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const leaseMs = options.leaseMs ?? settings.timeoutMs + 60_000;
+  const perLane = Math.max(1, options.perWebhook ?? 10);
   const counts: DeliverCounts = { attempted: 0, delivered: 0, retrying: 0, failed: 0 };
   while (counts.attempted < limit) {
     const now = options.now?.() ?? new Date();
-    const claimed = await claim(db, Math.min(concurrency, limit - counts.attempted), now, leaseMs);
-    if (claimed.length === 0) break;
-    const outcomes = await Promise.all(
-      claimed.map(async (row) => complete(db, row, await attempt(row, settings, options), settings, options)),
+    const lanes = await claim(db, concurrency, Math.min(perLane, limit - counts.attempted), now, leaseMs);
+    if (lanes.length === 0) break;
+    // Lanes side by side; within a lane one at a time, in order, stopping at the first failure.
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (let index = 0; index < lane.rows.length; index++) {
+          const row = lane.rows[index]!;
+          const outcome = await complete(db, row, await attempt(row, settings, options), settings, options);
+          counts.attempted++;
+          counts[outcome]++;
+          if (outcome !== "delivered") {
+            await release(db, lane.rows.slice(index + 1));
+            break;
+          }
+        }
+      }),
     );
-    counts.attempted += claimed.length;
-    for (const outcome of outcomes) counts[outcome]++;
   }
   return counts;
 }
