@@ -14,83 +14,29 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { auditEntry } from "@/db/schema.ts";
+import { auditEntry, changeRequest } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createTeam } from "@/lib/accounts/teams.ts";
 import { createFirstAdmin } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
+import { publishVersion } from "@/lib/contracts/publish.ts";
 import { CLIENT_ADDRESS_HEADER, PEER_HEADER } from "@/lib/http/client-address.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
 import * as exportRoute from "@/app/api/v1/audit/export/route.ts";
 import * as verifyRoute from "@/app/api/v1/audit/verify/route.ts";
+import * as changeRequestsRoute from "@/app/api/v1/applications/[app]/change-requests/route.ts";
 import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Response | Promise<Response>;
 
-/** The bodies the change-request stand-in received. */
-const submitted: unknown[] = [];
-
-/**
- * Opening a change request answers as documented (201 with the request, its evaluation, impact and reviewers):
- * a stand-in, so the CLI's side of the contract is checked whatever the reviews service answers today.
- */
-const changeRequestsStandIn: Record<string, Handler> = {
-  async POST(request, { params }) {
-    const { app } = await params;
-    submitted.push(await request.json());
-    return Response.json(
-      {
-        changeRequest: { id: "cr_1", number: 7, state: "open", revision: 1, url: "/reviews/7", publishedVersion: null },
-        evaluation: {
-          suggestedVersion: "2.0.0",
-          blockers: [],
-          report: {
-            compatible: false,
-            mode: "BACKWARD",
-            semver: "major",
-            upgradeOrder: "consumers-first",
-            findings: [{ rule: "PAYLOAD_TYPE_CHANGED", category: "payload", verdict: "breaking", breaks: "consumers", message: "total changed from number to string", currentPath: "/components/messages/orderCreated/payload/properties/total/type" }],
-          },
-        },
-        impact: {
-          applications: [
-            {
-              application: { id: "app_b", slug: "billing", name: "Billing", teamId: "t_f", teamSlug: "finance", teamName: "Finance" },
-              role: "consumer",
-              breaking: true,
-              findings: [],
-              findingCount: 1,
-              channels: ["shop/orders/created"],
-              evidence: [{ kind: "observed", brokerId: "b1", clientId: "billing-7", template: "shop/orders/created", lastSeen: "2026-12-01T00:00:00Z", meets: "shop/orders/created" }],
-              upgradeFirst: "counterpart",
-              upgrade: "billing upgrades first",
-              truncated: false,
-            },
-          ],
-          channels: [],
-          unknownClients: [],
-          breaking: true,
-          truncated: false,
-        },
-        reviewers: [
-          { teamId: "t_s", reason: "owner", requiredApprovals: 1, applications: [] },
-          { teamId: "t_f", reason: "consumer", requiredApprovals: 1, applications: ["billing"] },
-        ],
-        app,
-      },
-      { status: 201 },
-    );
-  },
-};
-
 const ROUTES: { pattern: RegExp; handlers: Record<string, unknown>; params: string[] }[] = [
   { pattern: /^\/api\/v1\/audit\/verify$/, handlers: verifyRoute, params: [] },
   { pattern: /^\/api\/v1\/audit\/export$/, handlers: exportRoute, params: [] },
   { pattern: /^\/api\/v1\/applications\/([^/]+)\/versions$/, handlers: versionsRoute, params: ["app"] },
-  { pattern: /^\/api\/v1\/applications\/([^/]+)\/change-requests$/, handlers: changeRequestsStandIn, params: ["app"] },
+  { pattern: /^\/api\/v1\/applications\/([^/]+)\/change-requests$/, handlers: changeRequestsRoute, params: ["app"] },
 ];
 
 /** Hands a node:http request to the route handler of its path, and streams the answer back. */
@@ -162,6 +108,35 @@ components:
             type: ${totalType}
 ${extra}`;
 
+const consumerContract = `asyncapi: 3.0.0
+info:
+  title: Billing
+  version: 1.0.0
+  description: Bills orders.
+channels:
+  orders:
+    address: shop/orders/created
+    description: Orders to bill.
+    messages:
+      orderCreated:
+        name: orderCreated
+        contentType: application/json
+        payload:
+          type: object
+          properties:
+            orderId:
+              type: string
+            total:
+              type: number
+operations:
+  receiveOrder:
+    action: receive
+    channel:
+      $ref: '#/channels/orders'
+    messages:
+      - $ref: '#/channels/orders/messages/orderCreated'
+`;
+
 describeEachBackend("meshport CLI against a portal", ({ handle }) => {
   let server: Server;
   let portal: string;
@@ -181,6 +156,10 @@ describeEachBackend("meshport CLI against a portal", ({ handle }) => {
     readToken = (await createToken(admin, { name: "reader", scopes: ["read"] })).secret;
     await createTeam(admin, { slug: "shop", name: "Shop" });
     await createApplication(admin, { slug: "orders", name: "Orders", team: "shop" });
+    // A consumer of the orders channel, declared by its own contract, owned by another team.
+    await createTeam(admin, { slug: "finance", name: "Finance" });
+    await createApplication(admin, { slug: "billing", name: "Billing", team: "finance" });
+    await publishVersion(admin, "billing", { files: { "billing.yaml": consumerContract } });
     dir = mkdtempSync(path.join(tmpdir(), "meshport-portal-cli-"));
     server = createServer((req, res) => {
       forward(req, res, portal).catch((error: unknown) => {
@@ -234,24 +213,26 @@ describeEachBackend("meshport CLI against a portal", ({ handle }) => {
     expect(invalid.stderr).toMatch(/broken\.yaml:\d+:\d+ error/);
   });
 
-  it("push --review submits the change as a change request (0) and prints a pull request summary", async () => {
+  it("push --review submits the breaking change as a change request (0): the summary names the consumer it breaks and links the request", async () => {
     const breaking = file("orders-2r.yaml", contract("2.0.0", "string"));
-    const result = await meshport(["push", breaking, "--app", "orders", "--review", "--title", "Totals as text", "--version", "2.0.0", "--portal", portal, "--token", token, "--format", "markdown"]);
+    const result = await meshport(["push", breaking, "--app", "orders", "--review", "--title", "Totals as text", "--description", "Money as decimal text.", "--portal", portal, "--token", token, "--format", "markdown"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(submitted.at(-1)).toEqual({ files: { "orders-2r.yaml": readFileSync(breaking, "utf8") }, version: "2.0.0", title: "Totals as text" });
+    const number = Number(/Change request #(\d+) opened for orders \(open\)/.exec(result.stdout)?.[1]);
+    const [stored] = await handle().db.select().from(changeRequest).where(eq(changeRequest.number, number));
+    expect(stored).toMatchObject({ title: "Totals as text", description: "Money as decimal text.", state: "open", breaking: true });
     const out = result.stdout;
-    expect(out).toMatch(/^## 📝 meshport push: `orders`\n\nChange request #7 opened for orders \(open\)/);
-    expect(out).toContain(`**Change request:** [#7](${portal}/reviews/7)`);
+    expect(out).toMatch(/^## 📝 meshport push: `orders`\n\nChange request #\d+ opened for orders \(open\)/);
+    expect(out).toContain(`**Change request:** [#${number}](${portal}/reviews/${number})`);
     expect(out).toContain("**Suggested version:** `2.0.0`");
-    expect(out).toContain("| breaking | `PAYLOAD_TYPE_CHANGED` |");
-    expect(out).toContain("| `billing` | finance | consumer | **yes** | 1 | billing upgrades first | observed |");
-    expect(out).toContain("**Reviewers requested:** t_s (owner), t_f (consumer for billing)");
+    expect(out).toMatch(/\| breaking \| `TYPE_CHANGED` \| payload \| consumers \|/);
+    expect(out).toMatch(/\| `billing` \| finance \| consumer \| \*\*yes\*\* \| [1-9]\d* \| [^|]+ \| contract \|/);
+    expect(out).toMatch(/\*\*Reviewers requested:\*\* .*\(owner\), .*\(consumer for billing\)/);
 
     const text = await meshport(["push", breaking, "--app", "orders", "--review", "--portal", portal, "--token", token]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(new RegExp(`^Change request #7 opened for orders \\(open\\): ${portal.replace(/[.]/g, "\\.")}/reviews/7\\.`));
-    expect(text.stdout).toContain("billing (finance, consumer) BREAKS: 1 finding; billing upgrades first");
+    expect(text.stdout).toMatch(new RegExp(`^Change request #\\d+ opened for orders \\(open\\): ${portal.replace(/[.]/g, "\\.")}/reviews/\\d+\\.`));
+    expect(text.stdout).toMatch(/billing \(finance, consumer\) BREAKS: \d+ findings?/);
   });
 
   it("push answers 2 to a bad token, an unknown application, a missing portal and an unreachable one", async () => {
@@ -294,8 +275,12 @@ describeEachBackend("meshport CLI against a portal", ({ handle }) => {
 
     expect(json.code, json.stderr).toBe(0);
     const rows = JSON.parse(json.stdout) as { action: string; application: string | null }[];
-    expect(rows.map((r) => r.action)).toEqual(["application.create", "team.create"]);
-    expect(rows[0]!.application).toBe("orders");
+    expect(rows.map((r) => [r.action, r.application])).toEqual([
+      ["application.create", "billing"],
+      ["team.create", null],
+      ["application.create", "orders"],
+      ["team.create", null],
+    ]);
 
     expect(denied.code).toBe(2);
     expect(denied.stderr).toMatch(/may not/);
