@@ -31,6 +31,10 @@ const BENCHES: Record<string, { describe: string; load: () => Promise<Bench> }> 
     describe: "authenticated API request (token lookup + whoami) against a constant JSON route, on PGlite and PostgreSQL",
     load: async () => (await import("./api.ts")).run,
   },
+  reviews: {
+    describe: "opening a change request (evaluation + impact) on 50 FULL_TRANSITIVE versions and 200 consumers beside the plain compare; webhook outbox deliveries/s beside raw POSTs",
+    load: async () => (await import("./reviews.ts")).run,
+  },
 };
 
 /** Runs the named benchmarks (all when none is named); returns the exit code. */
