@@ -330,3 +330,13 @@ export async function waitingCount(principal: Principal): Promise<number> {
   const result = await listChangeRequests(principal, { view: "waiting", limit: 100 });
   return result.requests.length;
 }
+
+/** The number of a change request by its id (a version page links the request that published it). */
+export const changeRequestNumber = defineQuery({
+  permission: "catalog:read",
+  input: z.string().max(100),
+  run: async ({ db, input: id }): Promise<number | null> => {
+    const [row] = await db.select({ number: changeRequest.number }).from(changeRequest).where(eq(changeRequest.id, id));
+    return row?.number ?? null;
+  },
+});

@@ -5,6 +5,7 @@ import { AsyncApiViewer } from "@/app/_components/asyncapi-viewer.tsx";
 import { DeprecationWarning, StateBadge } from "@/app/_components/catalog.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { getVersion } from "@/lib/catalog/applications.ts";
+import { changeRequestNumber } from "@/lib/reviews/queries.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { LifecycleForm } from "./lifecycle-form.tsx";
@@ -23,6 +24,7 @@ export default async function VersionPage({ params }: { params: Promise<{ app: s
     throw error;
   });
   const base = `/api/v1/applications/${slug}/versions/${version.version}/document`;
+  const requestNumber = version.changeRequestId ? await changeRequestNumber(principal, version.changeRequestId) : null;
   const fileNames = Object.keys(version.files);
   return (
     <>
@@ -43,6 +45,24 @@ export default async function VersionPage({ params }: { params: Promise<{ app: s
       </div>
       {version.state === "deprecated" ? <DeprecationWarning version={version.version} reason={version.stateReason} /> : null}
       {version.state === "retired" ? <p className="alert alert-error">This version is retired{version.stateReason ? `: ${version.stateReason}` : "."}</p> : null}
+      {requestNumber !== null || version.overrideReason ? (
+        <p className={version.overrideReason ? "alert alert-warn" : "small"} data-testid="version-provenance">
+          {requestNumber !== null ? (
+            <>
+              Published through change request <Link href={`/reviews/${requestNumber}`}>#{requestNumber}</Link>
+            </>
+          ) : (
+            "Published"
+          )}
+          {version.overrideReason ? (
+            <>
+              {" "}by an admin override ({version.overrideByLabel}), without the approvals: <q data-testid="override-reason">{version.overrideReason}</q>
+            </>
+          ) : (
+            "."
+          )}
+        </p>
+      ) : null}
       {fileNames.length > 1 ? (
         <p className="muted small">
           Multi-file contract: {fileNames.map((f) => (
