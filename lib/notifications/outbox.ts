@@ -239,7 +239,8 @@ async function attempt(claimed: Claimed, settings: SenderSettings, options: Deli
       settings.timeoutMs,
     );
     if (status >= 200 && status < 300) return { status, error: null, durationMs: elapsed() };
-    const reason = status >= 300 && status < 400 ? "redirects are not followed" : excerpt.trim();
+    // The receiver's text is untrusted: control characters (NUL cannot even be stored) become spaces.
+    const reason = status >= 300 && status < 400 ? "redirects are not followed" : excerpt.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
     return { status, error: clip(`HTTP ${status}${reason ? `: ${reason}` : ""}`), durationMs: elapsed() };
   } catch (error) {
     return { status: null, error: clip(error instanceof Error ? error.message : String(error)), durationMs: elapsed() };
