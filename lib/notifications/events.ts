@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { and, arrayOverlaps, eq, inArray, isNull, or } from "drizzle-orm";
 import type { Executor } from "@/db/client.ts";
-import { notification, teamMember, webhook, webhookDelivery } from "@/db/schema.ts";
+import { notification, teamMember, user, webhook, webhookDelivery } from "@/db/schema.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 
 /** Every event the portal reports, in the inbox and to webhooks. */
@@ -80,9 +80,10 @@ export async function emitEvent(tx: Executor, event: PortalEvent): Promise<{ eve
   const actorUserId = event.actor.kind === "user" ? event.actor.id : null;
   const recipients = [...new Set(event.recipients)].filter((id) => id !== actorUserId);
   for (let start = 0; start < recipients.length; start += INSERT_BATCH) {
-    await tx
-      .insert(notification)
-      .values(recipients.slice(start, start + INSERT_BATCH).map((userId) => ({ userId, kind: event.type, title: summary, link })));
+    // An id that names no account (deleted meanwhile) is skipped rather than failing the caller's change.
+    const known = await tx.select({ id: user.id }).from(user).where(inArray(user.id, recipients.slice(start, start + INSERT_BATCH)));
+    if (known.length === 0) continue;
+    await tx.insert(notification).values(known.map(({ id }) => ({ userId: id, kind: event.type, title: summary, link })));
   }
 
   const targets = await tx

@@ -171,7 +171,7 @@ describeEachBackend("notifications", ({ handle, backend }) => {
     const plantHook = await hook(admin, { name: "Plant", url: rx.url("/plant"), events: ["*"], teamSlug: "plant" });
     const recipients = await teamMemberIds(db(), ["team_orders"]);
     expect(recipients.sort()).toEqual([maintainer.id, member.id].sort());
-    const { eventId } = await db().transaction((tx) => emitEvent(tx, event({ recipients })));
+    const { eventId } = await db().transaction((tx) => emitEvent(tx, event({ recipients: [...recipients, "usr_gone"] })));
     const rows = await db().select().from(webhookDelivery).where(eq(webhookDelivery.eventId, eventId));
     expect(rows.map((r) => r.webhookId).sort()).toEqual([portalWide, ordersHook].sort());
     expect(rows.map((r) => r.webhookId)).not.toContain(disabled);

@@ -178,6 +178,7 @@ export const createWebhook = defineCommand({
 
 /** Changes a webhook's name, URL, events, state or secret: `updateWebhook(principal, webhookId, input)`. */
 export const updateWebhook = defineCommand({
+  // Admins, or the team's maintainers: decided by authorize.
   permission: null,
   input: updateWebhookInput,
   audit: "webhook.update",
@@ -205,6 +206,7 @@ export const updateWebhook = defineCommand({
 
 /** Deletes a webhook with its outbox and attempts. */
 export const deleteWebhook = defineCommand({
+  // Admins, or the team's maintainers: decided in run, once the webhook is loaded.
   permission: null,
   input: idInput,
   audit: "webhook.delete",
@@ -217,6 +219,7 @@ export const deleteWebhook = defineCommand({
 
 /** Sends a `webhook.test` event to this one webhook (through the outbox, like any event). */
 export const sendTestEvent = defineCommand({
+  // Admins, or the team's maintainers: decided by authorize.
   permission: null,
   input: noInput,
   audit: "webhook.test",
@@ -242,6 +245,7 @@ export const sendTestEvent = defineCommand({
  * `retryDelivery(principal, webhookId, deliveryId)`.
  */
 export const retryDelivery = defineCommand({
+  // Admins, or the team's maintainers: decided by authorize.
   permission: null,
   input: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   audit: "webhook.update",
