@@ -361,6 +361,13 @@ describeEachBackend("notifications", ({ handle, backend }) => {
     expect(rx.eventsAt("/held")).toEqual([]);
     expect((await deliverDue(db(), { now: () => new Date(inAnHour.getTime() + 1_000) })).delivered).toBe(1);
     expect(rx.eventsAt("/held")).toEqual([eventId]);
+
+    // A lease too short to outlast an attempt starts none, and gives the lane back.
+    const next = await db().transaction((tx) => emitEvent(tx, event({ type: "review.rejected", teamIds: [] })));
+    expect((await deliverDue(db(), { leaseMs: 1_000, timeoutMs: 300 })).attempted).toBe(0);
+    const [waiting] = await db().select().from(webhookDelivery).where(eq(webhookDelivery.eventId, next.eventId));
+    expect(waiting).toMatchObject({ state: "pending", leasedUntil: null, attempts: 0 });
+    expect((await deliverDue(db())).delivered).toBe(1);
     await deleteWebhook(admin, held);
   });
 

@@ -30,7 +30,7 @@ export interface DeliverOptions extends Partial<Omit<SenderSettings, "pollMs">> 
   concurrency?: number;
   /** Deliveries of one webhook claimed together and sent one after the other (default 10). */
   perWebhook?: number;
-  /** How long a claimed row stays this sender's (default: the timeout plus a minute). */
+  /** How long a claimed lane stays this sender's (default: twice the timeout plus 15 s); a crashed sender's lane is taken over after it. */
   leaseMs?: number;
   /** The clock (tests move it past a backoff). */
   now?: () => Date;
@@ -69,6 +69,8 @@ interface AttemptResult {
 }
 
 const EXCERPT_BYTES = 300;
+/** Time an attempt's outcome may take to be written after its timeout. */
+const LEASE_MARGIN_MS = 5_000;
 const MAX_ERROR = 500;
 
 function clip(text: string, max = MAX_ERROR): string {
@@ -276,18 +278,24 @@ export async function deliverDue(db: Database, options: DeliverOptions = {}): Pr
   const settings = { ...senderSettings(), ...definedOnly(options) };
   const limit = options.limit ?? 500;
   const concurrency = Math.max(1, options.concurrency ?? 16);
-  const leaseMs = options.leaseMs ?? settings.timeoutMs + 60_000;
+  const leaseMs = options.leaseMs ?? 2 * settings.timeoutMs + 15_000;
   const perLane = Math.max(1, options.perWebhook ?? 10);
   const counts: DeliverCounts = { attempted: 0, delivered: 0, retrying: 0, failed: 0 };
   while (counts.attempted < limit) {
     const now = options.now?.() ?? new Date();
     const lanes = await claim(db, concurrency, Math.min(perLane, limit - counts.attempted), now, leaseMs);
     if (lanes.length === 0) break;
+    const before = counts.attempted;
     // Lanes side by side; within a lane one at a time, in order, stopping at the first failure.
     await Promise.all(
       lanes.map(async (lane) => {
         for (let index = 0; index < lane.rows.length; index++) {
           const row = lane.rows[index]!;
+          // An attempt starts only while the lease outlasts it: past that, another sender may take the lane over.
+          if ((options.now?.() ?? new Date()).getTime() + settings.timeoutMs + LEASE_MARGIN_MS > row.lease.getTime()) {
+            await release(db, lane.rows.slice(index));
+            break;
+          }
           const outcome = await complete(db, row, await attempt(row, settings, options), settings, options);
           counts.attempted++;
           counts[outcome]++;
@@ -298,6 +306,8 @@ export async function deliverDue(db: Database, options: DeliverOptions = {}): Pr
         }
       }),
     );
+    // A lease too short for even one attempt claims the same lanes again and again: stop instead.
+    if (counts.attempted === before) break;
   }
   return counts;
 }
