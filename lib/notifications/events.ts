@@ -60,9 +60,9 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** The link as a receiver can open it: absolute under MESHPORT_PUBLIC_URL when that is set. */
+/** The link as a receiver can open it: absolute under the portal's public URL (MESHPORT_URL) when that is set. */
 function absoluteLink(link: string): string {
-  const base = process.env.MESHPORT_PUBLIC_URL?.trim();
+  const base = (process.env.MESHPORT_PUBLIC_URL || process.env.MESHPORT_URL)?.trim();
   if (!base || !link.startsWith("/")) return link;
   return `${base.replace(/\/+$/, "")}${link}`;
 }
