@@ -5,6 +5,7 @@ import { requireUser } from "@/app/_lib/session.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { unreadCount } from "@/lib/notifications/inbox.ts";
 import { mayManageWebhooks } from "@/lib/notifications/webhooks.ts";
+import { waitingCount } from "@/lib/reviews/queries.ts";
 import { signOutAction } from "../(auth)/actions.ts";
 
 const SECTIONS = [
@@ -23,7 +24,7 @@ export const dynamic = "force-dynamic";
 
 export default async function PortalLayout({ children }: { children: ReactNode }) {
   const user = await requireUser();
-  const [unread, webhooks] = await Promise.all([unreadCount(user), mayManageWebhooks(user)]);
+  const [unread, webhooks, waiting] = await Promise.all([unreadCount(user), mayManageWebhooks(user), waitingCount(user)]);
   const visible = SECTIONS.filter(
     (s) =>
       (s.href !== "/admin" || can(user, "users:manage")) &&
@@ -42,7 +43,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
         <nav aria-label="Sections" className="nav">
           {visible.map((s) => (
             <NavLink key={s.href} href={s.href}>
-              {s.label}
+              {s.href === "/reviews" && waiting > 0 ? `${s.label} (${waiting > 99 ? "99+" : waiting})` : s.label}
             </NavLink>
           ))}
         </nav>

@@ -325,10 +325,10 @@ export const changeRequestRevisionFiles = defineQuery({
   },
 });
 
-/** How many requests wait for the reader (the header badge and the Reviews tab). */
+/** How many requests wait for the reader's review (the Reviews entry of the header counts to 100). */
 export async function waitingCount(principal: Principal): Promise<number> {
   const result = await listChangeRequests(principal, { view: "waiting", limit: 100 });
-  return result.requests.length;
+  return result.requests.length + (result.nextBefore !== null ? 1 : 0);
 }
 
 /** The number of a change request by its id (a version page links the request that published it). */

@@ -8,6 +8,7 @@ import {
   changeRequestReviewer,
   changeRequestRevision,
   reviewEvent,
+  team,
   teamMember,
   user,
   type Application,
@@ -242,8 +243,16 @@ export interface ChangeRequestOutcome {
   changeRequest: { id: string; number: number; state: ChangeRequestState; revision: number; url: string; publishedVersion: string | null };
   evaluation?: ChangeEvaluation;
   impact?: Impact;
-  reviewers?: ReviewerTeam[];
+  reviewers?: Array<ReviewerTeam & { teamSlug: string; teamName: string }>;
   status?: ReviewStatus;
+}
+
+/** The reviewer teams with their slugs and names, as answers show them. */
+async function namedReviewers(tx: Transaction, reviewers: readonly ReviewerTeam[]): Promise<Array<ReviewerTeam & { teamSlug: string; teamName: string }>> {
+  if (reviewers.length === 0) return [];
+  const rows = await tx.select({ id: team.id, slug: team.slug, name: team.name }).from(team).where(inArray(team.id, reviewers.map((r) => r.teamId)));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return reviewers.map((r) => ({ ...r, teamSlug: byId.get(r.teamId)?.slug ?? r.teamId, teamName: byId.get(r.teamId)?.name ?? r.teamId }));
 }
 
 function outcome(request: ChangeRequest, extra: Omit<ChangeRequestOutcome, "changeRequest"> = {}, publishedVersion: string | null = null): ChangeRequestOutcome {
@@ -309,7 +318,7 @@ export const openChangeRequest = defineCommand({
       version: input.versionText,
       breaking: j.breaking,
     });
-    return outcome(request!, { evaluation: j.evaluation, impact: j.impact, reviewers: j.reviewers, status: reviewStatus(j.reviewers, [], 1) });
+    return outcome(request!, { evaluation: j.evaluation, impact: j.impact, reviewers: await namedReviewers(tx, j.reviewers), status: reviewStatus(j.reviewers, [], 1) });
   },
 });
 
@@ -348,7 +357,7 @@ export const reviseChangeRequest = defineCommand({
     await addEvent(tx, principal, updated, "revised", { revision: number });
     audit({ targetType: "change_request", targetId: request.id, details: { application: app.slug, number: request.number, revision: number, version: input.versionText, contentHash: input.contentHash, before: { state: request.state, revision: request.revision }, after: { state: "open", revision: number }, ...judgementDetails(j) } });
     await notify(tx, principal, { request: updated, app }, "review.requested", `${principalLabel(principal)} submitted revision ${number} of ${describe(app, updated)}.`, await deciders(tx, j.reviewers.map((r) => r.teamId)), { version: input.versionText });
-    return outcome(updated, { evaluation: j.evaluation, impact: j.impact, reviewers: j.reviewers, status: reviewStatus(j.reviewers, [], number) });
+    return outcome(updated, { evaluation: j.evaluation, impact: j.impact, reviewers: await namedReviewers(tx, j.reviewers), status: reviewStatus(j.reviewers, [], number) });
   },
 });
 

@@ -138,8 +138,8 @@ describeEachBackend("change review", ({ handle }) => {
     expect(body.evaluation.report.compatible).toBe(false);
     expect(body.evaluation.suggestedVersion).toBe("2.0.0");
     expect(body.impact.applications.map((a: { application: { slug: string }; role: string; breaking: boolean }) => [a.application.slug, a.role, a.breaking])).toEqual([["machine-monitor", "consumer", true]]);
-    const teams = body.reviewers.map((r: { teamId: string; reason: string; requiredApprovals: number }) => [r.reason, r.requiredApprovals]);
-    expect(teams).toEqual([["owner", 1], ["consumer", 1]]);
+    const teams = body.reviewers.map((r: { teamSlug: string; reason: string; requiredApprovals: number }) => [r.teamSlug, r.reason, r.requiredApprovals]);
+    expect(teams).toEqual([["plant-ops", "owner", 1], ["maintenance", "consumer", 1]]);
     // The consumer team's reviewer is told.
     const inbox = await db().select().from(notification).where(eq(notification.userId, consumerReviewer.id));
     expect(inbox.map((n) => n.kind)).toContain("review.requested");
