@@ -185,10 +185,11 @@ const MAX_EVENTS_SHOWN = 2000;
 /** One change request by number, with its current revision, reviewers, decisions and history. */
 export const getChangeRequest = defineQuery({
   permission: "catalog:read",
-  input: z.string().trim().max(20),
+  // Any text names no request unless it is a request's number: a page for a long or odd one is a 404.
+  input: z.string(),
   run: async ({ db, principal, input: numberText }): Promise<ChangeRequestView> => {
-    const number = Number(numberText);
-    if (!Number.isSafeInteger(number) || number <= 0 || number > 2_147_483_647) throw new MeshportError("not_found", `No change request ${numberText}.`, { subject: "change_request" });
+    const number = /^[0-9]{1,10}$/.test(numberText) ? Number(numberText) : NaN;
+    if (!Number.isSafeInteger(number) || number <= 0 || number > 2_147_483_647) throw new MeshportError("not_found", `No change request ${numberText.slice(0, 40)}.`, { subject: "change_request" });
     const [row] = await db
       .select({ request: changeRequest, app: application, team: { id: team.id, slug: team.slug, name: team.name } })
       .from(changeRequest)

@@ -85,9 +85,9 @@ interface Located {
 
 /** The change request named by its number, with its application, locked for the change. */
 async function lockedRequest(tx: Transaction, numberText: string): Promise<Located> {
-  const number = Number(numberText);
+  const number = /^[0-9]{1,10}$/.test(numberText) ? Number(numberText) : NaN;
   if (!Number.isSafeInteger(number) || number <= 0 || number > 2_147_483_647) {
-    throw new MeshportError("not_found", `No change request ${numberText}.`, { subject: "change_request" });
+    throw new MeshportError("not_found", `No change request ${numberText.slice(0, 40)}.`, { subject: "change_request" });
   }
   const [found] = await tx.select().from(changeRequest).where(eq(changeRequest.number, number));
   if (!found) throw new MeshportError("not_found", `No change request #${number}.`, { subject: "change_request" });
