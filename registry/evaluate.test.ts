@@ -39,12 +39,13 @@ describe("evaluateChange", () => {
     expect(await codes("1.2.0", wider)).toEqual([]);
   });
 
-  it("blocks an incompatible change within its major line and allows it as a new major", async () => {
+  it("blocks an incompatible change within its major line and allows it as a new major, through a review", async () => {
     const history = [await stored("1.0.0", base)];
     const same = evaluateChange(await proposal(narrower, "1.1.0"), history, { mode: "BACKWARD" });
     expect(same.blockers.map((b) => b.kind)).toEqual(["version", "incompatible"]);
     const major = evaluateChange(await proposal(narrower, "2.0.0"), history, { mode: "BACKWARD" });
-    expect(major).toMatchObject({ newMajor: true, blockers: [], suggestedBump: "major", suggestedVersion: "2.0.0", baseline: "1.0.0" });
+    expect(major).toMatchObject({ newMajor: true, suggestedBump: "major", suggestedVersion: "2.0.0", baseline: "1.0.0" });
+    expect(major.blockers.map((b) => b.kind)).toEqual(["review"]);
     expect(major.report?.compatible).toBe(false);
   });
 
@@ -80,5 +81,35 @@ describe("evaluateChange", () => {
   it("ignores drafts as baselines", async () => {
     const history = [await stored("1.0.0", base), await stored("1.5.0", narrower, "draft")];
     expect(evaluateChange(await proposal(wider, "1.1.0"), history, { mode: "BACKWARD" })).toMatchObject({ baseline: "1.0.0", blockers: [] });
+  });
+});
+
+describe("the review blocker", () => {
+  // Narrowing maxLength breaks readers of old data (BACKWARD side); widening breaks old readers of new data (FORWARD side).
+  const breakingUnder = (mode: string) => (mode.startsWith("FORWARD") ? wider : narrower);
+
+  it("asks for a review of a new major version that breaks someone, in every mode but NONE", async () => {
+    const { COMPATIBILITY_MODES } = await import("./types.ts");
+    for (const mode of COMPATIBILITY_MODES) {
+      const history = [await stored("1.0.0", base)];
+      const e = evaluateChange(await proposal(mode === "NONE" ? narrower : breakingUnder(mode), "2.0.0"), history, { mode });
+      if (mode === "NONE") {
+        expect(e.blockers, mode).toEqual([]);
+        continue;
+      }
+      expect(e.report!.compatible, mode).toBe(false);
+      expect(e.blockers.map((b) => b.kind), mode).toEqual(["review"]);
+      // Within the major version it is refused outright, review or not.
+      const minor = evaluateChange(await proposal(breakingUnder(mode), "1.1.0"), history, { mode });
+      expect(minor.blockers.map((b) => b.kind), mode).not.toContain("review");
+      expect(minor.blockers.map((b) => b.kind), mode).toContain("incompatible");
+    }
+  });
+
+  it("asks for a review of every change, the first included, when the policy says review", async () => {
+    expect(evaluateChange(await proposal(base, "1.0.0"), [], { mode: "BACKWARD", review: "review" }).blockers.map((b) => b.kind)).toEqual(["review"]);
+    const compatible = evaluateChange(await proposal(base, "1.0.1"), [await stored("1.0.0", base)], { mode: "BACKWARD", review: "review" });
+    expect(compatible.blockers.map((b) => b.kind)).toEqual(["review"]);
+    expect(evaluateChange(await proposal(base, "1.0.1"), [await stored("1.0.0", base)], { mode: "BACKWARD" }).blockers).toEqual([]);
   });
 });

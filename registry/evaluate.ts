@@ -32,6 +32,11 @@ export interface ProposedChange {
 /** What the owning application decided about changes. */
 export interface ChangePolicy {
   mode: CompatibilityMode;
+  /**
+   * `review`: every change needs an approved change request; `direct` (the default): only a change that breaks
+   * someone under the mode does (a new major version).
+   */
+  review?: "direct" | "review";
   overrides?: VerdictOverrides;
   lint?: LintOptions & {
     /** `block` refuses a publish with lint errors or warnings; the default `warn` only reports them. */
@@ -49,10 +54,18 @@ export interface VersionFinding {
   required?: SemverBump;
 }
 
-/** One reason a direct publish is refused. */
+/**
+ * One reason a direct publish is refused. `review` alone means the change may publish, through an approved
+ * change request: it is the one blocker a change request's approval clears.
+ */
 export interface Blocker {
-  kind: "invalid" | "version" | "incompatible" | "lint";
+  kind: "invalid" | "version" | "incompatible" | "lint" | "review";
   message: string;
+}
+
+/** The blockers an approved change request still has to clear (all but the need for a review). */
+export function blockersBeyondReview(evaluation: Pick<ChangeEvaluation, "blockers">): Blocker[] {
+  return evaluation.blockers.filter((b) => b.kind !== "review");
 }
 
 /** The report against one stored version the mode requires the proposal to be judged against. */
@@ -153,8 +166,9 @@ export function evaluateChange(proposed: ProposedChange, stored: readonly Stored
     evaluation.versionFindings.push({ code: "version-exists", message: `Version ${versionText} already exists with other content; versions are immutable.` });
   }
   if (!latest) {
-    // A first version: nothing to judge it against.
+    // A first version: nothing to judge it against, nobody it can break.
     for (const f of evaluation.versionFindings) blockers.push({ kind: "version", message: f.message });
+    if (policy.review === "review") blockers.push({ kind: "review", message: "This application publishes every change through an approved change request." });
     return evaluation;
   }
 
@@ -194,6 +208,10 @@ export function evaluateChange(proposed: ProposedChange, stored: readonly Stored
   if (!report.compatible && !evaluation.newMajor) {
     const breaking = report.findings.filter((f) => f.verdict === "breaking").length;
     blockers.push({ kind: "incompatible", message: `The change is incompatible under ${report.mode}: ${breaking} breaking change${breaking === 1 ? "" : "s"}. Publish it as a new major version, or fix it.` });
+  } else if (!report.compatible) {
+    blockers.push({ kind: "review", message: `The change breaks consumers or producers under ${report.mode}: as a new major version it publishes through an approved change request.` });
+  } else if (policy.review === "review") {
+    blockers.push({ kind: "review", message: "This application publishes every change through an approved change request." });
   }
   return evaluation;
 }

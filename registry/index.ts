@@ -44,6 +44,7 @@ export { suggestSemver, parseSemver, compareSemver, bumpBetween, bumpSatisfies, 
 /** Change evaluation as a value: diagnostics, reports, version findings, lint, suggested semver, upgrade order, blockers. */
 export {
   evaluateChange,
+  blockersBeyondReview,
   bumpVersion,
   type ChangeEvaluation,
   type ChangePolicy,

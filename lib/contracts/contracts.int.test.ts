@@ -94,7 +94,9 @@ describeEachBackend("contracts: evaluate, then commit", ({ handle }) => {
     expect((await overrideChangeRequest(admin, String(opened.changeRequest.number), { reason: "Relaxing the order schema for every reader" })).changeRequest.state).toBe("published");
     const diff = await diffVersions(admin, "orders", "1.0.0", "2.0.0");
     expect(diff.report.compatible).toBe(false);
-    expect(diff.evaluation).toMatchObject({ newMajor: true, blockers: [], baseline: "1.0.0" });
+    expect(diff.evaluation).toMatchObject({ newMajor: true, baseline: "1.0.0" });
+    // As the publish judged it: nothing but the review it went through.
+    expect(diff.evaluation.blockers.map((b) => b.kind)).toEqual(["review"]);
   });
 
   it("blocks on lint once the application says so", async () => {

@@ -10,9 +10,9 @@ import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { isRefusal, parseInPool } from "@/lib/parse-pool/pool.ts";
 import { publishInput } from "./publish.ts";
 
-/** The policy an application's changes are judged by: its compatibility mode and its lint policy. */
+/** The policy an application's changes are judged by: its compatibility mode, its review policy and its lint policy. */
 export function policyOf(app: Application): ChangePolicy {
-  return { mode: effectiveMode(app), lint: { policy: app.lintPolicy === "block" ? "block" : "warn" } };
+  return { mode: effectiveMode(app), review: app.reviewPolicy === "review" ? "review" : "direct", lint: { policy: app.lintPolicy === "block" ? "block" : "warn" } };
 }
 
 /** Every stored version of an application, as the evaluation reads them. */

@@ -84,9 +84,9 @@ async function assertReleasable(tx: Transaction, principal: Principal, app: Appl
   if (principal.kind === "system") return;
   const others = (await storedVersionsOf(tx, app.id)).filter((v) => v.id !== draft.id);
   const evaluation = evaluateChange({ contract: draft.contract, diagnostics: [], version: draft.version }, others, policyOf(app));
-  const breaking = evaluation.report !== null && !evaluation.report.compatible;
-  if (!breaking && app.reviewPolicy !== "review") return;
-  throw new MeshportError("conflict", breaking ? `Draft ${draft.version} breaks consumers or producers under ${evaluation.report!.mode}; release it through a change request.` : `${app.slug} publishes every change through a change request.`, {
+  const review = evaluation.blockers.find((b) => b.kind === "review");
+  if (!review) return;
+  throw new MeshportError("conflict", `Draft ${draft.version}: ${review.message}`, {
     subject: "review_required",
     details: { report: evaluation.report, suggestedVersion: evaluation.suggestedVersion, changeRequestsUrl: changeRequestsPath(app.slug) },
   });

@@ -89,8 +89,8 @@ function refusal(evaluation: ChangeEvaluation, appSlug: string): MeshportError |
   const incompatible = evaluation.blockers.find((b) => b.kind === "incompatible");
   if (incompatible) return new MeshportError("conflict", incompatible.message, { subject: "incompatible", details: { report, ...summary, changeRequestsUrl: changeRequestsPath(appSlug) } });
   // Whatever else blocks (lint, where the application says so) refuses the publish too; an invalid document
-  // never gets here: reading the upload refused it with its diagnostics.
-  const other = evaluation.blockers[0];
+  // never gets here: reading the upload refused it with its diagnostics. The need for a review is answered apart.
+  const other = evaluation.blockers.find((b) => b.kind !== "review");
   return other ? new MeshportError("conflict", other.message, { subject: other.kind, details: { report, ...summary } }) : null;
 }
 
@@ -183,17 +183,14 @@ export function changeRequestsPath(appSlug: string): string {
 }
 
 /**
- * The review policy of a direct publish: a change that breaks someone under the application's mode (a new
- * major version) goes through a change request, and so does every change of an application whose policy says
- * `review`. The first version has nobody to break and publishes directly unless the policy says `review`.
+ * The review policy of a direct publish (the evaluation's `review` blocker): a change that breaks someone under
+ * the application's mode (a new major version) goes through a change request, and so does every change of an
+ * application whose policy says `review`.
  */
 function reviewRequired(evaluation: ChangeEvaluation, app: Application): MeshportError | null {
-  const breaking = evaluation.report !== null && !evaluation.report.compatible;
-  if (!breaking && app.reviewPolicy !== "review") return null;
-  const reason = breaking
-    ? `This change breaks consumers or producers under ${evaluation.report!.mode}: it can only be published as a new major version through an approved change request.`
-    : `${app.slug} publishes every change through a change request.`;
-  return new MeshportError("conflict", `${reason} Open a change request.`, {
+  const review = evaluation.blockers.find((b) => b.kind === "review");
+  if (!review) return null;
+  return new MeshportError("conflict", `${review.message} Open a change request.`, {
     subject: "review_required",
     details: {
       report: evaluation.report,

@@ -16,7 +16,7 @@ import {
   type ChangeRequestState,
   type ReviewEvent,
 } from "@/db/schema.ts";
-import type { ChangeEvaluation } from "@/registry/index.ts";
+import { blockersBeyondReview, type ChangeEvaluation } from "@/registry/index.ts";
 import type { Impact } from "@/registry/impact/index.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
@@ -416,8 +416,9 @@ async function publishApproved(
       }
     }
   }
-  if (evaluation.blockers.length > 0) {
-    const blocked = evaluation.blockers.map((b) => b.message).join(" ");
+  const remaining = blockersBeyondReview(evaluation);
+  if (remaining.length > 0) {
+    const blocked = remaining.map((b) => b.message).join(" ");
     await addEvent(tx, principal, request, "publish_blocked", { body: blocked });
     return { request, published: null, blocked };
   }

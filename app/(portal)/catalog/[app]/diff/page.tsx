@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { blockersBeyondReview } from "@/registry/index.ts";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { requireUser } from "@/app/_lib/session.ts";
@@ -72,11 +73,13 @@ export default async function DiffPage({ params, searchParams }: { params: Promi
             <p data-testid="diff-evaluation">
               {diff.evaluation.blockers.length === 0
                 ? `Published right after ${diff.previous}, ${diff.current} would be accepted.`
-                : `Published right after ${diff.previous}, ${diff.current} would be refused:`}
+                : blockersBeyondReview(diff.evaluation).length === 0
+                  ? `Published right after ${diff.previous}, ${diff.current} would be accepted through an approved change request.`
+                  : `Published right after ${diff.previous}, ${diff.current} would be refused:`}
             </p>
-            {diff.evaluation.blockers.length > 0 ? (
+            {blockersBeyondReview(diff.evaluation).length > 0 ? (
               <ul>
-                {diff.evaluation.blockers.map((b, i) => (
+                {blockersBeyondReview(diff.evaluation).map((b, i) => (
                   <li key={i} className="finding-breaking">
                     {b.message}
                   </li>
