@@ -363,7 +363,8 @@ function suggestedVersion(outcome: PushOutcome): string | null {
 
 function blockersOf(outcome: PushOutcome): string[] {
   const list = outcome.error?.details?.blockers ?? asRecord(outcome.body.evaluation).blockers;
-  return Array.isArray(list) ? list.map((b) => asRecord(b).message).filter((m): m is string => typeof m === "string") : [];
+  // The need for a review is no blocker of a request opened for one; a refusal says it with its hint.
+  return Array.isArray(list) ? list.filter((b) => asRecord(b).kind !== "review").map((b) => asRecord(b).message).filter((m): m is string => typeof m === "string") : [];
 }
 
 /** Where to open a change request, from a `review_required` refusal: the API path and the page. */

@@ -2,7 +2,7 @@ import Link from "next/link";
 import { Time } from "@/app/_components/time.tsx";
 import type { RequestDiff } from "@/lib/reviews/page-data.ts";
 import type { ChangeRequestView } from "@/lib/reviews/queries.ts";
-import type { ChangeEvaluation, Finding } from "@/registry/index.ts";
+import { blockersBeyondReview, type ChangeEvaluation, type Finding } from "@/registry/index.ts";
 import type { AffectedApplication, Impact } from "@/registry/impact/index.ts";
 import {
   EVENT_LABELS,
@@ -41,6 +41,8 @@ function FindingNote({ finding, evaluation, commentable }: { finding: Finding; e
 function Evaluation({ request }: { request: ChangeRequestView }) {
   const { evaluation } = request.current;
   const report = evaluation.report;
+  // The review itself is what this page is for; what else blocks the publish is listed.
+  const blockers = blockersBeyondReview(evaluation);
   return (
     <section className="panel" data-testid="cr-evaluation">
       <h2>Evaluation</h2>
@@ -90,13 +92,13 @@ function Evaluation({ request }: { request: ChangeRequestView }) {
         </dd>
       </dl>
       <div data-testid="cr-blockers">
-        {evaluation.blockers.length === 0 ? (
+        {blockers.length === 0 ? (
           <p className="finding-non-breaking">Nothing blocks a publish once the reviews are done.</p>
         ) : (
           <>
             <p>What blocks a publish:</p>
             <ul>
-              {evaluation.blockers.map((b, i) => (
+              {blockers.map((b, i) => (
                 <li key={i} className="finding-breaking">
                   {b.message}
                 </li>
