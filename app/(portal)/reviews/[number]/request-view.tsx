@@ -2,6 +2,7 @@ import Link from "next/link";
 import { Time } from "@/app/_components/time.tsx";
 import type { RequestDiff } from "@/lib/reviews/page-data.ts";
 import type { ChangeRequestView } from "@/lib/reviews/queries.ts";
+import { DiffTable } from "@/app/_components/diff-table.tsx";
 import { blockersBeyondReview, type ChangeEvaluation, type Finding } from "@/registry/index.ts";
 import type { AffectedApplication, Impact } from "@/registry/impact/index.ts";
 import {
@@ -130,35 +131,7 @@ function Diff({ diff, evaluation, commentable }: { diff: RequestDiff; evaluation
       {diff.unplaced.map((f, i) => (
         <FindingNote key={i} finding={f} evaluation={evaluation} commentable={commentable} />
       ))}
-      <table className="table diff-table">
-        <colgroup>
-          <col style={{ width: "3rem" }} />
-          <col style={{ width: "3rem" }} />
-          <col />
-          <col style={{ width: "38%" }} />
-        </colgroup>
-        <tbody>
-          {diff.lines.map((line, i) => {
-            const previous = diff.lines[i - 1];
-            const gap = previous !== undefined && (line.currentLine ?? line.previousLine ?? 0) - (previous.currentLine ?? previous.previousLine ?? 0) > 1;
-            return (
-              <tr key={i} className={`${line.kind === "added" ? "diff-line-add" : line.kind === "removed" ? "diff-line-del" : ""}${gap ? " diff-gap" : ""}`}>
-                <td className="muted">{line.previousLine ?? ""}</td>
-                <td className="muted">{line.currentLine ?? ""}</td>
-                <td className="diff-code">
-                  {line.kind === "added" ? "+ " : line.kind === "removed" ? "- " : "  "}
-                  {line.text}
-                </td>
-                <td className="small">
-                  {line.findings.map((f, j) => (
-                    <FindingNote key={j} finding={f} evaluation={evaluation} commentable={commentable} />
-                  ))}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <DiffTable lines={diff.lines} renderFinding={(f, j) => <FindingNote key={j} finding={f} evaluation={evaluation} commentable={commentable} />} />
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { DiffTable } from "@/app/_components/diff-table.tsx";
 import { blockersBeyondReview } from "@/registry/index.ts";
 import Link from "next/link";
 import { notFound } from "next/navigation";
@@ -96,34 +97,7 @@ export default async function DiffPage({ params, searchParams }: { params: Promi
             ))}
           </section>
           <section className="panel" data-testid="diff-lines">
-            <table className="table diff-table">
-              <colgroup>
-                <col style={{ width: "3rem" }} />
-                <col style={{ width: "3rem" }} />
-                <col />
-                <col style={{ width: "38%" }} />
-              </colgroup>
-              <tbody>
-                {diff.lines.map((line, i) => {
-                  const gap = i > 0 && (line.currentLine ?? line.previousLine ?? 0) - (diff.lines[i - 1]!.currentLine ?? diff.lines[i - 1]!.previousLine ?? 0) > 1;
-                  return (
-                    <tr key={i} className={line.kind === "added" ? "diff-line-add" : line.kind === "removed" ? "diff-line-del" : undefined} style={gap ? { borderTop: "3px dashed var(--border)" } : undefined}>
-                      <td className="muted">{line.previousLine ?? ""}</td>
-                      <td className="muted">{line.currentLine ?? ""}</td>
-                      <td className="diff-code">
-                        {line.kind === "added" ? "+ " : line.kind === "removed" ? "- " : "  "}
-                        {line.text}
-                      </td>
-                      <td className="small">
-                        {line.findings.map((f, j) => (
-                          <FindingNote key={j} finding={f} />
-                        ))}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <DiffTable lines={diff.lines} renderFinding={(f, j) => <FindingNote key={j} finding={f} />} />
           </section>
         </>
       )}
