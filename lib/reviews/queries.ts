@@ -299,14 +299,14 @@ async function readerPermissions(
   const admin = principal.kind === "system" || (principal.kind === "user" && principal.role === "admin");
   if (principal.kind !== "user") {
     const writes = can(principal, "contracts:write") && (principal.kind === "system" || principal.scopes.includes("admin") || principal.teamId === request.ownerTeamId);
-    return { authorSide: principal.id === request.authorId || writes, decideFor: [], reject: admin, admin };
+    return { authorSide: writes, decideFor: [], reject: admin, admin };
   }
   const memberships = await db.select({ teamId: teamMember.teamId, role: teamMember.role }).from(teamMember).where(eq(teamMember.userId, principal.id));
   const decides = can(principal, "reviews:decide");
   const decideFor = memberships.filter((m) => request.reviewerTeamIds.includes(m.teamId) && (decides || m.role === "maintainer")).map((m) => m.teamId);
   const writesForOwner = can(principal, "contracts:write") && (admin || memberships.some((m) => m.teamId === request.ownerTeamId));
   return {
-    authorSide: principal.id === request.authorId || writesForOwner,
+    authorSide: writesForOwner,
     decideFor,
     reject: admin || (decides && decideFor.includes(request.ownerTeamId)),
     admin,

@@ -327,9 +327,11 @@ function authorizeRequest({ tx }: AuthorizeContext<unknown>, number: string): Pr
   return lockedRequest(tx, number);
 }
 
-/** May the principal change the proposal itself: its author, or whoever writes for the owning team. */
-async function assertAuthorSide(tx: Transaction, principal: Principal, { request, app }: Located): Promise<void> {
-  if (principal.id === request.authorId) return;
+/**
+ * May the principal change the proposal itself: whoever writes for the owning team now (the author too only
+ * while they do: someone who left the team no longer speaks for its contract).
+ */
+async function assertAuthorSide(tx: Transaction, principal: Principal, { app }: Located): Promise<void> {
   await lockedApplication(tx, principal, app.slug);
 }
 

@@ -149,6 +149,9 @@ describeEachBackend("change review", ({ handle }) => {
   it("refuses decisions from the author and from people outside the reviewer teams", async () => {
     await expect(decideChangeRequest(outsider, String(number), { decision: "approve" })).rejects.toMatchObject({ status: 403, code: "forbidden:not_reviewer" });
     await expect(decideChangeRequest(author, String(number), { decision: "approve" })).rejects.toMatchObject({ status: 403 });
+    // Only the owning team speaks for the proposal.
+    await expect(reviseChangeRequest(outsider, String(number), { files: { "asyncapi.yaml": sensors("2.0.0", "boolean") } })).rejects.toMatchObject({ status: 403 });
+    await expect(withdrawChangeRequest(consumerReviewer, String(number), {})).rejects.toMatchObject({ status: 403 });
     const own = await openChangeRequest(ownerReviewer, "line-sensors", { files: { "asyncapi.yaml": sensors("2.0.0", "string", "", "Mine") } });
     await expect(decideChangeRequest(ownerReviewer, String(own.changeRequest.number), { decision: "approve" })).rejects.toMatchObject({ code: "forbidden:own_request" });
     await withdrawChangeRequest(ownerReviewer, String(own.changeRequest.number), {});
