@@ -1,7 +1,7 @@
 import "server-only";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Transaction } from "@/db/client.ts";
+import { getDb, type Transaction } from "@/db/client.ts";
 import {
   application,
   changeRequest,
@@ -18,7 +18,8 @@ import {
 } from "@/db/schema.ts";
 import { blockersBeyondReview, type ChangeEvaluation } from "@/registry/index.ts";
 import type { Impact } from "@/registry/impact/index.ts";
-import { can } from "@/lib/auth/permissions.ts";
+import { assertCan, can } from "@/lib/auth/permissions.ts";
+import { assertWritesForTeam } from "@/lib/catalog/applications.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 import { commitVersion, lockedApplication, readUpload, type ParsedUpload } from "@/lib/contracts/publish.ts";
 import { storedVersionsOf } from "@/lib/contracts/evaluate.ts";
@@ -292,7 +293,7 @@ async function insertRevision(tx: Transaction, principal: Principal, requestId: 
  * affects, and the reviewer teams the approval rule asks. An invalid document is refused (422) and stores
  * nothing; a proposal with other blockers opens, and cannot publish until a revision clears them.
  */
-export const openChangeRequest = defineCommand({
+const openCommand = defineCommand({
   permission: "contracts:write",
   input: readOpen,
   audit: "change_request.open",
@@ -339,7 +340,7 @@ async function assertAuthorSide(tx: Transaction, principal: Principal, { app }: 
  * Submits a new revision of a change request: judged again from scratch, with the reviewers it now needs.
  * Decisions apply to the revision they were given on, so the reviews start over.
  */
-export const reviseChangeRequest = defineCommand({
+const reviseCommand = defineCommand({
   permission: "contracts:write",
   input: readUpload,
   audit: "change_request.revise",
@@ -576,3 +577,29 @@ export const withdrawChangeRequest = defineCommand({
     return close({ tx, principal, audit }, located, "withdrawn", input.reason);
   },
 });
+
+/**
+ * {@link openCommand}, with the principal's right to write for the application checked before the upload is
+ * parsed: a caller who may not propose here costs the portal no parse.
+ */
+export async function openChangeRequest(principal: Principal, appSlug: string, input: unknown): Promise<ChangeRequestOutcome> {
+  assertCan(principal, "contracts:write");
+  const db = await getDb();
+  const [app] = await db.select({ teamId: application.teamId }).from(application).where(eq(application.slug, appSlug));
+  if (!app) throw new MeshportError("not_found", `No application ${appSlug}.`, { subject: "application" });
+  await assertWritesForTeam(db, principal, app.teamId);
+  return openCommand(principal, appSlug, input);
+}
+
+/** {@link reviseCommand}, with the right to write for the request's application checked before the upload is parsed. */
+export async function reviseChangeRequest(principal: Principal, number: string, input: unknown): Promise<ChangeRequestOutcome> {
+  assertCan(principal, "contracts:write");
+  const db = await getDb();
+  const parsed = /^[0-9]{1,10}$/.test(number) ? Number(number) : NaN;
+  const [found] = Number.isSafeInteger(parsed)
+    ? await db.select({ teamId: application.teamId }).from(changeRequest).innerJoin(application, eq(application.id, changeRequest.applicationId)).where(eq(changeRequest.number, parsed))
+    : [];
+  if (!found) throw new MeshportError("not_found", `No change request ${number.slice(0, 40)}.`, { subject: "change_request" });
+  await assertWritesForTeam(db, principal, found.teamId);
+  return reviseCommand(principal, number, input);
+}

@@ -152,6 +152,9 @@ describeEachBackend("change review", ({ handle }) => {
     // Only the owning team speaks for the proposal.
     await expect(reviseChangeRequest(outsider, String(number), { files: { "asyncapi.yaml": sensors("2.0.0", "boolean") } })).rejects.toMatchObject({ status: 403 });
     await expect(withdrawChangeRequest(consumerReviewer, String(number), {})).rejects.toMatchObject({ status: 403 });
+    // Refused before the upload is read: an outsider costs no parse, whatever they send.
+    await expect(reviseChangeRequest(outsider, String(number), { files: { "asyncapi.yaml": "asyncapi: [" } })).rejects.toMatchObject({ status: 403 });
+    await expect(openChangeRequest(outsider, "line-sensors", "not even an upload")).rejects.toMatchObject({ status: 403 });
     const own = await openChangeRequest(ownerReviewer, "line-sensors", { files: { "asyncapi.yaml": sensors("2.0.0", "string", "", "Mine") } });
     await expect(decideChangeRequest(ownerReviewer, String(own.changeRequest.number), { decision: "approve" })).rejects.toMatchObject({ code: "forbidden:own_request" });
     await withdrawChangeRequest(ownerReviewer, String(own.changeRequest.number), {});
