@@ -3,6 +3,7 @@ import { describeEachBackend } from "@/db/testing/backends.ts";
 import { systemPrincipal } from "@/lib/auth/principal.ts";
 import { getApplication, listApplications } from "@/lib/catalog/applications.ts";
 import { searchCatalog } from "@/lib/catalog/search.ts";
+import { getChangeRequest, listChangeRequests } from "@/lib/reviews/queries.ts";
 import { DEMO_APPLICATIONS } from "./contracts/index.ts";
 import { seedDemo } from "./seed.ts";
 
@@ -27,6 +28,11 @@ describeEachBackend("demo seed", () => {
     expect(lineSensors.versions.map((v) => `${v.version}:${v.state}`)).toEqual(["2.0.0:released", "1.1.0:released", "1.0.0:deprecated"]);
     expect((await searchCatalog(reader, { topic: "plant/+/temperature" })).hits.length).toBeGreaterThan(0);
     expect((await searchCatalog(reader, { field: "orderId" })).hits.length).toBeGreaterThan(0);
+    // One proposal waits for review by the teams it breaks: Plant Operations owns it, the Integration Platform consumes its alarms.
+    const { requests } = await listChangeRequests(reader, { view: "all", state: "open" });
+    expect(requests.map((r) => [r.application.slug, r.version, r.breaking, r.authorLabel])).toEqual([["machine-monitor", "2.0.0", true, "eddie@meshport.demo"]]);
+    const request = await getChangeRequest(reader, String(requests[0]!.number));
+    expect(request.reviewers.map((r) => r.team.slug).sort()).toEqual(["plant-operations", "platform"]);
     expect((await seedDemo()).seeded).toBe(false);
   });
 });

@@ -110,6 +110,7 @@ export async function ensureDemoAgentToken(): Promise<string> {
 
 /** Registers the demo applications and publishes their versions in order, through the same checks as everyone. */
 export async function seedDemoCatalog(actor: Principal): Promise<void> {
+  const db = await getDb();
   for (const app of DEMO_APPLICATIONS) {
     await createApplication(actor, {
       slug: app.slug,
@@ -132,6 +133,14 @@ export async function seedDemoCatalog(actor: Principal): Promise<void> {
       if (version.state === "deprecated") {
         await setVersionState(actor, app.slug, version.version, { state: "deprecated", reason: version.reason ?? "Superseded." });
       }
+    }
+  }
+  // Proposals last: the consumers they affect must be in the catalog to be asked.
+  for (const app of DEMO_APPLICATIONS) {
+    for (const proposal of app.proposals ?? []) {
+      const [author] = await db.select({ id: user.id, email: user.email, name: user.name, role: user.role }).from(user).where(eq(user.email, proposal.author));
+      if (!author) continue;
+      await openChangeRequest({ kind: "user", ...author }, app.slug, { files: { [proposal.file]: readDemoContract(proposal.file) }, version: proposal.version, title: proposal.title, description: proposal.description });
     }
   }
 }

@@ -24,7 +24,7 @@ beforeAll(async () => {
 
 describe("demo contracts", () => {
   it("lists every file of the folder exactly once, and every listed file exists", () => {
-    const listed = DEMO_APPLICATIONS.flatMap((a) => a.versions.map((v) => v.file));
+    const listed = DEMO_APPLICATIONS.flatMap((a) => [...a.versions, ...(a.proposals ?? [])].map((v) => v.file));
     expect(new Set(listed).size).toBe(listed.length);
     for (const file of listed) expect(existsSync(path.join(folder, file)), file).toBe(true);
     const onDisk = readdirSync(folder).filter((f) => f.endsWith(".yaml"));
@@ -33,7 +33,18 @@ describe("demo contracts", () => {
 
   it("names each file after its application and version", () => {
     for (const app of DEMO_APPLICATIONS) {
-      for (const v of app.versions) expect(v.file).toBe(`${app.slug}@${v.version}.yaml`);
+      for (const v of [...app.versions, ...(app.proposals ?? [])]) expect(v.file).toBe(`${app.slug}@${v.version}.yaml`);
+    }
+  });
+
+  it("proposes changes that parse cleanly and break under BACKWARD, so the review has consumers to ask", async () => {
+    for (const app of DEMO_APPLICATIONS) {
+      for (const p of app.proposals ?? []) {
+        const result = await parseContract({ [p.file]: readDemoContract(p.file) });
+        expect(result.diagnostics.filter((d) => d.severity === "error" || d.severity === "warning"), p.file).toEqual([]);
+        const latest = app.versions.at(-1)!;
+        expect(compare(contractOf(latest.file), result.contract!, { mode: "BACKWARD" }).compatible, p.file).toBe(false);
+      }
     }
   });
 

@@ -19,6 +19,16 @@ export interface DemoVersion {
   reason?: string;
 }
 
+/** A proposed version the demo leaves open for review, by one of the demo people. */
+export interface DemoProposal {
+  version: string;
+  file: string;
+  title: string;
+  description: string;
+  /** Email of the demo person who proposes it. */
+  author: string;
+}
+
 /** One demo application with its versions, oldest first. */
 export interface DemoApplication {
   slug: string;
@@ -29,6 +39,8 @@ export interface DemoApplication {
   domain: string;
   tags: string[];
   versions: DemoVersion[];
+  /** Change requests left open in the demo, for people to review. */
+  proposals?: DemoProposal[];
 }
 
 const file = (slug: string, version: string) => `${slug}@${version}.yaml`;
@@ -57,6 +69,16 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
     domain: "production",
     tags: ["condition-monitoring", "alarms", "shop-floor"],
     versions: [{ version: "1.4.0", file: file("machine-monitor", "1.4.0") }],
+    // Breaking for every alarm consumer (a new severity scale): waits for Plant Operations and the Integration Platform.
+    proposals: [
+      {
+        version: "2.0.0",
+        file: file("machine-monitor", "2.0.0"),
+        title: "Four alarm severities",
+        description: "Alarms move to low, medium, high and critical so the andon board can page shift leads on high.",
+        author: "eddie@meshport.demo",
+      },
+    ],
   },
   {
     slug: "alarm-dispatcher",
