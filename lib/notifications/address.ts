@@ -23,8 +23,7 @@ export function webhookUrlProblem(text: string): string | null {
 }
 
 // Addresses a portal must not be turned against: its own host, the private networks around it, cloud metadata.
-const PRIVATE = new BlockList();
-for (const [net, prefix] of [
+const PRIVATE_V4 = [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
   ["100.64.0.0", 10],
@@ -33,47 +32,61 @@ for (const [net, prefix] of [
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
   ["192.0.2.0", 24],
+  ["192.88.99.0", 24],
   ["192.168.0.0", 16],
   ["198.18.0.0", 15],
   ["198.51.100.0", 24],
   ["203.0.113.0", 24],
+  // Multicast, and 240/4 reserved up to the broadcast 255.255.255.255.
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, "ipv4");
-}
-for (const [net, prefix] of [
+] as const;
+
+const PRIVATE_V6 = [
   ["::", 128],
   ["::1", 128],
+  ["64:ff9b:1::", 48],
+  ["100::", 64],
+  // Teredo carries an obscured IPv4 address; nothing a webhook needs.
+  ["2001::", 32],
+  ["2001:2::", 48],
+  ["2001:db8::", 32],
+  ["3fff::", 20],
   ["fc00::", 7],
   ["fe80::", 10],
   ["fec0::", 10],
   ["ff00::", 8],
-  ["2001:db8::", 32],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, "ipv6");
-}
+] as const;
 
-/** The IPv4 address an IPv6 address carries (mapped `::ffff:a.b.c.d`, compatible, NAT64 `64:ff9b::`), if any. */
-function embeddedIpv4(address: string): string | null {
-  const lower = address.toLowerCase();
-  const match = /^(?:::ffff:|::|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/.exec(lower);
-  if (!match) return null;
-  if (match[1]) return match[1];
-  const high = Number.parseInt(match[2]!, 16);
-  const low = Number.parseInt(match[3]!, 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+/**
+ * IPv6 forms that carry an IPv4 address in their last 32 bits (mapped, translated, NAT64, compatible), or right
+ * after 2002: (6to4): such an address is as private as the IPv4 address inside it.
+ */
+const V4_CARRIERS: ReadonlyArray<{ at: (high: string, low: string) => string; bits: number }> = [
+  { at: (h, l) => `::ffff:${h}:${l}`, bits: 96 },
+  { at: (h, l) => `::ffff:0:${h}:${l}`, bits: 96 },
+  { at: (h, l) => `64:ff9b::${h}:${l}`, bits: 96 },
+  { at: (h, l) => `::${h}:${l}`, bits: 96 },
+  { at: (h, l) => `2002:${h}:${l}::`, bits: 16 },
+];
+
+const PRIVATE = new BlockList();
+for (const [net, prefix] of PRIVATE_V4) {
+  PRIVATE.addSubnet(net, prefix, "ipv4");
+  const value = net.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+  const high = Math.floor(value / 65536).toString(16);
+  const low = (value % 65536).toString(16);
+  for (const carrier of V4_CARRIERS) PRIVATE.addSubnet(carrier.at(high, low), carrier.bits + prefix, "ipv6");
 }
+for (const [net, prefix] of PRIVATE_V6) PRIVATE.addSubnet(net, prefix, "ipv6");
 
 /** True for loopback, private, link-local, shared, reserved, documentation and multicast addresses (IPv4 or IPv6). */
 export function isPrivateAddress(address: string): boolean {
+  // A zone (fe80::1%eth0) only scopes link-local and multicast addresses, and the block list would not match it.
+  if (address.includes("%")) return true;
   const family = isIP(address);
   if (family === 4) return PRIVATE.check(address, "ipv4");
-  if (family === 6) {
-    const v4 = embeddedIpv4(address);
-    if (v4 && isIP(v4) === 4) return PRIVATE.check(v4, "ipv4");
-    return PRIVATE.check(address, "ipv6");
-  }
+  if (family === 6) return PRIVATE.check(address, "ipv6");
   return true;
 }
 
@@ -95,18 +108,30 @@ export interface Destination {
   family: 4 | 6;
 }
 
+/** How a host's addresses are looked up (the system resolver unless a test gives another). */
+export type Resolver = (host: string) => Promise<Array<{ address: string; family: number }>>;
+
+const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
+
+/** The resolver's answer, or a failure once `timeoutMs` has passed: a name server that never answers must not hold an attempt. */
+function resolveWithin(resolve: Resolver, host: string, timeoutMs: number | undefined): ReturnType<Resolver> {
+  if (timeoutMs === undefined) return resolve(host);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("name resolution timed out")), Math.max(0, timeoutMs));
+  });
+  return Promise.race([resolve(host), expired]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Resolves the URL's host now, at send time, and refuses it when any address it resolves to is private (unless
- * allowed): a name that answers both a public and a private address could otherwise be steered inside.
+ * allowed): a name that answers both a public and a private address could otherwise be steered inside. The lookup
+ * fails with "name resolution timed out" after `timeoutMs`, when given.
  */
-export async function resolveDestination(
-  url: URL,
-  allowPrivateNetworks: boolean,
-  resolve: (host: string) => Promise<Array<{ address: string; family: number }>> = (host) => lookup(host, { all: true, verbatim: true }),
-): Promise<Destination> {
+export async function resolveDestination(url: URL, allowPrivateNetworks: boolean, resolve: Resolver = systemResolver, timeoutMs?: number): Promise<Destination> {
   const host = urlHost(url);
   const literal = isIP(host);
-  const addresses = literal ? [{ address: host, family: literal }] : await resolve(host);
+  const addresses = literal ? [{ address: host, family: literal }] : await resolveWithin(resolve, host, timeoutMs);
   if (addresses.length === 0) throw new Error(`${host} does not resolve`);
   if (!allowPrivateNetworks) {
     const blocked = addresses.find((a) => isPrivateAddress(a.address));
