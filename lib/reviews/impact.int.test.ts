@@ -7,7 +7,7 @@ import { systemPrincipal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
 import { evaluateChange, parseContract, type Contract } from "@/registry/index.ts";
-import { consumersOf, loadImpact } from "./impact.ts";
+import { clientMapper, consumersOf, loadImpact, MAX_APPLICATIONS_PER_CLIENT } from "./impact.ts";
 
 /** An AsyncAPI 3.0 contract with one message per channel and the given actions on it. */
 function doc(title: string, version: string, channels: Array<{ address: string; action: "send" | "receive"; payload?: object }>): string {
@@ -40,6 +40,7 @@ describeEachBackend("change impact", ({ handle }) => {
   const db = () => handle().db;
   const appBySlug = async (slug: string): Promise<Application> => (await db().select().from(application).where(eq(application.slug, slug)))[0]!;
   let baseline: Contract;
+  let breakingChange: () => Promise<{ proposed: Contract; evaluation: ReturnType<typeof evaluateChange> }>;
 
   beforeAll(async () => {
     await createTeam(actor, { slug: "plant-ops", name: "Plant Ops" });
@@ -91,11 +92,13 @@ describeEachBackend("change impact", ({ handle }) => {
 
   it("finds the declared and observed consumers of a breaking change, the unclaimed clients, and leaves the others out", async () => {
     const app = await appBySlug("line-sensors");
-    const proposedText = doc("Line sensors", "2.0.0", [
-      { address: "plant/{lineId}/temperature", action: "send", payload: { type: "object", properties: { value: { type: "string" } } } },
-    ]);
-    const proposed = await contractOf(proposedText);
-    const evaluation = evaluateChange({ contract: proposed, diagnostics: [] }, [{ version: "1.0.0", state: "released", contract: baseline }], { mode: "BACKWARD" });
+    breakingChange = async () => {
+      const proposed = await contractOf(
+        doc("Line sensors", "2.0.0", [{ address: "plant/{lineId}/temperature", action: "send", payload: { type: "object", properties: { value: { type: "string" } } } }]),
+      );
+      return { proposed, evaluation: evaluateChange({ contract: proposed, diagnostics: [] }, [{ version: "1.0.0", state: "released", contract: baseline }], { mode: "BACKWARD" }) };
+    };
+    const { proposed, evaluation } = await breakingChange();
     expect(evaluation.report?.compatible).toBe(false);
 
     const impact = await loadImpact(db(), app, baseline, proposed, evaluation);
@@ -121,5 +124,60 @@ describeEachBackend("change impact", ({ handle }) => {
     expect(consumers.map((c) => c.slug)).toEqual(["dashboard", "machine-monitor"]);
     // The order service sends nothing; nobody consumes from it.
     expect(await consumersOf(db(), await appBySlug("order-service"))).toEqual([]);
+  });
+
+  it("counts an observed client for every application whose pattern matches it, so the owner cannot hide another team's consumer", async () => {
+    // The owner claims the dashboard's client with a more specific pattern; a second team's wallboard matches it too.
+    await db().update(application).set({ clientIdPatterns: ["sensor-*", "dash-7"] }).where(eq(application.slug, "line-sensors"));
+    await createTeam(actor, { slug: "visuals", name: "Visuals" });
+    await createApplication(actor, { slug: "wallboard", name: "Wallboard", team: "visuals", clientIdPatterns: ["*-7"] });
+    // A consumer only the owner's patterns match stays the owner's own: neither affected nor unknown.
+    const now = new Date("2026-11-30T12:00:00.000Z");
+    await db()
+      .insert(brokerTopic)
+      .values({
+        brokerId: "plant-1",
+        template: "plant/line-9/temperature",
+        firstSeen: now,
+        lastSeen: now,
+        totalMessages: 1,
+        totalBytes: 10,
+        lastRatePerSecond: 1,
+        lastWindowEnd: now,
+        contentKind: "json",
+        distinctTopics: 1,
+        topics: [],
+        samples: [],
+        producers: [],
+        consumers: [{ clientId: "sensor-echo", lastSeen: now.toISOString() }],
+      });
+    const app = await appBySlug("line-sensors");
+    const { proposed, evaluation } = await breakingChange();
+    const impact = await loadImpact(db(), app, baseline, proposed, evaluation);
+    expect(impact.applications.map((a) => [a.application.slug, a.application.teamSlug, a.role, a.breaking])).toEqual([
+      ["dashboard", "insights", "consumer", true],
+      ["machine-monitor", "maintenance", "consumer", true],
+      ["wallboard", "visuals", "consumer", true],
+    ]);
+    for (const slug of ["dashboard", "wallboard"]) {
+      const affected = impact.applications.find((a) => a.application.slug === slug)!;
+      expect(affected.evidence.map((e) => (e.kind === "observed" ? e.clientId : e.kind))).toEqual(["dash-7"]);
+    }
+    expect(impact.unknownClients.map((u) => u.clientId)).toEqual(["mystery-1"]);
+    expect(impact.truncated).toBe(false);
+    expect((await consumersOf(db(), app)).map((c) => c.slug)).toEqual(["dashboard", "machine-monitor", "wallboard"]);
+  });
+
+  it("maps a client to at most a bounded number of applications, most specific pattern first, and says when it cut", () => {
+    const ref = (slug: string) => ({ id: `app_${slug}`, slug, name: slug, teamId: "t", teamSlug: "t", teamName: "t" });
+    const owners = Array.from({ length: MAX_APPLICATIONS_PER_CLIENT + 10 }, (_, i) => ({ ref: ref(`any-${String(i).padStart(3, "0")}`), patterns: ["*"] }));
+    owners.push({ ref: ref("zz-exact"), patterns: ["other-*", "dash-7"] }, { ref: ref("nobody"), patterns: ["orders-*"] });
+    const map = clientMapper(owners);
+    const { applications, cut } = map("dash-7");
+    expect(applications).toHaveLength(MAX_APPLICATIONS_PER_CLIENT);
+    expect(cut).toBe(true);
+    expect(applications.slice(0, 3).map((a) => a.slug)).toEqual(["zz-exact", "any-000", "any-001"]);
+    expect(applications.map((a) => a.slug)).not.toContain("nobody");
+    expect(clientMapper([{ ref: ref("dash"), patterns: ["dash-*"] }])("mystery-1")).toEqual({ applications: [], cut: false });
   });
 });

@@ -9,8 +9,8 @@ import { impactOf, type AppRef, type ChangeEvaluation, type Contract, type Contr
 
 /**
  * The impact of a proposed change, loaded: the flows of the current version of every other application and the
- * clients the agents observed on the owner's channels, with client ids mapped to applications by the patterns each
- * application declares. Every query is bounded; past a bound the impact says `truncated`.
+ * clients the agents observed on the owner's channels, each client counting for every application whose declared
+ * client-id patterns match it. Every query is bounded; past a bound the impact says `truncated`.
  */
 
 /** Counterpart flows read at most. */
@@ -125,24 +125,30 @@ async function patternOwners(db: Executor): Promise<{ owners: PatternOwner[]; tr
   };
 }
 
+/** Applications one client id counts for at most: a `*` pattern declared by many applications cannot explode the work. */
+export const MAX_APPLICATIONS_PER_CLIENT = 50;
+/** Observed client records (one per client and application it maps to) built at most. */
+export const MAX_OBSERVED_RECORDS = 200_000;
+
 /**
- * Maps client ids to applications: the application whose matching pattern is the most specific (most characters
- * besides `*`), then the first by slug. Each client id is decided once.
+ * Maps a client id to every application with a pattern matching it, most specific match first (most characters
+ * besides `*`), then by slug; at most {@link MAX_APPLICATIONS_PER_CLIENT}, `cut` when more matched. Every match
+ * counts, so no application can hide another's client by declaring a more specific pattern. Each client id is
+ * decided once.
  */
-export function clientMapper(owners: readonly PatternOwner[]): (clientId: string) => AppRef | null {
-  const cache = new Map<string, AppRef | null>();
+export function clientMapper(owners: readonly PatternOwner[]): (clientId: string) => { applications: AppRef[]; cut: boolean } {
+  const cache = new Map<string, { applications: AppRef[]; cut: boolean }>();
   return (clientId) => {
     const known = cache.get(clientId);
     if (known !== undefined) return known;
-    let best: { ref: AppRef; score: number } | null = null;
+    const matches: { ref: AppRef; score: number }[] = [];
     for (const owner of owners) {
-      for (const pattern of owner.patterns) {
-        if (!matchesGlob(pattern, clientId)) continue;
-        const score = globSpecificity(pattern);
-        if (!best || score > best.score || (score === best.score && owner.ref.slug < best.ref.slug)) best = { ref: owner.ref, score };
-      }
+      let score = -1;
+      for (const pattern of owner.patterns) if (matchesGlob(pattern, clientId)) score = Math.max(score, globSpecificity(pattern));
+      if (score >= 0) matches.push({ ref: owner.ref, score });
     }
-    const found = best?.ref ?? null;
+    matches.sort((a, b) => b.score - a.score || (a.ref.slug < b.ref.slug ? -1 : a.ref.slug > b.ref.slug ? 1 : 0));
+    const found = { applications: matches.slice(0, MAX_APPLICATIONS_PER_CLIENT).map((m) => m.ref), cut: matches.length > MAX_APPLICATIONS_PER_CLIENT };
     cache.set(clientId, found);
     return found;
   };
@@ -170,15 +176,24 @@ async function observedClients(db: Executor, addresses: readonly string[], roles
       if (clients.length > MAX_CLIENTS_PER_TOPIC) truncated = true;
       for (const client of clients.slice(0, MAX_CLIENTS_PER_TOPIC)) {
         if (typeof client?.clientId !== "string") continue;
-        observed.push({
+        const { applications, cut } = mapClient(client.clientId);
+        if (cut) truncated = true;
+        const seen = {
           brokerId: row.brokerId,
           clientId: client.clientId,
           role,
           template: row.template,
           ...(typeof client.filter === "string" ? { filter: client.filter } : {}),
           lastSeen: String(client.lastSeen ?? ""),
-          application: mapClient(client.clientId),
-        });
+        };
+        // One record per application the client counts for; unknown (null) only when no pattern matches.
+        for (const app of applications.length > 0 ? applications : [null]) {
+          if (observed.length >= MAX_OBSERVED_RECORDS) {
+            truncated = true;
+            break;
+          }
+          observed.push({ ...seen, application: app });
+        }
       }
     }
   }

@@ -99,6 +99,32 @@ describe("impactOf", () => {
     expect(impact.truncated).toBe(false);
   });
 
+  it("counts a client matched by several applications for each of them, but not for the owner", async () => {
+    const baseline = await ownerContract();
+    const proposed = await ownerContract({ reading: { unit: { type: "string" } }, required: ["unit"], version: "2.0.0" });
+    const wallboard = app("wallboard");
+    const seen = { brokerId: "plant-1", clientId: "dash-9", role: "consumer" as const, template: "plant/{id}/temperature", lastSeen: "2026-11-30T10:00:00.000Z" };
+    const impact = impactOf(
+      await inputFor(baseline, proposed, {
+        contracts: [],
+        observed: [
+          // One record per application whose pattern matches: the owner's own match is skipped, the others kept.
+          { ...seen, application: owner },
+          { ...seen, application: dashboard },
+          { ...seen, application: wallboard },
+          // A client only the owner's patterns match is the owner's own: neither affected nor unknown.
+          { ...seen, clientId: "sensor-echo", application: owner },
+        ],
+      }),
+    );
+    expect(impact.applications.map((a) => [a.application.slug, a.role, a.breaking])).toEqual([
+      ["dashboard", "consumer", true],
+      ["wallboard", "consumer", true],
+    ]);
+    for (const affected of impact.applications) expect(affected.evidence.map((e) => (e.kind === "observed" ? e.clientId : null))).toEqual(["dash-9"]);
+    expect(impact.unknownClients).toEqual([]);
+  });
+
   it("reaches the producers of a channel the owner receives, phrasing the upgrade order for them", async () => {
     const baseline = await ownerContract();
     const command = { name: "Command", payload: { type: "object", properties: { setpoint: { type: "number" }, mode: { type: "string" } }, required: ["mode"] } };

@@ -36,7 +36,11 @@ export interface ContractCounterpart {
   flows: { channel: string; action: Action; messageKey: string }[];
 }
 
-/** A client an agent saw on a topic template of a broker, and the application its client id maps to. */
+/**
+ * A client an agent saw on a topic template of a broker, and one application its client id maps to: a client
+ * matched by several applications' patterns comes once per application; `application` is null only when no
+ * application's pattern matches it.
+ */
 export interface ObservedClient {
   brokerId: string;
   clientId: string;
