@@ -3,7 +3,7 @@ import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } fr
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
 import { application, contractVersion, team, teamMember, type Application, type ContractVersion, type Team } from "@/db/schema.ts";
-import { COMPATIBILITY_MODES, type CompatibilityMode } from "@/registry/index.ts";
+import { COMPATIBILITY_MODES, MODE_POLICIES, type CompatibilityMode } from "@/registry/index.ts";
 import { assertCan, can } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, slugSchema } from "@/lib/errors.ts";
@@ -389,12 +389,86 @@ export async function writableApplication({ tx, principal }: Pick<AuthorizeConte
   return found;
 }
 
-/** Changes an application's catalog record, compatibility mode, lint policy or governance settings (team members). */
+/**
+ * True when checking with `next` keeps every guarantee of `current`: it checks each direction `current`
+ * checks, and across all earlier versions when `current` does. NONE guarantees nothing.
+ */
+export function modeKeepsGuarantees(current: CompatibilityMode, next: CompatibilityMode): boolean {
+  const was = MODE_POLICIES[current];
+  const will = MODE_POLICIES[next];
+  return (!was.backward || will.backward) && (!was.forward || will.forward) && (!was.transitive || will.transitive);
+}
+
+/** A governance setting a change can weaken. */
+export type GovernanceSetting = "approvalRule.owner" | "approvalRule.consumer" | "reviewPolicy" | "compatibilityMode" | "lintPolicy";
+
+/** The governance settings the change makes less strict than the application has them now (effective values compared). */
+export function governanceWeakenings(
+  app: Pick<Application, "approvalRule" | "reviewPolicy" | "compatibilityMode" | "lintPolicy">,
+  change: Pick<z.output<typeof updateApplicationInput>, "approvalRule" | "reviewPolicy" | "compatibilityMode" | "lintPolicy">,
+): GovernanceSetting[] {
+  const weakened: GovernanceSetting[] = [];
+  if (change.approvalRule !== undefined) {
+    const was = approvalRuleOf(app);
+    const will = approvalRuleOf({ approvalRule: change.approvalRule });
+    if (will.owner < was.owner) weakened.push("approvalRule.owner");
+    if (will.consumer < was.consumer) weakened.push("approvalRule.consumer");
+  }
+  if (change.reviewPolicy !== undefined && reviewPolicyOf(app) === "review" && reviewPolicyOf({ reviewPolicy: change.reviewPolicy }) !== "review") {
+    weakened.push("reviewPolicy");
+  }
+  if (change.compatibilityMode !== undefined && !modeKeepsGuarantees(effectiveMode(app), effectiveMode({ compatibilityMode: change.compatibilityMode }))) {
+    weakened.push("compatibilityMode");
+  }
+  if (change.lintPolicy !== undefined && app.lintPolicy === "block" && change.lintPolicy !== "block") weakened.push("lintPolicy");
+  return weakened;
+}
+
+/** True for the principals that may weaken governance: admins, admin-scoped tokens and the system. */
+function governsEveryTeam(principal: Principal): boolean {
+  switch (principal.kind) {
+    case "system":
+      return true;
+    case "token":
+      return principal.scopes.includes("admin");
+    case "user":
+      return principal.role === "admin";
+  }
+}
+
+const SETTING_LABELS: Record<GovernanceSetting, string> = {
+  "approvalRule.owner": "the owner approvals required",
+  "approvalRule.consumer": "the consumer approvals required",
+  reviewPolicy: "the review policy",
+  compatibilityMode: "the compatibility mode",
+  lintPolicy: "the lint policy",
+};
+
+/**
+ * The application, once the principal is known to write for its team and, for a change that makes its
+ * governance less strict, to be an admin: otherwise a team could switch review off, publish a breaking
+ * change past its consumers, and switch it back on.
+ */
+async function governedApplication(ctx: AuthorizeContext<z.output<typeof updateApplicationInput>>, appSlug: string): Promise<Application> {
+  const found = await writableApplication(ctx, appSlug);
+  const weakened = governanceWeakenings(found, ctx.input);
+  if (weakened.length > 0 && !governsEveryTeam(ctx.principal)) {
+    const what = weakened.map((s) => SETTING_LABELS[s]);
+    const list = what.length === 1 ? what[0] : `${what.slice(0, -1).join(", ")} and ${what.at(-1)}`;
+    throw new MeshportError("forbidden", `This change would weaken ${list} of ${appSlug}; only an admin can do that.`, {
+      subject: "governance",
+      details: { weakened },
+    });
+  }
+  return found;
+}
+
+/** Changes an application's catalog record, compatibility mode, lint policy or governance settings (team members; weakening governance: admins). */
 export const updateApplication = defineCommand({
   permission: "contracts:write",
   input: updateApplicationInput,
   audit: "application.update",
-  authorize: writableApplication,
+  authorize: governedApplication,
   run: async ({ tx, input: data, target: found, audit }, appSlug: string): Promise<Application> => {
     const given = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined)) as typeof data;
     const [updated] = await tx.update(application).set(given).where(eq(application.id, found.id)).returning();

@@ -1,5 +1,5 @@
 import { count, eq } from "drizzle-orm";
-import { beforeAll, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.ts";
 import * as documentRoute from "@/app/api/v1/applications/[app]/versions/[version]/document/route.ts";
 import * as applicationRoute from "@/app/api/v1/applications/[app]/route.ts";
@@ -10,7 +10,17 @@ import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
-import { createApplication, getApplication, listApplications } from "./applications.ts";
+import {
+  approvalRuleOf,
+  createApplication,
+  defaultCompatibilityMode,
+  getApplication,
+  listApplications,
+  modeKeepsGuarantees,
+  reviewPolicyOf,
+  updateApplication,
+} from "./applications.ts";
+import { COMPATIBILITY_MODES, MODE_POLICIES, type CompatibilityMode } from "@/registry/index.ts";
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { searchCatalog } from "./search.ts";
 
@@ -233,8 +243,12 @@ describeEachBackend("catalog", ({ handle }) => {
       before: { reviewPolicy: null, approvalRule: null, clientIdPatterns: [] },
       after: { reviewPolicy: "review", approvalRule: { owner: 2, consumer: 1 }, clientIdPatterns: ["line-sensor-*", "gateway-*-eu"] },
     });
-    // Back to the defaults: null review policy and rule.
-    const reset = await updateApplication(editor, "line-sensors", { reviewPolicy: null, approvalRule: null, clientIdPatterns: [] });
+    // Back to the defaults: null review policy and rule, less strict, so an admin's to do.
+    await expect(updateApplication(editor, "line-sensors", { reviewPolicy: null, approvalRule: null, clientIdPatterns: [] })).rejects.toMatchObject({
+      status: 403,
+      code: "forbidden:governance",
+    });
+    const reset = await updateApplication(admin, "line-sensors", { reviewPolicy: null, approvalRule: null, clientIdPatterns: [] });
     expect(reset).toMatchObject({ reviewPolicy: null, approvalRule: null, clientIdPatterns: [] });
 
     // Over the API: the settings with their defaults, and a refusal in the error shape.
@@ -259,6 +273,189 @@ describeEachBackend("catalog", ({ handle }) => {
 
     const created = await createApplication(editor, { slug: "line-gateway", name: "Line gateway", team: "plant-ops", reviewPolicy: "review", clientIdPatterns: ["gw-*", "gw-*"] });
     expect(created).toMatchObject({ reviewPolicy: "review", approvalRule: null, clientIdPatterns: ["gw-*"] });
+  });
+
+  describe("governance is made less strict by admins only", () => {
+    const APP = "line-governed";
+    type Change = Parameters<typeof updateApplication>[2];
+    const STRICT: Change = { reviewPolicy: "review", approvalRule: { owner: 2, consumer: 2 }, lintPolicy: "block", compatibilityMode: "FULL" };
+    const LAX: Change = { reviewPolicy: "direct", approvalRule: { owner: 0, consumer: 0 }, lintPolicy: "warn", compatibilityMode: "NONE" };
+    let adminToken: string;
+    let adminTokenPrincipal: Principal;
+    let teamTokenPrincipal: Principal;
+
+    beforeAll(async () => {
+      await createApplication(editor, { slug: APP, name: "Line governed", team: "plant-ops" });
+      adminToken = (await createToken(admin, { name: "ops", scopes: ["admin"] })).secret;
+      const teamId = (await getApplication(admin, APP)).application.teamId;
+      adminTokenPrincipal = { kind: "token", id: "t-admin", name: "ops", scopes: ["admin"], teamId: null, createdBy: admin.id };
+      teamTokenPrincipal = { kind: "token", id: "t-team", name: "ci", scopes: ["contracts:write"], teamId, createdBy: admin.id };
+    });
+
+    const stored = async () => (await getApplication(admin, APP)).application;
+    const audits = async () => (await handle().db.select({ n: count() }).from(auditEntry))[0]!.n;
+    const patch = (token: string, body: unknown) =>
+      applicationRoute.PATCH(
+        new Request(`${URL_BASE}/${APP}`, {
+          method: "PATCH",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+        { params: Promise.resolve({ app: APP }) },
+      );
+
+    /** The change is refused for the principal with the weakened settings named, and nothing changes. */
+    async function refused(principal: Principal, change: Change, weakened: string[]) {
+      const before = await stored();
+      const auditBefore = await audits();
+      const error = await updateApplication(principal, APP, change).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 403, code: "forbidden:governance", details: { weakened } });
+      expect((error as Error).message).toMatch(/admin/);
+      expect(await stored()).toEqual(before);
+      expect(await audits()).toBe(auditBefore);
+    }
+
+    const WEAKENINGS: Array<{ change: Change; weakened: string[] }> = [
+      { change: { approvalRule: { owner: 1, consumer: 2 } }, weakened: ["approvalRule.owner"] },
+      { change: { approvalRule: { owner: 2, consumer: 0 } }, weakened: ["approvalRule.consumer"] },
+      // A missing count is the default one, below the current two.
+      { change: { approvalRule: { owner: 2 } as never }, weakened: ["approvalRule.consumer"] },
+      { change: { approvalRule: null }, weakened: ["approvalRule.owner", "approvalRule.consumer"] },
+      { change: { reviewPolicy: "direct" }, weakened: ["reviewPolicy"] },
+      { change: { reviewPolicy: null }, weakened: ["reviewPolicy"] },
+      { change: { lintPolicy: "warn" }, weakened: ["lintPolicy"] },
+      { change: { lintPolicy: null }, weakened: ["lintPolicy"] },
+      { change: { compatibilityMode: "NONE" }, weakened: ["compatibilityMode"] },
+      { change: { compatibilityMode: "BACKWARD" }, weakened: ["compatibilityMode"] },
+      // A harmless change alongside does not carry a weakening through.
+      { change: { name: "Renamed", reviewPolicy: "direct", compatibilityMode: "FULL_TRANSITIVE" }, weakened: ["reviewPolicy"] },
+    ];
+
+    it("refuses each weakening to an editor and a team token, and lets an admin, an admin token or the system make it", async () => {
+      const deciders = [admin, adminTokenPrincipal, systemPrincipal("ops")];
+      for (const [i, { change, weakened }] of WEAKENINGS.entries()) {
+        await updateApplication(admin, APP, STRICT);
+        await refused(editor, change, weakened);
+        await refused(teamTokenPrincipal, change, weakened);
+        const made = await updateApplication(deciders[i % deciders.length]!, APP, change);
+        const expected = { ...(change as object) } as Record<string, unknown>;
+        if (expected.approvalRule) expected.approvalRule = { owner: 1, consumer: 1, ...(expected.approvalRule as object) };
+        expect(made).toMatchObject(expected);
+      }
+    });
+
+    it("refuses a weakening over the API in the error shape, and accepts it with an admin token", async () => {
+      await updateApplication(admin, APP, STRICT);
+      const response = await patch(teamToken, { approvalRule: { owner: 2, consumer: 0 } });
+      expect(response.status).toBe(403);
+      const body = (await response.json()) as { error: { code: string; message: string; details: { weakened: string[] } } };
+      expect(body.error).toMatchObject({ code: "forbidden:governance", details: { weakened: ["approvalRule.consumer"] } });
+      expect(body.error.message).toContain("consumer approvals");
+      expect(approvalRuleOf(await stored())).toEqual({ owner: 2, consumer: 2 });
+      const off = await patch(teamToken, { reviewPolicy: "direct" });
+      expect(off.status).toBe(403);
+      expect(reviewPolicyOf(await stored())).toBe("review");
+      expect((await patch(adminToken, { approvalRule: { owner: 2, consumer: 0 }, reviewPolicy: "direct" })).status).toBe(200);
+      expect(await stored()).toMatchObject({ reviewPolicy: "direct", approvalRule: { owner: 2, consumer: 0 } });
+    });
+
+    it("lets an editor keep or tighten every setting", async () => {
+      await updateApplication(admin, APP, LAX);
+      const steps: Change[] = [
+        { approvalRule: { owner: 0, consumer: 0 } },
+        { approvalRule: { owner: 0, consumer: 1 } },
+        { approvalRule: { owner: 1, consumer: 1 } },
+        // null is the default rule, one and one: the same as now.
+        { approvalRule: null },
+        { approvalRule: { owner: 3, consumer: 2 } },
+        { reviewPolicy: "direct" },
+        { reviewPolicy: "review" },
+        { reviewPolicy: "review" },
+        { lintPolicy: "warn" },
+        { lintPolicy: "block" },
+        { lintPolicy: "block" },
+        { compatibilityMode: "BACKWARD" },
+        { compatibilityMode: "FULL_TRANSITIVE" },
+        { name: "Line governed, strict", clientIdPatterns: ["gov-*"], compatibilityMode: "FULL_TRANSITIVE", reviewPolicy: "review" },
+      ];
+      for (const change of steps) await updateApplication(editor, APP, change);
+      expect(await stored()).toMatchObject({
+        name: "Line governed, strict",
+        reviewPolicy: "review",
+        approvalRule: { owner: 3, consumer: 2 },
+        lintPolicy: "block",
+        compatibilityMode: "FULL_TRANSITIVE",
+        clientIdPatterns: ["gov-*"],
+      });
+      // The same over the API with the team's token.
+      expect((await patch(teamToken, { approvalRule: { owner: 4, consumer: 2 } })).status).toBe(200);
+    });
+
+    it("orders compatibility modes by the guarantees they keep, for every pair", async () => {
+      // What a mode guarantees: each direction it checks, against the latest version, and against all when transitive.
+      const guarantees = (mode: CompatibilityMode) => {
+        const { backward, forward, transitive } = MODE_POLICIES[mode];
+        const directions = [...(backward ? ["backward"] : []), ...(forward ? ["forward"] : [])];
+        return new Set(directions.flatMap((d) => (transitive ? [`${d}:latest`, `${d}:all`] : [`${d}:latest`])));
+      };
+      const keeps = (from: CompatibilityMode, to: CompatibilityMode) => [...guarantees(from)].every((g) => guarantees(to).has(g));
+
+      const expected = new Map<string, boolean>();
+      for (const from of COMPATIBILITY_MODES) {
+        for (const to of COMPATIBILITY_MODES) {
+          await updateApplication(admin, APP, { compatibilityMode: from });
+          const allowed = await updateApplication(editor, APP, { compatibilityMode: to }).then(
+            () => true,
+            (e: unknown) => {
+              expect(e).toMatchObject({ status: 403, code: "forbidden:governance", details: { weakened: ["compatibilityMode"] } });
+              return false;
+            },
+          );
+          expect(allowed, `${from} → ${to}`).toBe(keeps(from, to));
+          expect(modeKeepsGuarantees(from, to), `${from} → ${to}`).toBe(keeps(from, to));
+          expect((await stored()).compatibilityMode).toBe(allowed ? to : from);
+          if (!allowed) {
+            await updateApplication(admin, APP, { compatibilityMode: to });
+            expect((await stored()).compatibilityMode).toBe(to);
+          }
+          expected.set(`${from}>${to}`, allowed);
+        }
+      }
+      // The guarantees themselves, spelled out.
+      for (const mode of COMPATIBILITY_MODES) {
+        expect(expected.get(`NONE>${mode}`)).toBe(true);
+        expect(expected.get(`${mode}>${mode}`)).toBe(true);
+        if (mode !== "NONE") expect(expected.get(`${mode}>NONE`)).toBe(false);
+        expect(expected.get(`${mode}>FULL_TRANSITIVE`)).toBe(true);
+      }
+      expect(expected.get("BACKWARD>FULL")).toBe(true);
+      expect(expected.get("FULL>BACKWARD")).toBe(false);
+      expect(expected.get("BACKWARD>BACKWARD_TRANSITIVE")).toBe(true);
+      expect(expected.get("BACKWARD_TRANSITIVE>BACKWARD")).toBe(false);
+      expect(expected.get("BACKWARD>FORWARD")).toBe(false);
+      expect(expected.get("FORWARD>BACKWARD")).toBe(false);
+      expect(expected.get("FULL>FORWARD_TRANSITIVE")).toBe(false);
+      expect(expected.get("FORWARD>FULL")).toBe(true);
+      expect([...expected.values()].filter((v) => !v).length).toBeGreaterThan(10);
+    });
+
+    it("compares the portal default when the mode is cleared", async () => {
+      const fallback = defaultCompatibilityMode();
+      await updateApplication(admin, APP, { compatibilityMode: fallback });
+      await updateApplication(editor, APP, { compatibilityMode: null });
+      expect((await stored()).compatibilityMode).toBeNull();
+      await updateApplication(editor, APP, { compatibilityMode: fallback });
+      await updateApplication(admin, APP, { compatibilityMode: "FULL_TRANSITIVE" });
+      if (fallback !== "FULL_TRANSITIVE") await refused(editor, { compatibilityMode: null }, ["compatibilityMode"]);
+      await updateApplication(admin, APP, { compatibilityMode: "NONE" });
+      await updateApplication(editor, APP, { compatibilityMode: null });
+      expect((await stored()).compatibilityMode).toBeNull();
+    });
+
+    it("lets a team register an application with any settings", async () => {
+      const created = await createApplication(editor, { slug: "line-lax", name: "Line lax", team: "plant-ops", compatibilityMode: "NONE", reviewPolicy: "direct", approvalRule: { owner: 0, consumer: 0 } });
+      expect(created).toMatchObject({ compatibilityMode: "NONE", reviewPolicy: "direct", approvalRule: { owner: 0, consumer: 0 } });
+    });
   });
 
   it("downloads a version as published, as YAML and as JSON", async () => {
