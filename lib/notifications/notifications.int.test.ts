@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { and, asc, count, eq } from "drizzle-orm";
+import { and, asc, count, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { auditEntry, notification, team, teamMember, user, webhook, webhookAttempt, webhookDelivery } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
@@ -24,6 +24,9 @@ interface Received {
 function receiver() {
   const received: Received[] = [];
   let answer: (request: Received, index: number) => number = () => 200;
+  // Requests to /hold wait for `releaseHeld`; `held()` resolves once one is waiting.
+  const holding: http.ServerResponse[] = [];
+  let heldArrived: (() => void) | undefined;
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (c: Buffer) => chunks.push(c));
@@ -32,6 +35,11 @@ function receiver() {
       received.push(entry);
       // A receiver that never answers: the sender's timeout ends the attempt.
       if (entry.path === "/slow") return;
+      if (entry.path === "/hold") {
+        holding.push(response);
+        heldArrived?.();
+        return;
+      }
       response.writeHead(answer(entry, received.length - 1), { "content-type": "text/plain" });
       // A receiver's answer can hold anything, NUL included.
       response.end(entry.path === "/down" ? "down\u0000\u0007 for maintenance" : "ok from the receiver");
@@ -42,6 +50,14 @@ function receiver() {
     server,
     answerWith(fn: typeof answer) {
       answer = fn;
+    },
+    held: () =>
+      new Promise<void>((resolve) => {
+        if (holding.length > 0) resolve();
+        else heldArrived = resolve;
+      }),
+    releaseHeld() {
+      for (const response of holding.splice(0)) response.writeHead(200).end("ok, at last");
     },
     url: (path: string) => `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
     eventsAt: (path: string) => received.filter((r) => r.path === path).map((r) => (JSON.parse(r.body) as { id: string }).id),
@@ -315,6 +331,48 @@ describeEachBackend("notifications", ({ handle, backend }) => {
     expect(rx.received.filter((r) => r.path === "/moved")).toHaveLength(1);
     await deleteWebhook(admin, slow);
     await deleteWebhook(admin, moved);
+  });
+
+  it("ends an attempt whose host name never resolves within the timeout, and logs it", async () => {
+    await clearOutbox();
+    await quietOthers();
+    const unanswered = await hook(admin, { name: "Unanswered", url: "http://hooks.example.test/never", events: ["version.retired"] });
+    await db().transaction((tx) => emitEvent(tx, event({ type: "version.retired", teamIds: [] })));
+    let lookups = 0;
+    const silent = () => {
+      lookups++;
+      return new Promise<never>(() => {});
+    };
+    const counts = await deliverDue(db(), { maxAttempts: 1, timeoutMs: 300, resolve: silent });
+    expect(counts).toMatchObject({ attempted: 1, failed: 1 });
+    expect(lookups).toBe(1);
+    const [row] = await db().select().from(webhookDelivery).where(eq(webhookDelivery.webhookId, unanswered));
+    expect(row).toMatchObject({ state: "failed", lastStatus: null, lastError: "name resolution timed out", leasedUntil: null });
+    const attempts = await db().select().from(webhookAttempt).where(eq(webhookAttempt.deliveryId, row!.id));
+    expect(attempts.map((a) => a.error)).toEqual(["name resolution timed out"]);
+    await deleteWebhook(admin, unanswered);
+  });
+
+  it("finishes a pass without error when a webhook is deleted while its receiver is still answering", async () => {
+    await clearOutbox();
+    await quietOthers();
+    const doomed = await hook(admin, { name: "Doomed", url: rx.url("/hold"), events: ["review.commented"] });
+    const other = await hook(admin, { name: "Bystander", url: rx.url("/bystander"), events: ["review.commented"] });
+    const ids: string[] = [];
+    for (let n = 0; n < 2; n++) ids.push((await db().transaction((tx) => emitEvent(tx, event({ type: "review.commented", teamIds: [] })))).eventId);
+    const pass = deliverDue(db());
+    await rx.held();
+    await deleteWebhook(admin, doomed);
+    rx.releaseHeld();
+    // The deleted webhook's attempt is not logged (its delivery is gone) and its next delivery is not sent.
+    expect(await pass).toMatchObject({ attempted: 2, delivered: 2, retrying: 0, failed: 0 });
+    expect(rx.eventsAt("/hold")).toEqual([ids[0]]);
+    expect(rx.eventsAt("/bystander")).toEqual(ids);
+    expect(await db().select({ n: count() }).from(webhookDelivery).where(eq(webhookDelivery.webhookId, doomed))).toEqual([{ n: 0 }]);
+    const rows = await db().select().from(webhookDelivery).where(eq(webhookDelivery.webhookId, other));
+    expect(rows.map((r) => r.state)).toEqual(["delivered", "delivered"]);
+    expect(await db().select({ n: count() }).from(webhookAttempt).where(inArray(webhookAttempt.deliveryId, rows.map((r) => r.id)))).toEqual([{ n: 2 }]);
+    await deleteWebhook(admin, other);
   });
 
   it("refuses private destinations unless they are allowed, logging the refusal", async () => {

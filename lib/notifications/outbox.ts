@@ -4,7 +4,7 @@ import https from "node:https";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { getDb, type Database } from "@/db/client.ts";
 import { webhook, webhookAttempt, webhookDelivery } from "@/db/schema.ts";
-import { resolveDestination, type Destination } from "./address.ts";
+import { resolveDestination, type Destination, type Resolver } from "./address.ts";
 import { backoffDelay, senderSettings, type SenderSettings } from "./policy.ts";
 import { decryptWebhookSecret } from "./secret.ts";
 import { signatureHeader } from "./signature.ts";
@@ -36,8 +36,8 @@ export interface DeliverOptions extends Partial<Omit<SenderSettings, "pollMs">> 
   now?: () => Date;
   /** Jitter source for the backoff. */
   random?: () => number;
-  /** Host resolution (tests). */
-  resolve?: (host: string) => Promise<Array<{ address: string; family: number }>>;
+  /** Host resolution (tests); it counts inside the attempt's timeout. */
+  resolve?: Resolver;
 }
 
 /** What one pass did. */
@@ -168,7 +168,7 @@ async function release(db: Database, rows: Claimed[]): Promise<void> {
 }
 
 /** POSTs the body to the pinned address: no redirects followed, bounded in time, only an excerpt of the answer read. */
-function post(url: URL, destination: Destination, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; excerpt: string }> {
+function post(url: URL, destination: Destination, headers: Record<string, string>, body: string, remainingMs: number, timeoutMs: number): Promise<{ status: number; excerpt: string }> {
   return new Promise((resolve, reject) => {
     const transport = url.protocol === "https:" ? https : http;
     const request = transport.request(
@@ -204,7 +204,7 @@ function post(url: URL, destination: Destination, headers: Record<string, string
         });
       },
     );
-    const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), Math.max(0, remainingMs));
     request.on("error", (error) => {
       clearTimeout(timer);
       reject(error);
@@ -216,9 +216,11 @@ function post(url: URL, destination: Destination, headers: Record<string, string
 async function attempt(claimed: Claimed, settings: SenderSettings, options: DeliverOptions): Promise<AttemptResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
+  // One budget for the whole attempt, name resolution included, so the lease check before it holds.
+  const remaining = () => settings.timeoutMs - (performance.now() - started);
   try {
     const url = new URL(claimed.url);
-    const destination = await resolveDestination(url, settings.allowPrivateNetworks, options.resolve);
+    const destination = await resolveDestination(url, settings.allowPrivateNetworks, options.resolve, settings.timeoutMs);
     let secret: string;
     try {
       secret = decryptWebhookSecret(claimed.webhookId, claimed.secretCiphertext);
@@ -238,6 +240,7 @@ async function attempt(claimed: Claimed, settings: SenderSettings, options: Deli
         "x-meshport-signature": signatureHeader(secret, timestamp, body),
       },
       body,
+      remaining(),
       settings.timeoutMs,
     );
     if (status >= 200 && status < 300) return { status, error: null, durationMs: elapsed() };
@@ -249,8 +252,13 @@ async function attempt(claimed: Claimed, settings: SenderSettings, options: Deli
   }
 }
 
-/** Logs the attempt and moves the delivery on (one statement): delivered, due again after a backoff, or failed at the cap. */
-async function complete(db: Database, claimed: Claimed, result: AttemptResult, settings: SenderSettings, options: DeliverOptions): Promise<keyof Omit<DeliverCounts, "attempted">> {
+type Outcome = keyof Omit<DeliverCounts, "attempted">;
+
+/**
+ * Logs the attempt and moves the delivery on (one statement): delivered, due again after a backoff, or failed at the
+ * cap. Null when the delivery is gone (its webhook was deleted during the attempt): nothing is logged then.
+ */
+async function complete(db: Database, claimed: Claimed, result: AttemptResult, settings: SenderSettings, options: DeliverOptions): Promise<Outcome | null> {
   const now = options.now?.() ?? new Date();
   const attempts = claimed.attempts + 1;
   const ok = result.error === null && result.status !== null;
@@ -258,8 +266,10 @@ async function complete(db: Database, claimed: Claimed, result: AttemptResult, s
   const state = outcome === "retrying" ? "pending" : outcome;
   const next = outcome === "retrying" ? new Date(now.getTime() + backoffDelay(attempts, settings.backoffMs, settings.backoffCapMs, options.random)) : null;
   // The delivery moves only while this sender still holds its lease (one that ran out belongs to whoever took the
-  // row over); the attempt is logged either way, since it was made.
-  await db.execute(sql`
+  // row over); the attempt is logged either way, since it was made, unless the delivery is gone. The row is locked
+  // (key share) while it is logged, so a delete under way either waits for the log or removes the delivery first.
+  const stored = rowsOf(
+    await db.execute(sql`
     with moved as (
       update ${webhookDelivery}
       set attempts = ${attempts}, leased_until = null, last_status = ${result.status}::integer, last_error = ${result.error}::text,
@@ -267,10 +277,15 @@ async function complete(db: Database, claimed: Claimed, result: AttemptResult, s
         next_attempt_at = coalesce(${next ? isoParam(next) : sql`null::timestamptz`}, next_attempt_at)
       where id = ${claimed.id} and leased_until = ${isoParam(claimed.lease)} and state = 'pending'
       returning id
+    ), logged as (
+      insert into ${webhookAttempt} (delivery_id, at, status, error, duration_ms)
+      select ${claimed.id}, ${isoParam(now)}, ${result.status}::integer, ${result.error}::text, ${result.durationMs}
+      where exists (select 1 from ${webhookDelivery} d where d.id = ${claimed.id} for key share)
+      returning id
     )
-    insert into ${webhookAttempt} (delivery_id, at, status, error, duration_ms)
-    values (${claimed.id}, ${isoParam(now)}, ${result.status}::integer, ${result.error}::text, ${result.durationMs})`);
-  return outcome;
+    select count(*)::integer as logged from logged`),
+  );
+  return Number(stored[0]?.logged ?? 0) > 0 ? outcome : null;
 }
 
 /** One pass of the sender: claims what is due, sends it, records every attempt. Tests and the bench drive it directly. */
@@ -286,17 +301,21 @@ export async function deliverDue(db: Database, options: DeliverOptions = {}): Pr
     const lanes = await claim(db, concurrency, Math.min(perLane, limit - counts.attempted), now, leaseMs);
     if (lanes.length === 0) break;
     const before = counts.attempted;
-    // Lanes side by side; within a lane one at a time, in order, stopping at the first failure.
-    await Promise.all(
+    // Lanes side by side; within a lane one at a time, in order, stopping at the first failure. Every lane is
+    // awaited, a failing one too, so a pass never returns (and the next never starts) while a lane still runs.
+    const settled = await Promise.allSettled(
       lanes.map(async (lane) => {
         for (let index = 0; index < lane.rows.length; index++) {
           const row = lane.rows[index]!;
-          // An attempt starts only while the lease outlasts it: past that, another sender may take the lane over.
+          // An attempt (name resolution included) starts only while the lease outlasts it: past that, another sender
+          // may take the lane over.
           if ((options.now?.() ?? new Date()).getTime() + settings.timeoutMs + LEASE_MARGIN_MS > row.lease.getTime()) {
             await release(db, lane.rows.slice(index));
             break;
           }
           const outcome = await complete(db, row, await attempt(row, settings, options), settings, options);
+          // The webhook was deleted meanwhile: its other deliveries went with it.
+          if (outcome === null) break;
           counts.attempted++;
           counts[outcome]++;
           if (outcome !== "delivered") {
@@ -306,6 +325,8 @@ export async function deliverDue(db: Database, options: DeliverOptions = {}): Pr
         }
       }),
     );
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failure) throw failure.reason;
     // A lease too short for even one attempt claims the same lanes again and again: stop instead.
     if (counts.attempted === before) break;
   }
