@@ -21,14 +21,14 @@ import type { Impact } from "@/registry/impact/index.ts";
 import { assertCan, can } from "@/lib/auth/permissions.ts";
 import { assertWritesForTeam } from "@/lib/catalog/applications.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
-import { commitVersion, lockedApplication, readUpload, type ParsedUpload } from "@/lib/contracts/publish.ts";
+import { commitVersion, lockedApplication, PUBLISH_LOCK_NAMESPACE, readUpload, type ParsedUpload } from "@/lib/contracts/publish.ts";
 import { storedVersionsOf } from "@/lib/contracts/evaluate.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { emitEvent, type EventType } from "@/lib/notifications/events.ts";
 import { defineCommand, type AuthorizeContext } from "@/lib/service.ts";
 import { reviewStatus, type Decision, type ReviewerTeam, type ReviewStatus } from "./approval.ts";
-import { baselineKeyOf, judgeProposal, type RevisionJudgement } from "./evaluate.ts";
+import { judgeProposal, type RevisionJudgement } from "./evaluate.ts";
 
 /** Most revisions one change request keeps; a request past it is better closed and opened again. */
 export const MAX_REVISIONS = 100;
@@ -65,11 +65,30 @@ async function readOpen(raw: unknown): Promise<ParsedUpload & z.output<typeof op
 }
 
 const commentInput = z.object({ body: storable(MAX_TEXT).pipe(z.string().min(1, { message: "Write a comment." })), finding: findingRef });
+/** The revision a person acted on, when the caller knows it: a newer one submitted meanwhile is refused (409). */
+const seenRevision = z.coerce.number().int().min(1).max(MAX_REVISIONS).optional();
 const decisionInput = z
-  .object({ decision: z.enum(["approve", "request_changes"]), body: storable(MAX_TEXT).default(""), finding: findingRef })
+  .object({ decision: z.enum(["approve", "request_changes"]), body: storable(MAX_TEXT).default(""), finding: findingRef, revision: seenRevision })
   .refine((d) => d.decision === "approve" || d.body !== "", { message: "Say what should change.", path: ["body"] });
 const reasonInput = z.object({ reason: storable(2000).default("") });
-const overrideInput = z.object({ reason: storable(2000).pipe(z.string().min(10, { message: "Write the reason for the override (at least 10 characters)." })) });
+const overrideInput = z.object({ reason: storable(2000).pipe(z.string().min(10, { message: "Write the reason for the override (at least 10 characters)." })), revision: seenRevision });
+const publishInput = z.object({ revision: seenRevision }).strict().optional();
+
+/** Refuses an action on a revision other than the current one (someone submitted a newer one meanwhile). */
+function assertCurrentRevision(request: ChangeRequest, seen: number | undefined): void {
+  if (seen !== undefined && seen !== request.revision) {
+    throw new MeshportError("conflict", `Change request #${request.number} is at revision ${request.revision} now, not ${seen}: read it before you act.`, {
+      subject: "stale_revision",
+      details: { current: request.revision, seen },
+    });
+  }
+}
+
+/** Reads a revision's upload, and the revision it was based on. */
+async function readRevision(raw: unknown): Promise<ParsedUpload & { baseRevision?: number }> {
+  const { baseRevision } = parseInput(z.object({ baseRevision: seenRevision }), raw);
+  return { ...(await readUpload(raw)), ...(baseRevision !== undefined ? { baseRevision } : {}) };
+}
 
 /** Whether a change request can still change. */
 export const OPEN_STATES: readonly ChangeRequestState[] = ["open", "changes_requested", "approved"];
@@ -92,11 +111,11 @@ async function lockedRequest(tx: Transaction, numberText: string): Promise<Locat
   }
   const [found] = await tx.select().from(changeRequest).where(eq(changeRequest.number, number));
   if (!found) throw new MeshportError("not_found", `No change request #${number}.`, { subject: "change_request" });
-  // The application lock first (as a publish takes it), then the request row: requests and publishes of one
-  // contract take turns.
-  await tx.execute(sql`select pg_advisory_xact_lock(7316543, hashtext(${found.applicationId}))`);
+  // In the order a publish takes them (the application row, its advisory lock), then the request row: requests
+  // and publishes of one contract take turns, and never wait for each other in a circle.
+  const [app] = await tx.select().from(application).where(eq(application.id, found.applicationId)).for("update");
+  await tx.execute(sql`select pg_advisory_xact_lock(${PUBLISH_LOCK_NAMESPACE}, hashtext(${found.applicationId}))`);
   const [request] = await tx.select().from(changeRequest).where(eq(changeRequest.id, found.id)).for("update");
-  const [app] = await tx.select().from(application).where(eq(application.id, found.applicationId));
   return { request: request!, app: app! };
 }
 
@@ -246,6 +265,8 @@ export interface ChangeRequestOutcome {
   impact?: Impact;
   reviewers?: Array<ReviewerTeam & { teamSlug: string; teamName: string }>;
   status?: ReviewStatus;
+  /** Why an approved request did not publish (judged again, it needs more reviews or a new revision). */
+  blocked?: string;
 }
 
 /** The reviewer teams with their slugs and names, as answers show them. */
@@ -342,13 +363,14 @@ async function assertAuthorSide(tx: Transaction, principal: Principal, { app }: 
  */
 const reviseCommand = defineCommand({
   permission: "contracts:write",
-  input: readUpload,
+  input: readRevision,
   audit: "change_request.revise",
   authorize: authorizeRequest,
   run: async ({ tx, principal, input, target: located, audit }): Promise<ChangeRequestOutcome> => {
     const { request, app } = located;
     assertOpen(request);
     await assertAuthorSide(tx, principal, located);
+    assertCurrentRevision(request, input.baseRevision);
     if (request.revision >= MAX_REVISIONS) throw new MeshportError("conflict", `Change request #${request.number} has ${MAX_REVISIONS} revisions, the most one keeps; open a new one.`, { subject: "change_request_full" });
     await assertRoomForEvents(tx, request);
     const j = await judgeProposal(tx, app, { contract: input.contract, diagnostics: input.diagnostics, version: input.versionText });
@@ -381,49 +403,64 @@ export const commentOnChangeRequest = defineCommand({
   },
 });
 
+/** The reviewer teams, as compared between two judgements (who is asked, for how many approvals). */
+function reviewerKey(reviewers: readonly ReviewerTeam[]): string {
+  return JSON.stringify(reviewers.map((r) => [r.teamId, r.reason, r.requiredApprovals]).sort());
+}
+
 /**
  * Publishes an approved request's current revision with the same commit as a direct publish, in the caller's
- * transaction. Judged again first when the baseline moved (another version was published, a state or the policy
- * changed): new reviewers may then be needed, or the revision may no longer publish; both leave it unpublished
- * with an event that says why.
+ * transaction. The revision is judged again first, always: another version may have been published, a state or
+ * the policy changed, or new consumers appeared (their contracts, the agents' observations, client-id patterns).
+ * When the judgement changed it is stored with an event; when it asks for more reviews the request goes back to
+ * open (and the new teams are asked), and when the revision no longer publishes it stays approved with an event
+ * that says why. An override skips only the approvals.
  */
 async function publishApproved(
   ctx: { tx: Transaction; principal: Principal; audit: (record: { action?: "contract.publish" | "change_request.reevaluate"; targetType: string; targetId: string; details?: Record<string, unknown> }) => void },
   located: Located,
   override?: string,
-): Promise<{ request: ChangeRequest; published: string | null; blocked: string | null }> {
+): Promise<{ request: ChangeRequest; published: string | null; blocked: string | null; status: ReviewStatus | null }> {
   const { tx, principal, audit } = ctx;
   let { request } = located;
   const { app } = located;
   const [revision] = await tx.select().from(changeRequestRevision).where(and(eq(changeRequestRevision.changeRequestId, request.id), eq(changeRequestRevision.number, request.revision)));
   const stored = await storedVersionsOf(tx, app.id);
-  let evaluation = revision!.evaluation as unknown as ChangeEvaluation;
-  if (baselineKeyOf(app, stored) !== revision!.baselineKey) {
-    const j = await judgeProposal(tx, app, { contract: revision!.contract, diagnostics: evaluation.diagnostics, version: revision!.version });
-    evaluation = j.evaluation;
-    const before = await reviewersOf(tx, request.id);
+  const previous = revision!.evaluation as unknown as ChangeEvaluation;
+  const j = await judgeProposal(tx, app, { contract: revision!.contract, diagnostics: previous.diagnostics, version: revision!.version });
+  const evaluation = j.evaluation;
+  const before = await reviewersOf(tx, request.id);
+  const moved = j.baselineKey !== revision!.baselineKey;
+  const askedChanged = reviewerKey(before) !== reviewerKey(j.reviewers);
+  let status: ReviewStatus | null = null;
+  if (moved || askedChanged) {
     await tx
       .update(changeRequestRevision)
       .set({ evaluation: j.evaluation as unknown as Record<string, unknown>, impact: j.impact as unknown as Record<string, unknown>, baselineKey: j.baselineKey, evaluatedAt: new Date() })
       .where(and(eq(changeRequestRevision.changeRequestId, request.id), eq(changeRequestRevision.number, request.revision)));
     await setReviewers(tx, request.id, j.reviewers);
-    request = await updateRequest(tx, request, { breaking: j.breaking });
-    const body = `Another change reached ${app.slug} since this revision was judged (latest now ${j.evaluation.baseline ?? "none"}); judged again.`;
-    await addEvent(tx, principal, request, "reevaluated", { body });
-    audit({ action: "change_request.reevaluate", targetType: "change_request", targetId: request.id, details: { application: app.slug, number: request.number, revision: request.revision, before: { reviewers: before.map((r) => r.teamId) }, after: judgementDetails(j) } });
-    if (!override) {
-      const status = reviewStatus(j.reviewers, await decisionsOf(tx, request.id), request.revision);
-      if (!status.satisfied) {
-        request = await updateRequest(tx, request, { state: stateFrom(status) });
-        return { request, published: null, blocked: "The re-evaluation asks for more reviews." };
-      }
+    const stateBefore = request.state;
+    status = reviewStatus(j.reviewers, await decisionsOf(tx, request.id), request.revision);
+    request = await updateRequest(tx, request, { breaking: j.breaking, ...(override || status.satisfied ? {} : { state: stateFrom(status) }) });
+    const why = moved ? `another change reached ${app.slug} (latest now ${j.evaluation.baseline ?? "none"})` : "the applications it affects changed";
+    await addEvent(tx, principal, request, "reevaluated", { body: `Since this revision was judged, ${why}; judged again.` });
+    audit({
+      action: "change_request.reevaluate",
+      targetType: "change_request",
+      targetId: request.id,
+      details: { application: app.slug, number: request.number, revision: request.revision, before: { state: stateBefore, reviewers: before.map((r) => r.teamId) }, after: { state: request.state, ...judgementDetails(j) } },
+    });
+    if (!override && !status.satisfied) {
+      const added = j.reviewers.filter((r) => !before.some((b) => b.teamId === r.teamId)).map((r) => r.teamId);
+      await notify(tx, principal, { request, app }, "review.requested", `${describe(app, request)} now also needs your team's review.`, await deciders(tx, added), { version: revision!.version, breaking: j.breaking });
+      return { request, published: null, blocked: "The new judgement asks for more reviews.", status };
     }
   }
   const remaining = blockersBeyondReview(evaluation);
   if (remaining.length > 0) {
     const blocked = remaining.map((b) => b.message).join(" ");
     await addEvent(tx, principal, request, "publish_blocked", { body: blocked });
-    return { request, published: null, blocked };
+    return { request, published: null, blocked, status };
   }
   // The same content already published (under any number) is that version: nothing to add.
   const identical = stored.find((v) => v.contentHash === revision!.contentHash);
@@ -445,18 +482,18 @@ async function publishApproved(
   }
   request = await updateRequest(tx, request, { state: "published", publishedVersionId: versionId, closedAt: new Date() });
   await addEvent(tx, principal, request, "published", { body: `Published as ${app.slug} ${versionText}.` });
-  const located2 = { request, app };
   const reviewers = await reviewersOf(tx, request.id);
-  await notify(tx, principal, located2, "review.published", `${describe(app, request)} was published as ${versionText}.`, [...(await participants(tx, request)), ...(await deciders(tx, reviewers.map((r) => r.teamId)))], {
+  await notify(tx, principal, { request, app }, "review.published", `${describe(app, request)} was published as ${versionText}.`, [...(await participants(tx, request)), ...(await deciders(tx, reviewers.map((r) => r.teamId)))], {
     version: versionText,
     ...(override ? { override } : {}),
   });
-  return { request, published: versionText, blocked: null };
+  return { request, published: versionText, blocked: null, status };
 }
 
 /**
  * Approves the current revision, or asks for changes (on the request or on one finding), for every reviewer team
  * the person may decide for. The approval that satisfies the rule publishes the version in the same transaction.
+ * Nobody decides on a request they opened or a revision they submitted.
  */
 export const decideChangeRequest = defineCommand({
   permission: "reviews:decide",
@@ -465,7 +502,13 @@ export const decideChangeRequest = defineCommand({
   authorize: async (ctx: AuthorizeContext<z.output<typeof decisionInput>>, number: string) => {
     const located = await lockedRequest(ctx.tx, number);
     assertOpen(located.request);
-    if (ctx.principal.id === located.request.authorId) throw new MeshportError("forbidden", "You cannot review your own change request.", { subject: "own_request" });
+    assertCurrentRevision(located.request, ctx.input.revision);
+    const [submitted] = await ctx.tx
+      .select({ number: changeRequestRevision.number })
+      .from(changeRequestRevision)
+      .where(and(eq(changeRequestRevision.changeRequestId, located.request.id), eq(changeRequestRevision.createdById, ctx.principal.id)))
+      .limit(1);
+    if (ctx.principal.id === located.request.authorId || submitted) throw new MeshportError("forbidden", "You cannot review a change request you opened or revised.", { subject: "own_request" });
     const reviewers = await reviewersOf(ctx.tx, located.request.id);
     const teams = await decidingTeams(ctx.tx, ctx.principal, reviewers);
     if (teams.length === 0) {
@@ -480,38 +523,49 @@ export const decideChangeRequest = defineCommand({
     await addEvent(tx, principal, request, kind, { body: input.body, teamIds: teams, finding: input.finding });
     const status = reviewStatus(reviewers, await decisionsOf(tx, request.id), request.revision);
     let updated = await updateRequest(tx, request, { state: stateFrom(status) });
+    const located = { request: updated, app };
+    // The publish's entries wait for the decision's, so the log reads in the order things happened.
+    const pendingAudits: Array<Parameters<typeof audit>[0]> = [];
+    let result: Awaited<ReturnType<typeof publishApproved>> | null = null;
+    if (kind === "approved" && status.satisfied) result = await publishApproved({ tx, principal, audit: (r) => pendingAudits.push(r) }, located);
+    if (result) updated = result.request;
+    // The decision's entry first, with the state it left the request in; then what the publish recorded.
     audit({
       action: input.decision === "approve" ? "change_request.approve" : "change_request.request_changes",
       targetType: "change_request",
       targetId: request.id,
       details: { application: app.slug, number: request.number, revision: request.revision, teams, finding: input.finding, before: { state: request.state }, after: { state: updated.state } },
     });
-    const located = { request: updated, app };
+    for (const record of pendingAudits.splice(0)) audit(record);
     if (kind === "changes_requested") {
       await notify(tx, principal, located, "review.changes_requested", `${principalLabel(principal)} requested changes on ${describe(app, updated)}.`, [request.authorId], { comment: input.body.slice(0, 500), finding: input.finding });
       return outcome(updated, { status });
     }
-    if (!status.satisfied) return outcome(updated, { status });
-    await notify(tx, principal, located, "review.approved", `${describe(app, updated)} is approved.`, [request.authorId]);
-    const result = await publishApproved({ tx, principal, audit }, located);
-    updated = result.request;
-    return outcome(updated, { status: reviewStatus(await reviewersOf(tx, request.id), await decisionsOf(tx, request.id), updated.revision) }, result.published);
+    if (!result) return outcome(updated, { status });
+    // Approved is news only when the approvals still stand after the request was judged again.
+    if (updated.state === "approved" || updated.state === "published") {
+      await notify(tx, principal, { request: updated, app }, "review.approved", `${describe(app, updated)} is approved.`, [request.authorId]);
+    }
+    return outcome(updated, { status: result.status ?? status, ...(result.blocked ? { blocked: result.blocked } : {}) }, result.published);
   },
 });
 
-/** Publishes an approved request again (after its blockers were cleared or the baseline moved): its author side or an admin. */
+/**
+ * Publishes an approved request again (after its blockers were cleared or the baseline moved), by whoever writes
+ * for the owning team. A publish the new judgement still blocks answers with `blocked` and keeps what it found.
+ */
 export const publishChangeRequest = defineCommand({
   permission: "contracts:write",
-  input: z.undefined().or(z.object({}).strict()),
+  input: publishInput,
   audit: ["change_request.reevaluate", "contract.publish"],
   auditOptional: true,
   authorize: authorizeRequest,
-  run: async ({ tx, principal, target: located, audit }): Promise<ChangeRequestOutcome> => {
+  run: async ({ tx, principal, input, target: located, audit }): Promise<ChangeRequestOutcome> => {
     await assertAuthorSide(tx, principal, located);
     if (located.request.state !== "approved") throw new MeshportError("conflict", `Change request #${located.request.number} is ${located.request.state.replace("_", " ")}, not approved.`, { subject: "not_approved" });
+    assertCurrentRevision(located.request, input?.revision);
     const result = await publishApproved({ tx, principal, audit }, located);
-    if (result.blocked) throw new MeshportError("conflict", `Change request #${located.request.number} cannot publish: ${result.blocked}`, { subject: "publish_blocked", details: { state: result.request.state } });
-    return outcome(result.request, {}, result.published);
+    return outcome(result.request, { ...(result.status ? { status: result.status } : {}), ...(result.blocked ? { blocked: result.blocked } : {}) }, result.published);
   },
 });
 
@@ -524,9 +578,11 @@ export const overrideChangeRequest = defineCommand({
   run: async ({ tx, principal, input, target: located, audit }): Promise<ChangeRequestOutcome> => {
     const { request, app } = located;
     assertOpen(request);
+    assertCurrentRevision(request, input.revision);
     await addEvent(tx, principal, request, "override", { body: input.reason });
     audit({ action: "change_request.override", targetType: "change_request", targetId: request.id, details: { application: app.slug, number: request.number, revision: request.revision, reason: input.reason, before: { state: request.state } } });
     const result = await publishApproved({ tx, principal, audit }, located, input.reason);
+    // Nothing of an override that cannot publish is kept: the admin is told why, the request is as it was.
     if (result.blocked) throw new MeshportError("conflict", `Change request #${request.number} cannot publish, even by override: ${result.blocked}`, { subject: "publish_blocked" });
     return outcome(result.request, {}, result.published);
   },

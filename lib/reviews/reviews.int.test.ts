@@ -18,7 +18,7 @@ import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
 import { COMPATIBILITY_MODES } from "@/registry/index.ts";
 import { listChangeRequests, getChangeRequest } from "./queries.ts";
-import { commentOnChangeRequest, decideChangeRequest, openChangeRequest, rejectChangeRequest, reviseChangeRequest, withdrawChangeRequest } from "./requests.ts";
+import { commentOnChangeRequest, decideChangeRequest, openChangeRequest, publishChangeRequest, rejectChangeRequest, reviseChangeRequest, withdrawChangeRequest } from "./requests.ts";
 
 /** A sensor contract: it sends readings on `plant/{lineId}/temperature` with `value` of the given type. */
 function sensors(version: string, valueType: string, extra = "", description = "Temperatures of the lines"): string {
@@ -205,11 +205,45 @@ describeEachBackend("change review", ({ handle }) => {
     expect(view.events.map((e) => e.kind)).toEqual(["opened", "approved", "reevaluated", "publish_blocked"]);
     expect(view.current.evaluation.baseline).toBe("2.0.1");
     expect(view.can.publish).toBe(true);
+    // Publishing again answers why it still cannot, and keeps what it found (no rollback of the judgement).
+    const again = await publishChangeRequest(author, String(a.changeRequest.number), {});
+    expect(again.changeRequest.state).toBe("approved");
+    expect(again.blocked).toMatch(/2\.0\.1/);
+    expect((await getChangeRequest(author, String(a.changeRequest.number))).events.map((e) => e.kind).slice(-1)).toEqual(["publish_blocked"]);
+    // Acting on a revision that is no longer the current one is refused.
+    await expect(reviseChangeRequest(author, String(a.changeRequest.number), { files: { "asyncapi.yaml": sensors("2.0.2", "integer", "", "Temperatures in kelvin") }, baseRevision: 7 })).rejects.toMatchObject({ code: "conflict:stale_revision" });
     // A revision with the right number clears it; the approvals start over.
     const revised = await reviseChangeRequest(author, String(a.changeRequest.number), { files: { "asyncapi.yaml": sensors("2.0.2", "integer", "", "Temperatures in kelvin") } });
     expect(revised.changeRequest.state).toBe("open");
-    expect((await decideChangeRequest(ownerReviewer, String(a.changeRequest.number), { decision: "approve" })).changeRequest).toMatchObject({ state: "published", publishedVersion: "2.0.2" });
+    await expect(decideChangeRequest(ownerReviewer, String(a.changeRequest.number), { decision: "approve", revision: 1 })).rejects.toMatchObject({ code: "conflict:stale_revision" });
+    expect((await decideChangeRequest(ownerReviewer, String(a.changeRequest.number), { decision: "approve", revision: 2 })).changeRequest).toMatchObject({ state: "published", publishedVersion: "2.0.2" });
     await updateApplication(admin, "line-sensors", { reviewPolicy: "direct" });
+  });
+
+  it("refuses a decision from whoever submitted a revision, and asks a consumer that appeared after the request opened", async () => {
+    const opened = await openChangeRequest(author, "line-sensors", { files: { "asyncapi.yaml": sensors("3.0.0", "string", "", "Readings as text") } });
+    const n = String(opened.changeRequest.number);
+    // Rita revises, so she cannot approve what she submitted.
+    await reviseChangeRequest(ownerReviewer, n, { files: { "asyncapi.yaml": sensors("3.0.0", "string", "", "Readings as text and revised") } });
+    await expect(decideChangeRequest(ownerReviewer, n, { decision: "approve" })).rejects.toMatchObject({ code: "forbidden:own_request" });
+    await withdrawChangeRequest(author, n, {});
+
+    // A new consumer team appears after the request opened: the last approval does not publish, it asks them too.
+    await createTeam(admin, { slug: "archive", name: "Archive" });
+    await setTeamMember(admin, "archive", { email: "otto@example.com" });
+    const late = await openChangeRequest(author, "line-sensors", { files: { "asyncapi.yaml": sensors("3.0.0", "string", "", "Readings as text and late") } });
+    const m = String(late.changeRequest.number);
+    await decideChangeRequest(consumerReviewer, m, { decision: "approve" });
+    await createApplication(admin, { slug: "archiver", name: "Archiver", team: "archive" });
+    await publishVersion(admin, "archiver", { files: { "asyncapi.yaml": MONITOR.replace("Machine monitor", "Archiver") } });
+    const last = await decideChangeRequest(ownerReviewer, m, { decision: "approve" });
+    expect(last.changeRequest.state).toBe("open");
+    expect(last.blocked).toMatch(/more reviews/);
+    const view = await getChangeRequest(outsider, m);
+    expect(view.reviewers.map((r) => [r.team.slug, r.state]).sort()).toEqual([["archive", "pending"], ["maintenance", "approved"], ["plant-ops", "approved"]]);
+    expect((await db().select().from(notification).where(eq(notification.userId, outsider.id))).map((x) => x.title)).toContain(`#${m} "Line sensors 3.0.0" on line-sensors now also needs your team's review.`);
+    expect((await db().select().from(notification).where(eq(notification.userId, author.id))).filter((x) => x.kind === "review.approved" && x.link === `/reviews/${m}`)).toEqual([]);
+    await withdrawChangeRequest(author, m, {});
   });
 
   it("lets an admin publish without the approvals for a written reason, shown on the version", async () => {

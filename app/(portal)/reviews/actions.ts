@@ -87,10 +87,11 @@ export async function commentAction(number: string, _state: ReviewFormState, for
 }
 
 /** Approves the current revision or asks for changes, for the reviewer's teams. */
-export async function decideAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+export async function decideAction(number: string, revision: number, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
   const state = await runAction(async () => {
     const { body = "", finding, decision = "" } = formFields(formData);
-    return summary(await decideChangeRequest(await requireActor(), number, { decision, body, finding: parseFindingKey(finding) }));
+    // The revision the reviewer read: a newer one submitted meanwhile is refused, never approved unseen.
+    return summary(await decideChangeRequest(await requireActor(), number, { decision, body, finding: parseFindingKey(finding), revision }));
   });
   if (state?.ok) {
     state.message = state.data?.publishedVersion
@@ -104,14 +105,14 @@ export async function decideAction(number: string, _state: ReviewFormState, form
 }
 
 /** Submits a new revision: the edited root document, the request's other files unchanged. */
-export async function reviseAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+export async function reviseAction(number: string, baseRevision: number, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
   const state = await runAction(async () => {
     const principal = await requireActor();
     const { document = "", version = "" } = formFields(formData);
     const current = (await getChangeRequest(principal, number)).current;
     const files = new Map(Object.entries(current.files));
     if (document.trim()) files.set(current.rootFile, document.replace(/^\uFEFF/, ""));
-    const revision = { files: Object.fromEntries(files), root: current.rootFile, ...(version.trim() ? { version: version.trim() } : {}) };
+    const revision = { files: Object.fromEntries(files), root: current.rootFile, baseRevision, ...(version.trim() ? { version: version.trim() } : {}) };
     return summary(await reviseChangeRequest(principal, number, revision));
   }, "Revision submitted.");
   if (state?.ok) refresh(number);
@@ -119,8 +120,8 @@ export async function reviseAction(number: string, _state: ReviewFormState, form
 }
 
 /** Publishes an approved request (after its baseline moved or its blockers were cleared). */
-export async function publishAction(number: string, _state: ReviewFormState): Promise<ReviewFormState> {
-  const state = await runAction(async () => summary(await publishChangeRequest(await requireActor(), number, undefined)));
+export async function publishAction(number: string, revision: number, _state: ReviewFormState): Promise<ReviewFormState> {
+  const state = await runAction(async () => summary(await publishChangeRequest(await requireActor(), number, { revision })));
   if (state?.ok) {
     state.message = state.data?.publishedVersion ? `Published as ${state.data.publishedVersion}.` : "Published.";
     refresh(number);
@@ -129,10 +130,10 @@ export async function publishAction(number: string, _state: ReviewFormState): Pr
 }
 
 /** An admin publishes without the approvals, for a written reason. */
-export async function overrideAction(number: string, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
+export async function overrideAction(number: string, revision: number, _state: ReviewFormState, formData: FormData): Promise<ReviewFormState> {
   const state = await runAction(async () => {
     const { reason = "" } = formFields(formData);
-    return summary(await overrideChangeRequest(await requireActor(), number, { reason }));
+    return summary(await overrideChangeRequest(await requireActor(), number, { reason, revision }));
   });
   if (state?.ok) {
     state.message = state.data?.publishedVersion ? `Published as ${state.data.publishedVersion} with an override.` : "Published with an override.";

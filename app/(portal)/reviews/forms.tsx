@@ -137,9 +137,9 @@ export function CommentOnFinding({ findingKey }: { findingKey: string }) {
 }
 
 /** Approve, or request changes (on the request or on one finding). */
-export function DecisionForm({ number, findings }: { number: string; findings: ReadonlyArray<{ value: string; label: string }> }) {
+export function DecisionForm({ number, revision, findings }: { number: string; revision: number; findings: ReadonlyArray<{ value: string; label: string }> }) {
   return (
-    <ReviewForm action={decideAction.bind(null, number)} testId="decision-form">
+    <ReviewForm action={decideAction.bind(null, number, revision)} testId="decision-form">
       <TextArea name="body" label="Comment" />
       <FindingSelect options={findings} id={DECISION_FINDING_ID} />
       <div className="form-actions">
@@ -155,9 +155,9 @@ export function DecisionForm({ number, findings }: { number: string; findings: R
 }
 
 /** Submit a new revision: the root document edited in place, optionally another version number. */
-export function ReviseForm({ number, document, version }: { number: string; document: string; version: string }) {
+export function ReviseForm({ number, revision, document, version }: { number: string; revision: number; document: string; version: string }) {
   return (
-    <ReviewForm action={reviseAction.bind(null, number)} testId="revise-form" className="form review-form review-form-wide">
+    <ReviewForm action={reviseAction.bind(null, number, revision)} testId="revise-form" className="form review-form review-form-wide">
       <TextArea name="document" label="Contract" defaultValue={document} rows={16} className="document" />
       <div className="field version-field">
         <label htmlFor="revise-version">Version</label>
@@ -172,9 +172,9 @@ export function ReviseForm({ number, document, version }: { number: string; docu
 }
 
 /** Publish an approved request now. */
-export function PublishForm({ number }: { number: string }) {
+export function PublishForm({ number, revision }: { number: string; revision: number }) {
   return (
-    <ReviewForm action={publishAction.bind(null, number)} testId="publish-form">
+    <ReviewForm action={publishAction.bind(null, number, revision)} testId="publish-form">
       <div className="form-actions">
         <Submit>Publish now</Submit>
       </div>
@@ -183,9 +183,9 @@ export function PublishForm({ number }: { number: string }) {
 }
 
 /** An admin publishes without the approvals, for a written reason. */
-export function OverrideForm({ number }: { number: string }) {
+export function OverrideForm({ number, revision }: { number: string; revision: number }) {
   return (
-    <ReviewForm action={overrideAction.bind(null, number)} testId="override-form">
+    <ReviewForm action={overrideAction.bind(null, number, revision)} testId="override-form">
       <TextArea name="reason" label="Reason" />
       <div className="form-actions">
         <Submit variant="danger">Publish with override</Submit>

@@ -392,13 +392,13 @@ export function ChangeRequestContent({ request, diff }: { request: ChangeRequest
             <div>
               <h3>Publish</h3>
               <p className="small">Approved: publish the current revision as {current.version}.</p>
-              <PublishForm number={key} />
+              <PublishForm number={key} revision={current.number} />
             </div>
           ) : null}
           {can.decide ? (
             <div>
               <h3>Review</h3>
-              <DecisionForm number={key} findings={options} />
+              <DecisionForm number={key} revision={current.number} findings={options} />
             </div>
           ) : null}
           {can.comment ? (
@@ -410,14 +410,14 @@ export function ChangeRequestContent({ request, diff }: { request: ChangeRequest
           {can.revise ? (
             <div>
               <h3>New revision</h3>
-              <ReviseForm number={key} document={current.files[current.rootFile] ?? ""} version={current.version} />
+              <ReviseForm number={key} revision={current.number} document={current.files[current.rootFile] ?? ""} version={current.version} />
             </div>
           ) : null}
           {can.override ? (
             <div>
               <h3>Override</h3>
               <p className="small">Publish without the approvals. The reason is recorded and shown on the version.</p>
-              <OverrideForm number={key} />
+              <OverrideForm number={key} revision={current.number} />
             </div>
           ) : null}
           {can.reject ? (
