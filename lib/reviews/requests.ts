@@ -420,6 +420,8 @@ async function publishApproved(
   ctx: { tx: Transaction; principal: Principal; audit: (record: { action?: "contract.publish" | "change_request.reevaluate"; targetType: string; targetId: string; details?: Record<string, unknown> }) => void },
   located: Located,
   override?: string,
+  /** Called once the approvals are known to stand (judged again), before anything is published. */
+  onApproved?: (request: ChangeRequest) => Promise<void>,
 ): Promise<{ request: ChangeRequest; published: string | null; blocked: string | null; status: ReviewStatus | null }> {
   const { tx, principal, audit } = ctx;
   let { request } = located;
@@ -456,6 +458,7 @@ async function publishApproved(
       return { request, published: null, blocked: "The new judgement asks for more reviews.", status };
     }
   }
+  await onApproved?.(request);
   const remaining = blockersBeyondReview(evaluation);
   if (remaining.length > 0) {
     const blocked = remaining.map((b) => b.message).join(" ");
@@ -527,7 +530,11 @@ export const decideChangeRequest = defineCommand({
     // The publish's entries wait for the decision's, so the log reads in the order things happened.
     const pendingAudits: Array<Parameters<typeof audit>[0]> = [];
     let result: Awaited<ReturnType<typeof publishApproved>> | null = null;
-    if (kind === "approved" && status.satisfied) result = await publishApproved({ tx, principal, audit: (r) => pendingAudits.push(r) }, located);
+    // Approved is news only once the approvals stand after the request was judged again, and before its publish.
+    const announce = async (approved: ChangeRequest) => {
+      await notify(tx, principal, { request: approved, app }, "review.approved", `${describe(app, approved)} is approved.`, [request.authorId]);
+    };
+    if (kind === "approved" && status.satisfied) result = await publishApproved({ tx, principal, audit: (r) => pendingAudits.push(r) }, located, undefined, announce);
     if (result) updated = result.request;
     // The decision's entry first, with the state it left the request in; then what the publish recorded.
     audit({
@@ -542,10 +549,6 @@ export const decideChangeRequest = defineCommand({
       return outcome(updated, { status });
     }
     if (!result) return outcome(updated, { status });
-    // Approved is news only when the approvals still stand after the request was judged again.
-    if (updated.state === "approved" || updated.state === "published") {
-      await notify(tx, principal, { request: updated, app }, "review.approved", `${describe(app, updated)} is approved.`, [request.authorId]);
-    }
     return outcome(updated, { status: result.status ?? status, ...(result.blocked ? { blocked: result.blocked } : {}) }, result.published);
   },
 });

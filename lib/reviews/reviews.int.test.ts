@@ -179,6 +179,9 @@ describeEachBackend("change review", ({ handle }) => {
     const last = await decideChangeRequest(consumerReviewer, String(number), { decision: "approve", body: "Integers we can read." });
     expect(last.changeRequest).toMatchObject({ state: "published", publishedVersion: "2.0.0" });
 
+    // The author hears of the approval, then of the publish, in that order.
+    const told = (await db().select().from(notification).where(eq(notification.userId, author.id)).orderBy(notification.id)).filter((x) => x.link === `/reviews/${number}`).map((x) => x.kind);
+    expect(told.filter((k) => k === "review.approved" || k === "review.published")).toEqual(["review.approved", "review.published"]);
     const [version] = await db().select().from(contractVersion).where(eq(contractVersion.version, "2.0.0"));
     const [request] = await db().select().from(changeRequest).where(eq(changeRequest.number, number));
     expect(version!.changeRequestId).toBe(request!.id);
