@@ -3,12 +3,12 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
+import { uploadFromForm } from "@/app/_lib/form-upload.ts";
 import { requireActor } from "@/app/_lib/session.ts";
 import { createApplication, updateApplication } from "@/lib/catalog/applications.ts";
-import { MAX_UPLOAD_BYTES, publishVersion } from "@/lib/contracts/publish.ts";
+import { publishVersion } from "@/lib/contracts/publish.ts";
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
-import { isMeshportError, MeshportError } from "@/lib/errors.ts";
-import { decodeDocument } from "@/lib/http/input.ts";
+import { isMeshportError } from "@/lib/errors.ts";
 import type { Diagnostic, Finding } from "@/registry/index.ts";
 
 /** Registers an application, then opens it. */
@@ -35,21 +35,7 @@ export type PublishState =
 /** Publishes a version from pasted text or uploaded files. */
 export async function publishAction(appSlug: string, _state: PublishState, formData: FormData): Promise<PublishState> {
   try {
-    // A Map: file names are the uploader's, and `__proto__` is a name like any other.
-    const files = new Map<string, string>();
-    let total = 0;
-    for (const entry of formData.getAll("files")) {
-      if (typeof entry === "string" || entry.size === 0) continue;
-      total += entry.size;
-      if (total > MAX_UPLOAD_BYTES) throw new MeshportError("too_large", `The files exceed ${MAX_UPLOAD_BYTES / 1024 / 1024} MB together.`);
-      // Same decoding as the API: invalid UTF-8 or a NUL is refused, never replaced.
-      files.set(entry.name, decodeDocument(new Uint8Array(await entry.arrayBuffer()), entry.name));
-    }
-    const { document: pasted = "", version: rawVersion = "" } = formFields(formData);
-    // A pasted document loses a leading byte-order mark, as decoded files do.
-    if (files.size === 0 && pasted.trim()) files.set("asyncapi.yaml", pasted.replace(/^\uFEFF/, ""));
-    const version = rawVersion.trim();
-    const outcome = await publishVersion(await requireActor(), appSlug, { files: Object.fromEntries(files), ...(version ? { version } : {}) });
+    const outcome = await publishVersion(await requireActor(), appSlug, await uploadFromForm(formData));
     revalidatePath(`/catalog/${appSlug}`);
     return { ok: true, version: outcome.version.version, created: outcome.created };
   } catch (error) {

@@ -3,10 +3,9 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { formFields, runAction, type FormState } from "@/app/_lib/actions.ts";
+import { uploadFromForm } from "@/app/_lib/form-upload.ts";
 import { requireActor } from "@/app/_lib/session.ts";
-import { MAX_UPLOAD_BYTES } from "@/lib/contracts/publish.ts";
-import { isMeshportError, MeshportError } from "@/lib/errors.ts";
-import { decodeDocument } from "@/lib/http/input.ts";
+import { isMeshportError } from "@/lib/errors.ts";
 import { getChangeRequest } from "@/lib/reviews/queries.ts";
 import {
   commentOnChangeRequest,
@@ -24,23 +23,6 @@ import { parseFindingKey } from "./format.ts";
 
 /** What a form on a change request shows after a submit. */
 export type ReviewFormState = FormState<{ state: string; publishedVersion: string | null }>;
-
-/** The pasted document or the uploaded files of a form, decoded as the API decodes them. */
-async function uploadOf(formData: FormData): Promise<{ files: Record<string, string>; version?: string }> {
-  // A Map: file names are the uploader's, and `__proto__` is a name like any other.
-  const files = new Map<string, string>();
-  let total = 0;
-  for (const entry of formData.getAll("files")) {
-    if (typeof entry === "string" || entry.size === 0) continue;
-    total += entry.size;
-    if (total > MAX_UPLOAD_BYTES) throw new MeshportError("too_large", `The files exceed ${MAX_UPLOAD_BYTES / 1024 / 1024} MB together.`);
-    files.set(entry.name, decodeDocument(new Uint8Array(await entry.arrayBuffer()), entry.name));
-  }
-  const { document: pasted = "", version: rawVersion = "" } = formFields(formData);
-  if (files.size === 0 && pasted.trim()) files.set("asyncapi.yaml", pasted.replace(/^\uFEFF/, ""));
-  const version = rawVersion.trim();
-  return { files: Object.fromEntries(files), ...(version ? { version } : {}) };
-}
 
 function refresh(number: string): void {
   revalidatePath(`/reviews/${number}`);
@@ -60,7 +42,7 @@ export type SubmitForReviewState =
 export async function submitForReviewAction(appSlug: string, _state: SubmitForReviewState, formData: FormData): Promise<SubmitForReviewState> {
   let url: string;
   try {
-    const upload = await uploadOf(formData);
+    const upload = await uploadFromForm(formData);
     const { title = "", description = "" } = formFields(formData);
     const outcome = await openChangeRequest(await requireActor(), appSlug, { ...upload, ...(title.trim() ? { title } : {}), description });
     url = outcome.changeRequest.url;
