@@ -17,6 +17,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { LintFinding } from "../registry/lint/index.ts";
+import type { DriftEvidence, DriftRuleId, DriftSeverity } from "../registry/drift/types.ts";
 import type { CompareReport, Contract } from "../registry/types.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -705,3 +706,100 @@ export type Notification = typeof notification.$inferSelect;
 export type Webhook = typeof webhook.$inferSelect;
 export type WebhookDelivery = typeof webhookDelivery.$inferSelect;
 export type WebhookAttempt = typeof webhookAttempt.$inferSelect;
+
+// --- Drift: the contracts against what really flows ---
+
+/** Where a drift finding stands: open, acknowledged by someone (with a note), or resolved (it stopped). */
+export const driftStatusEnum = pgEnum("drift_status", ["open", "acknowledged", "resolved"]);
+
+/**
+ * One difference between the contracts and what the agents observe, per rule and subject (broker, template, channel,
+ * application, client, message). Drawn by the rules of registry/drift; resolved when it stops, reopened when it returns.
+ */
+export const driftFinding = pgTable(
+  "drift_finding",
+  {
+    id: text("id").primaryKey(),
+    /** sha256 of the subject (rule and its parts): one finding per subject, whatever the lengths of its parts. */
+    subjectKey: text("subject_key").notNull(),
+    rule: text("rule").$type<DriftRuleId>().notNull(),
+    severity: text("severity").$type<DriftSeverity>().notNull(),
+    status: driftStatusEnum("status").notNull().default("open"),
+    brokerId: text("broker_id").references(() => broker.id, { onDelete: "cascade" }),
+    /** The observed topic template. */
+    template: text("template"),
+    /** The contract channel address. */
+    channel: text("channel"),
+    applicationId: text("application_id").references(() => application.id, { onDelete: "cascade" }),
+    clientId: text("client_id"),
+    messageKey: text("message_key"),
+    summary: text("summary").notNull(),
+    evidence: jsonb("evidence").$type<DriftEvidence>().notNull(),
+    firstSeen: timestamp("first_seen", { withTimezone: true }).notNull(),
+    lastSeen: timestamp("last_seen", { withTimezone: true }).notNull(),
+    /** Times seen over all evaluations (saturating). */
+    occurrences: bigint("occurrences", { mode: "number" }).notNull().default(0),
+    /** The acknowledgement note, and who wrote it. */
+    note: text("note"),
+    acknowledgedByLabel: text("acknowledged_by_label"),
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+    /** Why it was resolved: it stopped, it is now documented, it was not seen any more. */
+    resolution: text("resolution"),
+    reopenedCount: integer("reopened_count").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("drift_finding_subject_idx").on(t.subjectKey),
+    index("drift_finding_status_rule_idx").on(t.status, t.rule),
+    index("drift_finding_application_idx").on(t.applicationId, t.status),
+    index("drift_finding_broker_idx").on(t.brokerId, t.template),
+    index("drift_finding_channel_idx").on(t.channel),
+    index("drift_finding_last_seen_idx").on(t.lastSeen).where(sql`"status" <> 'resolved'`),
+  ],
+);
+
+/** Every change of a finding's state, for its history and the dashboard's trends. */
+export const driftFindingEvent = pgTable(
+  "drift_finding_event",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    findingId: text("finding_id")
+      .notNull()
+      .references(() => driftFinding.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["opened", "reopened", "acknowledged", "unacknowledged", "resolved"] }).notNull(),
+    /** The rule, copied so trends need no join. */
+    rule: text("rule").$type<DriftRuleId>().notNull(),
+    actorLabel: text("actor_label").notNull(),
+    note: text("note").notNull().default(""),
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index("drift_finding_event_finding_idx").on(t.findingId, t.id), index("drift_finding_event_at_idx").on(t.at)],
+);
+
+/** When something was last observed on each channel an application's contract declares, on any broker (SILENT_CHANNEL). */
+export const channelActivity = pgTable(
+  "channel_activity",
+  {
+    applicationId: text("application_id")
+      .notNull()
+      .references(() => application.id, { onDelete: "cascade" }),
+    channel: text("channel").notNull(),
+    lastSeen: timestamp("last_seen", { withTimezone: true }).notNull(),
+    /** The brokers it was seen on (a few). */
+    brokerIds: text("broker_ids").array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [primaryKey({ columns: [t.applicationId, t.channel] })],
+);
+
+/** One row counting changes to what drift judges against (contracts, lifecycles, client-id patterns): caches key on it. */
+export const catalogGeneration = pgTable("catalog_generation", {
+  id: integer("id").primaryKey(),
+  generation: bigint("generation", { mode: "number" }).notNull().default(0),
+  updatedAt: updatedAt(),
+});
+
+export type DriftFinding = typeof driftFinding.$inferSelect;
+export type DriftFindingEvent = typeof driftFindingEvent.$inferSelect;
+export type DriftStatus = (typeof driftStatusEnum.enumValues)[number];

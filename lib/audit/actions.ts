@@ -43,6 +43,12 @@ export const AUDIT_ACTIONS = [
   "change_request.override",
   "change_request.reject",
   "change_request.withdraw",
+  // drift between the contracts and what flows
+  "drift.finding.open",
+  "drift.finding.reopen",
+  "drift.finding.resolve",
+  "drift.finding.acknowledge",
+  "drift.finding.unacknowledge",
   // notifications
   "webhook.create",
   "webhook.update",

@@ -16,6 +16,8 @@ export const EVENT_TYPES = [
   "review.published",
   "version.deprecated",
   "version.retired",
+  "drift.finding.opened",
+  "drift.finding.reopened",
   "webhook.test",
 ] as const;
 /** One event type. */
