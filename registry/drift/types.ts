@@ -41,6 +41,8 @@ export interface DeclaredFlow {
   payloadSchemaId: number | null;
   /** schema format of the payload (only JSON Schema formats are validated) */
   payloadFormat: string | null;
+  /** when the version was published (a channel is not silent before its contract had time to flow) */
+  publishedAt: string;
 }
 
 /** A flow of another version of the same application's contract, for VERSION_SKEW. */
@@ -73,6 +75,8 @@ export interface ObservedSample {
   encoding: "json" | "text" | "base64";
   payload: string;
   truncated: boolean;
+  /** named fields were replaced by "[redacted]": the values are not what flowed, so they are not validated */
+  redacted: boolean;
 }
 
 /** What one agent saw on one topic template in one report window (or the merged current picture). */
