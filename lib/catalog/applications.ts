@@ -1,4 +1,5 @@
 import "server-only";
+import { driftOnCatalogChange } from "@/lib/drift/hooks.ts";
 import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
@@ -469,7 +470,7 @@ export const updateApplication = defineCommand({
   input: updateApplicationInput,
   audit: "application.update",
   authorize: governedApplication,
-  run: async ({ tx, input: data, target: found, audit }, appSlug: string): Promise<Application> => {
+  run: async ({ tx, principal, input: data, target: found, audit }, appSlug: string): Promise<Application> => {
     const given = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined)) as typeof data;
     const [updated] = await tx.update(application).set(given).where(eq(application.id, found.id)).returning();
     const before: Record<string, unknown> = {};
@@ -482,6 +483,7 @@ export const updateApplication = defineCommand({
       after[key] = to;
     }
     audit({ targetType: "application", targetId: found.id, details: { application: appSlug, before, after } });
+    if ("clientIdPatterns" in after) await driftOnCatalogChange(tx, principal, updated!);
     return updated!;
   },
 });

@@ -1,4 +1,5 @@
 import "server-only";
+import { driftOnCatalogChange } from "@/lib/drift/hooks.ts";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { contractVersion, teamMember, type Application } from "@/db/schema.ts";
@@ -71,6 +72,7 @@ export const setVersionState = defineCommand({
       details: { application: app.slug, version, from: found.state, to: data.state, reason: data.reason },
     });
     await rebuildIndex(tx, app);
+    await driftOnCatalogChange(tx, principal, app);
     if (data.state === "deprecated" || data.state === "retired") await notifyConsumers(tx, principal, app, version, data.state, data.reason);
     return withoutContent(updated!);
   },

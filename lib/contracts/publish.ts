@@ -1,4 +1,5 @@
 import "server-only";
+import { driftOnCatalogChange } from "@/lib/drift/hooks.ts";
 import { createHash } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
@@ -252,6 +253,7 @@ export async function commitVersion(
     },
   });
   if (state === "released") await rebuildIndex(tx, app);
+  await driftOnCatalogChange(tx, principal, app);
   return { version: created, report: evaluation.report, created: true, lint: evaluation.lint };
 }
 

@@ -16,6 +16,7 @@ import { getDb, type Transaction } from "@/db/client.ts";
 import { application, broker, brokerTopic, catalogEntry, contractVersion, ingestBatch, observation, type BrokerTopic } from "@/db/schema.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { brokerId as brokerIdRule } from "@/lib/brokers/brokers.ts";
+import { driftOnReport } from "@/lib/drift/hooks.ts";
 import { MeshportError, zodErrorDetails } from "@/lib/errors.ts";
 import { defineCommand, defineQuery, noInput, type AuditRecord } from "@/lib/service.ts";
 import { matchesBrokerBinding } from "@/lib/tokens/binding.ts";
@@ -182,6 +183,7 @@ export const ingestReport = defineCommand({
     await updateBrokerFromReport(tx, report);
     await insertObservations(tx, report);
     await mergeTopics(tx, report);
+    await driftOnReport(tx, principal, report);
     return { accepted: true, duplicate: false, batchId: report.batchId };
   },
 });
