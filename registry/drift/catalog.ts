@@ -1,0 +1,138 @@
+/**
+ * The catalog as the drift rules query it, compiled once per catalog generation: a template
+ * index over the channels of the current versions, one over the channels of other versions,
+ * and the flows of each channel by action and application.
+ */
+import { parseTemplate, subscriptionFilterFor, TemplateIndex, templatesOverlap, type Template } from "../topics/index.ts";
+import type { DeclaredFlow, DriftApp, DriftCatalog, ObservedTopic, OtherVersionFlow } from "./types.ts";
+
+/** One declared channel address with the flows on it. */
+export interface DriftChannel {
+  address: string;
+  flows: readonly DeclaredFlow[];
+  send: readonly DeclaredFlow[];
+  receive: readonly DeclaredFlow[];
+}
+
+/** One channel address of other versions, with their flows on it. */
+export interface OtherChannel {
+  address: string;
+  flows: readonly OtherVersionFlow[];
+}
+
+/** What an observed topic template meets. */
+export interface TopicMeeting<C> {
+  /** the channels met, in address order */
+  channels: C[];
+  /** listed concrete topics that are an instance of no channel */
+  unmatched: string[];
+}
+
+/** Indexes channels by address, grouping the flows of each address. */
+function indexChannels<F extends { channel: string }, C>(flows: readonly F[], make: (address: string, flows: F[]) => C): TemplateIndex<C> {
+  const byAddress = new Map<string, F[]>();
+  for (const flow of flows) {
+    const list = byAddress.get(flow.channel);
+    if (list) list.push(flow);
+    else byAddress.set(flow.channel, [flow]);
+  }
+  const index = new TemplateIndex<C>();
+  for (const [address, list] of byAddress) index.add(address, make(address, list));
+  return index;
+}
+
+/**
+ * The channels an observed template meets: those its listed concrete topics are instances of, and,
+ * when it lists none or fewer than it saw, those its template overlaps.
+ */
+function meet<C extends { address: string }>(index: TemplateIndex<C>, topic: ObservedTopic, parsed: Template | null): TopicMeeting<C> {
+  const found = new Set<C>();
+  const unmatched: string[] = [];
+  for (const concrete of topic.topics) {
+    const hits = index.matchTopic(concrete);
+    if (hits.length === 0) unmatched.push(concrete);
+    for (const hit of hits) found.add(hit.value);
+  }
+  if ((topic.topics.length === 0 || topic.distinctTopics > topic.topics.length) && parsed) {
+    const filter = subscriptionFilterFor(parsed);
+    // The agent's placeholders are not subscriptions: they reach `$` topics too.
+    if (filter !== null) for (const hit of index.matchFilter(filter, { reservedTopics: true })) if (!found.has(hit.value) && templatesOverlap(parsed, hit.template)) found.add(hit.value);
+  }
+  const channels = [...found].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  return { channels, unmatched };
+}
+
+/** The compiled catalog: built once per catalog generation, queried for every observed topic. */
+export class CompiledDriftCatalog {
+  /** channels of the current versions */
+  readonly channels: TemplateIndex<DriftChannel>;
+  /** channels of other versions (older, or newer drafts and pre-releases) */
+  readonly otherChannels: TemplateIndex<OtherChannel>;
+  /** applications by id */
+  readonly applications: ReadonlyMap<string, DriftApp>;
+
+  constructor(readonly catalog: DriftCatalog) {
+    this.channels = indexChannels(catalog.flows, (address, flows) => ({
+      address,
+      flows,
+      send: flows.filter((f) => f.action === "send"),
+      receive: flows.filter((f) => f.action === "receive"),
+    }));
+    this.otherChannels = indexChannels(catalog.otherVersions, (address, flows) => ({ address, flows }));
+    const apps = new Map<string, DriftApp>();
+    for (const app of catalog.applications) apps.set(app.id, app);
+    for (const flow of catalog.flows) if (!apps.has(flow.application.id)) apps.set(flow.application.id, flow.application);
+    this.applications = apps;
+  }
+
+  /** The declared channels the topic meets, and its listed topics that meet none. */
+  meet(topic: ObservedTopic, parsed: Template | null = parseObserved(topic)): TopicMeeting<DriftChannel> {
+    return meet(this.channels, topic, parsed);
+  }
+
+  /** The declared channels the topic meets. */
+  channelsMet(topic: ObservedTopic): DriftChannel[] {
+    return this.meet(topic).channels;
+  }
+
+  /** The channels of other versions the topic meets. */
+  otherChannelsMet(topic: ObservedTopic, parsed: Template | null = parseObserved(topic)): OtherChannel[] {
+    return meet(this.otherChannels, topic, parsed).channels;
+  }
+
+  /** The flows with the action on the channels, of the applications when given. */
+  flowsOn(channels: readonly DriftChannel[], action: "send" | "receive", applicationIds?: ReadonlySet<string>): DeclaredFlow[] {
+    const out: DeclaredFlow[] = [];
+    for (const channel of channels) for (const flow of channel[action]) if (!applicationIds || applicationIds.has(flow.application.id)) out.push(flow);
+    return out;
+  }
+
+  /** Whether any of the applications declares the action on any of the channels. */
+  declares(channels: readonly DriftChannel[], action: "send" | "receive", apps: readonly DriftApp[]): boolean {
+    for (const channel of channels) for (const flow of channel[action]) for (const app of apps) if (flow.application.id === app.id) return true;
+    return false;
+  }
+
+  /** Flows of other versions of the application with the action on the channels. */
+  otherFlowsOn(channels: readonly OtherChannel[], applicationId: string, action: "send" | "receive"): OtherVersionFlow[] {
+    const out: OtherVersionFlow[] = [];
+    for (const channel of channels) for (const flow of channel.flows) if (flow.applicationId === applicationId && flow.action === action) out.push(flow);
+    return out;
+  }
+
+  /** The applications a client id maps to, most specific first (empty: an unknown client). */
+  mapClient(clientId: string): readonly DriftApp[] {
+    return this.catalog.mapClient(clientId);
+  }
+}
+
+/** The observed template parsed, or null when it is not a valid template (then only its listed topics meet channels). */
+export function parseObserved(topic: ObservedTopic): Template | null {
+  const parsed = parseTemplate(topic.template);
+  return parsed.ok ? parsed.value : null;
+}
+
+/** Compiles the catalog for the drift rules. */
+export function compileDriftCatalog(catalog: DriftCatalog): CompiledDriftCatalog {
+  return new CompiledDriftCatalog(catalog);
+}

@@ -1,0 +1,145 @@
+/**
+ * Payload validation for drift: one compiled ajv function per registry schema id, kept in a
+ * bounded LRU the caller owns. AsyncAPI schema objects are a draft-07 superset, so ajv runs
+ * non-strict (unknown keywords such as `discriminator` or `x-…` are ignored); a 2020-12 or
+ * 2019-09 `$schema` picks the matching dialect. Only the first error is collected.
+ */
+import Ajv, { type Options, type ValidateFunction } from "ajv";
+import Ajv2019 from "ajv/dist/2019.js";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+
+/** The outcome of checking one payload: valid, invalid with where and why, or null when it cannot be judged. */
+export type PayloadCheck = { valid: true } | { valid: false; path: string; problem: string } | { valid: null; reason: string };
+
+/** A schema as the registry stores it. */
+export interface StoredSchema {
+  format: string;
+  schema: unknown;
+}
+
+const VALID: PayloadCheck = Object.freeze({ valid: true });
+
+/** True for a JSON Schema format (what the normaliser records, and the AsyncAPI schema formats). */
+export function isJsonSchemaFormat(format: string): boolean {
+  const f = format.trim().toLowerCase();
+  return f === "" || f.startsWith("application/schema+json") || f.startsWith("application/schema+yaml") || f === "application/schema" || f.startsWith("application/vnd.aai.asyncapi");
+}
+
+type Dialect = "draft7" | "2019" | "2020";
+
+function dialectOf(schema: unknown): Dialect {
+  const id = schema !== null && typeof schema === "object" ? (schema as { $schema?: unknown }).$schema : undefined;
+  if (typeof id !== "string") return "draft7";
+  if (id.includes("2020-12")) return "2020";
+  if (id.includes("2019-09")) return "2019";
+  return "draft7";
+}
+
+const OPTIONS: Options = {
+  strict: false,
+  allErrors: false,
+  allowUnionTypes: true,
+  // Stored schemas were validated when their contract was published; a `$schema` of another draft must not stop the compile.
+  validateSchema: false,
+  // Two schemas may share an `$id`: each is compiled on its own, none is registered by id.
+  addUsedSchema: false,
+  logger: false,
+};
+
+interface Entry {
+  validate: ValidateFunction | null;
+  /** the schema object compiled (to drop it from ajv's cache on eviction) */
+  schema: unknown;
+  ajv: Ajv | null;
+  /** the remembered answer when the schema cannot be judged */
+  unjudged: PayloadCheck | null;
+}
+
+/**
+ * Validators of payloads by registry schema id. Compiles each id once; an id that cannot be
+ * judged (unknown, not JSON Schema, not compilable) is remembered as such and never compiled again.
+ */
+export class PayloadValidators {
+  private readonly entries = new Map<number, Entry>();
+  private readonly engines: Partial<Record<Dialect, Ajv>> = {};
+  private lastId = Number.NaN;
+  private lastEntry: Entry | null = null;
+
+  constructor(
+    private readonly getSchema: (id: number) => StoredSchema | undefined,
+    private readonly maxEntries = 5_000,
+  ) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError("The validator cache holds at least one schema.");
+  }
+
+  /** Number of schema ids held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Checks a parsed JSON value against the payload schema with the id. */
+  check(schemaId: number, value: unknown): PayloadCheck {
+    const entry = schemaId === this.lastId ? this.lastEntry! : this.entry(schemaId);
+    const validate = entry.validate;
+    if (validate === null) return entry.unjudged!;
+    if (validate(value) === true) return VALID;
+    const error = validate.errors?.[0];
+    return { valid: false, path: error?.instancePath || "/", problem: error?.message ?? "does not match the schema" };
+  }
+
+  /** The JSON Schema stored under the id, or undefined when there is none or it is in another format. */
+  jsonSchema(schemaId: number): unknown {
+    const stored = this.getSchema(schemaId);
+    return stored && isJsonSchemaFormat(stored.format) ? stored.schema : undefined;
+  }
+
+  private entry(id: number): Entry {
+    let entry = this.entries.get(id);
+    if (entry) {
+      // Most recently used last: Map keeps insertion order.
+      this.entries.delete(id);
+      this.entries.set(id, entry);
+    } else {
+      entry = this.compile(id);
+      this.entries.set(id, entry);
+      if (this.entries.size > this.maxEntries) this.evict();
+    }
+    this.lastId = id;
+    this.lastEntry = entry;
+    return entry;
+  }
+
+  private evict(): void {
+    const [oldestId, oldest] = this.entries.entries().next().value as [number, Entry];
+    this.entries.delete(oldestId);
+    if (oldest.ajv && oldest.schema !== null && typeof oldest.schema === "object") oldest.ajv.removeSchema(oldest.schema as object);
+  }
+
+  private compile(id: number): Entry {
+    const unjudged = (reason: string): Entry => ({ validate: null, schema: null, ajv: null, unjudged: { valid: null, reason } });
+    const stored = this.getSchema(id);
+    if (!stored) return unjudged(`No schema with id ${id} is known.`);
+    if (!isJsonSchemaFormat(stored.format)) return unjudged(`Schema ${id} is in format ${stored.format.slice(0, 100)}, which is not validated.`);
+    const schema = stored.schema;
+    if (typeof schema === "boolean") return { validate: this.engine("draft7").compile(schema), schema, ajv: null, unjudged: null };
+    if (schema === null || typeof schema !== "object" || Array.isArray(schema)) return unjudged(`Schema ${id} is not a JSON Schema object.`);
+    const ajv = this.engine(dialectOf(schema));
+    try {
+      return { validate: ajv.compile(schema), schema, ajv, unjudged: null };
+    } catch (error) {
+      ajv.removeSchema(schema);
+      return unjudged(`Schema ${id} cannot be compiled: ${(error instanceof Error ? error.message : String(error)).slice(0, 200)}`);
+    }
+  }
+
+  private engine(dialect: Dialect): Ajv {
+    let ajv = this.engines[dialect];
+    if (!ajv) {
+      ajv = dialect === "2020" ? new Ajv2020(OPTIONS) : dialect === "2019" ? new Ajv2019(OPTIONS) : new Ajv(OPTIONS);
+      addFormats(ajv);
+      this.engines[dialect] = ajv;
+    }
+    return ajv;
+  }
+}
