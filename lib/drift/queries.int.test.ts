@@ -174,7 +174,8 @@ describeEachBackend("drift queries", ({ handle }) => {
   });
 
   it("answers the findings routes with filters as query, JSON errors for bad input, 401 without a caller", async () => {
-    const get = async (route: { GET: (r: Request, c: { params: Promise<Record<string, string>> }) => Promise<Response> }, path: string, params: Record<string, string> = {}, auth = true) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each route types its own params
+    const get = async (route: { GET: (r: Request, c: { params: Promise<any> }) => Promise<Response> }, path: string, params: Record<string, string> = {}, auth = true) => {
       const response = await route.GET(new Request(`http://localhost:3000/api/v1/${path}`, { headers: auth ? { authorization: `Bearer ${readToken}` } : {} }), { params: Promise.resolve(params) });
       return { status: response.status, body: await response.json() };
     };
