@@ -6,4 +6,5 @@ export async function register(): Promise<void> {
   // The demo world is not part of lib/: it is passed to the start-up from demo/.
   const { demoMode, startDemo } = await import("./demo/start.ts");
   await startPortal({ demo: demoMode() ? startDemo : undefined });
+  (await import("./lib/drift/sweep.ts")).startDriftSweeper();
 }

@@ -46,7 +46,7 @@ const firstLevel = (address: string) => address.split("/")[0]!;
  * Rows whose template column may overlap one of the addresses: as many levels, and the same first level unless
  * either has a parameter there. The exact overlap is decided in code afterwards.
  */
-function mayOverlap(column: SQL | typeof flow.channel | typeof brokerTopic.template, addresses: readonly string[]): SQL {
+export function mayOverlap(column: SQL | typeof flow.channel | typeof brokerTopic.template, addresses: readonly string[]): SQL {
   const levels = [...new Set(addresses.map(levelCount))];
   const firsts = [...new Set(addresses.map(firstLevel))];
   const anyFirst = firsts.some((f) => f.includes("{"));
@@ -97,13 +97,13 @@ async function counterpartFlows(db: Executor, ownerId: string, addresses: readon
   return { contracts: [...byApp.values()], truncated: rows.length > MAX_IMPACT_FLOWS };
 }
 
-interface PatternOwner {
+export interface PatternOwner {
   ref: AppRef;
   patterns: string[];
 }
 
 /** Every application that declares client-id patterns, with them. */
-async function patternOwners(db: Executor): Promise<{ owners: PatternOwner[]; truncated: boolean }> {
+export async function patternOwners(db: Executor): Promise<{ owners: PatternOwner[]; truncated: boolean }> {
   const rows = await db
     .select({
       id: application.id,
