@@ -256,11 +256,16 @@ export const ingestBatch = pgTable(
   (t) => [index("ingest_batch_broker_idx").on(t.brokerId, t.receivedAt)],
 );
 
-/** What an agent saw on one topic template in one report window. */
+/**
+ * What an agent saw on one topic template in one report window. The table is partitioned
+ * by range of window_start, one partition per UTC day (`observation_pYYYYMMDD`) plus a
+ * default one (lib/observations/partitions.ts); drizzle does not describe partitioning,
+ * migration 0009 does.
+ */
 export const observation = pgTable(
   "observation",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
+    id: bigserial("id", { mode: "number" }).notNull(),
     brokerId: text("broker_id")
       .notNull()
       .references(() => broker.id, { onDelete: "cascade" }),
@@ -280,7 +285,46 @@ export const observation = pgTable(
     producers: jsonb("producers").$type<Array<{ clientId: string; messages: number; bytes: number }>>().notNull(),
     consumers: jsonb("consumers").$type<Array<{ clientId: string; filter: string; qos: number }>>().notNull(),
   },
-  (t) => [index("observation_broker_template_idx").on(t.brokerId, t.template, t.windowStart)],
+  (t) => [
+    // A partitioned table's primary key must hold its partition key.
+    primaryKey({ columns: [t.id, t.windowStart] }),
+    index("observation_broker_template_idx").on(t.brokerId, t.template, t.windowStart),
+  ],
+);
+
+/** Resolutions of the observation roll-ups. */
+export const ROLLUP_RESOLUTIONS = ["hour", "day"] as const;
+export type RollupResolution = (typeof ROLLUP_RESOLUTIONS)[number];
+
+/**
+ * What was observed on one topic template of one broker in one hour or day (the bucket of
+ * each report window's start), added up at ingest; kept longer than raw observations.
+ */
+export const observationRollup = pgTable(
+  "observation_rollup",
+  {
+    resolution: text("resolution", { enum: ROLLUP_RESOLUTIONS }).notNull(),
+    bucketStart: timestamp("bucket_start", { withTimezone: true }).notNull(),
+    brokerId: text("broker_id")
+      .notNull()
+      .references(() => broker.id, { onDelete: "cascade" }),
+    template: text("template").notNull(),
+    channelAddress: text("channel_address"),
+    messages: bigint("messages", { mode: "number" }).notNull(),
+    bytes: bigint("bytes", { mode: "number" }).notNull(),
+    maxRatePerSecond: doublePrecision("max_rate_per_second").notNull(),
+    firstSeen: timestamp("first_seen", { withTimezone: true }).notNull(),
+    lastSeen: timestamp("last_seen", { withTimezone: true }).notNull(),
+    /** At most MAX_CLIENTS_PER_TEMPLATE, the busiest first. */
+    producers: jsonb("producers").$type<Array<{ clientId: string; messages: number }>>().notNull(),
+    /** At most MAX_CLIENTS_PER_TEMPLATE, the first seen kept. */
+    consumers: jsonb("consumers").$type<Array<{ clientId: string; filter: string }>>().notNull(),
+  },
+  (t) => [
+    // Leads with (resolution, bucket_start): pruning and range reads walk it.
+    primaryKey({ columns: [t.resolution, t.bucketStart, t.brokerId, t.template] }),
+    index("observation_rollup_topic_idx").on(t.brokerId, t.template, t.resolution, t.bucketStart),
+  ],
 );
 
 /** A producer or consumer as remembered on a topic, with when it was last seen. */
@@ -321,6 +365,8 @@ export type Broker = typeof broker.$inferSelect;
 export type BrokerBridge = typeof brokerBridge.$inferSelect;
 export type BrokerTopic = typeof brokerTopic.$inferSelect;
 export type IngestBatch = typeof ingestBatch.$inferSelect;
+export type Observation = typeof observation.$inferSelect;
+export type ObservationRollup = typeof observationRollup.$inferSelect;
 
 // --- Catalog: applications, their versioned contracts, and the search index ---
 

@@ -13,11 +13,14 @@ import {
   type TopicObservation,
 } from "@/agents/protocol.ts";
 import { getDb, type Transaction } from "@/db/client.ts";
-import { application, broker, brokerTopic, catalogEntry, contractVersion, ingestBatch, observation, type BrokerTopic } from "@/db/schema.ts";
+import { application, broker, brokerTopic, catalogEntry, contractVersion, ingestBatch, observation, observationRollup, type BrokerTopic } from "@/db/schema.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { brokerId as brokerIdRule } from "@/lib/brokers/brokers.ts";
 import { driftOnReport } from "@/lib/drift/hooks.ts";
 import { MeshportError, zodErrorDetails } from "@/lib/errors.ts";
+import { ensureDayPartition, maintainPartitions } from "@/lib/observations/partitions.ts";
+import { DAY_MS, dailyRetentionDays, hourlyRetentionDays, rawRetentionDays } from "@/lib/observations/retention.ts";
+import { addToRollups } from "@/lib/observations/rollups.ts";
 import { defineCommand, defineQuery, noInput, type AuditRecord } from "@/lib/service.ts";
 import { matchesBrokerBinding } from "@/lib/tokens/binding.ts";
 import { brokerBindingOf } from "@/lib/tokens/tokens.ts";
@@ -228,12 +231,16 @@ async function updateBrokerFromReport(tx: Transaction, report: AgentReport): Pro
 }
 
 async function insertObservations(tx: Transaction, report: AgentReport): Promise<void> {
+  const windowStart = new Date(report.window.start);
+  // The day's partition first; a window far outside the kept days goes to the default partition.
+  const now = Date.now();
+  await ensureDayPartition(tx, windowStart, new Date(now - retentionDays() * DAY_MS), new Date(now + 2 * DAY_MS));
   const rows = report.topics.map((t) => ({
     brokerId: report.broker.id,
     batchId: report.batchId,
     template: t.template,
     channelAddress: t.channel?.address ?? null,
-    windowStart: new Date(report.window.start),
+    windowStart,
     windowEnd: new Date(report.window.end),
     messages: t.messages,
     bytes: t.bytes,
@@ -249,6 +256,7 @@ async function insertObservations(tx: Transaction, report: AgentReport): Promise
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await tx.insert(observation).values(rows.slice(i, i + INSERT_CHUNK));
   }
+  await addToRollups(tx, report);
 }
 
 async function mergeTopics(tx: Transaction, report: AgentReport): Promise<void> {
@@ -338,10 +346,9 @@ export function clockSkewSeconds(): number {
   return Number.isFinite(seconds) && seconds >= 0 && seconds <= 86_400 ? seconds : 300;
 }
 
-/** Days of observation history kept (`MESHPORT_OBSERVATION_RETENTION_DAYS`, default 30). */
+/** Days raw observations and batch ids are kept (`MESHPORT_OBSERVATION_RETENTION_DAYS`, default 30); older reports are refused. */
 export function retentionDays(): number {
-  const days = Number(process.env.MESHPORT_OBSERVATION_RETENTION_DAYS || 30);
-  return Number.isFinite(days) && days > 0 ? days : 30;
+  return rawRetentionDays();
 }
 
 let lastPrune = 0;
@@ -353,11 +360,42 @@ export function maybePruneObservations(): void {
   pruneObservations().catch((error: unknown) => console.error("meshport: observation pruning failed", error));
 }
 
-/** Deletes observations and batch ids older than the retention. */
-export async function pruneObservations(now = new Date()): Promise<number> {
-  const cutoff = new Date(now.getTime() - retentionDays() * 86_400_000);
+/** What one pruning pass removed (and the day partitions it created ahead). */
+export interface PruneOutcome {
+  partitionsCreated: string[];
+  partitionsDropped: string[];
+  defaultRowsDeleted: number;
+  hourlyDeleted: number;
+  dailyDeleted: number;
+  batchesDeleted: number;
+}
+
+/**
+ * Keeps each resolution of observation history within its retention: drops whole raw
+ * day partitions older than the raw retention (and old rows of the default partition),
+ * deletes hourly and daily roll-ups by bucket, and forgets batch ids as old as the raw
+ * retention. Creates today's and tomorrow's partitions ahead of the reports.
+ */
+export async function pruneObservations(now = new Date()): Promise<PruneOutcome> {
+  const cutoff = new Date(now.getTime() - retentionDays() * DAY_MS);
   const db = await getDb();
-  const removed = await db.delete(observation).where(lt(observation.windowEnd, cutoff)).returning({ id: observation.id });
-  await db.delete(ingestBatch).where(lt(ingestBatch.windowEnd, cutoff));
-  return removed.length;
+  const partitions = await maintainPartitions(db, now, cutoff);
+  const rollupsBefore = async (resolution: "hour" | "day", days: number) =>
+    (
+      await db
+        .delete(observationRollup)
+        .where(and(eq(observationRollup.resolution, resolution), lt(observationRollup.bucketStart, new Date(now.getTime() - days * DAY_MS))))
+        .returning({ template: observationRollup.template })
+    ).length;
+  const hourlyDeleted = await rollupsBefore("hour", hourlyRetentionDays());
+  const dailyDeleted = await rollupsBefore("day", dailyRetentionDays());
+  const batches = await db.delete(ingestBatch).where(lt(ingestBatch.windowEnd, cutoff)).returning({ batchId: ingestBatch.batchId });
+  return {
+    partitionsCreated: partitions.created,
+    partitionsDropped: partitions.dropped,
+    defaultRowsDeleted: partitions.defaultRowsDeleted,
+    hourlyDeleted,
+    dailyDeleted,
+    batchesDeleted: batches.length,
+  };
 }
