@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { beforeAll, expect, it } from "vitest";
 import * as findingsRoute from "@/app/api/v1/drift/findings/route.ts";
 import * as findingRoute from "@/app/api/v1/drift/findings/[id]/route.ts";
+import * as acknowledgeRoute from "@/app/api/v1/drift/findings/[id]/acknowledge/route.ts";
 import { broker, driftFinding, driftFindingEvent } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createTeam } from "@/lib/accounts/teams.ts";
@@ -23,6 +24,8 @@ describeEachBackend("drift queries", ({ handle }) => {
   let admin: Principal;
   let viewer: Principal;
   let readToken: string;
+  let plantToken: string;
+  let otherToken: string;
   const db = () => handle().db;
   const ids: Record<string, string> = {};
   let sensorsId = "";
@@ -65,6 +68,8 @@ describeEachBackend("drift queries", ({ handle }) => {
     await declareBroker(admin, { id: "plant-eu", name: "Plant EU" });
     await declareBroker(admin, { id: "plant-us", name: "Plant US" });
     readToken = (await createToken(admin, { name: "read", scopes: ["read"] })).secret;
+    plantToken = (await createToken(admin, { name: "plant", scopes: ["contracts:write"], teamSlug: "plant-ops" })).secret;
+    otherToken = (await createToken(admin, { name: "other", scopes: ["contracts:write"], teamSlug: "maintenance" })).secret;
 
     await seed("undocumented", { rule: "UNDOCUMENTED_TOPIC", severity: "warning", brokerId: "plant-eu", template: "plant/{p1}/humidity", summary: "Undocumented topic plant/{p1}/humidity (12 messages)" });
     await seed("violation", { rule: "PAYLOAD_SCHEMA_VIOLATION", severity: "error", brokerId: "plant-eu", template: "plant/{p1}/temperature", channel: "plant/{lineId}/temperature", applicationId: sensorsId, summary: "3 of 10 payloads fail the schema of plant/{lineId}/temperature" });
@@ -127,6 +132,7 @@ describeEachBackend("drift queries", ({ handle }) => {
     expect(summary.byTeam).toEqual(expect.arrayContaining([{ team: { slug: "plant-ops", name: "Plant Ops" }, count: 2 }, { team: { slug: "maintenance", name: "Maintenance" }, count: 1 }, { team: null, count: 1 }]));
     expect(summary.byBroker).toEqual(expect.arrayContaining([{ broker: { id: "plant-eu", name: "Plant EU" }, count: 2 }, { broker: { id: "plant-us", name: "Plant US" }, count: 2 }]));
     expect(summary.openAnywhere).toBe(3);
+    expect(summary.acknowledgedAnywhere).toBe(1);
     expect(summary.brokers).toEqual({ declared: 2, reported: 0, lastReportAt: null });
     const reportedAt = new Date(Date.now() - 60_000);
     await db().update(broker).set({ lastReportAt: reportedAt }).where(eq(broker.id, "plant-eu"));
@@ -192,5 +198,28 @@ describeEachBackend("drift queries", ({ handle }) => {
     const missing = await get(findingRoute, "drift/findings/nope", { id: "nope" });
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe("not_found:drift_finding");
+  });
+
+  it("acknowledges with a note and takes it back through the route, for the owning team only", async () => {
+    const call = async (method: "POST" | "DELETE", token: string, body?: unknown) => {
+      const init: RequestInit = { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } };
+      if (body !== undefined) init.body = JSON.stringify(body);
+      const response = await acknowledgeRoute[method](new Request(`http://localhost:3000/api/v1/drift/findings/${ids.violation}/acknowledge`, init), { params: Promise.resolve({ id: ids.violation! }) });
+      return { status: response.status, body: await response.json() };
+    };
+    expect((await call("POST", otherToken, { note: "not ours" })).status).toBe(403);
+    const empty = await call("POST", plantToken, { note: "" });
+    expect(empty.status).toBe(422);
+    expect(empty.body.error.code).toBe("invalid_input");
+    const acknowledged = await call("POST", plantToken, { note: "Firmware 2.3 rolls out next week" });
+    expect(acknowledged.status).toBe(200);
+    expect(acknowledged.body).toMatchObject({ status: "acknowledged", note: "Firmware 2.3 rolls out next week" });
+    expect((await getFinding(viewer, ids.violation!)).status).toBe("acknowledged");
+    const back = await call("DELETE", plantToken);
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ status: "open", note: null });
+    expect((await getFinding(viewer, ids.violation!)).events.map((e) => e.kind)).toEqual(["opened", "acknowledged", "unacknowledged"]);
+    const get = await acknowledgeRoute.GET(new Request(`http://localhost:3000/api/v1/drift/findings/${ids.violation}/acknowledge`));
+    expect(get.status).toBe(405);
   });
 });

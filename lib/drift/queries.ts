@@ -206,6 +206,8 @@ export interface DriftSummary {
   byBroker: Array<{ broker: { id: string; name: string } | null; count: number }>;
   /** Open findings anywhere, whatever the filters: "no drift" is only true when this is 0. */
   openAnywhere: number;
+  /** Acknowledged findings anywhere: still there, someone has looked at them. */
+  acknowledgedAnywhere: number;
   brokers: { declared: number; reported: number; lastReportAt: Date | null };
 }
 
@@ -223,7 +225,7 @@ export const driftSummary = defineQuery({
         .leftJoin(application, eq(application.id, driftFinding.applicationId))
         .leftJoin(team, eq(team.id, application.teamId))
         .where(condition);
-    const [ruleRows, teamRows, brokerRows, [open], [brokerStats]] = await Promise.all([
+    const [ruleRows, teamRows, brokerRows, statusRows, [brokerStats]] = await Promise.all([
       from().groupBy(driftFinding.rule, driftFinding.severity),
       db
         .select({ slug: team.slug, name: team.name, n: count() })
@@ -244,7 +246,7 @@ export const driftSummary = defineQuery({
         .groupBy(driftFinding.brokerId, broker.name)
         .orderBy(desc(count()), asc(driftFinding.brokerId))
         .limit(MAX_GROUPS),
-      db.select({ n: count() }).from(driftFinding).where(eq(driftFinding.status, "open")),
+      db.select({ status: driftFinding.status, n: count() }).from(driftFinding).where(inArray(driftFinding.status, ["open", "acknowledged"])).groupBy(driftFinding.status),
       db
         .select({ declared: count(), reported: count(broker.lastReportAt), lastReportAt: sql<string | null>`max(${broker.lastReportAt})` })
         .from(broker),
@@ -264,7 +266,8 @@ export const driftSummary = defineQuery({
       bySeverity,
       byTeam: teamRows.map((r) => ({ team: r.slug ? { slug: r.slug, name: r.name ?? r.slug } : null, count: Number(r.n) })),
       byBroker: brokerRows.map((r) => ({ broker: r.id ? { id: r.id, name: r.name ?? r.id } : null, count: Number(r.n) })),
-      openAnywhere: Number(open?.n ?? 0),
+      openAnywhere: Number(statusRows.find((r) => r.status === "open")?.n ?? 0),
+      acknowledgedAnywhere: Number(statusRows.find((r) => r.status === "acknowledged")?.n ?? 0),
       brokers: {
         declared: Number(brokerStats?.declared ?? 0),
         reported: Number(brokerStats?.reported ?? 0),
