@@ -309,6 +309,18 @@ describeEachBackend("drift findings", ({ handle }) => {
     expect(await eventsOf(silent.id)).toEqual(["opened", "resolved"]);
   });
 
+  it("evidence cut inside a surrogate pair is stored, not refused", async () => {
+    // The evidence keeps 1,000 characters of a payload: here the 1,000th is the first half of an emoji.
+    const payload = { value: `${"a".repeat(989)}😀 tail` };
+    await ingest([temperature(payload, { value: { type: "string" } })]);
+    const violation = await finding("PAYLOAD_SCHEMA_VIOLATION");
+    expect(violation.status).toBe("open");
+    const kept = violation.evidence.samples?.[0];
+    expect(kept).toMatchObject({ truncated: true, path: "/value" });
+    expect(kept!.payload).toHaveLength(1_000);
+    expect(kept!.payload.endsWith("\ufffd")).toBe(true);
+  });
+
   it("every change of a finding's state is one audit entry and one finding event, and the chain verifies", async () => {
     const drift = await db().select().from(auditEntry).where(like(auditEntry.action, "drift.finding.%"));
     const events = await db().select().from(driftFindingEvent);

@@ -1,7 +1,8 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import { and, asc, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, ne, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
+import { storableJson } from "@/agents/protocol.ts";
 import type { Executor, Transaction } from "@/db/client.ts";
 import { application, driftFinding, driftFindingEvent, type DriftFinding } from "@/db/schema.ts";
 import type { AuditAction } from "@/lib/audit/actions.ts";
@@ -12,7 +13,7 @@ import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { defineCommand, noInput, type AuthorizeContext } from "@/lib/service.ts";
 import { subjectKey } from "@/registry/drift/index.ts";
-import type { DriftEvaluation, DriftFindingDraft, DriftRuleId, FindingSubject } from "@/registry/drift/types.ts";
+import type { DriftEvaluation, DriftEvidence, DriftFindingDraft, DriftRuleId, FindingSubject } from "@/registry/drift/types.ts";
 import { emitDriftEvents, lockAuditChain, recordAudits, type DriftEvent } from "./record.ts";
 
 /** Why a finding was resolved: it stopped, the catalog now documents it, or it was not seen for the stale window. */
@@ -51,13 +52,17 @@ export function findingKey(subject: FindingSubject): string {
   return createHash("sha256").update(subjectKey(subject)).digest("hex");
 }
 
-const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+// A cut can fall inside a surrogate pair (an emoji in a topic name): its half becomes U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text).replace(LONE_SURROGATE, "\ufffd");
 const count = (n: number) => (Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), MAX_COUNT) : 0);
 const instant = (text: string, fallback: Date) => {
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? new Date(ms) : fallback;
 };
 const pair = (a: string | null, b: string | null) => `${a ?? ""}\u0000${b ?? ""}`;
+/** Evidence as jsonb can store it: a payload cut inside a surrogate pair would otherwise refuse the whole batch. */
+const storableEvidence = (evidence: DriftEvidence): string => storableJson(JSON.stringify(evidence));
 
 type Row = Pick<
   DriftFinding,
@@ -106,7 +111,8 @@ async function readState(tx: Executor, keys: readonly string[], input: Evaluatio
   for (const { brokerId, clientIds } of input.judgedClients ?? []) {
     for (let i = 0; i < clientIds.length; i += CHUNK) {
       const rows = await select(
-        and(eq(driftFinding.brokerId, brokerId), inArray(driftFinding.clientId, clientIds.slice(i, i + CHUNK)), eq(driftFinding.rule, "UNKNOWN_CLIENT"), unresolved)!,
+        // A client finding has no template: (broker_id, template is null) is served by drift_finding_broker_idx.
+        and(eq(driftFinding.brokerId, brokerId), isNull(driftFinding.template), inArray(driftFinding.clientId, clientIds.slice(i, i + CHUNK)), eq(driftFinding.rule, "UNKNOWN_CLIENT"), unresolved)!,
       );
       for (const row of rows) candidates.set(row.id, row);
     }
@@ -194,14 +200,14 @@ export async function applyEvaluation(
       clientId: s.clientId,
       messageKey: s.messageKey,
       summary: clip(draft.summary, MAX_SUMMARY_CHARS),
-      evidence: draft.evidence,
+      evidence: JSON.parse(storableEvidence(draft.evidence)) as DriftEvidence,
       firstSeen: instant(draft.firstSeen, now),
       lastSeen: instant(draft.lastSeen, now),
       occurrences: count(draft.occurrences),
     });
   }
 
-  type Change = { id: string; kind: "opened" | "reopened" | "resolved"; rule: DriftRuleId; subject: Omit<Row, "id" | "subjectKey" | "status">; summary: string };
+  type Change = { id: string; kind: "opened" | "reopened" | "resolved"; rule: DriftRuleId; subject: Omit<Row, "id" | "subjectKey" | "status">; summary: string; before?: Row["status"] };
   const changed: Change[] = [];
   for (let i = 0; i < fresh.length; i += CHUNK) {
     // A concurrent evaluation may have opened the same subject meanwhile: it recorded the opening.
@@ -218,7 +224,7 @@ export async function applyEvaluation(
     const values = sql.join(
       chunk.map(
         ({ row, draft }) =>
-          sql`(${row.id}, ${draft.severity}, ${clip(draft.summary, MAX_SUMMARY_CHARS)}, ${JSON.stringify(draft.evidence)}::jsonb, ${instant(draft.lastSeen, now)}::timestamptz, ${options.recount === false ? 0 : count(draft.occurrences)}::bigint)`,
+          sql`(${row.id}, ${draft.severity}, ${clip(draft.summary, MAX_SUMMARY_CHARS)}, ${storableEvidence(draft.evidence)}::jsonb, ${instant(draft.lastSeen, now)}::timestamptz, ${options.recount === false ? 0 : count(draft.occurrences)}::bigint)`,
       ),
       sql`, `,
     );
@@ -253,7 +259,7 @@ export async function applyEvaluation(
       .set({ status: "resolved", resolvedAt: now, resolution: options.resolution, updatedAt: now })
       .where(inArray(driftFinding.id, resolving.slice(i, i + CHUNK)));
   }
-  for (const row of state.inScope) changed.push({ id: row.id, kind: "resolved", rule: row.rule, subject: row, summary: row.summary });
+  for (const row of state.inScope) changed.push({ id: row.id, kind: "resolved", rule: row.rule, subject: row, summary: row.summary, before: row.status });
   if (changed.length === 0) return outcome;
   if (!locked) await lockAuditChain(tx);
 
@@ -270,7 +276,11 @@ export async function applyEvaluation(
       targetId: c.id,
       details: {
         ...findingDetails(c.subject, apps),
-        ...(c.kind === "resolved" ? { resolution: options.resolution } : {}),
+        ...(c.kind === "resolved"
+          ? { resolution: options.resolution, before: { status: c.before }, after: { status: "resolved", resolution: options.resolution } }
+          : c.kind === "reopened"
+            ? { before: { status: "resolved" }, after: { status: "open" } }
+            : {}),
       },
     })),
   );

@@ -6,6 +6,7 @@ import { auditEntry, webhook, webhookDelivery } from "@/db/schema.ts";
 import type { AuditAction } from "@/lib/audit/actions.ts";
 import { auditHash, GENESIS_HASH } from "@/lib/audit/chain.ts";
 import type { AuditEvent } from "@/lib/audit/record.ts";
+import { storableJson } from "@/agents/protocol.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
 import type { EventPayload, EventType } from "@/lib/notifications/events.ts";
 
@@ -38,7 +39,7 @@ export async function recordAudits(tx: Executor, principal: Principal, events: r
       action: event.action,
       targetType: event.targetType,
       targetId: event.targetId,
-      details: JSON.parse(JSON.stringify(withOrigin(principal, event.details ?? {}))) as Record<string, unknown>,
+      details: JSON.parse(storableJson(JSON.stringify(withOrigin(principal, event.details ?? {})))) as Record<string, unknown>,
     };
     const hash = auditHash(prevHash, content);
     const row = { ...content, prevHash, hash };
@@ -100,7 +101,8 @@ export async function emitDriftEvents(tx: Executor, actor: Principal, events: re
       actor: { kind: actor.kind, id: actor.id, label },
       data: event.data,
     };
-    const stored = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
+    // As jsonb stores it: a summary cut inside a surrogate pair must not refuse the change.
+    const stored = JSON.parse(storableJson(JSON.stringify(payload))) as Record<string, unknown>;
     for (const t of targets) rows.push({ webhookId: t.id, eventId, eventType: event.type, payload: stored });
   }
   for (let i = 0; i < rows.length; i += CHUNK) await tx.insert(webhookDelivery).values(rows.slice(i, i + CHUNK));
