@@ -1,0 +1,34 @@
+import Link from "next/link";
+import { requireUser } from "@/app/_lib/session.ts";
+import { renderTopologySvg } from "@/lib/topology/svg.ts";
+import { getTopology } from "@/lib/topology/topology.ts";
+import styles from "./topology.module.css";
+
+export type NeighbourhoodFocus = { kind: "application"; slug: string } | { kind: "channel"; address: string } | { kind: "broker"; id: string };
+
+/** The part of the topology around one application, channel or broker: a small drawing, rendered on the server. */
+export async function TopologyNeighbourhood({ focus }: { focus: NeighbourhoodFocus }) {
+  const principal = await requireUser();
+  const view = await getTopology(principal, { focus, group: "none" });
+  // The full page, narrowed to the team of the application, the literal start of the channel, or the broker.
+  const team = focus.kind === "application" ? view.nodes.find((n) => n.kind === "application" && n.key === focus.slug)?.team : undefined;
+  const more = new URLSearchParams(
+    focus.kind === "application" ? (team ? { team } : {}) : focus.kind === "channel" ? { prefix: focus.address.split("{")[0]! } : { broker: focus.id },
+  );
+  for (const [k, v] of [...more]) if (!v) more.delete(k);
+  return (
+    <section className="panel" aria-label="Topology" data-testid="topology-neighbourhood">
+      <h2>Topology</h2>
+      {view.nodes.length <= 1 ? (
+        <p className="muted">Nothing is declared or observed around it yet.</p>
+      ) : (
+        // Our own drawing: every text in it is escaped by the renderer.
+        <div className={styles.neighbourhood} dangerouslySetInnerHTML={{ __html: renderTopologySvg(view, { linkBase: "", legend: true }) }} />
+      )}
+      {view.truncated ? <p className="muted">Only part of it is drawn.</p> : null}
+      <p>
+        <Link href={`/topology${more.size > 0 ? `?${more}` : ""}`}>Open the topology</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * Places the topology graph with ELK's layered algorithm, left to right: producers, channels (and brokers),
+ * consumers. Runs on the server so the page arrives laid out; the browser only draws.
+ */
+import ELK from "elkjs/lib/elk.bundled.js";
+import type { ElkExtendedEdge, ElkNode } from "elkjs/lib/elk-api";
+import type { TopologyEdge, TopologyGraph, TopologyNode } from "./graph.ts";
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface LaidOutNode extends TopologyNode {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface LaidOutEdge extends TopologyEdge {
+  /** start, bends, end */
+  points: Point[];
+}
+
+export interface LaidOutGraph extends Omit<TopologyGraph, "nodes" | "edges"> {
+  nodes: LaidOutNode[];
+  edges: LaidOutEdge[];
+  width: number;
+  height: number;
+}
+
+/** Characters of a label drawn at most (the rest is cut with an ellipsis). */
+export const MAX_LABEL_CHARS = 48;
+const CHAR_WIDTH = 7;
+
+/** A label cut to what a node shows. */
+export function shortLabel(text: string, max = MAX_LABEL_CHARS): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** The size a node is drawn at: wide enough for its label. */
+export function nodeSize(node: TopologyNode): { width: number; height: number } {
+  const chars = Math.max(shortLabel(node.label).length, shortLabel(node.detail ?? "").length);
+  const width = Math.min(360, Math.max(node.kind === "channel" ? 140 : 160, chars * CHAR_WIDTH + 28));
+  return { width, height: node.detail ? 46 : 32 };
+}
+
+const LAYOUT_OPTIONS: Record<string, string> = {
+  "elk.algorithm": "layered",
+  "elk.direction": "RIGHT",
+  "elk.edgeRouting": "POLYLINE",
+  "elk.spacing.nodeNode": "18",
+  "elk.layered.spacing.nodeNodeBetweenLayers": "70",
+  "elk.spacing.componentComponent": "30",
+  "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+  // Large meshes: fewer crossing-minimisation sweeps keep the layout fast.
+  "elk.layered.thoroughness": "3",
+};
+
+let elk: InstanceType<typeof ELK> | null = null;
+
+/** Layouts kept in process, by the shape of the graph: the page and its export right after draw the same graph. */
+const CACHE_SIZE = 16;
+const cache = new Map<string, { positions: Map<string, Point>; routes: Map<string, Point[]>; width: number; height: number }>();
+
+/** Lays the graph out; an empty graph is a 0 × 0 drawing. */
+export async function layoutTopology(graph: TopologyGraph): Promise<LaidOutGraph> {
+  if (graph.nodes.length === 0) return { ...graph, nodes: [], edges: [], width: 0, height: 0 };
+  const sizes = new Map(graph.nodes.map((n) => [n.id, nodeSize(n)]));
+  const shape = JSON.stringify([graph.nodes.map((n) => [n.id, n.role ?? "", sizes.get(n.id)!.width, sizes.get(n.id)!.height]), graph.edges.map((e) => e.id)]);
+  let placed = cache.get(shape);
+  if (placed) {
+    cache.delete(shape);
+  } else {
+    placed = await runLayout(graph, sizes);
+  }
+  cache.set(shape, placed);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  const nodes: LaidOutNode[] = graph.nodes.map((n) => {
+    const p = placed.positions.get(n.id) ?? { x: 0, y: 0 };
+    const size = sizes.get(n.id)!;
+    return { ...n, x: p.x, y: p.y, width: size.width, height: size.height };
+  });
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const edges: LaidOutEdge[] = graph.edges.map((e) => ({ ...e, points: placed.routes.get(e.id) ?? straight(byId.get(e.source)!, byId.get(e.target)!) }));
+  return { ...graph, nodes, edges, width: placed.width, height: placed.height };
+}
+
+async function runLayout(graph: TopologyGraph, sizes: Map<string, { width: number; height: number }>) {
+  elk ??= new ELK();
+  const children: ElkNode[] = graph.nodes.map((n) => {
+    const size = sizes.get(n.id)!;
+    const constraint = n.kind !== "channel" && n.kind !== "broker" ? (n.role === "producer" ? "FIRST" : n.role === "consumer" ? "LAST" : undefined) : undefined;
+    return { id: n.id, width: size.width, height: size.height, ...(constraint ? { layoutOptions: { "elk.layered.layering.layerConstraint": constraint } } : {}) };
+  });
+  const elkEdges: ElkExtendedEdge[] = graph.edges.map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] }));
+  const root: ElkNode = { id: "root", layoutOptions: LAYOUT_OPTIONS, children, edges: elkEdges };
+  const laid = await elk.layout(root);
+  const positions = new Map((laid.children ?? []).map((c) => [c.id, { x: round(c.x ?? 0), y: round(c.y ?? 0) }]));
+  const routes = new Map<string, Point[]>();
+  for (const e of (laid.edges ?? []) as ElkExtendedEdge[]) {
+    const section = e.sections?.[0];
+    if (section) routes.set(e.id, [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((p) => ({ x: round(p.x), y: round(p.y) })));
+  }
+  return { positions, routes, width: Math.ceil(laid.width ?? 0), height: Math.ceil(laid.height ?? 0) };
+}
+
+function straight(a: LaidOutNode, b: LaidOutNode): Point[] {
+  return [
+    { x: a.x + a.width, y: a.y + a.height / 2 },
+    { x: b.x, y: b.y + b.height / 2 },
+  ];
+}
+
+const round = (v: number) => Math.round(v * 10) / 10;

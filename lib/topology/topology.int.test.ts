@@ -1,0 +1,180 @@
+import { eq } from "drizzle-orm";
+import { beforeAll, expect, it } from "vitest";
+import { application, broker, brokerBridge, brokerTopic, contractVersion, observation } from "@/db/schema.ts";
+import { describeEachBackend } from "@/db/testing/backends.ts";
+import { createTeam } from "@/lib/accounts/teams.ts";
+import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
+import { createApplication } from "@/lib/catalog/applications.ts";
+import { publishVersion } from "@/lib/contracts/publish.ts";
+import { getTopology } from "./topology.ts";
+
+/** An AsyncAPI 3.0 contract with one operation per channel. */
+function doc(title: string, version: string, channels: Array<{ address: string; action: "send" | "receive" }>): string {
+  const lines = [`asyncapi: 3.0.0`, `info: { title: ${title}, version: ${version} }`, `channels:`];
+  const ops = [`operations:`];
+  channels.forEach((c, i) => {
+    const params = [...c.address.matchAll(/\{([^}]+)\}/g)].map((m) => `${m[1]}: {}`);
+    lines.push(
+      `  ch${i}:`,
+      `    address: '${c.address}'`,
+      ...(params.length ? [`    parameters: { ${params.join(", ")} }`] : []),
+      `    messages:`,
+      `      msg${i}:`,
+      `        name: Message${i}`,
+      `        payload: { type: object, properties: { value: { type: number } } }`,
+    );
+    ops.push(`  op${i}:`, `    action: ${c.action}`, `    channel: { $ref: '#/channels/ch${i}' }`);
+  });
+  return [...lines, ...ops].join("\n") + "\n";
+}
+
+describeEachBackend("topology of an empty portal", () => {
+  it("says nothing exists before anything does", async () => {
+    const reader: Principal = { kind: "token", id: "t", name: "t", scopes: ["read"], teamId: null, createdBy: null };
+    const view = await getTopology(reader, {});
+    expect(view.totals).toEqual({ applications: 0, brokers: 0, channels: 0, observedTopics: 0 });
+    expect(view.nodes).toEqual([]);
+  });
+});
+
+describeEachBackend("topology", ({ handle }) => {
+  const actor = systemPrincipal("test");
+  const reader: Principal = { kind: "token", id: "t", name: "t", scopes: ["read"], teamId: null, createdBy: null };
+  const nobody: Principal = { kind: "token", id: "a", name: "a", scopes: ["agent:report"], teamId: null, createdBy: null };
+  const db = () => handle().db;
+  const now = new Date();
+  const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
+
+  beforeAll(async () => {
+    await createTeam(actor, { slug: "plant-ops", name: "Plant Ops" });
+    await createTeam(actor, { slug: "insights", name: "Insights" });
+    await createApplication(actor, { slug: "line-sensors", name: "Line sensors", team: "plant-ops", domain: "manufacturing", clientIdPatterns: ["sensor-*"] });
+    await createApplication(actor, { slug: "dashboard", name: "Dashboard", team: "insights", domain: "analytics", clientIdPatterns: ["dash-*"] });
+    await publishVersion(actor, "line-sensors", { files: { "asyncapi.yaml": doc("Line sensors", "1.0.0", [{ address: "plant/{lineId}/temperature", action: "send" }]) } });
+    // The first version was current long ago; 1.1.0 adds humidity now.
+    await db().update(contractVersion).set({ publishedAt: hoursAgo(24 * 30) }).where(eq(contractVersion.version, "1.0.0"));
+    await publishVersion(actor, "line-sensors", {
+      files: {
+        "asyncapi.yaml": doc("Line sensors", "1.1.0", [
+          { address: "plant/{lineId}/temperature", action: "send" },
+          { address: "plant/{lineId}/humidity", action: "send" },
+        ]),
+      },
+    });
+    await publishVersion(actor, "dashboard", { files: { "asyncapi.yaml": doc("Dashboard", "1.0.0", [{ address: "plant/{line}/temperature", action: "receive" }]) } });
+
+    await db().insert(broker).values([{ id: "plant-1", name: "Plant 1" }, { id: "cloud", name: "Cloud" }]);
+    await db().insert(brokerBridge).values({ id: "br1", fromBrokerId: "plant-1", toBrokerId: "cloud", topicFilter: "plant/#", direction: "out" });
+    const topic = (template: string, topics: string[], lastSeen: Date, producers: string[], consumers: Array<{ clientId: string; filter: string }>) => ({
+      brokerId: "plant-1",
+      template,
+      firstSeen: lastSeen,
+      lastSeen,
+      totalMessages: 10,
+      totalBytes: 100,
+      lastRatePerSecond: 1,
+      lastWindowEnd: lastSeen,
+      contentKind: "json",
+      distinctTopics: topics.length,
+      topics: topics.map((t) => ({ topic: t, messages: 5 })),
+      samples: [],
+      producers: producers.map((clientId) => ({ clientId, lastSeen: lastSeen.toISOString() })),
+      consumers: consumers.map((c) => ({ ...c, lastSeen: lastSeen.toISOString() })),
+    });
+    await db()
+      .insert(brokerTopic)
+      .values([
+        topic("plant/{p1}/temperature", ["plant/line-1/temperature"], hoursAgo(0.1), ["sensor-1"], [{ clientId: "dash-7", filter: "plant/+/temperature" }, { clientId: "mystery-1", filter: "#" }]),
+        topic("debug/{p1}", ["debug/x"], hoursAgo(48), ["mystery-2"], []),
+      ]);
+    // A report window of ten days ago: the dashboard's client on the temperature template.
+    await db().insert(observation).values({
+      brokerId: "plant-1",
+      batchId: "00000000-0000-4000-8000-000000000001",
+      template: "plant/{p1}/temperature",
+      windowStart: hoursAgo(24 * 10 + 1),
+      windowEnd: hoursAgo(24 * 10),
+      messages: 3,
+      bytes: 30,
+      minSize: 10,
+      maxSize: 10,
+      ratePerSecond: 0.1,
+      qos: { q0: 3, q1: 0, q2: 0 },
+      retained: 0,
+      contentKind: "json",
+      producers: [{ clientId: "sensor-1", messages: 3, bytes: 30 }],
+      consumers: [{ clientId: "old-client", filter: "plant/#", qos: 0 }],
+    });
+    await db().update(application).set({ clientIdPatterns: ["dash-*"] }).where(eq(application.slug, "dashboard"));
+  });
+
+  it("draws declared and observed flows, undocumented topics, unknown clients, brokers and bridges, laid out", async () => {
+    const view = await getTopology(reader, { group: "none" });
+    const ids = view.nodes.map((n) => n.id).sort();
+    expect(ids).toEqual([
+      "application:dashboard",
+      "application:line-sensors",
+      "broker:cloud",
+      "broker:plant-1",
+      "channel:debug/{p1}",
+      "channel:plant/{lineId}/humidity",
+      "channel:plant/{lineId}/temperature",
+      "channel:plant/{line}/temperature",
+      "client:mystery-1",
+      "client:mystery-2",
+    ]);
+    const edge = (kind: string, source: string, target: string) => view.edges.find((e) => e.kind === kind && e.source === source && e.target === target)?.state;
+    expect(edge("send", "application:line-sensors", "channel:plant/{lineId}/temperature")).toBe("both");
+    expect(edge("send", "application:line-sensors", "channel:plant/{lineId}/humidity")).toBe("declared");
+    expect(edge("receive", "channel:plant/{line}/temperature", "application:dashboard")).toBe("both");
+    expect(edge("receive", "channel:plant/{lineId}/temperature", "client:mystery-1")).toBe("observed");
+    expect(edge("send", "client:mystery-2", "channel:debug/{p1}")).toBe("observed");
+    expect(edge("carried", "channel:plant/{lineId}/temperature", "broker:plant-1")).toBe("observed");
+    expect(edge("bridge", "broker:plant-1", "broker:cloud")).toBe("observed");
+    expect(view.nodes.find((n) => n.id === "channel:debug/{p1}")).toMatchObject({ undocumented: true });
+    expect(view.nodes.every((n) => Number.isFinite(n.x) && Number.isFinite(n.y) && n.width > 0)).toBe(true);
+    expect(view.width).toBeGreaterThan(0);
+    expect(view.choices.teams.map((t) => t.slug)).toEqual(["insights", "plant-ops"]);
+    expect(view.choices.domains).toEqual(["analytics", "manufacturing"]);
+    expect(view.truncated).toBe(false);
+  });
+
+  it("filters by window, team, broker and prefix", async () => {
+    const recent = await getTopology(reader, { window: "24h", group: "none" });
+    expect(recent.nodes.map((n) => n.id)).not.toContain("channel:debug/{p1}");
+    expect(recent.nodes.map((n) => n.id)).toContain("client:mystery-1");
+    const team = await getTopology(reader, { team: "insights", group: "none" });
+    expect(team.nodes.map((n) => n.id)).toContain("application:dashboard");
+    expect(team.nodes.map((n) => n.id)).not.toContain("channel:plant/{lineId}/humidity");
+    const prefix = await getTopology(reader, { prefix: "debug/", group: "none" });
+    expect(prefix.nodes.map((n) => n.id).sort()).toEqual(["broker:plant-1", "channel:debug/{p1}", "client:mystery-2"]);
+    const cloud = await getTopology(reader, { broker: "cloud", group: "none" });
+    expect(cloud.nodes.map((n) => n.id).sort()).toEqual(["broker:cloud", "broker:plant-1"]);
+    const focus = await getTopology(reader, { focus: { kind: "application", slug: "dashboard" } });
+    expect(focus.nodes.map((n) => n.id)).toContain("channel:plant/{line}/temperature");
+    expect(focus.nodes.map((n) => n.id)).not.toContain("channel:plant/{lineId}/humidity");
+  });
+
+  it("draws a past date from the versions current then and the report windows of its window", async () => {
+    const past = await getTopology(reader, { at: hoursAgo(24 * 9).toISOString().slice(0, 19) + "Z", window: "7d", group: "none" });
+    const ids = past.nodes.map((n) => n.id);
+    expect(ids).toContain("channel:plant/{lineId}/temperature");
+    // 1.1.0 (with humidity) and the dashboard's contract were published after that date.
+    expect(ids).not.toContain("channel:plant/{lineId}/humidity");
+    expect(ids).not.toContain("channel:plant/{line}/temperature");
+    expect(ids).toContain("client:old-client");
+    expect(ids).not.toContain("client:mystery-1");
+    expect(past.edges.find((e) => e.source === "application:line-sensors")?.state).toBe("both");
+    expect(past.filters.at).toBeDefined();
+  });
+
+  it("refuses bad input with field errors, and callers without catalog:read", async () => {
+    await expect(getTopology(reader, { window: "forever" })).rejects.toMatchObject({ status: 422, code: "invalid_input" });
+    await expect(getTopology(reader, { at: "yesterday" })).rejects.toMatchObject({ status: 422, details: { fieldErrors: { at: [expect.any(String)] } } });
+    await expect(getTopology(reader, { prefix: "x".repeat(501) })).rejects.toMatchObject({ status: 422 });
+    await expect(getTopology(reader, { expand: Array.from({ length: 101 }, (_, i) => `team:${i}`).join(",") })).rejects.toMatchObject({ status: 422 });
+    await expect(getTopology(nobody, {})).resolves.toBeDefined();
+    const none: Principal = { kind: "token", id: "n", name: "n", scopes: [], teamId: null, createdBy: null };
+    await expect(getTopology(none, {})).rejects.toMatchObject({ status: 403 });
+  });
+});

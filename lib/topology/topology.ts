@@ -1,0 +1,293 @@
+import "server-only";
+import { and, asc, desc, eq, gte, inArray, lte, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { Executor } from "@/db/client.ts";
+import { application, broker, brokerBridge, brokerTopic, contractVersion, flow, observation, team } from "@/db/schema.ts";
+import { isCurrentVersion } from "@/lib/catalog/applications.ts";
+import { clientMapper } from "@/lib/reviews/impact.ts";
+import { defineQuery } from "@/lib/service.ts";
+import { buildTopology, MAX_CLIENTS_PER_TOPIC, type TopologyApplication, type TopologyBridge, type TopologyFlow, type TopologyInput, type TopologyObservation } from "./graph.ts";
+import { layoutTopology, type LaidOutGraph } from "./layout.ts";
+
+/** Applications read at most. */
+export const MAX_APPLICATIONS = 5_000;
+/** Declared flows (application × channel × action) read at most. */
+export const MAX_FLOWS = 60_000;
+/** Observed topic templates read at most. */
+export const MAX_OBSERVED_TOPICS = 10_000;
+/** Brokers and bridges read at most. */
+export const MAX_BROKERS = 1_000;
+export const MAX_BRIDGES = 5_000;
+
+/** Time windows the page offers: observations whose last sighting falls inside it. */
+export const TOPOLOGY_WINDOWS = { "1h": 3_600, "24h": 86_400, "7d": 7 * 86_400, "30d": 30 * 86_400, all: null } as const;
+export type TopologyWindow = keyof typeof TOPOLOGY_WINDOWS;
+
+const blankAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalText = (max: number) => z.preprocess(blankAsUndefined, z.string().trim().max(max).optional());
+
+/** A date (`2026-03-01`, the end of that day, UTC) or a date and time with an offset. */
+const pastDate = z.preprocess(
+  blankAsUndefined,
+  z
+    .string()
+    .trim()
+    .max(40)
+    .transform((text, ctx) => {
+      const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+      const value = dateOnly ? new Date(`${text}T23:59:59.999Z`) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(text) ? new Date(text) : new Date(NaN);
+      if (Number.isNaN(value.getTime()) || value.getUTCFullYear() < 2000 || value.getUTCFullYear() > 9999) {
+        ctx.addIssue({ code: "custom", message: "Enter a date such as 2026-03-01 (or a date and time with its offset)." });
+        return z.NEVER;
+      }
+      return value;
+    })
+    .optional(),
+);
+
+/** What the page, the JSON and the SVG export accept. */
+export const topologyInput = z
+  .object({
+    team: optionalText(100),
+    domain: optionalText(200),
+    broker: optionalText(100),
+    prefix: optionalText(500),
+    window: z.preprocess(blankAsUndefined, z.enum(Object.keys(TOPOLOGY_WINDOWS) as [TopologyWindow, ...TopologyWindow[]]).default("all")),
+    at: pastDate,
+    group: z.preprocess(blankAsUndefined, z.enum(["auto", "none", "team", "domain"]).default("auto")),
+    expand: z.preprocess(
+      (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : (v ?? [])),
+      z.array(z.string().max(300)).max(100, { message: "Expand at most 100 groups." }),
+    ),
+    focus: z
+      .discriminatedUnion("kind", [
+        z.object({ kind: z.literal("application"), slug: z.string().max(100) }),
+        z.object({ kind: z.literal("channel"), address: z.string().max(1000) }),
+        z.object({ kind: z.literal("broker"), id: z.string().max(100) }),
+      ])
+      .optional(),
+  })
+  .default({ window: "all", group: "auto", expand: [] });
+export type TopologyQueryInput = z.output<typeof topologyInput>;
+
+/** The search parameters of the page and the export routes, as the query's input. */
+export function topologyParams(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ["team", "domain", "broker", "prefix", "window", "at", "group", "expand"]) {
+    const value = params.get(key);
+    if (value !== null) out[key] = value;
+  }
+  return out;
+}
+
+/** The laid-out graph with what the filter form offers and what was applied. */
+export interface TopologyView extends LaidOutGraph {
+  filters: { team?: string; domain?: string; broker?: string; prefix?: string; window: TopologyWindow; at?: string; group: "auto" | "none" | "team" | "domain"; expand: string[] };
+  choices: { teams: { slug: string; name: string }[]; domains: string[]; brokers: { id: string; name: string }[] };
+}
+
+/** Flows of the version each application had current at the date: the highest released or deprecated one published by then. */
+function currentAt(at: Date): SQL {
+  return sql`(${contractVersion.state} in ('released', 'deprecated') and ${contractVersion.publishedAt} <= ${at.toISOString()} and not exists (
+    select 1 from ${contractVersion} as newer
+    where newer.application_id = ${contractVersion.applicationId}
+      and newer.state in ('released', 'deprecated')
+      and newer.published_at <= ${at.toISOString()}
+      and (newer.major, newer.minor, newer.patch, newer.prerelease = '', newer.prerelease)
+        > (${contractVersion.major}, ${contractVersion.minor}, ${contractVersion.patch}, ${contractVersion.prerelease} = '', ${contractVersion.prerelease})))`;
+}
+
+const iso = (v: Date | string) => (typeof v === "string" ? v : v.toISOString());
+
+/** The present picture: the merged topics of every broker, last seen within the window. */
+async function observedNow(db: Executor, since: Date | null, brokerId: string | undefined): Promise<{ topics: TopologyObservation[]; truncated: boolean }> {
+  const conditions = [since ? gte(brokerTopic.lastSeen, since) : undefined, brokerId ? eq(brokerTopic.brokerId, brokerId) : undefined].filter((c) => c !== undefined);
+  const rows = await db
+    .select({
+      brokerId: brokerTopic.brokerId,
+      template: brokerTopic.template,
+      topics: brokerTopic.topics,
+      distinctTopics: brokerTopic.distinctTopics,
+      messages: brokerTopic.totalMessages,
+      lastSeen: brokerTopic.lastSeen,
+      producers: brokerTopic.producers,
+      consumers: brokerTopic.consumers,
+    })
+    .from(brokerTopic)
+    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .orderBy(desc(brokerTopic.lastSeen), asc(brokerTopic.brokerId), asc(brokerTopic.template))
+    .limit(MAX_OBSERVED_TOPICS + 1);
+  const recent = (c: { lastSeen?: string }) => !since || !c.lastSeen || c.lastSeen >= since.toISOString();
+  return {
+    topics: rows.slice(0, MAX_OBSERVED_TOPICS).map((r) => ({
+      brokerId: r.brokerId,
+      template: r.template,
+      topics: (r.topics ?? []).map((t) => t?.topic).filter((t): t is string => typeof t === "string"),
+      distinctTopics: r.distinctTopics,
+      messages: r.messages,
+      lastSeen: iso(r.lastSeen),
+      producers: (r.producers ?? []).filter(recent),
+      consumers: (r.consumers ?? []).filter(recent),
+    })),
+    truncated: rows.length > MAX_OBSERVED_TOPICS,
+  };
+}
+
+/** Report windows read at most for a past date. */
+export const MAX_PAST_WINDOWS = 20_000;
+
+/**
+ * A past picture: the report windows that ended inside [from, to], merged per broker and template. The windows
+ * name templates, not their concrete topics, so a past template meets the channels it overlaps.
+ */
+async function observedBetween(db: Executor, from: Date, to: Date, brokerId: string | undefined): Promise<{ topics: TopologyObservation[]; truncated: boolean }> {
+  const conditions = [gte(observation.windowEnd, from), lte(observation.windowEnd, to), brokerId ? eq(observation.brokerId, brokerId) : undefined].filter((c) => c !== undefined);
+  const rows = await db
+    .select({
+      brokerId: observation.brokerId,
+      template: observation.template,
+      messages: observation.messages,
+      windowEnd: observation.windowEnd,
+      producers: observation.producers,
+      consumers: observation.consumers,
+    })
+    .from(observation)
+    .where(and(...conditions))
+    .orderBy(desc(observation.windowEnd))
+    .limit(MAX_PAST_WINDOWS + 1);
+  let truncated = rows.length > MAX_PAST_WINDOWS;
+  const merged = new Map<string, TopologyObservation & { producers: { clientId: string }[]; consumers: { clientId: string; filter?: string }[]; seen: Set<string> }>();
+  for (const r of rows.slice(0, MAX_PAST_WINDOWS)) {
+    const key = `${r.brokerId}\u0000${r.template}`;
+    let entry = merged.get(key);
+    if (!entry) {
+      if (merged.size >= MAX_OBSERVED_TOPICS) {
+        truncated = true;
+        continue;
+      }
+      entry = { brokerId: r.brokerId, template: r.template, topics: [], distinctTopics: 0, messages: 0, lastSeen: iso(r.windowEnd), producers: [], consumers: [], seen: new Set() };
+      merged.set(key, entry);
+    }
+    entry.messages += Number(r.messages);
+    for (const p of r.producers ?? []) {
+      if (typeof p?.clientId !== "string" || entry.seen.has(`p${p.clientId}`) || entry.producers.length >= MAX_CLIENTS_PER_TOPIC) continue;
+      entry.seen.add(`p${p.clientId}`);
+      entry.producers.push({ clientId: p.clientId });
+    }
+    for (const c of r.consumers ?? []) {
+      if (typeof c?.clientId !== "string" || entry.seen.has(`c${c.clientId}`) || entry.consumers.length >= MAX_CLIENTS_PER_TOPIC) continue;
+      entry.seen.add(`c${c.clientId}`);
+      entry.consumers.push({ clientId: c.clientId, ...(typeof c.filter === "string" ? { filter: c.filter } : {}) });
+    }
+  }
+  return { topics: [...merged.values()].map(({ seen: _seen, ...topic }) => topic), truncated };
+}
+
+/** Loads what the builder needs for the filters: applications, declared flows, brokers, bridges, observations, client mapping. */
+export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryInput, "window" | "at" | "broker">, now = new Date()): Promise<TopologyInput & { choices: TopologyView["choices"] }> {
+  const appRows = await db
+    .select({
+      id: application.id,
+      slug: application.slug,
+      name: application.name,
+      domain: application.domain,
+      patterns: application.clientIdPatterns,
+      teamId: team.id,
+      teamSlug: team.slug,
+      teamName: team.name,
+    })
+    .from(application)
+    .innerJoin(team, eq(team.id, application.teamId))
+    .orderBy(asc(application.slug))
+    .limit(MAX_APPLICATIONS + 1);
+  let truncated = appRows.length > MAX_APPLICATIONS;
+  const apps = appRows.slice(0, MAX_APPLICATIONS);
+  const applications: TopologyApplication[] = apps.map((a) => ({ id: a.id, slug: a.slug, name: a.name, teamSlug: a.teamSlug, teamName: a.teamName, domain: a.domain }));
+
+  const flowRows = await db
+    .selectDistinct({ applicationId: contractVersion.applicationId, channel: flow.channel, action: flow.action })
+    .from(flow)
+    .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
+    .where(input.at ? currentAt(input.at) : isCurrentVersion())
+    .orderBy(asc(contractVersion.applicationId), asc(flow.channel), asc(flow.action))
+    .limit(MAX_FLOWS + 1);
+  truncated ||= flowRows.length > MAX_FLOWS;
+  const flows: TopologyFlow[] = flowRows.slice(0, MAX_FLOWS);
+
+  const brokerRows = await db.select({ id: broker.id, name: broker.name }).from(broker).orderBy(asc(broker.id)).limit(MAX_BROKERS + 1);
+  truncated ||= brokerRows.length > MAX_BROKERS;
+  const brokers = brokerRows.slice(0, MAX_BROKERS);
+  const bridgeRows = await db
+    .select({ id: brokerBridge.id, fromBrokerId: brokerBridge.fromBrokerId, toBrokerId: brokerBridge.toBrokerId, topicFilter: brokerBridge.topicFilter, direction: brokerBridge.direction })
+    .from(brokerBridge)
+    .where(brokerRows.length > 0 ? inArray(brokerBridge.fromBrokerId, brokers.map((b) => b.id)) : undefined)
+    .orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId), asc(brokerBridge.topicFilter))
+    .limit(MAX_BRIDGES + 1);
+  truncated ||= bridgeRows.length > MAX_BRIDGES;
+  const bridges: TopologyBridge[] = bridgeRows.slice(0, MAX_BRIDGES);
+
+  const seconds = TOPOLOGY_WINDOWS[input.window];
+  const end = input.at ?? now;
+  const since = seconds === null ? null : new Date(end.getTime() - seconds * 1000);
+  const observed = input.at ? await observedBetween(db, since ?? new Date(0), input.at, input.broker) : await observedNow(db, since, input.broker);
+  truncated ||= observed.truncated;
+
+  const owners = apps
+    .filter((a) => a.patterns.length > 0)
+    .map((a) => ({ ref: { id: a.id, slug: a.slug, name: a.name, teamId: a.teamId, teamSlug: a.teamSlug, teamName: a.teamName }, patterns: a.patterns }));
+  const map = clientMapper(owners);
+  const teams = new Map(apps.map((a) => [a.teamSlug, a.teamName]));
+  return {
+    applications,
+    flows,
+    brokers,
+    bridges,
+    observations: observed.topics,
+    mapClient: (clientId) => {
+      const found = map(clientId);
+      if (found.cut) truncated = true;
+      return found.applications.map((a) => a.id);
+    },
+    get truncated() {
+      return truncated;
+    },
+    choices: {
+      teams: [...teams].map(([slug, name]) => ({ slug, name })).sort((a, b) => a.name.localeCompare(b.name)),
+      domains: [...new Set(apps.map((a) => a.domain).filter(Boolean))].sort(),
+      brokers,
+    },
+  };
+}
+
+/** The topology of the mesh, filtered, grouped and laid out. */
+export const getTopology = defineQuery({
+  permission: "catalog:read",
+  input: topologyInput,
+  run: async ({ db, input }): Promise<TopologyView> => {
+    const loaded = await loadTopologyInput(db, input);
+    const graph = buildTopology(loaded, {
+      ...(input.team ? { team: input.team } : {}),
+      ...(input.domain ? { domain: input.domain } : {}),
+      ...(input.broker ? { broker: input.broker } : {}),
+      ...(input.prefix ? { prefix: input.prefix } : {}),
+      ...(input.focus ? { focus: input.focus } : {}),
+      group: input.group,
+      expand: input.expand,
+    });
+    const laid = await layoutTopology(graph);
+    return {
+      ...laid,
+      filters: {
+        ...(input.team ? { team: input.team } : {}),
+        ...(input.domain ? { domain: input.domain } : {}),
+        ...(input.broker ? { broker: input.broker } : {}),
+        ...(input.prefix ? { prefix: input.prefix } : {}),
+        ...(input.at ? { at: input.at.toISOString() } : {}),
+        window: input.window,
+        group: input.group,
+        expand: input.expand,
+      },
+      choices: loaded.choices,
+    };
+  },
+});
