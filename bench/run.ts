@@ -35,6 +35,10 @@ const BENCHES: Record<string, { describe: string; load: () => Promise<Bench> }> 
     describe: "opening a change request (evaluation + impact) on 50 FULL_TRANSITIVE versions and 200 consumers beside the plain compare; webhook outbox deliveries/s beside raw POSTs",
     load: async () => (await import("./reviews.ts")).run,
   },
+  drift: {
+    describe: "drift engine: 1M topics against 10,000 templates and filters beside a RegExp loop, 1M payload checks beside ajv, one 2,000-template report against 10,000 channels",
+    load: async () => (await import("./drift.ts")).run,
+  },
 };
 
 /** Runs the named benchmarks (all when none is named); returns the exit code. */

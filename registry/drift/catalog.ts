@@ -45,7 +45,7 @@ function indexChannels<F extends { channel: string }, C>(flows: readonly F[], ma
  * The channels an observed template meets: those its listed concrete topics are instances of, and,
  * when it lists none or fewer than it saw, those its template overlaps.
  */
-function meet<C extends { address: string }>(index: TemplateIndex<C>, topic: ObservedTopic, parsed: Template | null): TopicMeeting<C> {
+function meet<C extends { address: string }>(index: TemplateIndex<C>, topic: ObservedTopic, given: Template | null | undefined): TopicMeeting<C> {
   const found = new Set<C>();
   const unmatched: string[] = [];
   for (const concrete of topic.topics) {
@@ -53,7 +53,8 @@ function meet<C extends { address: string }>(index: TemplateIndex<C>, topic: Obs
     if (hits.length === 0) unmatched.push(concrete);
     for (const hit of hits) found.add(hit.value);
   }
-  if ((topic.topics.length === 0 || topic.distinctTopics > topic.topics.length) && parsed) {
+  const parsed = (topic.topics.length === 0 || topic.distinctTopics > topic.topics.length) && (given === undefined ? parseObserved(topic) : given);
+  if (parsed) {
     const filter = subscriptionFilterFor(parsed);
     // The agent's placeholders are not subscriptions: they reach `$` topics too.
     if (filter !== null) for (const hit of index.matchFilter(filter, { reservedTopics: true })) if (!found.has(hit.value) && templatesOverlap(parsed, hit.template)) found.add(hit.value);
@@ -85,8 +86,8 @@ export class CompiledDriftCatalog {
     this.applications = apps;
   }
 
-  /** The declared channels the topic meets, and its listed topics that meet none. */
-  meet(topic: ObservedTopic, parsed: Template | null = parseObserved(topic)): TopicMeeting<DriftChannel> {
+  /** The declared channels the topic meets, and its listed topics that meet none (`parsed`: the topic's template, parsed when needed if not given). */
+  meet(topic: ObservedTopic, parsed?: Template | null): TopicMeeting<DriftChannel> {
     return meet(this.channels, topic, parsed);
   }
 
@@ -96,7 +97,7 @@ export class CompiledDriftCatalog {
   }
 
   /** The channels of other versions the topic meets. */
-  otherChannelsMet(topic: ObservedTopic, parsed: Template | null = parseObserved(topic)): OtherChannel[] {
+  otherChannelsMet(topic: ObservedTopic, parsed?: Template | null): OtherChannel[] {
     return meet(this.otherChannels, topic, parsed).channels;
   }
 

@@ -3,8 +3,7 @@
  * (SILENT_CHANNEL). Pure: the caller gives the compiled catalog, the observations and a
  * validator cache it owns, and stores what comes back.
  */
-import type { Template } from "../topics/index.ts";
-import { parseObserved, type CompiledDriftCatalog, type DriftChannel, type OtherChannel } from "./catalog.ts";
+import type { CompiledDriftCatalog, DriftChannel, OtherChannel } from "./catalog.ts";
 import { undocumentedFields } from "./fields.ts";
 import { driftRuleById } from "./rules.ts";
 import type {
@@ -77,10 +76,12 @@ interface Payload {
   value: unknown;
 }
 
+const usable = (sample: ObservedSample): boolean => sample.encoding === "json" && !sample.truncated && !sample.redacted;
+
 function payloadsOf(topic: ObservedTopic): Payload[] {
   const out: Payload[] = [];
   for (const sample of topic.samples) {
-    if (sample.encoding !== "json" || sample.truncated || sample.redacted) continue;
+    if (!usable(sample)) continue;
     try {
       out.push({ sample, value: JSON.parse(sample.payload) as unknown });
     } catch {
@@ -183,13 +184,12 @@ class Run {
   }
 
   evaluate(topic: ObservedTopic): void {
-    const parsed = parseObserved(topic);
-    const meeting = this.compiled.meet(topic, parsed);
+    const meeting = this.compiled.meet(topic);
     const rules: DriftRuleId[] = ["UNDOCUMENTED_TOPIC"];
     this.undocumentedTopic(topic, meeting.channels, meeting.unmatched);
     const side = sideOf(this.compiled, meeting.channels);
     const schemaIds = schemaIdsOf(side.flows);
-    if (this.payloadRules(topic, parsed, side, schemaIds)) rules.push("PAYLOAD_SCHEMA_VIOLATION", "VERSION_SKEW");
+    if (this.payloadRules(topic, side, schemaIds)) rules.push("PAYLOAD_SCHEMA_VIOLATION", "VERSION_SKEW");
     if (this.fieldRule(topic, side, schemaIds)) rules.push("UNDOCUMENTED_FIELD");
     if (topic.knowsProducers) {
       rules.push("UNDECLARED_PRODUCER");
@@ -216,11 +216,11 @@ class Run {
   }
 
   /** PAYLOAD_SCHEMA_VIOLATION and VERSION_SKEW; true when judged. */
-  private payloadRules(topic: ObservedTopic, parsed: Template | null, side: ReturnType<typeof sideOf>, schemaIds: readonly number[]): boolean {
+  private payloadRules(topic: ObservedTopic, side: ReturnType<typeof sideOf>, schemaIds: readonly number[]): boolean {
+    // Nothing declared to validate against: judged when there are payloads to judge, and nothing can fail.
+    if (schemaIds.length === 0) return topic.samples.some(usable);
     const payloads = payloadsOf(topic);
     if (payloads.length === 0) return false;
-    // Nothing declared to validate against: judged, and nothing can fail.
-    if (schemaIds.length === 0) return true;
     let validated = 0;
     const failing: Array<{ payload: Payload; failure: PayloadCheck }> = [];
     for (const payload of payloads) {
@@ -246,7 +246,7 @@ class Run {
     if (failing.length === 0) return true;
     let others: OtherChannel[] | null = null;
     for (const { channel, app, flow } of pairsOf(side.flows)) {
-      others ??= this.compiled.otherChannelsMet(topic, parsed);
+      others ??= this.compiled.otherChannelsMet(topic);
       const otherFlows = this.compiled.otherFlowsOn(others, app.id, side.action);
       const violating: typeof failing = [];
       const skewed: typeof failing = [];

@@ -10,7 +10,7 @@ export interface FieldLimits {
   maxDepth?: number;
   /** most paths reported (default 50) */
   maxFields?: number;
-  /** most documented schema nodes visited while expanding `$ref`s and branches (default 20,000) */
+  /** most documented schema nodes visited while expanding `$ref`s and branches (default 20,000); once spent, the walk stops */
   maxVisits?: number;
 }
 
@@ -25,7 +25,7 @@ interface Doc {
 
 /** Escapes one JSON pointer token (RFC 6901). */
 function token(key: string): string {
-  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+  return key.includes("~") || key.includes("/") ? key.replace(/~/g, "~0").replace(/\//g, "~1") : key;
 }
 
 function unescapeToken(t: string): string {
@@ -53,8 +53,17 @@ function resolveLocal(ref: string, root: unknown): unknown {
 
 const BRANCHES = ["allOf", "anyOf", "oneOf", "then", "else"] as const;
 
+function composite(node: Obj): boolean {
+  return node.$ref !== undefined || BRANCHES.some((key) => node[key] !== undefined);
+}
+
 /** Every node a documented position stands for: itself, its `$ref` target and its branches, transitively. */
-function expand(docs: readonly Doc[], budget: { visits: number }): Doc[] {
+function expand(docs: readonly Doc[], budget: { visits: number }): readonly Doc[] {
+  // The common case: plain schemas, nothing to follow.
+  if (docs.every((d) => !composite(d.node))) {
+    budget.visits -= docs.length;
+    return docs;
+  }
   const out: Doc[] = [];
   const seen = new Set<Obj>();
   const stack = [...docs];
@@ -141,6 +150,8 @@ export function undocumentedFields(inferred: Record<string, unknown>, documented
   for (let head = 0; head < queue.length && found.length < maxFields; head++) {
     const { node, docs: at, path, depth } = queue[head]!;
     if (depth >= maxDepth) continue;
+    // Out of budget: stop rather than report fields whose documentation was not looked at.
+    if (budget.visits <= 0) break;
     const docs = expand(at, budget);
     const props = node.properties;
     if (isObj(props)) {
