@@ -70,3 +70,36 @@ CREATE TABLE "observation_rollup" (
 --> statement-breakpoint
 ALTER TABLE "observation_rollup" ADD CONSTRAINT "observation_rollup_broker_id_broker_id_fk" FOREIGN KEY ("broker_id") REFERENCES "public"."broker"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "observation_rollup_topic_idx" ON "observation_rollup" USING btree ("broker_id","template","resolution","bucket_start");
+--> statement-breakpoint
+-- The roll-ups of the kept observations, so history reads the same at every resolution.
+INSERT INTO "observation_rollup" ("resolution", "bucket_start", "broker_id", "template", "channel_address", "messages", "bytes", "max_rate_per_second", "first_seen", "last_seen", "producers", "consumers")
+SELECT r."resolution", g."bucket_start", g."broker_id", g."template", g."channel_address", g."messages", g."bytes", g."max_rate", g."first_seen", g."last_seen",
+	COALESCE((
+		SELECT jsonb_agg(jsonb_build_object('clientId', p."client_id", 'messages', p."messages") ORDER BY p."messages" DESC, p."client_id")
+		FROM (
+			SELECT e->>'clientId' AS "client_id", least(sum((e->>'messages')::numeric), 9007199254740991)::bigint AS "messages"
+			FROM "observation" o CROSS JOIN LATERAL jsonb_array_elements(o."producers") AS e
+			WHERE o."broker_id" = g."broker_id" AND o."template" = g."template"
+				AND o."window_start" >= g."bucket_start" AND o."window_start" < g."bucket_start" + ('1 ' || r."resolution")::interval
+			GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100
+		) AS p
+	), '[]'::jsonb),
+	COALESCE((
+		SELECT jsonb_agg(jsonb_build_object('clientId', c."client_id", 'filter', c."filter") ORDER BY c."seen", c."client_id", c."filter")
+		FROM (
+			SELECT e->>'clientId' AS "client_id", e->>'filter' AS "filter", min(o."window_start") AS "seen"
+			FROM "observation" o CROSS JOIN LATERAL jsonb_array_elements(o."consumers") AS e
+			WHERE o."broker_id" = g."broker_id" AND o."template" = g."template"
+				AND o."window_start" >= g."bucket_start" AND o."window_start" < g."bucket_start" + ('1 ' || r."resolution")::interval
+			GROUP BY 1, 2 ORDER BY 3, 1, 2 LIMIT 100
+		) AS c
+	), '[]'::jsonb)
+FROM (VALUES ('hour'), ('day')) AS r("resolution")
+CROSS JOIN LATERAL (
+	SELECT date_trunc(r."resolution", "window_start" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS "bucket_start", "broker_id", "template",
+		max("channel_address") AS "channel_address",
+		least(sum("messages"), 9007199254740991)::bigint AS "messages", least(sum("bytes"), 9007199254740991)::bigint AS "bytes",
+		max("rate_per_second") AS "max_rate", min("window_start") AS "first_seen", max("window_end") AS "last_seen"
+	FROM "observation"
+	GROUP BY 1, 2, 3
+) AS g;

@@ -18,7 +18,7 @@ import type { Principal } from "@/lib/auth/principal.ts";
 import { brokerId as brokerIdRule } from "@/lib/brokers/brokers.ts";
 import { driftOnReport } from "@/lib/drift/hooks.ts";
 import { MeshportError, zodErrorDetails } from "@/lib/errors.ts";
-import { ensureDayPartition, maintainPartitions } from "@/lib/observations/partitions.ts";
+import { affectedRows, ensureDayPartition, maintainPartitions } from "@/lib/observations/partitions.ts";
 import { DAY_MS, dailyRetentionDays, hourlyRetentionDays, rawRetentionDays } from "@/lib/observations/retention.ts";
 import { addToRollups } from "@/lib/observations/rollups.ts";
 import { defineCommand, defineQuery, noInput, type AuditRecord } from "@/lib/service.ts";
@@ -381,21 +381,20 @@ export async function pruneObservations(now = new Date()): Promise<PruneOutcome>
   const db = await getDb();
   const partitions = await maintainPartitions(db, now, cutoff);
   const rollupsBefore = async (resolution: "hour" | "day", days: number) =>
-    (
+    affectedRows(
       await db
         .delete(observationRollup)
-        .where(and(eq(observationRollup.resolution, resolution), lt(observationRollup.bucketStart, new Date(now.getTime() - days * DAY_MS))))
-        .returning({ template: observationRollup.template })
-    ).length;
+        .where(and(eq(observationRollup.resolution, resolution), lt(observationRollup.bucketStart, new Date(now.getTime() - days * DAY_MS)))),
+    );
   const hourlyDeleted = await rollupsBefore("hour", hourlyRetentionDays());
   const dailyDeleted = await rollupsBefore("day", dailyRetentionDays());
-  const batches = await db.delete(ingestBatch).where(lt(ingestBatch.windowEnd, cutoff)).returning({ batchId: ingestBatch.batchId });
+  const batchesDeleted = affectedRows(await db.delete(ingestBatch).where(lt(ingestBatch.windowEnd, cutoff)));
   return {
     partitionsCreated: partitions.created,
     partitionsDropped: partitions.dropped,
     defaultRowsDeleted: partitions.defaultRowsDeleted,
     hourlyDeleted,
     dailyDeleted,
-    batchesDeleted: batches.length,
+    batchesDeleted,
   };
 }

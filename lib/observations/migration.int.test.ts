@@ -57,6 +57,7 @@ for (const backend of backends) {
       await insert("2026-11-20T23:59:59.000Z", "a/late");
       await insert("2026-11-21T00:00:00.000Z", "a/midnight");
       await insert("2026-11-21T12:00:00.000Z", "a/noon");
+      await insert("2026-11-21T12:30:00.000Z", "a/noon");
       const oldRows = rowsOf<{ id: string | number; template: string }>(await db.execute(sql`select id, template from observation order by id`));
 
       delete process.env.MESHPORT_MIGRATIONS_DIR;
@@ -69,7 +70,22 @@ for (const backend of backends) {
         [Number(oldRows[0]!.id), "a/late", "observation_p20261120"],
         [Number(oldRows[1]!.id), "a/midnight", "observation_p20261121"],
         [Number(oldRows[2]!.id), "a/noon", "observation_p20261121"],
+        [Number(oldRows[3]!.id), "a/noon", "observation_p20261121"],
       ]);
+      // The kept rows are rolled up by hour and by day.
+      const rollups = rowsOf<{ resolution: string; bucket: string; template: string; messages: string | number; producers: unknown; consumers: unknown }>(
+        await db.execute(sql`select resolution, to_char(bucket_start at time zone 'UTC', 'YYYY-MM-DD HH24') as bucket, template, messages, producers, consumers
+          from observation_rollup order by 1 desc, 2, 3`),
+      );
+      expect(rollups.map((r) => [r.resolution, r.bucket, r.template, Number(r.messages)])).toEqual([
+        ["hour", "2026-11-20 23", "a/late", 5],
+        ["hour", "2026-11-21 00", "a/midnight", 5],
+        ["hour", "2026-11-21 12", "a/noon", 10],
+        ["day", "2026-11-20 00", "a/late", 5],
+        ["day", "2026-11-21 00", "a/midnight", 5],
+        ["day", "2026-11-21 00", "a/noon", 10],
+      ]);
+      expect(rollups[2]).toMatchObject({ producers: [{ clientId: "s1", messages: 10 }], consumers: [{ clientId: "m1", filter: "a/#" }] });
       expect(placed[0]!.producers).toEqual([{ clientId: "s1", messages: 5, bytes: 50 }]);
       expect(rowsOf(await db.execute(sql`select 1 from pg_class where relname = 'observation_unpartitioned'`))).toHaveLength(0);
       // The id sequence goes on; a day without a partition lands in the default one.
@@ -77,7 +93,7 @@ for (const backend of backends) {
       const [added] = rowsOf<{ id: string | number; part: string }>(
         await db.execute(sql`select id, tableoid::regclass::text as part from observation where template = 'a/new'`),
       );
-      expect(Number(added!.id)).toBeGreaterThan(Number(oldRows[2]!.id));
+      expect(Number(added!.id)).toBeGreaterThan(Number(oldRows[3]!.id));
       expect(added!.part).toBe("observation_default");
       // The foreign key still cascades from the broker.
       await db.execute(sql`delete from broker where id = 'plant-eu'`);

@@ -31,6 +31,12 @@ export function rowsOf<T>(result: unknown): T[] {
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
+/** Rows a statement changed, whichever driver ran it. */
+export function affectedRows(result: unknown): number {
+  const r = result as { rowCount?: number | null; affectedRows?: number };
+  return Number(r.rowCount ?? r.affectedRows ?? 0);
+}
+
 /** PostgreSQL's error code of a failed query, looking through the driver's wrappers. */
 export function pgErrorCode(error: unknown): string | undefined {
   for (let e = error, depth = 0; e && typeof e === "object" && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -150,13 +156,13 @@ export async function maintainPartitions(db: Database, now: Date, cutoff: Date, 
       if (await createDayPartition(tx, partitionDay(name)!)) outcome.created.push(name);
     }
     for (const name of expired) {
-      await tx.execute(sql.raw(`DROP TABLE IF EXISTS "${name}"`));
+      // Another instance may have dropped it while this one waited for the locks.
+      if (!(await exists(tx, name))) continue;
+      await tx.execute(sql.raw(`DROP TABLE "${name}"`));
       outcome.dropped.push(name);
     }
-    const deleted = await tx.execute(
-      sql`DELETE FROM "observation_default" WHERE "window_end" < ${cutoff.toISOString()}::timestamptz RETURNING "id"`,
-    );
-    outcome.defaultRowsDeleted = rowsOf(deleted).length;
+    const deleted = await tx.execute(sql`DELETE FROM "observation_default" WHERE "window_end" < ${cutoff.toISOString()}::timestamptz`);
+    outcome.defaultRowsDeleted = affectedRows(deleted);
   });
   return outcome;
 }
