@@ -8,6 +8,8 @@ import { requireUser } from "@/app/_lib/session.ts";
 import { getBroker } from "@/lib/brokers/brokers.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { decodeParam, pageNumber, type SearchParamValue } from "@/lib/http/page-query.ts";
+import { DriftPanel } from "@/app/(portal)/drift/drift-panel.tsx";
+import { TopologyNeighbourhood } from "@/app/(portal)/topology/neighbourhood.tsx";
 
 const PAGE_SIZE = 50;
 
@@ -143,6 +145,9 @@ export default async function BrokerPage({
           </ul>
         </section>
       ) : null}
+
+      <DriftPanel scope={{ broker: id }} />
+      <TopologyNeighbourhood focus={{ kind: "broker", id }} />
     </>
   );
 }

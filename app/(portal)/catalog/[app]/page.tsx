@@ -11,6 +11,8 @@ import { isMeshportError } from "@/lib/errors.ts";
 import { GovernanceForm } from "./governance-form.tsx";
 import { ModeForm } from "./mode-form.tsx";
 import { SchemaId } from "./schema-id.tsx";
+import { DriftPanel } from "@/app/(portal)/drift/drift-panel.tsx";
+import { TopologyNeighbourhood } from "@/app/(portal)/topology/neighbourhood.tsx";
 
 export async function generateMetadata({ params }: { params: Promise<{ app: string }> }): Promise<Metadata> {
   return { title: (await params).app };
@@ -168,6 +170,9 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
           {truncated ? <p className="muted small">Only the first {flows.reduce((n, f) => n + f.messages.length, 0)} messages are listed.</p> : null}
         </section>
       ) : null}
+
+      <DriftPanel scope={{ application: app.slug }} />
+      <TopologyNeighbourhood focus={{ kind: "application", slug: app.slug }} />
 
       <section className="panel">
         <h2>Versions</h2>

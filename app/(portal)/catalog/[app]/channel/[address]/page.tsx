@@ -7,6 +7,8 @@ import { requireUser } from "@/app/_lib/session.ts";
 import { channelParticipants, channelSchemas, currentContract, examplePayload, subscriptionOf } from "@/lib/catalog/views.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { decodeParam } from "@/lib/http/page-query.ts";
+import { DriftPanel } from "@/app/(portal)/drift/drift-panel.tsx";
+import { TopologyNeighbourhood } from "@/app/(portal)/topology/neighbourhood.tsx";
 
 export async function generateMetadata({ params }: { params: Promise<{ address: string }> }): Promise<Metadata> {
   return { title: decodeParam((await params).address) };
@@ -134,7 +136,16 @@ export default async function ChannelPage({ params }: { params: Promise<{ app: s
             In this contract: {ops.map((o) => `${o.id} (${o.action})`).join(", ")}.
           </p>
         ) : null}
+        <p className="tabs">
+          <Link href={`/lineage?channel=${encodeURIComponent(address)}`} data-testid="channel-lineage-link">
+            Lineage report
+          </Link>
+          <Link href={`/topology?prefix=${encodeURIComponent(address.split("{")[0]!)}`}>Topology</Link>
+        </p>
       </section>
+
+      <DriftPanel scope={{ channel: address }} />
+      <TopologyNeighbourhood focus={{ kind: "channel", address }} />
     </>
   );
 }

@@ -42,6 +42,11 @@ export default async function MessagePage({
         <Link href="/catalog">Catalog</Link> / <Link href={`/catalog/${slug}`}>{data.application.name}</Link> /{" "}
         <Link href={channelHref(slug, channel.address)}>{channel.address}</Link> /
       </p>
+      <p className="tabs small">
+        <Link href={`/lineage?channel=${encodeURIComponent(channel.address)}&message=${encodeURIComponent(key)}&application=${encodeURIComponent(slug)}`} data-testid="message-lineage-link">
+          Lineage report
+        </Link>
+      </p>
       <h1 data-testid="message-title">{message.title ?? message.name ?? message.key}</h1>
       {data.version?.state === "deprecated" ? <DeprecationWarning version={data.version.version} reason={data.version.stateReason} /> : null}
       {message.summary ? <p>{message.summary}</p> : null}
