@@ -15,7 +15,7 @@ import { report, topic } from "@/lib/ingest/report-fixtures.ts";
 import type { DriftRuleId } from "@/registry/drift/types.ts";
 import { forgetDriftCatalog } from "./catalog.ts";
 import { acknowledgeFinding, unacknowledgeFinding } from "./findings.ts";
-import { sweepDrift } from "./sweep.ts";
+import { DRIFT_SWEEP_LOCK_KEY, sweepDrift } from "./sweep.ts";
 
 /** An AsyncAPI 3.0 contract with one message per channel. */
 function doc(title: string, version: string, channels: Array<{ address: string; action: "send" | "receive"; payload?: object }>): string {
@@ -44,7 +44,7 @@ const HUMIDITY = "plant/{p1}/humidity";
 const PRESSURE = "press/{p1}/pressure";
 const inferred = (properties: Record<string, object>) => ({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", properties, required: Object.keys(properties) });
 
-describeEachBackend("drift findings", ({ handle }) => {
+describeEachBackend("drift findings", ({ backend, handle }) => {
   const agent = systemPrincipal("agent");
   const db = () => handle().db;
   let admin: Principal;
@@ -304,6 +304,8 @@ describeEachBackend("drift findings", ({ handle }) => {
 
     // Traffic on the silent channel: the next sweep resolves it.
     await ingest([observed(HUMIDITY, "plant/line-1/humidity", { samples: [sample({ value: 40 })], schema: inferred({ value: { type: "number" } }), producers: producers("line-sensor-1"), consumers: [] })]);
+    // The catalog of the new version is the one judged (the cached one of before the publish is not): humidity is documented.
+    expect(await finding("UNDOCUMENTED_TOPIC")).toMatchObject({ status: "resolved", resolution: "documented" });
     await sweepDrift(new Date());
     expect(await finding("SILENT_CHANNEL")).toMatchObject({ status: "resolved", resolution: "stopped" });
     expect(await eventsOf(silent.id)).toEqual(["opened", "resolved"]);
@@ -319,6 +321,28 @@ describeEachBackend("drift findings", ({ handle }) => {
     expect(kept).toMatchObject({ truncated: true, path: "/value" });
     expect(kept!.payload).toHaveLength(1_000);
     expect(kept!.payload.endsWith("\ufffd")).toBe(true);
+  });
+
+  it("a sweep while another instance sweeps does nothing", async () => {
+    // PGlite has one connection: a second transaction cannot hold the lock meanwhile.
+    if (backend !== "postgres") return;
+    let release!: () => void;
+    let taken!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const lockTaken = new Promise<void>((resolve) => (taken = resolve));
+    const other = db().transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${DRIFT_SWEEP_LOCK_KEY})`);
+      taken();
+      await held;
+    });
+    await lockTaken;
+    try {
+      expect(await sweepDrift(new Date(Date.now() + 3 * DAY))).toEqual({ ran: false, opened: 0, reopened: 0, resolved: 0 });
+    } finally {
+      release();
+      await other;
+    }
+    expect((await findings()).filter((f) => f.status !== "resolved").map((f) => f.rule)).toEqual(["PAYLOAD_SCHEMA_VIOLATION"]);
   });
 
   it("every change of a finding's state is one audit entry and one finding event, and the chain verifies", async () => {

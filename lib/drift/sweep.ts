@@ -15,7 +15,7 @@ import { channelActivityOf, observingSince, silentAfterSeconds } from "./observe
  */
 
 // One-key advisory lock of the sweep (the audit chain and first-admin locks are its neighbours).
-const SWEEP_LOCK_KEY = 7_316_542_004;
+export const DRIFT_SWEEP_LOCK_KEY = 7_316_542_004;
 /** Stale findings resolved per sweep at most (the next sweep takes the rest). */
 export const MAX_STALE_PER_SWEEP = 5_000;
 /** Least time between two sweeps of one process. */
@@ -34,7 +34,7 @@ export async function sweepDrift(now = new Date()): Promise<SweepOutcome> {
   const db = await getDb();
   const principal = systemPrincipal("drift");
   return db.transaction(async (tx) => {
-    const locked = await tx.execute(sql`select pg_try_advisory_xact_lock(${SWEEP_LOCK_KEY}) as locked`);
+    const locked = await tx.execute(sql`select pg_try_advisory_xact_lock(${DRIFT_SWEEP_LOCK_KEY}) as locked`);
     if ((locked as unknown as { rows: Array<{ locked?: unknown }> }).rows[0]?.locked !== true) return { ran: false, opened: 0, reopened: 0, resolved: 0 };
     const { catalog } = await loadDriftCatalog(tx);
     const windowSeconds = silentAfterSeconds();
