@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attributeClient, bridgePaths, channelTemplate, meetsChannel, schemaChanges, type BridgeLike } from "./graph.ts";
+import { attributeClient, bridgePaths, channelTemplate, historyPrefixes, meetsChannel, schemaChanges, type BridgeLike } from "./graph.ts";
 
 const channel = channelTemplate("plant/{lineId}/temperature")!;
 
@@ -20,6 +20,14 @@ describe("meetsChannel", () => {
   it("refuses addresses that are no channel", () => {
     expect(channelTemplate("plant/+/temperature")).toBeNull();
     expect(channelTemplate("")).toBeNull();
+  });
+});
+
+describe("historyPrefixes", () => {
+  it("reads the templates under the channel's first level and those the agent collapsed there; all of them for a parameter", () => {
+    expect(historyPrefixes(channel)).toEqual(["plant/", "{"]);
+    expect(historyPrefixes(channelTemplate("plant")!)).toEqual(["plant", "{"]);
+    expect(historyPrefixes(channelTemplate("{site}/temperature")!)).toEqual([undefined]);
   });
 });
 

@@ -37,6 +37,16 @@ export function meetsChannel(observed: ObservedShape, channel: Template): { meet
   return { meets: partial && templatesOverlap(observed.template, channel), topics: [] };
 }
 
+/**
+ * The history reads that can hold the channel's templates: those starting with its first level, and those whose
+ * first level the agent collapsed into a parameter; every template when the channel's own first level is one.
+ */
+export function historyPrefixes(channel: Template): Array<string | undefined> {
+  const first = channel.levels[0]!;
+  if (first.kind !== "literal") return [undefined];
+  return [channel.levels.length > 1 ? `${first.text}/` : first.text, "{"];
+}
+
 /** A declared bridge as the lineage follows it. */
 export interface BridgeLike {
   id: string;

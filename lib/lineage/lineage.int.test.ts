@@ -6,6 +6,7 @@ import { createTeam } from "@/lib/accounts/teams.ts";
 import { createFirstAdmin } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { declareBridge, declareBroker } from "@/lib/brokers/brokers.ts";
+import { forgetDriftCatalog } from "@/lib/drift/catalog.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
 import { report, topic } from "@/lib/ingest/report-fixtures.ts";
@@ -47,6 +48,8 @@ describeEachBackend("lineage", ({ handle }) => {
   let adminToken: string;
 
   beforeAll(async () => {
+    // Each backend's database starts its catalog generations afresh: the process must not keep the other's.
+    forgetDriftCatalog();
     await createTeam(actor, { slug: "plant-ops", name: "Plant Ops" });
     await createTeam(actor, { slug: "insights", name: "Insights" });
     await createApplication(actor, { slug: "line-sensors", name: "Line sensors", team: "plant-ops", clientIdPatterns: ["sensor-*"] });

@@ -11,8 +11,8 @@ import { clientMapper } from "@/lib/reviews/impact.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { templatesOverlap, utf8Length, type Template } from "@/registry/topics/index.ts";
 import type { AppRef } from "@/registry/index.ts";
-import { attributeClient, bridgePaths, channelTemplate, meetsChannel, schemaChanges, type SchemaChange } from "./graph.ts";
-import { observedBetween } from "./history.ts";
+import { attributeClient, bridgePaths, channelTemplate, historyPrefixes, meetsChannel, schemaChanges, type SchemaChange } from "./graph.ts";
+import { observedBetween, type ObservedAt } from "@/lib/observations/history.ts";
 
 /*
  * The lineage of an event: the applications that produce it (declared in their contracts, observed by the agents,
@@ -335,14 +335,20 @@ async function observedNow(db: Executor, channel: Template): Promise<{ rows: Obs
 
 /** A past picture: what the agents reported in the window before the instant. */
 async function observedAt(db: Executor, channel: Template, range: { from: Date; to: Date }): Promise<{ rows: ObservedRow[]; truncated: boolean }> {
-  const history = await observedBetween(db, range, { levels: levelsOf(channel.address) }, MAX_LINEAGE_TOPICS);
   const seconds = Math.max(1, (range.to.getTime() - range.from.getTime()) / 1000);
+  const topics: ObservedAt[] = [];
+  let truncated = false;
+  for (const templatePrefix of historyPrefixes(channel)) {
+    const history = await observedBetween(db, range, templatePrefix === undefined ? {} : { templatePrefix }, MAX_LINEAGE_TOPICS);
+    truncated ||= history.truncated;
+    topics.push(...history.topics);
+  }
   const found: ObservedRow[] = [];
-  for (const row of history.topics) {
+  for (const row of topics) {
+    if (levelsOf(row.template) !== channel.levels.length) continue;
     // A past window keeps no topic list: the agent's label, or the templates meeting, decides.
     const labelled = row.channelAddress !== null && (row.channelAddress === channel.address || templatesOverlap(row.channelAddress, channel));
     if (!labelled && !meetsChannel({ template: row.template, topics: [], distinctTopics: 0 }, channel).meets) continue;
-    const lastSeen = iso(row.lastSeen);
     found.push({
       brokerId: row.brokerId,
       template: row.template,
@@ -350,13 +356,14 @@ async function observedAt(db: Executor, channel: Template, range: { from: Date; 
       messages: row.messages,
       ratePerSecond: row.messages / seconds,
       firstSeen: iso(row.firstSeen) ?? range.from.toISOString(),
-      lastSeen: lastSeen ?? range.to.toISOString(),
-      producers: row.producers.slice(0, MAX_LINEAGE_CLIENTS).map((p) => ({ clientId: p.clientId, messages: p.messages, lastSeen })),
-      consumers: row.consumers.slice(0, MAX_LINEAGE_CLIENTS).map((c) => ({ clientId: c.clientId, filter: c.filter, lastSeen })),
+      lastSeen: iso(row.lastSeen) ?? range.to.toISOString(),
+      producers: row.producers.slice(0, MAX_LINEAGE_CLIENTS).map((p) => ({ clientId: p.clientId, messages: p.messages, lastSeen: iso(row.lastSeen) })),
+      consumers: row.consumers.slice(0, MAX_LINEAGE_CLIENTS).map((c) => ({ clientId: c.clientId, filter: c.filter, lastSeen: iso(row.lastSeen) })),
       clientsCut: row.producers.length > MAX_LINEAGE_CLIENTS || row.consumers.length > MAX_LINEAGE_CLIENTS,
     });
   }
-  return { rows: found, truncated: history.truncated };
+  found.sort((a, b) => (a.brokerId < b.brokerId ? -1 : a.brokerId > b.brokerId ? 1 : a.template < b.template ? -1 : a.template > b.template ? 1 : 0));
+  return { rows: found, truncated };
 }
 
 /** Every application that declares client-id patterns, for mapping observed clients. */
