@@ -48,6 +48,8 @@ const OPTIONS: Options = {
 };
 
 interface Entry {
+  /** tick of the last use, for eviction */
+  used: number;
   validate: ValidateFunction | null;
   /** the schema object compiled (to drop it from ajv's cache on eviction) */
   schema: unknown;
@@ -65,6 +67,7 @@ export class PayloadValidators {
   private readonly engines: Partial<Record<Dialect, Ajv>> = {};
   private lastId = Number.NaN;
   private lastEntry: Entry | null = null;
+  private clock = 0;
 
   constructor(
     private readonly getSchema: (id: number) => StoredSchema | undefined,
@@ -81,6 +84,7 @@ export class PayloadValidators {
   /** Checks a parsed JSON value against the payload schema with the id. */
   check(schemaId: number, value: unknown): PayloadCheck {
     const entry = schemaId === this.lastId ? this.lastEntry! : this.entry(schemaId);
+    entry.used = ++this.clock;
     const validate = entry.validate;
     if (validate === null) return entry.unjudged!;
     if (validate(value) === true) return VALID;
@@ -96,37 +100,45 @@ export class PayloadValidators {
 
   private entry(id: number): Entry {
     let entry = this.entries.get(id);
-    if (entry) {
-      // Most recently used last: Map keeps insertion order.
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-    } else {
+    if (!entry) {
+      if (this.entries.size >= this.maxEntries) this.evict();
       entry = this.compile(id);
       this.entries.set(id, entry);
-      if (this.entries.size > this.maxEntries) this.evict();
     }
     this.lastId = id;
     this.lastEntry = entry;
     return entry;
   }
 
+  /**
+   * Drops the least recently used schema. A hit only stamps its entry (no reordering on the hot
+   * path); the scan runs on a miss with a full cache, which costs a compile anyway.
+   */
   private evict(): void {
-    const [oldestId, oldest] = this.entries.entries().next().value as [number, Entry];
+    let oldestId = Number.NaN;
+    let oldest: Entry | null = null;
+    for (const [id, entry] of this.entries) {
+      if (!oldest || entry.used < oldest.used) {
+        oldestId = id;
+        oldest = entry;
+      }
+    }
+    if (!oldest) return;
     this.entries.delete(oldestId);
     if (oldest.ajv && oldest.schema !== null && typeof oldest.schema === "object") oldest.ajv.removeSchema(oldest.schema as object);
   }
 
   private compile(id: number): Entry {
-    const unjudged = (reason: string): Entry => ({ validate: null, schema: null, ajv: null, unjudged: { valid: null, reason } });
+    const unjudged = (reason: string): Entry => ({ used: 0, validate: null, schema: null, ajv: null, unjudged: { valid: null, reason } });
     const stored = this.getSchema(id);
     if (!stored) return unjudged(`No schema with id ${id} is known.`);
     if (!isJsonSchemaFormat(stored.format)) return unjudged(`Schema ${id} is in format ${stored.format.slice(0, 100)}, which is not validated.`);
     const schema = stored.schema;
-    if (typeof schema === "boolean") return { validate: this.engine("draft7").compile(schema), schema, ajv: null, unjudged: null };
+    if (typeof schema === "boolean") return { used: 0, validate: this.engine("draft7").compile(schema), schema, ajv: null, unjudged: null };
     if (schema === null || typeof schema !== "object" || Array.isArray(schema)) return unjudged(`Schema ${id} is not a JSON Schema object.`);
     const ajv = this.engine(dialectOf(schema));
     try {
-      return { validate: ajv.compile(schema), schema, ajv, unjudged: null };
+      return { used: 0, validate: ajv.compile(schema), schema, ajv, unjudged: null };
     } catch (error) {
       ajv.removeSchema(schema);
       return unjudged(`Schema ${id} cannot be compiled: ${(error instanceof Error ? error.message : String(error)).slice(0, 200)}`);
