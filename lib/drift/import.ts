@@ -18,7 +18,7 @@ const MESSAGE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 const MAX_SCHEMA_BYTES = 256 * 1024;
 
 export const importInput = z.object({
-  application: z.string().trim().min(1).max(100),
+  application: z.string().trim().min(1).max(100).refine((v) => !v.includes("\u0000"), { message: "Contains a NUL character (U+0000)." }),
   channel: z
     .string()
     .trim()
@@ -220,7 +220,7 @@ export async function importUndocumentedTopic(principal: Principal, findingId: s
     throw new MeshportError("invalid_input", `No application ${input.application}.`, { details: { fieldErrors: { application: [`No application ${input.application}.`] }, formErrors: [] } });
   }
   await assertWritesForTeam(db, principal, app.teamId);
-  const [finding] = findingId.length <= 100 ? await db.select().from(driftFinding).where(eq(driftFinding.id, findingId)) : [];
+  const [finding] = /^[A-Za-z0-9_-]{1,100}$/.test(findingId) ? await db.select().from(driftFinding).where(eq(driftFinding.id, findingId)) : [];
   if (!finding) throw new MeshportError("not_found", `No drift finding ${findingId.slice(0, 40)}.`, { subject: "drift_finding" });
   if (finding.rule !== "UNDOCUMENTED_TOPIC" || !finding.template) {
     throw new MeshportError("conflict", `Only an undocumented topic can be imported; this finding is ${finding.rule}.`, { subject: "drift_rule" });

@@ -122,6 +122,7 @@ describeEachBackend("drift queries", ({ handle }) => {
     await expect(listFindings(viewer, { offset: 1_000_000 })).rejects.toMatchObject({ code: "invalid_input" });
     await expect(listFindings(viewer, { text: "x".repeat(201) })).rejects.toMatchObject({ code: "invalid_input" });
     await expect(listFindings(viewer, { rule: "NOT_A_RULE" })).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(listFindings(viewer, { text: "a\u0000b" })).rejects.toMatchObject({ code: "invalid_input" });
   });
 
   it("counts by rule, severity, team and broker, and says whether any broker reports", async () => {
@@ -177,6 +178,7 @@ describeEachBackend("drift queries", ({ handle }) => {
     expect(view.events.map((e) => e.kind)).toEqual(["opened", "acknowledged"]);
     await expect(getFinding(viewer, "drift_nope")).rejects.toMatchObject({ code: "not_found:drift_finding" });
     await expect(getFinding(viewer, "x".repeat(5000))).rejects.toMatchObject({ code: "not_found:drift_finding" });
+    await expect(getFinding(viewer, "drift_\u0000")).rejects.toMatchObject({ code: "not_found:drift_finding" });
   });
 
   it("answers the findings routes with filters as query, JSON errors for bad input, 401 without a caller", async () => {

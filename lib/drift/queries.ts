@@ -23,7 +23,17 @@ const MAX_EVENTS_SHOWN = 500;
 /** Most rows of the by-team and by-broker counts. */
 const MAX_GROUPS = 50;
 
-const slug = z.string().trim().min(1).max(100);
+/** Text PostgreSQL can hold (no U+0000), bounded. */
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((v) => !v.includes("\u0000"), { message: "Contains a NUL character (U+0000)." });
+const slug = text(100);
+/** Finding ids are generated (`drift_…`): anything else names none. */
+const FINDING_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** Filters shared by the list and the summary; every text is bounded, none becomes a pattern. */
 export const driftFilterFields = {
@@ -34,11 +44,11 @@ export const driftFilterFields = {
   application: slug.optional(),
   broker: slug.optional(),
   /** A contract channel address, exactly. */
-  channel: z.string().trim().min(1).max(500).optional(),
+  channel: text(500).optional(),
   /** The start of an observed topic template. */
-  template: z.string().trim().min(1).max(500).optional(),
+  template: text(500).optional(),
   /** Words in the summary, template, channel or client id. */
-  text: z.string().trim().min(1).max(200).optional(),
+  text: text(200).optional(),
 };
 
 export const driftFilterInput = z.object(driftFilterFields).default({ status: "active" });
@@ -355,7 +365,7 @@ export const getFinding = defineQuery({
   // Any text names no finding unless it is one's id: a page for a long or odd one is a 404.
   input: z.string(),
   run: async ({ db, input: id }): Promise<FindingView> => {
-    const found = id.length <= 100 ? await findingRow(db, id) : undefined;
+    const found = FINDING_ID.test(id) ? await findingRow(db, id) : undefined;
     if (!found) throw new MeshportError("not_found", `No drift finding ${id.slice(0, 40)}.`, { subject: "drift_finding" });
     const events = await db
       .select()
