@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, desc, eq, getTableColumns, gt, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
 import { application, auditEntry, broker, brokerBridge, brokerTopic, changeRequest, contractVersion, flow, team } from "@/db/schema.ts";
@@ -7,7 +7,7 @@ import { parseAuditInstant } from "@/lib/audit/audit.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { isCurrentVersion } from "@/lib/catalog/applications.ts";
 import { MeshportError } from "@/lib/errors.ts";
-import { clientMapper } from "@/lib/reviews/impact.ts";
+import { clientMapper, mayOverlap, patternOwners } from "@/lib/reviews/impact.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { templatesOverlap, utf8Length, type Template } from "@/registry/topics/index.ts";
 import type { AppRef } from "@/registry/index.ts";
@@ -38,8 +38,6 @@ export const MAX_HISTORY_APPLICATIONS = 50;
 export const MAX_HISTORY_VERSIONS = 5000;
 /** Audit entries listed at most. */
 export const MAX_LINEAGE_CHANGES = 200;
-/** Applications with client-id patterns read at most. */
-export const MAX_PATTERN_OWNERS = 5000;
 
 /** How far back from `at` observations count (`MESHPORT_DRIFT_SILENT_AFTER_SECONDS`, default a day). */
 export function lineageWindowSeconds(): number {
@@ -187,16 +185,8 @@ export const channelLineageInput = z.object({
 
 const levelsOf = (address: string) => address.split("/").length;
 
-/**
- * Rows whose address column may meet the channel: as many levels, and the same first level unless either has a
- * parameter there. The exact check is made in code afterwards.
- */
-function mayMeet(column: SQL | typeof flow.channel | typeof brokerTopic.template, channel: string): SQL {
-  const first = channel.split("/")[0]!;
-  const conditions = [sql`array_length(string_to_array(${column}, '/'), 1) = ${levelsOf(channel)}`];
-  if (!first.includes("{")) conditions.push(or(sql`split_part(${column}, '/', 1) = ${first}`, sql`split_part(${column}, '/', 1) like '%{%'`)!);
-  return and(...conditions)!;
-}
+/** Rows whose address column may meet the channel (same narrowing as a change's impact); checked exactly in code. */
+const mayMeet = (column: typeof flow.channel | typeof brokerTopic.template, channel: string) => mayOverlap(column, [channel]);
 
 /**
  * True for the row of `contract_version` that was its application's current version at the instant: released or
@@ -364,21 +354,6 @@ async function observedAt(db: Executor, channel: Template, range: { from: Date; 
   }
   found.sort((a, b) => (a.brokerId < b.brokerId ? -1 : a.brokerId > b.brokerId ? 1 : a.template < b.template ? -1 : a.template > b.template ? 1 : 0));
   return { rows: found, truncated };
-}
-
-/** Every application that declares client-id patterns, for mapping observed clients. */
-async function patternOwners(db: Executor): Promise<{ owners: Array<{ ref: AppRef; patterns: string[] }>; truncated: boolean }> {
-  const rows = await db
-    .select({ id: application.id, slug: application.slug, name: application.name, teamId: team.id, teamSlug: team.slug, teamName: team.name, patterns: application.clientIdPatterns })
-    .from(application)
-    .innerJoin(team, eq(team.id, application.teamId))
-    .where(gt(sql`cardinality(${application.clientIdPatterns})`, 0))
-    .orderBy(asc(application.slug))
-    .limit(MAX_PATTERN_OWNERS + 1);
-  return {
-    owners: rows.slice(0, MAX_PATTERN_OWNERS).map((r) => ({ ref: { id: r.id, slug: r.slug, name: r.name, teamId: r.teamId, teamSlug: r.teamSlug, teamName: r.teamName }, patterns: r.patterns })),
-    truncated: rows.length > MAX_PATTERN_OWNERS,
-  };
 }
 
 const byName = (a: { application: LineageApp }, b: { application: LineageApp }) =>
