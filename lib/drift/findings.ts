@@ -101,12 +101,19 @@ async function readState(tx: Executor, keys: readonly string[], input: Evaluatio
     for (const r of s.rules) set.add(r);
     rulesOf.set(key, set);
   }
-  const scopeList = [...rulesOf.keys()].map((k) => k.split("\u0000") as [string, string]);
-  for (let i = 0; i < scopeList.length; i += CHUNK) {
-    const chunk = scopeList.slice(i, i + CHUNK);
-    // (broker_id, template) IN (…) is served by drift_finding_broker_idx.
-    const rows = await select(and(sql`(${driftFinding.brokerId}, ${driftFinding.template}) in (${sql.join(chunk.map(([b, t]) => sql`(${b}, ${t})`), sql`, `)})`, unresolved)!);
-    for (const row of rows) if (rulesOf.get(pair(row.brokerId, row.template))?.has(row.rule)) candidates.set(row.id, row);
+  // Per broker, `broker_id = … and template in (…)`: an index scan of drift_finding_broker_idx.
+  const templatesOf = new Map<string, string[]>();
+  for (const s of scopes) {
+    const list = templatesOf.get(s.brokerId) ?? [];
+    if (list.length === 0) templatesOf.set(s.brokerId, list);
+    list.push(s.template);
+  }
+  for (const [brokerId, all] of templatesOf) {
+    const templates = [...new Set(all)];
+    for (let i = 0; i < templates.length; i += CHUNK) {
+      const rows = await select(and(eq(driftFinding.brokerId, brokerId), inArray(driftFinding.template, templates.slice(i, i + CHUNK)), unresolved)!);
+      for (const row of rows) if (rulesOf.get(pair(row.brokerId, row.template))?.has(row.rule)) candidates.set(row.id, row);
+    }
   }
   for (const { brokerId, clientIds } of input.judgedClients ?? []) {
     for (let i = 0; i < clientIds.length; i += CHUNK) {
@@ -117,17 +124,12 @@ async function readState(tx: Executor, keys: readonly string[], input: Evaluatio
       for (const row of rows) candidates.set(row.id, row);
     }
   }
-  const channels = input.judgedChannels ?? [];
-  for (let i = 0; i < channels.length; i += CHUNK) {
-    const chunk = channels.slice(i, i + CHUNK);
-    const rows = await select(
-      and(
-        eq(driftFinding.rule, "SILENT_CHANNEL"),
-        sql`(${driftFinding.applicationId}, ${driftFinding.channel}) in (${sql.join(chunk.map((c) => sql`(${c.applicationId}, ${c.channel})`), sql`, `)})`,
-        unresolved,
-      )!,
-    );
-    for (const row of rows) candidates.set(row.id, row);
+  // Unresolved silent-channel findings of the applications judged, the pairs picked in code.
+  const channels = new Set((input.judgedChannels ?? []).map((c) => pair(c.applicationId, c.channel)));
+  const judgedApps = [...new Set((input.judgedChannels ?? []).map((c) => c.applicationId))];
+  for (let i = 0; i < judgedApps.length; i += CHUNK) {
+    const rows = await select(and(eq(driftFinding.rule, "SILENT_CHANNEL"), inArray(driftFinding.applicationId, judgedApps.slice(i, i + CHUNK)), unresolved)!);
+    for (const row of rows) if (channels.has(pair(row.applicationId, row.channel))) candidates.set(row.id, row);
   }
   const ids = input.resolveIds ?? [];
   for (let i = 0; i < ids.length; i += CHUNK) {

@@ -85,10 +85,13 @@ export async function driftOnCatalogChange(tx: Transaction, principal: Principal
         .orderBy(asc(driftFinding.id))
         .limit(MAX_REJUDGED_TOPICS)
     : [];
-  const scopes = undeclared.filter((u): u is { brokerId: string; template: string } => u.brokerId !== null && u.template !== null);
-  for (let i = 0; i < scopes.length && topics.size < MAX_REJUDGED_TOPICS; i += 500) {
-    const chunk = scopes.slice(i, i + 500);
-    keep(await tx.select().from(brokerTopic).where(sql`(${brokerTopic.brokerId}, ${brokerTopic.template}) in (${sql.join(chunk.map((s) => sql`(${s.brokerId}, ${s.template})`), sql`, `)})`).limit(MAX_REJUDGED_TOPICS));
+  const scopes = new Map<string, Set<string>>();
+  for (const u of undeclared) if (u.brokerId !== null && u.template !== null) scopes.set(u.brokerId, (scopes.get(u.brokerId) ?? new Set()).add(u.template));
+  for (const [brokerId, set] of scopes) {
+    const templates = [...set];
+    for (let i = 0; i < templates.length && topics.size < MAX_REJUDGED_TOPICS; i += 500) {
+      keep(await tx.select().from(brokerTopic).where(and(eq(brokerTopic.brokerId, brokerId), inArray(brokerTopic.template, templates.slice(i, i + 500)))));
+    }
   }
   const unknownByBroker = new Map<string, string[]>();
   for (const u of unknown) if (u.brokerId && u.clientId) unknownByBroker.set(u.brokerId, [...(unknownByBroker.get(u.brokerId) ?? []), u.clientId]);
