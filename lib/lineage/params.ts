@@ -28,8 +28,8 @@ export function lineageFormat(params: URLSearchParams): (typeof LINEAGE_FORMATS)
   return known;
 }
 
-/** The link to the lineage page or export with these parameters. */
-export function lineageHref(base: string, input: Partial<Record<(typeof LINEAGE_PARAMS)[number] | "format", string | null | undefined>>): string {
+/** A portal link with these query parameters (the lineage page, its exports); blank ones are left out. */
+export function lineageHref(base: string, input: Record<string, string | null | undefined>): string {
   const query = new URLSearchParams(Object.entries(input).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== ""));
   const text = query.toString();
   return text ? `${base}?${text}` : base;

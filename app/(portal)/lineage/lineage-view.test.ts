@@ -33,6 +33,8 @@ describe("lineage page", () => {
     expect(html).toContain('href="/catalog/line-sensors/versions/2.0.0"');
     expect(html).toContain('href="/brokers/edge"');
     expect(html).toContain('href="/reviews/7"');
+    expect(html).toContain('href="/drift?channel=plant%2F%7BlineId%7D%2Ftemperature"');
+    expect(html).toContain('href="/drift?broker=core"');
     expect(testIds(html)).toContain("lineage-unknown-consumer");
   });
 

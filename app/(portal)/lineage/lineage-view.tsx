@@ -13,6 +13,9 @@ import styles from "./lineage.module.css";
  */
 
 const brokerHref = (id: string) => `/brokers/${encodeURIComponent(id)}`;
+/** The drift dashboard filtered to a channel (a contract address: the dashboard takes up to 500 characters) or a broker. */
+const driftHref = (filter: { channel?: string; broker?: string }) =>
+  lineageHref("/drift", { broker: filter.broker, channel: filter.channel && filter.channel.length <= 500 ? filter.channel : undefined });
 const versionHref = (app: string, version: string) => `/catalog/${app}/versions/${encodeURIComponent(version)}`;
 
 const MARK_CLASS: Record<LineageMark, string> = { both: styles.markBoth!, declared: styles.markDeclared!, observed: styles.markObserved! };
@@ -154,7 +157,10 @@ function Brokers({ lineage }: { lineage: ChannelLineage }) {
             {lineage.brokers.map((b) => (
               <tr key={b.brokerId} data-testid={`lineage-broker-${b.brokerId}`}>
                 <td>
-                  <Link href={brokerHref(b.brokerId)}>{b.name}</Link> <code className="muted small">{b.brokerId}</code>
+                  <Link href={brokerHref(b.brokerId)}>{b.name}</Link> <code className="muted small">{b.brokerId}</code>{" "}
+                  <Link href={driftHref({ broker: b.brokerId })} className={`small ${styles.noPrint}`}>
+                    drift
+                  </Link>
                 </td>
                 <td>{b.observed ? "observed" : `over a bridge (${b.hop} ${b.hop === 1 ? "hop" : "hops"}), not observed`}</td>
                 <td className={styles.wrap}>
@@ -344,12 +350,7 @@ function Changes({ lineage }: { lineage: ChannelLineage }) {
 }
 
 /** What the lineage was asked with, for the export links. */
-export interface LineageAsked {
-  channel?: string;
-  message?: string;
-  application?: string;
-  at?: string;
-}
+export type LineageAsked = Partial<Record<"channel" | "message" | "application" | "at", string>>;
 
 /** The print header of a lineage (shown on paper only). */
 export function LineagePrintHeader({ lineage }: { lineage: ChannelLineage }) {
@@ -396,8 +397,8 @@ export function LineageContent({ lineage, asked }: { lineage: ChannelLineage; as
             <a href={lineageHref("/api/v1/lineage/versions.csv", asked)} download data-testid="lineage-export-versions-csv">
               Versions CSV
             </a>
-            <Link href="/drift" data-testid="lineage-drift-link">
-              Drift
+            <Link href={driftHref({ channel: lineage.channel })} data-testid="lineage-drift-link">
+              Drift findings
             </Link>
             {lineage.at ? <Link href={lineageHref("/lineage", { ...asked, at: null })}>Now</Link> : null}
             <PrintButton className="btn btn-plain" />
