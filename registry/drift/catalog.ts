@@ -45,13 +45,13 @@ function indexChannels<F extends { channel: string }, C>(flows: readonly F[], ma
  * The channels an observed template meets: those its listed concrete topics are instances of, and,
  * when it lists none or fewer than it saw, those its template overlaps.
  */
-function meet<C extends { address: string }>(index: TemplateIndex<C>, topic: ObservedTopic, given: Template | null | undefined): TopicMeeting<C> {
+function meet<C extends { address: string }>(index: TemplateIndex<C>, memo: TopicMemo<C>, topic: ObservedTopic, given: Template | null | undefined): TopicMeeting<C> {
   const found = new Set<C>();
   const unmatched: string[] = [];
   for (const concrete of topic.topics) {
-    const hits = index.matchTopic(concrete);
+    const hits = memo.channelsOf(index, concrete);
     if (hits.length === 0) unmatched.push(concrete);
-    for (const hit of hits) found.add(hit.value);
+    for (const hit of hits) found.add(hit);
   }
   const parsed = (topic.topics.length === 0 || topic.distinctTopics > topic.topics.length) && (given === undefined ? parseObserved(topic) : given);
   if (parsed) {
@@ -63,7 +63,28 @@ function meet<C extends { address: string }>(index: TemplateIndex<C>, topic: Obs
   return { channels, unmatched };
 }
 
-/** The compiled catalog: built once per catalog generation, queried for every observed topic. */
+/** Most concrete topics whose channels a compiled catalog remembers (agents report the same topics window after window). */
+export const TOPIC_MEMO_SIZE = 100_000;
+
+/** The channels of concrete topics, remembered for one catalog generation; bounded, emptied when full. */
+class TopicMemo<C> {
+  private readonly map = new Map<string, readonly C[]>();
+
+  channelsOf(index: TemplateIndex<C>, topic: string): readonly C[] {
+    let channels = this.map.get(topic);
+    if (channels === undefined) {
+      const hits = index.matchTopic(topic);
+      channels = hits.length === 0 ? NONE : hits.map((h) => h.value);
+      if (this.map.size >= TOPIC_MEMO_SIZE) this.map.clear();
+      this.map.set(topic, channels);
+    }
+    return channels;
+  }
+}
+
+const NONE: readonly never[] = [];
+
+/** The compiled catalog: built once per catalog generation, queried for every observed topic. It remembers the channels of the concrete topics it was asked about. */
 export class CompiledDriftCatalog {
   /** channels of the current versions */
   readonly channels: TemplateIndex<DriftChannel>;
@@ -71,6 +92,8 @@ export class CompiledDriftCatalog {
   readonly otherChannels: TemplateIndex<OtherChannel>;
   /** applications by id */
   readonly applications: ReadonlyMap<string, DriftApp>;
+  private readonly memo = new TopicMemo<DriftChannel>();
+  private readonly otherMemo = new TopicMemo<OtherChannel>();
 
   constructor(readonly catalog: DriftCatalog) {
     this.channels = indexChannels(catalog.flows, (address, flows) => ({
@@ -88,7 +111,7 @@ export class CompiledDriftCatalog {
 
   /** The declared channels the topic meets, and its listed topics that meet none (`parsed`: the topic's template, parsed when needed if not given). */
   meet(topic: ObservedTopic, parsed?: Template | null): TopicMeeting<DriftChannel> {
-    return meet(this.channels, topic, parsed);
+    return meet(this.channels, this.memo, topic, parsed);
   }
 
   /** The declared channels the topic meets. */
@@ -98,7 +121,7 @@ export class CompiledDriftCatalog {
 
   /** The channels of other versions the topic meets. */
   otherChannelsMet(topic: ObservedTopic, parsed?: Template | null): OtherChannel[] {
-    return meet(this.otherChannels, topic, parsed).channels;
+    return meet(this.otherChannels, this.otherMemo, topic, parsed).channels;
   }
 
   /** The flows with the action on the channels, of the applications when given. */

@@ -320,19 +320,26 @@ class Run {
   /** UNDECLARED_PRODUCER or UNDECLARED_CONSUMER, and unknown clients for UNKNOWN_CLIENT. */
   private undeclared(topic: ObservedTopic, channels: readonly DriftChannel[], role: "producer" | "consumer"): void {
     const action = role === "producer" ? "send" : "receive";
-    const byApp = new Map<string, { app: DriftApp; clients: NonNullable<DriftEvidence["clients"]>; count: number; messages: number }>();
-    const entries = role === "producer" ? topic.producers.map((p) => ({ clientId: p.clientId, messages: p.messages, filter: undefined })) : topic.consumers.map((c) => ({ clientId: c.clientId, messages: 0, filter: c.filter }));
-    for (const { clientId, messages, filter } of entries) {
+    let byApp: Map<string, { app: DriftApp; clients: NonNullable<DriftEvidence["clients"]>; count: number; messages: number }> | null = null;
+    const listed = role === "producer" ? topic.producers.length : topic.consumers.length;
+    for (let i = 0; i < listed; i++) {
+      const producer = role === "producer" ? topic.producers[i]! : null;
+      const consumer = role === "consumer" ? topic.consumers[i]! : null;
+      const clientId = producer ? producer.clientId : consumer!.clientId;
+      const messages = producer ? producer.messages : 0;
+      const filter = consumer?.filter;
       const apps = this.judgeClient(topic, clientId, role, messages, filter);
       // A client mapped to several applications does what any of them declares; the finding names the most specific.
       if (apps.length === 0 || this.compiled.declares(channels, action, apps)) continue;
       const app = apps[0]!;
+      byApp ??= new Map();
       let group = byApp.get(app.id);
       if (!group) byApp.set(app.id, (group = { app, clients: [], count: 0, messages: 0 }));
       group.count++;
       group.messages += messages;
       if (group.clients.length < EVIDENCE_LIMITS.clients) group.clients.push(filter === undefined ? { clientId, role } : { clientId, filter, role });
     }
+    if (!byApp) return;
     for (const { app, clients, count, messages } of byApp.values()) {
       const who = `${count === 1 ? "Client" : "Clients"} ${clients.slice(0, 3).map((c) => clip(c.clientId, 80)).join(", ")}${count > 3 ? ", …" : ""} of ${clip(app.name)}`;
       const summary =
