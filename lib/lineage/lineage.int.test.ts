@@ -210,6 +210,8 @@ describeEachBackend("lineage", ({ handle }) => {
     await expect(channelLineage(actor, { channel: "plant/+/temperature" })).rejects.toMatchObject({ code: "invalid_input" });
     await expect(channelLineage(actor, { channel: "é".repeat(1025) })).rejects.toMatchObject({ code: "invalid_input" });
     await expect(channelLineage(actor, { channel: CHANNEL, at: "yesterday" })).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(channelLineage(actor, { channel: CHANNEL, application: "line\u0000sensors" })).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(channelLineage(actor, { channel: "plant/\u0000/temperature" })).rejects.toMatchObject({ code: "invalid_input" });
     await expect(channelLineage({ kind: "token", id: "t", name: "agent", scopes: [], teamId: null, createdBy: null }, { channel: CHANNEL })).rejects.toMatchObject({ code: "forbidden" });
   });
 

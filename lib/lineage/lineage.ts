@@ -6,7 +6,7 @@ import { application, auditEntry, broker, brokerBridge, brokerTopic, changeReque
 import { parseAuditInstant } from "@/lib/audit/audit.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { isCurrentVersion } from "@/lib/catalog/applications.ts";
-import { MeshportError } from "@/lib/errors.ts";
+import { MeshportError, slugSchema } from "@/lib/errors.ts";
 import { clientMapper, mayOverlap, patternOwners } from "@/lib/reviews/impact.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { templatesOverlap, utf8Length, type Template } from "@/registry/topics/index.ts";
@@ -176,8 +176,14 @@ export const channelLineageInput = z.object({
     .max(MAX_CHANNEL_BYTES, { message: `A channel address is at most ${MAX_CHANNEL_BYTES} bytes.` })
     .refine((v) => utf8Length(v) <= MAX_CHANNEL_BYTES, { message: `A channel address is at most ${MAX_CHANNEL_BYTES} bytes.` })
     .refine((v) => channelTemplate(v) !== null, { message: "Not a channel address or topic (no + or #, no empty parameter)." }),
-  message: z.string().trim().min(1).max(200).optional(),
-  application: z.string().trim().toLowerCase().min(1).max(100).optional(),
+  message: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((v) => !v.includes("\u0000"), { message: "A message key contains no NUL character." })
+    .optional(),
+  application: slugSchema(80).optional(),
   at: instantInput
     .refine((d) => !Number.isNaN(d.getTime()) && d.getTime() >= 0 && d.getUTCFullYear() <= 9999, { message: "Not a date the portal knows." })
     .optional(),
