@@ -380,7 +380,24 @@ export function buildTopology(input: TopologyInput, options: TopologyOptions = {
   nodes.sort(nodeOrder);
   if (nodes.length > maxNodes) {
     truncated = true;
-    nodes = nodes.slice(0, maxNodes);
+    // Keep whole neighbourhoods, breadth first from the first nodes, so the part drawn still shows who talks to whom.
+    const adjacent = new Map<string, string[]>();
+    for (const e of finalEdges) {
+      (adjacent.get(e.source) ?? adjacent.set(e.source, []).get(e.source)!).push(e.target);
+      (adjacent.get(e.target) ?? adjacent.set(e.target, []).get(e.target)!).push(e.source);
+    }
+    const chosen = new Set<string>();
+    for (const start of nodes) {
+      if (chosen.size >= maxNodes) break;
+      const queue = [start.id];
+      for (let i = 0; i < queue.length && chosen.size < maxNodes; i++) {
+        const id = queue[i]!;
+        if (chosen.has(id)) continue;
+        chosen.add(id);
+        for (const next of adjacent.get(id) ?? []) if (!chosen.has(next)) queue.push(next);
+      }
+    }
+    nodes = nodes.filter((n) => chosen.has(n.id));
   }
   const present = new Set(nodes.map((n) => n.id));
   finalEdges = finalEdges.filter((e) => present.has(e.source) && present.has(e.target)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
