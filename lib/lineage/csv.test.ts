@@ -6,9 +6,9 @@ describe("lineage edges", () => {
   it("lists producer, unknown client, bridge and consumer edges with their marks and the latest sighting", () => {
     expect(lineageEdges(lineage)).toEqual([
       { from: "line-sensors", to: "edge:plant/{p1}/temperature", kind: "produces", broker: "edge", mark: "both", lastSeen: "2026-12-01T11:00:00.000Z" },
-      { from: "core:plant/{p1}/temperature", to: '=HYPERLINK("x")', kind: "consumes", broker: "core", mark: "observed", lastSeen: null },
       { from: "edge", to: "core", kind: "bridge", broker: "edge", mark: "declared", lastSeen: "2026-12-01T11:30:00.000Z" },
       { from: "plant/{lineId}/temperature", to: "dashboard", kind: "consumes", broker: null, mark: "declared", lastSeen: null },
+      { from: "core:plant/{p1}/temperature", to: '=HYPERLINK("x")', kind: "consumes", broker: "core", mark: "observed", lastSeen: null },
     ]);
   });
 
@@ -16,7 +16,7 @@ describe("lineage edges", () => {
     const csv = lineageEdgesCsv(lineage);
     const lines = csv.split("\r\n");
     expect(lines[0]).toBe("from,to,kind,broker,declared_observed,last_seen");
-    expect(lines[2]).toBe(`core:plant/{p1}/temperature,"'=HYPERLINK(""x"")",consumes,core,observed,`);
+    expect(lines[4]).toBe(`core:plant/{p1}/temperature,"'=HYPERLINK(""x"")",consumes,core,observed,`);
     expect(lines.at(-1)).toBe("");
     expect(lines).toHaveLength(6);
   });

@@ -78,18 +78,24 @@ export function lineageEdges(lineage: ChannelLineage): LineageEdge[] {
       }
     }
   };
+  const unknown = (role: "producer" | "consumer") => {
+    for (const u of lineage.unknownClients) {
+      if (u.role !== role) continue;
+      const node = topicNode(u.brokerId, u.template);
+      edges.push(role === "producer"
+        ? { from: u.clientId, to: node, kind: "produces", broker: u.brokerId, mark: "observed", lastSeen: u.lastSeen }
+        : { from: node, to: u.clientId, kind: "consumes", broker: u.brokerId, mark: "observed", lastSeen: u.lastSeen });
+    }
+  };
+  // In the event's order: who sends, the bridges that carry it, who receives.
   side("produces");
-  for (const u of lineage.unknownClients) {
-    const node = topicNode(u.brokerId, u.template);
-    edges.push(u.role === "producer"
-      ? { from: u.clientId, to: node, kind: "produces", broker: u.brokerId, mark: "observed", lastSeen: u.lastSeen }
-      : { from: node, to: u.clientId, kind: "consumes", broker: u.brokerId, mark: "observed", lastSeen: u.lastSeen });
-  }
+  unknown("producer");
   const lastSeenOn = new Map(lineage.brokers.map((b) => [b.brokerId, b.lastSeen]));
   for (const b of lineage.bridges) {
     edges.push({ from: b.fromBrokerId, to: b.toBrokerId, kind: "bridge", broker: b.fromBrokerId, mark: "declared", lastSeen: lastSeenOn.get(b.toBrokerId) ?? null });
   }
   side("consumes");
+  unknown("consumer");
   return edges;
 }
 
