@@ -1,9 +1,10 @@
 import "server-only";
-import { and, asc, desc, eq, gte, inArray, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
-import { application, broker, brokerBridge, brokerTopic, contractVersion, flow, observation, team } from "@/db/schema.ts";
+import { application, broker, brokerBridge, brokerTopic, contractVersion, flow, team } from "@/db/schema.ts";
 import { isCurrentVersion } from "@/lib/catalog/applications.ts";
+import { observedBetween } from "@/lib/observations/history.ts";
 import { clientMapper } from "@/lib/reviews/impact.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { buildTopology, MAX_CLIENTS_PER_TOPIC, type TopologyApplication, type TopologyBridge, type TopologyFlow, type TopologyInput, type TopologyObservation } from "./graph.ts";
@@ -133,54 +134,26 @@ async function observedNow(db: Executor, since: Date | null, brokerId: string | 
   };
 }
 
-/** Report windows read at most for a past date. */
-export const MAX_PAST_WINDOWS = 20_000;
-
 /**
- * A past picture: the report windows that ended inside [from, to], merged per broker and template. The windows
- * name templates, not their concrete topics, so a past template meets the channels it overlaps.
+ * A past picture: what the history kept for [from, to] (report windows, or hourly and daily roll-ups further
+ * back), merged per broker and template. History names templates, not their concrete topics, so a past template
+ * meets the channels it overlaps.
  */
-async function observedBetween(db: Executor, from: Date, to: Date, brokerId: string | undefined): Promise<{ topics: TopologyObservation[]; truncated: boolean }> {
-  const conditions = [gte(observation.windowEnd, from), lte(observation.windowEnd, to), brokerId ? eq(observation.brokerId, brokerId) : undefined].filter((c) => c !== undefined);
-  const rows = await db
-    .select({
-      brokerId: observation.brokerId,
-      template: observation.template,
-      messages: observation.messages,
-      windowEnd: observation.windowEnd,
-      producers: observation.producers,
-      consumers: observation.consumers,
-    })
-    .from(observation)
-    .where(and(...conditions))
-    .orderBy(desc(observation.windowEnd))
-    .limit(MAX_PAST_WINDOWS + 1);
-  let truncated = rows.length > MAX_PAST_WINDOWS;
-  const merged = new Map<string, TopologyObservation & { producers: { clientId: string }[]; consumers: { clientId: string; filter?: string }[]; seen: Set<string> }>();
-  for (const r of rows.slice(0, MAX_PAST_WINDOWS)) {
-    const key = `${r.brokerId}\u0000${r.template}`;
-    let entry = merged.get(key);
-    if (!entry) {
-      if (merged.size >= MAX_OBSERVED_TOPICS) {
-        truncated = true;
-        continue;
-      }
-      entry = { brokerId: r.brokerId, template: r.template, topics: [], distinctTopics: 0, messages: 0, lastSeen: iso(r.windowEnd), producers: [], consumers: [], seen: new Set() };
-      merged.set(key, entry);
-    }
-    entry.messages += Number(r.messages);
-    for (const p of r.producers ?? []) {
-      if (typeof p?.clientId !== "string" || entry.seen.has(`p${p.clientId}`) || entry.producers.length >= MAX_CLIENTS_PER_TOPIC) continue;
-      entry.seen.add(`p${p.clientId}`);
-      entry.producers.push({ clientId: p.clientId });
-    }
-    for (const c of r.consumers ?? []) {
-      if (typeof c?.clientId !== "string" || entry.seen.has(`c${c.clientId}`) || entry.consumers.length >= MAX_CLIENTS_PER_TOPIC) continue;
-      entry.seen.add(`c${c.clientId}`);
-      entry.consumers.push({ clientId: c.clientId, ...(typeof c.filter === "string" ? { filter: c.filter } : {}) });
-    }
-  }
-  return { topics: [...merged.values()].map(({ seen: _seen, ...topic }) => topic), truncated };
+async function observedThen(db: Executor, from: Date, to: Date, brokerId: string | undefined): Promise<{ topics: TopologyObservation[]; truncated: boolean }> {
+  const history = await observedBetween(db, { from, to }, brokerId ? { brokerIds: [brokerId] } : {}, MAX_OBSERVED_TOPICS);
+  return {
+    topics: history.topics.map((t) => ({
+      brokerId: t.brokerId,
+      template: t.template,
+      topics: [],
+      distinctTopics: 0,
+      messages: t.messages,
+      lastSeen: t.lastSeen,
+      producers: t.producers.slice(0, MAX_CLIENTS_PER_TOPIC),
+      consumers: t.consumers.slice(0, MAX_CLIENTS_PER_TOPIC),
+    })),
+    truncated: history.truncated,
+  };
 }
 
 /** Loads what the builder needs for the filters: applications, declared flows, brokers, bridges, observations, client mapping. */
@@ -229,7 +202,7 @@ export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryI
   const seconds = TOPOLOGY_WINDOWS[input.window];
   const end = input.at ?? now;
   const since = seconds === null ? null : new Date(end.getTime() - seconds * 1000);
-  const observed = input.at ? await observedBetween(db, since ?? new Date(0), input.at, input.broker) : await observedNow(db, since, input.broker);
+  const observed = input.at ? await observedThen(db, since ?? new Date(0), input.at, input.broker) : await observedNow(db, since, input.broker);
   truncated ||= observed.truncated;
 
   const owners = apps
