@@ -25,21 +25,25 @@ export const MAX_DRIFT_SCHEMAS = 20_000;
 /** The catalog of one generation, compiled, with its payload validators. */
 export interface LoadedDriftCatalog {
   generation: number;
+  /** when the generation was counted: with it, the cache key tells databases apart (tests swap them in one process) */
+  stamp: string;
   catalog: DriftCatalog;
   compiled: CompiledDriftCatalog;
   validators: PayloadValidators;
   /** the payload schemas of the flows, parsed, by registry schema id */
   schemas: ReadonlyMap<number, StoredSchema>;
+  /** the same schemas by content hash, for the next generation to reuse */
+  schemasByHash: ReadonlyMap<string, StoredSchema>;
   /** true when a bound cut the catalog short (the rules then see part of it) */
   truncated: boolean;
 }
 
 const globalForDrift = globalThis as typeof globalThis & { __meshportDriftCatalog?: LoadedDriftCatalog };
 
-/** The catalog generation as the executor sees it. */
-export async function catalogGenerationOf(db: Executor): Promise<number> {
-  const [row] = await db.select({ generation: catalogGeneration.generation }).from(catalogGeneration).where(eq(catalogGeneration.id, 1));
-  return row?.generation ?? 0;
+/** The catalog generation as the executor sees it, and when it was counted. */
+export async function catalogGenerationOf(db: Executor): Promise<{ generation: number; stamp: string }> {
+  const [row] = await db.select({ generation: catalogGeneration.generation, updatedAt: catalogGeneration.updatedAt }).from(catalogGeneration).where(eq(catalogGeneration.id, 1));
+  return { generation: row?.generation ?? 0, stamp: row?.updatedAt.toISOString() ?? "" };
 }
 
 /** Counts a change of what drift judges against: cached catalogs of earlier generations are no longer used. */
@@ -57,11 +61,13 @@ export async function bumpCatalogGeneration(db: Executor): Promise<number> {
  * what it sees may still roll back, so it is neither taken from nor kept in the process cache.
  */
 export async function loadDriftCatalog(db: Executor, { cache = true }: { cache?: boolean } = {}): Promise<LoadedDriftCatalog> {
-  const generation = await catalogGenerationOf(db);
+  const { generation, stamp } = await catalogGenerationOf(db);
   const cached = globalForDrift.__meshportDriftCatalog;
-  if (cache && cached && cached.generation === generation) return cached;
-  const loaded = await buildDriftCatalog(db, generation, cached);
-  if (cache && (!globalForDrift.__meshportDriftCatalog || globalForDrift.__meshportDriftCatalog.generation <= generation)) globalForDrift.__meshportDriftCatalog = loaded;
+  if (cache && cached && cached.generation === generation && cached.stamp === stamp) return cached;
+  const loaded = await buildDriftCatalog(db, generation, stamp, cached);
+  // An instance that is behind (its reader saw an older generation) does not replace a newer copy.
+  const held = globalForDrift.__meshportDriftCatalog;
+  if (cache && (!held || held.stamp !== stamp || held.generation <= generation)) globalForDrift.__meshportDriftCatalog = loaded;
   return loaded;
 }
 
@@ -83,7 +89,7 @@ function compareRank(a: Rank, b: Rank): number {
   return 0;
 }
 
-async function buildDriftCatalog(db: Executor, generation: number, previous: LoadedDriftCatalog | undefined): Promise<LoadedDriftCatalog> {
+async function buildDriftCatalog(db: Executor, generation: number, stamp: string, previous: LoadedDriftCatalog | undefined): Promise<LoadedDriftCatalog> {
   let truncated = false;
   const current = await db
     .select({
@@ -196,34 +202,49 @@ async function buildDriftCatalog(db: Executor, generation: number, previous: Loa
   const mapper = clientMapper(owners);
   const mapClient = (clientId: string): readonly DriftApp[] => mapper(clientId).applications;
 
-  const schemas = await loadSchemas(db, [...flows, ...otherVersions].map((f) => f.payloadSchemaId), previous?.schemas);
+  const { byId: schemas, byHash } = await loadSchemas(db, [...flows, ...otherVersions].map((f) => f.payloadSchemaId), previous?.schemasByHash);
   const catalog: DriftCatalog = { flows, otherVersions, applications: [...apps.values()].map((a) => a.app), mapClient };
   const validators = new PayloadValidators((id) => schemas.get(id));
-  return { generation, catalog, compiled: compileDriftCatalog(catalog), validators, schemas, truncated };
+  return { generation, stamp, catalog, compiled: compileDriftCatalog(catalog), validators, schemas, schemasByHash: byHash, truncated };
 }
 
-/** The payload schemas by id, parsed; those the previous generation held are reused (a schema id never changes). */
-async function loadSchemas(db: Executor, ids: readonly (number | null)[], known: ReadonlyMap<number, StoredSchema> | undefined): Promise<Map<number, StoredSchema>> {
+/**
+ * The payload schemas by id, parsed. Those a previous catalog held with the same content hash are reused: a
+ * schema's content never changes, and the hash (not the id) also holds when the process saw another database.
+ */
+async function loadSchemas(
+  db: Executor,
+  ids: readonly (number | null)[],
+  known: ReadonlyMap<string, StoredSchema> | undefined,
+): Promise<{ byId: Map<number, StoredSchema>; byHash: Map<string, StoredSchema> }> {
   const wanted = [...new Set(ids.filter((id): id is number => id !== null))].slice(0, MAX_DRIFT_SCHEMAS);
-  const schemas = new Map<number, StoredSchema>();
+  const byId = new Map<number, StoredSchema>();
+  const byHash = new Map<string, StoredSchema>();
   const missing: number[] = [];
-  for (const id of wanted) {
-    const held = known?.get(id);
-    if (held) schemas.set(id, held);
-    else missing.push(id);
+  for (let i = 0; i < wanted.length; i += 1_000) {
+    const rows = await db.select({ id: registrySchema.id, hash: registrySchema.hash }).from(registrySchema).where(inArray(registrySchema.id, wanted.slice(i, i + 1_000)));
+    for (const row of rows) {
+      const held = known?.get(row.hash);
+      if (held) {
+        byId.set(row.id, held);
+        byHash.set(row.hash, held);
+      } else missing.push(row.id);
+    }
   }
   for (let i = 0; i < missing.length; i += 1_000) {
     const rows = await db
-      .select({ id: registrySchema.id, format: registrySchema.format, canonical: registrySchema.canonical })
+      .select({ id: registrySchema.id, hash: registrySchema.hash, format: registrySchema.format, canonical: registrySchema.canonical })
       .from(registrySchema)
       .where(inArray(registrySchema.id, missing.slice(i, i + 1_000)));
     for (const row of rows) {
       try {
-        schemas.set(row.id, { format: row.format, schema: JSON.parse(row.canonical) as unknown });
+        const stored: StoredSchema = { format: row.format, schema: JSON.parse(row.canonical) as unknown };
+        byId.set(row.id, stored);
+        byHash.set(row.hash, stored);
       } catch {
         // Not JSON (cannot happen for stored canonical text): the validators say it cannot be judged.
       }
     }
   }
-  return schemas;
+  return { byId, byHash };
 }

@@ -13,7 +13,6 @@ import { publishVersion } from "@/lib/contracts/publish.ts";
 import { ingestReport } from "@/lib/ingest/reports.ts";
 import { report, topic } from "@/lib/ingest/report-fixtures.ts";
 import type { DriftRuleId } from "@/registry/drift/types.ts";
-import { forgetDriftCatalog } from "./catalog.ts";
 import { acknowledgeFinding, unacknowledgeFinding } from "./findings.ts";
 import { DRIFT_SWEEP_LOCK_KEY, sweepDrift } from "./sweep.ts";
 
@@ -97,7 +96,6 @@ describeEachBackend("drift findings", ({ backend, handle }) => {
   const eventsOf = async (id: string) => (await db().select().from(driftFindingEvent).where(eq(driftFindingEvent.findingId, id)).orderBy(asc(driftFindingEvent.id))).map((e) => e.kind);
 
   beforeAll(async () => {
-    forgetDriftCatalog();
     const a = await createFirstAdmin(systemPrincipal("test"), { name: "Ada", email: "ada@example.com", password: "correct horse battery" });
     admin = user(a, "admin");
     pat = user(await createUser(admin, { name: "Pat", email: "pat@example.com", password: "correct horse battery", role: "editor" }), "editor");
