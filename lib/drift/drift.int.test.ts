@@ -9,6 +9,7 @@ import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
 import { verifyAuditChain } from "@/lib/audit/audit.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication, updateApplication } from "@/lib/catalog/applications.ts";
+import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
 import { ingestReport } from "@/lib/ingest/reports.ts";
 import { report, topic } from "@/lib/ingest/report-fixtures.ts";
@@ -279,6 +280,14 @@ describeEachBackend("drift findings", ({ backend, handle }) => {
     expect(entry!.details).toMatchObject({ application: "dashboard", client: null });
   });
 
+  it("retiring the current version judges its topics again: the payloads of the version now current are no skew", async () => {
+    expect(await finding("VERSION_SKEW")).toMatchObject({ status: "open" });
+    await setVersionState(admin, "press-line", "2.0.0", { state: "retired", reason: "Back to numeric pressure." });
+    expect(await finding("VERSION_SKEW")).toMatchObject({ status: "resolved", resolution: "documented" });
+    // Judged against 1.0.0 now: the sampled payloads conform, so nothing new is drawn for the topic.
+    expect((await findings()).filter((f) => f.template === PRESSURE && f.status !== "resolved")).toEqual([]);
+  });
+
   it("the sweep opens SILENT_CHANNEL for a declared channel nothing flows on, and resolves findings not seen for the window", async () => {
     const now = new Date();
     // Everything was published, and the broker first reported, two days ago; the broker still reports.
@@ -298,7 +307,7 @@ describeEachBackend("drift findings", ({ backend, handle }) => {
     const unresolved = after.filter((f) => f.status !== "resolved");
     expect(unresolved.map((f) => f.rule)).toEqual(["SILENT_CHANNEL"]);
     const aged = after.filter((f) => f.resolution === "not_seen").map((f) => f.rule).sort();
-    expect(aged).toEqual(["PAYLOAD_SCHEMA_VIOLATION", "UNDECLARED_CONSUMER", "UNDECLARED_PRODUCER", "UNDECLARED_PRODUCER", "VERSION_SKEW"].sort());
+    expect(aged).toEqual(["PAYLOAD_SCHEMA_VIOLATION", "UNDECLARED_CONSUMER", "UNDECLARED_PRODUCER", "UNDECLARED_PRODUCER"].sort());
 
     // Traffic on the silent channel: the next sweep resolves it.
     await ingest([observed(HUMIDITY, "plant/line-1/humidity", { samples: [sample({ value: 40 })], schema: inferred({ value: { type: "number" } }), producers: producers("line-sensor-1"), consumers: [] })]);
