@@ -153,6 +153,8 @@ describe("buildTopology", () => {
     expect(team0).toMatchObject({ detail: "100 applications", role: "both" });
     expect(team0.href).toContain("expand=team%3Ateam-0");
 
+    expect(buildTopology(big, { linkParams: { window: "24h" } }).nodes[0]!.href).toContain("window=24h");
+
     const open = buildTopology(big, { group: "team", expand: ["team:team-0"] });
     expect(open.nodes.filter((n) => n.kind === "application")).toHaveLength(100);
     expect(open.nodes.some((n) => n.id === "group:team:team-0")).toBe(false);

@@ -91,6 +91,8 @@ export interface TopologyOptions {
   focus?: { kind: "application"; slug: string } | { kind: "channel"; address: string } | { kind: "broker"; id: string };
   maxNodes?: number;
   maxEdges?: number;
+  /** further page parameters a group's link keeps (the window, the date) */
+  linkParams?: Readonly<Record<string, string>>;
 }
 
 export interface TopologyNode {
@@ -493,7 +495,7 @@ function groupGraph(nodes: TopologyNode[], edges: Omit<TopologyEdge, "id" | "cou
     let g = groups.get(id);
     if (!g) {
       const params = new URLSearchParams();
-      for (const [k, v] of Object.entries({ team: options.team, domain: options.domain, broker: options.broker, prefix: options.prefix })) if (v) params.set(k, v);
+      for (const [k, v] of Object.entries({ team: options.team, domain: options.domain, broker: options.broker, prefix: options.prefix, ...options.linkParams })) if (v) params.set(k, v);
       params.set("group", by);
       params.set("expand", [...expand, key].join(","));
       g = { id, kind: "group", key, label, group: { by: groupBy, members: 0 }, href: `/topology?${params}`, column };

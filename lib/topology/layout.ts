@@ -5,6 +5,7 @@
 import ELK from "elkjs/lib/elk.bundled.js";
 import type { ElkExtendedEdge, ElkNode } from "elkjs/lib/elk-api";
 import type { TopologyEdge, TopologyGraph, TopologyNode } from "./graph.ts";
+import { shortLabel } from "./svg.ts";
 
 export interface Point {
   x: number;
@@ -30,14 +31,7 @@ export interface LaidOutGraph extends Omit<TopologyGraph, "nodes" | "edges"> {
   height: number;
 }
 
-/** Characters of a label drawn at most (the rest is cut with an ellipsis). */
-export const MAX_LABEL_CHARS = 48;
 const CHAR_WIDTH = 7;
-
-/** A label cut to what a node shows. */
-export function shortLabel(text: string, max = MAX_LABEL_CHARS): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
 
 /** The size a node is drawn at: wide enough for its label. */
 export function nodeSize(node: TopologyNode): { width: number; height: number } {

@@ -3,7 +3,16 @@
  * neighbourhood on the application, channel and broker pages. Every text is escaped; nothing is fetched.
  */
 import type { EdgeKind, EdgeState, NodeKind } from "./graph.ts";
-import { shortLabel, type LaidOutGraph, type LaidOutNode, type Point } from "./layout.ts";
+// Types only: the browser imports this module, and the layout engine must stay on the server.
+import type { LaidOutGraph, LaidOutNode, Point } from "./layout.ts";
+
+/** Characters of a label drawn at most (the rest is cut with an ellipsis). */
+export const MAX_LABEL_CHARS = 48;
+
+/** A label cut to what a node shows. */
+export function shortLabel(text: string, max = MAX_LABEL_CHARS): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
 
 /** How each edge state is drawn; the page's legend uses the same. */
 export const EDGE_STYLES: Record<EdgeState, { stroke: string; dash: string; label: string }> = {

@@ -246,6 +246,7 @@ export const getTopology = defineQuery({
       ...(input.focus ? { focus: input.focus } : {}),
       group: input.group,
       expand: input.expand,
+      linkParams: { ...(input.window !== "all" ? { window: input.window } : {}), ...(input.at ? { at: input.at.toISOString() } : {}) },
     });
     const laid = await layoutTopology(graph);
     return {

@@ -54,7 +54,8 @@ function TopologyEdgeView({ data, id }: EdgeProps<TopologyFlowEdge>) {
         d={pathOf(e.points)}
         fill="none"
         style={{ stroke: style.stroke, strokeWidth: e.kind === "bridge" ? 2.5 : Math.min(4, 1.5 + Math.log2(e.count)), strokeDasharray: style.dash || undefined }}
-        markerEnd={e.kind === "carried" ? undefined : "url(#topology-arrow)"}
+        markerEnd={e.kind === "carried" ? undefined : `url(#topology-arrow-${e.kind === "bridge" ? "bridge" : e.state})`}
+        markerStart={e.bidirectional ? `url(#topology-arrow-bridge)` : undefined}
       />
     </g>
   );
@@ -89,9 +90,11 @@ export default function FlowView({ graph }: { graph: LaidOutGraph }) {
     >
       <svg style={{ position: "absolute", width: 0, height: 0 }} aria-hidden="true">
         <defs>
-          <marker id="topology-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-            <path d="M0 0 L10 5 L0 10 z" fill="#64748b" />
-          </marker>
+          {Object.entries({ ...Object.fromEntries(Object.entries(EDGE_STYLES).map(([k, v]) => [k, v.stroke])), bridge: KIND_STROKE.bridge!.stroke }).map(([name, fill]) => (
+            <marker key={name} id={`topology-arrow-${name}`} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+              <path d="M0 0 L10 5 L0 10 z" fill={fill} />
+            </marker>
+          ))}
         </defs>
       </svg>
       <Background />
