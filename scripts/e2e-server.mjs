@@ -61,6 +61,9 @@ const portal = runPortal({
     MESHPORT_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
     MESHPORT_WEBHOOK_POLL_MS: "200",
     MESHPORT_WEBHOOK_BACKOFF_MS: "500",
+    // Drift: a channel is silent after 30 s without traffic, and the sweep looks every 5 s.
+    MESHPORT_DRIFT_SILENT_AFTER_SECONDS: "30",
+    MESHPORT_DRIFT_SWEEP_SECONDS: "5",
   },
 });
 portal.on("exit", () => void dropScratch());

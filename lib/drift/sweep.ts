@@ -11,15 +11,18 @@ import { channelActivityOf, observingSince, silentAfterSeconds } from "./observe
 /**
  * The periodic part of drift: channels nothing was observed on (SILENT_CHANNEL), and findings not seen for the
  * stale window, resolved as `not_seen`. Run by a timer in every portal instance and soon after an ingest, at most
- * once a minute per process; an advisory lock keeps two instances from sweeping at once.
+ * once per sweep interval per process; an advisory lock keeps two instances from sweeping at once.
  */
 
 // One-key advisory lock of the sweep (the audit chain and first-admin locks are its neighbours).
 export const DRIFT_SWEEP_LOCK_KEY = 7_316_542_004;
 /** Stale findings resolved per sweep at most (the next sweep takes the rest). */
 export const MAX_STALE_PER_SWEEP = 5_000;
-/** Least time between two sweeps of one process. */
-export const SWEEP_INTERVAL_MS = 60_000;
+/** Least time between two sweeps of one process (`MESHPORT_DRIFT_SWEEP_SECONDS`, default 60). */
+export function sweepIntervalMs(): number {
+  const seconds = Number(process.env.MESHPORT_DRIFT_SWEEP_SECONDS || 60);
+  return Number.isFinite(seconds) && seconds >= 1 && seconds <= 3_600 ? Math.floor(seconds) * 1000 : 60_000;
+}
 
 /** What one sweep did; `ran: false` when another instance was sweeping. */
 export interface SweepOutcome {
@@ -71,7 +74,7 @@ interface Sweeper {
 const globalForSweep = globalThis as typeof globalThis & { __meshportDriftSweeper?: Sweeper };
 
 function runOnce(sweeper: Sweeper): void {
-  if (sweeper.running || Date.now() - sweeper.lastRun < SWEEP_INTERVAL_MS) return;
+  if (sweeper.running || Date.now() - sweeper.lastRun < sweepIntervalMs()) return;
   sweeper.lastRun = Date.now();
   sweeper.running = sweepDrift()
     .then(() => {
@@ -92,7 +95,7 @@ export function startDriftSweeper({ log = console.log }: { log?: (line: string) 
   if (globalForSweep.__meshportDriftSweeper) return;
   const sweeper: Sweeper = { lastRun: 0, timer: undefined, soon: undefined, running: null, log, failing: false };
   globalForSweep.__meshportDriftSweeper = sweeper;
-  sweeper.timer = setInterval(() => runOnce(sweeper), SWEEP_INTERVAL_MS);
+  sweeper.timer = setInterval(() => runOnce(sweeper), sweepIntervalMs());
   sweeper.timer.unref();
 }
 
@@ -112,7 +115,7 @@ export async function stopDriftSweeper(): Promise<void> {
  */
 export function requestDriftSweep(): void {
   const sweeper = globalForSweep.__meshportDriftSweeper;
-  if (!sweeper || sweeper.soon || sweeper.running || Date.now() - sweeper.lastRun < SWEEP_INTERVAL_MS) return;
+  if (!sweeper || sweeper.soon || sweeper.running || Date.now() - sweeper.lastRun < sweepIntervalMs()) return;
   sweeper.soon = setTimeout(() => {
     sweeper.soon = undefined;
     runOnce(sweeper);
