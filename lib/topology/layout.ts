@@ -36,7 +36,8 @@ const CHAR_WIDTH = 7;
 /** The size a node is drawn at: wide enough for its label. */
 export function nodeSize(node: TopologyNode): { width: number; height: number } {
   const chars = Math.max(shortLabel(node.label).length, shortLabel(node.detail ?? "").length);
-  const width = Math.min(360, Math.max(node.kind === "channel" ? 140 : 160, chars * CHAR_WIDTH + 28));
+  // Room for the small "drift" link beside the label in the browser view.
+  const width = Math.min(400, Math.max(node.kind === "channel" ? 140 : 160, chars * CHAR_WIDTH + 28 + (node.driftHref ? 40 : 0)));
   return { width, height: node.detail ? 46 : 32 };
 }
 

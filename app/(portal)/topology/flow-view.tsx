@@ -2,7 +2,8 @@
 
 import "@xyflow/react/dist/style.css";
 import { Background, Controls, Handle, MiniMap, Position, ReactFlow, type Edge, type EdgeProps, type Node, type NodeProps } from "@xyflow/react";
-import { useMemo } from "react";
+import { useRouter } from "next/navigation";
+import { useCallback, useMemo, type MouseEvent } from "react";
 import type { LaidOutEdge, LaidOutGraph, LaidOutNode } from "@/lib/topology/layout.ts";
 import { EDGE_STYLES, NODE_STYLES, nodeStyleOf, nodeTestId, pathOf } from "@/lib/topology/svg.ts";
 import styles from "./topology.module.css";
@@ -74,8 +75,18 @@ export default function FlowView({ graph }: { graph: LaidOutGraph }) {
     () => graph.edges.map((e) => ({ id: e.id, type: "topology", source: e.source, target: e.target, data: { edge: e }, focusable: false })),
     [graph],
   );
+  const router = useRouter();
+  // A click anywhere on a node opens its page; its own links (the label, "drift") go where they point.
+  const onNodeClick = useCallback(
+    (event: MouseEvent, node: TopologyFlowNode) => {
+      if ((event.target as HTMLElement).closest("a")) return;
+      router.push(node.data.node.href);
+    },
+    [router],
+  );
   return (
     <ReactFlow
+      onNodeClick={onNodeClick}
       nodes={nodes}
       edges={edges}
       nodeTypes={nodeTypes}
