@@ -268,7 +268,7 @@ class Run {
         const first = violating[0]!.failure as { path: string; problem: string };
         this.drafts.add(
           subjectOf("PAYLOAD_SCHEMA_VIOLATION", base),
-          `${violating.length} of ${plural(validated, "payload")} on ${clip(topic.template)} match no payload schema of channel ${clip(channel)} in ${clip(app.name)}'s contract ${flow.version} (${first.path} ${clip(first.problem)}).`,
+          `${violating.length} of ${plural(validated, "payload")} on ${clip(topic.template)} match no payload schema of channel ${clip(channel)} in the contract of ${clip(app.name)} ${flow.version} (${first.path} ${clip(first.problem)}).`,
           { topics: topic.topics.slice(0, EVIDENCE_LIMITS.topics), validated, failed: violating.length, rate: rate(violating.length), samples: samples(violating), version: flow.version },
           violating.length,
           topic.firstSeen,
@@ -279,7 +279,7 @@ class Run {
         const matching = [...versions].sort();
         this.drafts.add(
           subjectOf("VERSION_SKEW", base),
-          `${skewed.length} of ${plural(validated, "payload")} on ${clip(topic.template)} fail ${clip(app.name)}'s contract ${flow.version} for channel ${clip(channel)} but match version ${matching.map((v) => clip(v, 40)).join(", ")}.`,
+          `${skewed.length} of ${plural(validated, "payload")} on ${clip(topic.template)} fail the contract of ${clip(app.name)} ${flow.version} for channel ${clip(channel)} but match version ${matching.map((v) => clip(v, 40)).join(", ")}.`,
           { topics: topic.topics.slice(0, EVIDENCE_LIMITS.topics), validated, failed: skewed.length, rate: rate(skewed.length), samples: samples(skewed), version: flow.version, matchingVersions: matching },
           skewed.length,
           topic.firstSeen,
@@ -307,7 +307,7 @@ class Run {
       const shown = fields.slice(0, 3).map((f) => clip(f, 80)).join(", ");
       this.drafts.add(
         subjectOf("UNDOCUMENTED_FIELD", { brokerId: topic.brokerId, template: topic.template, channel, applicationId: app.id }),
-        `Payloads on ${clip(topic.template)} carry ${plural(fields.length, "field")} that ${clip(app.name)}'s contract ${flow.version} does not document for channel ${clip(channel)}: ${shown}${fields.length > 3 ? ", …" : ""}.`,
+        `Payloads on ${clip(topic.template)} carry ${plural(fields.length, "field")} that the contract of ${clip(app.name)} ${flow.version} does not document for channel ${clip(channel)}: ${shown}${fields.length > 3 ? ", …" : ""}.`,
         { topics: topic.topics.slice(0, EVIDENCE_LIMITS.topics), fields, version: flow.version },
         fields.length,
         topic.firstSeen,
@@ -344,8 +344,8 @@ class Run {
       const who = `${count === 1 ? "Client" : "Clients"} ${clients.slice(0, 3).map((c) => clip(c.clientId, 80)).join(", ")}${count > 3 ? ", …" : ""} of ${clip(app.name)}`;
       const summary =
         role === "producer"
-          ? `${who} ${count === 1 ? "publishes" : "publish"} on ${clip(topic.template)}, but ${clip(app.name)}'s current contract sends on no channel it meets.`
-          : `${who} ${count === 1 ? "subscribes" : "subscribe"} to ${clip(topic.template)}${clients[0]?.filter ? ` (filter ${clip(clients[0].filter, 80)})` : ""}, but ${clip(app.name)}'s current contract receives on no channel it meets.`;
+          ? `${who} ${count === 1 ? "publishes" : "publish"} on ${clip(topic.template)}, but the current contract of ${clip(app.name)} sends on no channel it meets.`
+          : `${who} ${count === 1 ? "subscribes" : "subscribe"} to ${clip(topic.template)}${clients[0]?.filter ? ` (filter ${clip(clients[0].filter, 80)})` : ""}, but the current contract of ${clip(app.name)} receives on no channel it meets.`;
       const evidence: DriftEvidence = { topics: topic.topics.slice(0, EVIDENCE_LIMITS.topics), clients };
       if (role === "producer") evidence.messages = messages;
       this.drafts.add(
