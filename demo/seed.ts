@@ -119,6 +119,7 @@ export async function seedDemoCatalog(actor: Principal): Promise<void> {
       description: app.description,
       domain: app.domain,
       tags: app.tags,
+      clientIdPatterns: app.clientIdPatterns,
     });
     for (const version of app.versions) {
       const upload = { files: { [version.file]: readDemoContract(version.file) }, version: version.version };

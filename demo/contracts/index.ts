@@ -37,6 +37,8 @@ export interface DemoApplication {
   team: string;
   description: string;
   domain: string;
+  /** Client ids of the application on the demo broker (the demo traffic's client names). */
+  clientIdPatterns: string[];
   tags: string[];
   versions: DemoVersion[];
   /** Change requests left open in the demo, for people to review. */
@@ -49,6 +51,7 @@ const file = (slug: string, version: string) => `${slug}@${version}.yaml`;
 export const DEMO_APPLICATIONS: DemoApplication[] = [
   {
     slug: "line-sensors",
+    clientIdPatterns: ["line-sensors-gw-*"],
     name: "Line Sensors Gateway",
     team: "plant-operations",
     description: "Edge gateway publishing raw temperature and vibration readings of every assembly line.",
@@ -63,6 +66,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "machine-monitor",
+    clientIdPatterns: ["machine-monitor*"],
     name: "Machine Monitor",
     team: "plant-operations",
     description: "Condition monitoring: watches line telemetry and raises temperature and vibration alarms.",
@@ -82,6 +86,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "alarm-dispatcher",
+    clientIdPatterns: ["alarm-dispatcher*"],
     name: "Alarm Dispatcher",
     team: "plant-operations",
     description: "Routes line alarms to the people on shift and publishes their acknowledgements.",
@@ -91,6 +96,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "mes-orders",
+    clientIdPatterns: ["mes-orders*"],
     name: "MES Order Service",
     team: "logistics",
     description: "Production orders released to the shop floor and their status until completion.",
@@ -104,6 +110,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "warehouse-service",
+    clientIdPatterns: ["warehouse-service*"],
     name: "Warehouse Service",
     team: "logistics",
     description: "Stages material for new orders and reports every stock movement of both plants.",
@@ -113,6 +120,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "shipment-tracker",
+    clientIdPatterns: ["shipment-tracker*"],
     name: "Shipment Tracker",
     team: "logistics",
     description: "Follows finished goods from the dock to the customer, one event per milestone.",
@@ -122,6 +130,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "quality-inspection",
+    clientIdPatterns: ["quality-inspection*"],
     name: "Quality Inspection",
     team: "quality",
     description: "Inspection stations publishing each measured characteristic against its tolerance.",
@@ -131,6 +140,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "batch-release",
+    clientIdPatterns: ["batch-release*"],
     name: "Batch Release",
     team: "quality",
     description: "Releases, quarantines or rejects each finished batch from its inspection results.",
@@ -140,6 +150,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "energy-meter",
+    clientIdPatterns: ["energy-meters-gw*"],
     name: "Energy Meters",
     team: "plant-operations",
     description: "Energy sub-meters of compressors, ovens and feeders, read every few seconds.",
@@ -153,6 +164,7 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
   },
   {
     slug: "ops-dashboard",
+    clientIdPatterns: ["ops-dashboard*"],
     name: "Operations Dashboard",
     team: "platform",
     description: "Control-room wall screens: alarms, order progress, shipments and energy; consumes only.",
