@@ -43,9 +43,9 @@ function indexChannels<F extends { channel: string }, C>(flows: readonly F[], ma
 
 /**
  * The channels an observed template meets: those its listed concrete topics are instances of, and,
- * when it lists none or fewer than it saw, those its template overlaps.
+ * when it lists none or fewer than it saw, those its template overlaps (remembered per template).
  */
-function meet<C extends { address: string }>(index: TemplateIndex<C>, memo: TopicMemo<C>, topic: ObservedTopic, given: Template | null | undefined): TopicMeeting<C> {
+function meet<C extends { address: string }>(index: TemplateIndex<C>, memo: TopicMemo<C>, templates: TemplateMemo<C>, topic: ObservedTopic, given: Template | null | undefined): TopicMeeting<C> {
   const found = new Set<C>();
   const unmatched: string[] = [];
   for (const concrete of topic.topics) {
@@ -53,18 +53,29 @@ function meet<C extends { address: string }>(index: TemplateIndex<C>, memo: Topi
     if (hits.length === 0) unmatched.push(concrete);
     for (const hit of hits) found.add(hit);
   }
-  const parsed = (topic.topics.length === 0 || topic.distinctTopics > topic.topics.length) && (given === undefined ? parseObserved(topic) : given);
-  if (parsed) {
-    const filter = subscriptionFilterFor(parsed);
-    // The agent's placeholders are not subscriptions: they reach `$` topics too.
-    if (filter !== null) for (const hit of index.matchFilter(filter, { reservedTopics: true })) if (!found.has(hit.value) && templatesOverlap(parsed, hit.template)) found.add(hit.value);
-  }
+  if (topic.topics.length === 0 || topic.distinctTopics > topic.topics.length) for (const hit of templates.overlapping(index, topic.template, given)) found.add(hit);
   const channels = [...found].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   return { channels, unmatched };
 }
 
+/** The indexed channels a template overlaps: candidates by its subscription filter, then checked level by level. */
+function overlapping<C>(index: TemplateIndex<C>, template: Template): C[] {
+  const filter = subscriptionFilterFor(template);
+  if (filter === null) return [];
+  const out = new Set<C>();
+  // The agent's placeholders are not subscriptions: they reach `$` topics too.
+  for (const hit of index.matchFilter(filter, { reservedTopics: true })) if (!out.has(hit.value) && templatesOverlap(template, hit.template)) out.add(hit.value);
+  return [...out];
+}
+
 /** Most concrete topics whose channels a compiled catalog remembers (agents report the same topics window after window). */
 export const TOPIC_MEMO_SIZE = 100_000;
+
+/** Most templates whose overlapping channels a compiled catalog remembers (an agent reports its templates window after window). */
+export const TEMPLATE_MEMO_SIZE = 10_000;
+
+/** Longest template or address remembered (what an agent may report); longer ones are computed every time. */
+const MEMO_KEY_CHARS = 2_048;
 
 /** The channels of concrete topics, remembered for one catalog generation; bounded, emptied when full. */
 class TopicMemo<C> {
@@ -82,6 +93,30 @@ class TopicMemo<C> {
   }
 }
 
+/** The channels templates overlap, remembered for one catalog generation; bounded, emptied when full. */
+class TemplateMemo<C> {
+  private readonly map = new Map<string, readonly C[]>();
+
+  /** `given`: the template already parsed (null: invalid), else parsed here. */
+  overlapping(index: TemplateIndex<C>, template: string, given?: Template | null): readonly C[] {
+    let channels = this.map.get(template);
+    if (channels === undefined) {
+      const parsed = given === undefined ? parsedOrNull(template) : given;
+      const hits = parsed ? overlapping(index, parsed) : NONE;
+      channels = hits.length === 0 ? NONE : hits;
+      if (template.length > MEMO_KEY_CHARS) return channels;
+      if (this.map.size >= TEMPLATE_MEMO_SIZE) this.map.clear();
+      this.map.set(template, channels);
+    }
+    return channels;
+  }
+}
+
+function parsedOrNull(address: string): Template | null {
+  const parsed = parseTemplate(address);
+  return parsed.ok ? parsed.value : null;
+}
+
 const NONE: readonly never[] = [];
 
 /** The compiled catalog: built once per catalog generation, queried for every observed topic. It remembers the channels of the concrete topics it was asked about. */
@@ -94,6 +129,10 @@ export class CompiledDriftCatalog {
   readonly applications: ReadonlyMap<string, DriftApp>;
   private readonly memo = new TopicMemo<DriftChannel>();
   private readonly otherMemo = new TopicMemo<OtherChannel>();
+  private readonly templateMemo = new TemplateMemo<DriftChannel>();
+  private readonly otherTemplateMemo = new TemplateMemo<OtherChannel>();
+  /** other versions' channels that are the same channel as a declared address */
+  private readonly sameChannel = new TemplateMemo<OtherChannel>();
 
   constructor(readonly catalog: DriftCatalog) {
     this.channels = indexChannels(catalog.flows, (address, flows) => ({
@@ -111,7 +150,7 @@ export class CompiledDriftCatalog {
 
   /** The declared channels the topic meets, and its listed topics that meet none (`parsed`: the topic's template, parsed when needed if not given). */
   meet(topic: ObservedTopic, parsed?: Template | null): TopicMeeting<DriftChannel> {
-    return meet(this.channels, this.memo, topic, parsed);
+    return meet(this.channels, this.memo, this.templateMemo, topic, parsed);
   }
 
   /** The declared channels the topic meets. */
@@ -121,7 +160,12 @@ export class CompiledDriftCatalog {
 
   /** The channels of other versions the topic meets. */
   otherChannelsMet(topic: ObservedTopic, parsed?: Template | null): OtherChannel[] {
-    return meet(this.otherChannels, this.otherMemo, topic, parsed).channels;
+    return meet(this.otherChannels, this.otherMemo, this.otherTemplateMemo, topic, parsed).channels;
+  }
+
+  /** The channels of other versions that are the same channel as the address: equal, or overlapping it (`plant/{line}/x` and `plant/{id}/x`). */
+  otherChannelsOverlapping(address: string): readonly OtherChannel[] {
+    return this.sameChannel.overlapping(this.otherChannels, address);
   }
 
   /** The flows with the action on the channels, of the applications when given. */
@@ -152,8 +196,7 @@ export class CompiledDriftCatalog {
 
 /** The observed template parsed, or null when it is not a valid template (then only its listed topics meet channels). */
 export function parseObserved(topic: ObservedTopic): Template | null {
-  const parsed = parseTemplate(topic.template);
-  return parsed.ok ? parsed.value : null;
+  return parsedOrNull(topic.template);
 }
 
 /** Compiles the catalog for the drift rules. */

@@ -146,7 +146,7 @@ describe("PAYLOAD_SCHEMA_VIOLATION and VERSION_SKEW", () => {
     });
     expect(findings[0]!.evidence.samples).toEqual([
       { at: "2026-12-01T10:00:00.000Z", payload: '{"value":true}', truncated: false, path: "/value", problem: "must be number" },
-      { at: "2026-12-01T10:00:00.000Z", payload: '{"unit":"C"}', truncated: false, path: "/", problem: "must have required property 'value'" },
+      { at: "2026-12-01T10:00:00.000Z", payload: '{"unit":"C"}', truncated: false, path: "/value", problem: "must have required property 'value'" },
     ]);
     // the receivers' copy is not judged while there is a sender
     expect(findings.some((f) => f.subject.applicationId === dashboard.id)).toBe(false);
@@ -191,6 +191,36 @@ describe("PAYLOAD_SCHEMA_VIOLATION and VERSION_SKEW", () => {
     });
     const violation = ofRule(findings, "PAYLOAD_SCHEMA_VIOLATION");
     expect(violation.map((f) => [f.occurrences, f.evidence.samples?.map((s) => s.payload)])).toEqual([[1, ['{"value":null}']]]);
+  });
+
+  /** Evaluates against a catalog of the given flows (the fixture's schemas and client mapping). */
+  const evaluateIn = (flows: DeclaredFlow[], otherVersions: OtherVersionFlow[], topics: ObservedTopic[]) =>
+    evaluateObservedTopics(compileDriftCatalog({ flows, otherVersions, applications: [sensors, dashboard, alarms, idle], mapClient }), topics, new PayloadValidators((id) => SCHEMAS[id]));
+
+  it("draws payload findings only for applications whose message declares a JSON Schema payload", () => {
+    const flows = [flow(sensors, "plant/{lineId}/temperature", "send", 1), flow(idle, "plant/{lineId}/temperature", "send", null, "0.1.0")];
+    const { findings } = evaluateIn(flows, [], [temperature([json({ value: true })])]);
+    expect(findings.map((f) => [f.subject.rule, f.subject.applicationId])).toEqual([["PAYLOAD_SCHEMA_VIOLATION", sensors.id]]);
+    // and no UNDOCUMENTED_FIELD for it either
+    const fields = evaluateIn(flows, [], [observed("plant/{p1}/temperature", { schema: { type: "object", properties: { value: {}, humidity: {} } } })]).findings;
+    expect(fields.map((f) => [f.subject.rule, f.subject.applicationId])).toEqual([["UNDOCUMENTED_FIELD", sensors.id]]);
+  });
+
+  it("counts a payload matching another version of one sender for VERSION_SKEW only, for every sender", () => {
+    const flows = [flow(sensors, "plant/{lineId}/temperature", "send", 1), flow(dashboard, "plant/{lineId}/temperature", "send", 1, "3.0.0")];
+    const { findings } = evaluateIn(flows, [other(sensors, "plant/{lineId}/temperature", "1.0.0", "older", 3)], [temperature([json({ value: "21" }), json({ value: null })])]);
+    expect(findings.map((f) => [f.subject.rule, f.subject.applicationId, f.occurrences, f.evidence.samples?.map((x) => x.payload)]).sort()).toEqual([
+      ["PAYLOAD_SCHEMA_VIOLATION", dashboard.id, 1, ['{"value":null}']],
+      ["PAYLOAD_SCHEMA_VIOLATION", sensors.id, 1, ['{"value":null}']],
+      ["VERSION_SKEW", sensors.id, 1, ['{"value":"21"}']],
+    ]);
+  });
+
+  it("compares with other versions on the same channel only", () => {
+    const flows = [flow(sensors, "plant/{lineId}/temperature", "send", 1), flow(sensors, "plant/{lineId}/pressure", "send", 1)];
+    const topic = observed("plant/{p1}/{p2}", { topics: ["plant/7/temperature", "plant/7/pressure"], samples: [json({ value: "21" })] });
+    const { findings } = evaluateIn(flows, [other(sensors, "plant/{line}/pressure", "1.0.0", "older", 3)], [topic]);
+    expect(findings.map((f) => [f.subject.rule, f.subject.channel, f.evidence.matchingVersions])).toEqual([["VERSION_SKEW", "plant/{lineId}/pressure", ["1.0.0"]]]);
   });
 
   it("keeps at most three samples (or as asked), each payload clipped to 1,000 characters", () => {
@@ -275,6 +305,23 @@ describe("UNDECLARED_PRODUCER, UNDECLARED_CONSUMER and UNKNOWN_CLIENT", () => {
     const result = evaluate([temperature({ knowsProducers: false, knowsConsumers: false, producers: [{ clientId: "dash-1", messages: 1 }, { clientId: "stranger", messages: 1 }] })]);
     expect(result.findings).toEqual([]);
     expect(rulesJudged(result)).not.toContain("UNDECLARED_PRODUCER");
+    expect(rulesJudged(result)).not.toContain("UNDECLARED_CONSUMER");
+    expect(result.judgedClients).toEqual([]);
+  });
+
+  it("does not judge producers when none are listed although messages flowed, or some were left out", () => {
+    for (const extra of [{ producers: [] }, { producers: [{ clientId: "dash-1", messages: 3 }, { clientId: "stranger", messages: 1 }], omittedProducers: 4 }]) {
+      const result = evaluate([temperature(extra)]);
+      expect(result.findings).toEqual([]);
+      expect(rulesJudged(result)).not.toContain("UNDECLARED_PRODUCER");
+      expect(result.judgedClients).toEqual([]);
+    }
+  });
+
+  it("judges consumers when nobody subscribes, but not when some were left out", () => {
+    expect(rulesJudged(evaluate([temperature({ consumers: [] })]))).toContain("UNDECLARED_CONSUMER");
+    const result = evaluate([temperature({ consumers: [{ clientId: "sensor-9", filter: "plant/#" }, { clientId: "stranger", filter: "#" }], omittedConsumers: 1 })]);
+    expect(result.findings).toEqual([]);
     expect(rulesJudged(result)).not.toContain("UNDECLARED_CONSUMER");
     expect(result.judgedClients).toEqual([]);
   });

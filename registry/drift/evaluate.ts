@@ -19,7 +19,7 @@ import type {
   ObservedSample,
   ObservedTopic,
 } from "./types.ts";
-import type { PayloadCheck, PayloadValidators } from "./validate.ts";
+import { isJsonSchemaFormat, type PayloadCheck, type PayloadValidators } from "./validate.ts";
 
 /** Bounds of a finding's evidence. */
 export const EVIDENCE_LIMITS = { samples: 3, topics: 20, clients: 20, fields: 50, payloadChars: 1_000 } as const;
@@ -114,10 +114,24 @@ function sideOf(compiled: CompiledDriftCatalog, channels: readonly DriftChannel[
   return send.length > 0 ? { action: "send", flows: send } : { action: "receive", flows: compiled.flowsOn(channels, "receive") };
 }
 
-/** The flows of the side grouped by (channel, application): one payload or field finding each. */
-function pairsOf(flows: readonly DeclaredFlow[]): Array<{ channel: string; app: DriftApp; flow: DeclaredFlow }> {
-  const out = new Map<string, { channel: string; app: DriftApp; flow: DeclaredFlow }>();
+/** Whether the flow's message declares a JSON Schema payload (what payloads and fields are judged against). */
+const hasJsonPayload = (flow: DeclaredFlow): boolean => flow.payloadSchemaId !== null && flow.payloadFormat !== null && isJsonSchemaFormat(flow.payloadFormat);
+
+/** A (channel, application) of the side, with the flow named in its findings. */
+interface Pair {
+  channel: string;
+  app: DriftApp;
+  flow: DeclaredFlow;
+}
+
+/**
+ * The flows of the side with a JSON Schema payload, grouped by (channel, application): one payload or field finding
+ * each. An application whose message declares no such payload has nothing to be judged against, so it draws nothing.
+ */
+function pairsOf(flows: readonly DeclaredFlow[]): Pair[] {
+  const out = new Map<string, Pair>();
   for (const flow of flows) {
+    if (!hasJsonPayload(flow)) continue;
     const key = `${flow.channel}\u0000${flow.application.id}`;
     if (!out.has(key)) out.set(key, { channel: flow.channel, app: flow.application, flow });
   }
@@ -191,11 +205,13 @@ class Run {
     const schemaIds = schemaIdsOf(side.flows);
     if (this.payloadRules(topic, side, schemaIds)) rules.push("PAYLOAD_SCHEMA_VIOLATION", "VERSION_SKEW");
     if (this.fieldRule(topic, side, schemaIds)) rules.push("UNDOCUMENTED_FIELD");
-    if (topic.knowsProducers) {
+    // Producers are judged only when listed in full: none listed while messages flowed, or some left out, decides nothing.
+    if (topic.knowsProducers && topic.producers.length > 0 && !((topic.omittedProducers ?? 0) > 0)) {
       rules.push("UNDECLARED_PRODUCER");
       this.undeclared(topic, meeting.channels, "producer");
     }
-    if (topic.knowsConsumers) {
+    // Nobody may subscribe, so no consumers is an answer; consumers left out are not.
+    if (topic.knowsConsumers && !((topic.omittedConsumers ?? 0) > 0)) {
       rules.push("UNDECLARED_CONSUMER");
       this.undeclared(topic, meeting.channels, "consumer");
     }
@@ -244,13 +260,18 @@ class Run {
     }
     if (validated === 0) return false;
     if (failing.length === 0) return true;
-    let others: OtherChannel[] | null = null;
-    for (const { channel, app, flow } of pairsOf(side.flows)) {
-      others ??= this.compiled.otherChannelsMet(topic);
-      const otherFlows = this.compiled.otherFlowsOn(others, app.id, side.action);
-      const violating: typeof failing = [];
-      const skewed: typeof failing = [];
+    const pairs = pairsOf(side.flows);
+    if (pairs.length === 0) return true;
+    // VERSION_SKEW first, over every pair: a payload that matches another version of one sender's contract on the
+    // pair's channel is skew, and a violation of no pair.
+    const others = new Set<OtherChannel>(this.compiled.otherChannelsMet(topic));
+    const skewed = new Set<(typeof failing)[number]>();
+    const skewOf = pairs.map((pair) => {
+      const sameChannel = others.size === 0 ? [] : this.compiled.otherChannelsOverlapping(pair.channel).filter((c) => others.has(c));
+      const otherFlows = sameChannel.length === 0 ? [] : this.compiled.otherFlowsOn(sameChannel, pair.app.id, side.action);
+      const payloads: typeof failing = [];
       const versions = new Set<string>();
+      if (otherFlows.length === 0) return { payloads, versions };
       for (const f of failing) {
         let skew = false;
         for (const other of otherFlows) {
@@ -259,34 +280,42 @@ class Run {
             skew = true;
           }
         }
-        (skew ? skewed : violating).push(f);
+        if (skew) {
+          payloads.push(f);
+          skewed.add(f);
+        }
       }
+      return { payloads, versions };
+    });
+    const violating = skewed.size === 0 ? failing : failing.filter((f) => !skewed.has(f));
+    const samples = (list: typeof failing) => list.slice(0, this.maxSamples).map((f) => evidenceSample(f.payload.sample, f.failure));
+    const rate = (n: number) => Math.round((n / validated) * 10_000) / 10_000;
+    pairs.forEach(({ channel, app, flow }, i) => {
       const base = { brokerId: topic.brokerId, template: topic.template, channel, applicationId: app.id };
-      const samples = (list: typeof failing) => list.slice(0, this.maxSamples).map((f) => evidenceSample(f.payload.sample, f.failure));
-      const rate = (n: number) => Math.round((n / validated) * 10_000) / 10_000;
       if (violating.length > 0) {
         const first = violating[0]!.failure as { path: string; problem: string };
         this.drafts.add(
           subjectOf("PAYLOAD_SCHEMA_VIOLATION", base),
-          `${violating.length} of ${plural(validated, "payload")} on ${clip(topic.template)} match no payload schema of channel ${clip(channel)} in the contract of ${clip(app.name)} ${flow.version} (${first.path} ${clip(first.problem)}).`,
+          `${violating.length} of ${plural(validated, "payload")} on ${clip(topic.template)} match no payload schema of channel ${clip(channel)} in the contract of ${clip(app.name)} ${flow.version} (${clip(first.path || "/", 80)} ${clip(first.problem)}).`,
           { topics: topic.topics.slice(0, EVIDENCE_LIMITS.topics), validated, failed: violating.length, rate: rate(violating.length), samples: samples(violating), version: flow.version },
           violating.length,
           topic.firstSeen,
           topic.lastSeen,
         );
       }
-      if (skewed.length > 0) {
-        const matching = [...versions].sort();
+      const skew = skewOf[i]!;
+      if (skew.payloads.length > 0) {
+        const matching = [...skew.versions].sort();
         this.drafts.add(
           subjectOf("VERSION_SKEW", base),
-          `${skewed.length} of ${plural(validated, "payload")} on ${clip(topic.template)} fail the contract of ${clip(app.name)} ${flow.version} for channel ${clip(channel)} but match version ${matching.map((v) => clip(v, 40)).join(", ")}.`,
-          { topics: topic.topics.slice(0, EVIDENCE_LIMITS.topics), validated, failed: skewed.length, rate: rate(skewed.length), samples: samples(skewed), version: flow.version, matchingVersions: matching },
-          skewed.length,
+          `${skew.payloads.length} of ${plural(validated, "payload")} on ${clip(topic.template)} fail the contract of ${clip(app.name)} ${flow.version} for channel ${clip(channel)} but match version ${matching.map((v) => clip(v, 40)).join(", ")}.`,
+          { topics: topic.topics.slice(0, EVIDENCE_LIMITS.topics), validated, failed: skew.payloads.length, rate: rate(skew.payloads.length), samples: samples(skew.payloads), version: flow.version, matchingVersions: matching },
+          skew.payloads.length,
           topic.firstSeen,
           topic.lastSeen,
         );
       }
-    }
+    });
     return true;
   }
 

@@ -38,7 +38,30 @@ describe("undocumentedFields", () => {
     const documented = { $defs: { node: { properties: { name: {}, child: { $ref: "#" } } } }, $ref: "#/$defs/node" };
     const seen = inferred({ name: str, child: obj({ name: str, child: obj({ name: str, age: num }) }) });
     expect(undocumentedFields(seen, [documented])).toEqual(["/child/child/age"]);
-    expect(undocumentedFields(inferred({ a: num }), [{ $ref: "http://elsewhere/x.json" }])).toEqual(["/a"]);
+  });
+
+  it("counts everything below a property documented as `true` or by a $ref it cannot resolve as documented", () => {
+    const seen = inferred({ a: obj({ x: num, y: obj({ z: num }) }), b: obj({ x: num }), c: { type: "array", items: obj({ x: num }) }, d: num });
+    expect(undocumentedFields(seen, [{ properties: { a: true, b: { $ref: "http://elsewhere/x.json" }, c: { $ref: "#/$defs/missing" } } }])).toEqual(["/d"]);
+    expect(undocumentedFields(seen, [{ properties: { a: {}, b: {}, c: { items: true } } }])).toEqual(["/d", "/a/x", "/a/y", "/b/x"]);
+    expect(undocumentedFields(seen, [{ properties: { a: true, b: true, c: { items: [true] }, d: {} } }])).toEqual([]);
+    expect(undocumentedFields(seen, [{ properties: { a: true, b: true, c: { additionalItems: true }, d: {} } }])).toEqual(["/c/-/x"]);
+    // the whole payload behind a schema it cannot see
+    expect(undocumentedFields(inferred({ a: num }), [{ $ref: "http://elsewhere/x.json" }])).toEqual([]);
+  });
+
+  it("walks dependentSchemas and if/then/else as branches", () => {
+    const seen = inferred({ kind: str, a: num, b: num, x: num, y: num, z: num });
+    const documented = {
+      properties: { a: {} },
+      dependentSchemas: { a: { properties: { b: {} } } },
+      if: { properties: { kind: { const: "x" } } },
+      then: { properties: { x: {} } },
+      else: { properties: { y: {} } },
+    };
+    expect(undocumentedFields(seen, [documented])).toEqual(["/z"]);
+    // draft-07 `dependencies`: schemas are branches, lists of names document nothing
+    expect(undocumentedFields(seen, [{ properties: { kind: {}, a: {}, x: {}, y: {} }, dependencies: { a: ["z"], kind: { properties: { b: {} } } } }])).toEqual(["/z"]);
   });
 
   it("lets patternProperties and additionalProperties schemas document keys, deciding literal patterns only", () => {

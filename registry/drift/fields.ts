@@ -51,10 +51,26 @@ function resolveLocal(ref: string, root: unknown): unknown {
   return at;
 }
 
-const BRANCHES = ["allOf", "anyOf", "oneOf", "then", "else"] as const;
+/** Keywords whose schemas document the same position: a list of schemas or one schema. */
+const BRANCHES = ["allOf", "anyOf", "oneOf", "if", "then", "else"] as const;
+/** Keywords whose values (by property name) are schemas of the same position; draft-07 `dependencies` also lists names, which are skipped. */
+const BRANCH_MAPS = ["dependentSchemas", "dependencies"] as const;
+
+/**
+ * Stands for documentation the walk cannot see (a property whose schema is `true`, a `$ref` it cannot resolve):
+ * it documents every key below it, so nothing there is reported.
+ */
+const ANYTHING: Obj = Object.freeze({});
+const anything = (docs: readonly Doc[]): boolean => docs.some((d) => d.node === ANYTHING);
 
 function composite(node: Obj): boolean {
-  return node.$ref !== undefined || BRANCHES.some((key) => node[key] !== undefined);
+  return node.$ref !== undefined || BRANCHES.some((key) => node[key] !== undefined) || BRANCH_MAPS.some((key) => node[key] !== undefined);
+}
+
+/** The documented schema a sub-schema stands for: `true` documents anything below, `false` or a non-schema nothing. */
+function subDoc(schema: unknown, root: unknown): Doc | null {
+  if (schema === true) return { node: ANYTHING, root };
+  return isObj(schema) ? { node: schema, root } : null;
 }
 
 /** Every node a documented position stands for: itself, its `$ref` target and its branches, transitively. */
@@ -77,12 +93,18 @@ function expand(docs: readonly Doc[], budget: { visits: number }): readonly Doc[
     if (typeof ref === "string") {
       const target = resolveLocal(ref, doc.root);
       if (isObj(target)) stack.push({ node: target, root: doc.root });
+      // Another document, or a pointer to nothing: what it documents is unknown, so it documents anything.
+      else if (target !== false) stack.push({ node: ANYTHING, root: doc.root });
     }
     for (const key of BRANCHES) {
       const branch = doc.node[key];
       if (Array.isArray(branch)) {
         for (const b of branch) if (isObj(b)) stack.push({ node: b, root: doc.root });
       } else if (isObj(branch)) stack.push({ node: branch, root: doc.root });
+    }
+    for (const key of BRANCH_MAPS) {
+      const map = doc.node[key];
+      if (isObj(map)) for (const b of Object.values(map)) if (isObj(b)) stack.push({ node: b, root: doc.root });
     }
   }
   return out;
@@ -103,14 +125,16 @@ function propertyDocs(docs: readonly Doc[], key: string): Doc[] | null {
     const props = node.properties;
     if (isObj(props) && Object.prototype.hasOwnProperty.call(props, key)) {
       documented = true;
-      if (isObj(props[key])) out.push({ node: props[key], root });
+      const doc = subDoc(props[key], root);
+      if (doc) out.push(doc);
     }
     const patterns = node.patternProperties;
     if (isObj(patterns)) {
       for (const [pattern, sub] of Object.entries(patterns)) {
         if (!patternMayMatch(pattern, key)) continue;
         documented = true;
-        if (isObj(sub)) out.push({ node: sub, root });
+        const doc = subDoc(sub, root);
+        if (doc) out.push(doc);
       }
     }
     // An additionalProperties schema documents any key; `true` (or leaving it out) only allows it.
@@ -128,8 +152,12 @@ function itemDocs(docs: readonly Doc[]): Doc[] {
   for (const { node, root } of docs) {
     for (const key of ["items", "prefixItems", "additionalItems"] as const) {
       const v = node[key];
-      if (isObj(v)) out.push({ node: v, root });
-      else if (Array.isArray(v)) for (const s of v) if (isObj(s)) out.push({ node: s, root });
+      // `additionalItems: true`, like `additionalProperties: true`, only allows items; it documents none.
+      if (key === "additionalItems" && v === true) continue;
+      for (const s of Array.isArray(v) ? v : [v]) {
+        const doc = subDoc(s, root);
+        if (doc) out.push(doc);
+      }
     }
   }
   return out;
@@ -153,6 +181,8 @@ export function undocumentedFields(inferred: Record<string, unknown>, documented
     // Out of budget: stop rather than report fields whose documentation was not looked at.
     if (budget.visits <= 0) break;
     const docs = expand(at, budget);
+    // Documentation the walk cannot see covers everything below.
+    if (anything(docs)) continue;
     const props = node.properties;
     if (isObj(props)) {
       for (const [key, sub] of Object.entries(props)) {

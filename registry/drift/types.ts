@@ -98,6 +98,9 @@ export interface ObservedTopic {
   /** whether the broker told the agent who publishes and who subscribes (else those rules are not judged) */
   knowsProducers: boolean;
   knowsConsumers: boolean;
+  /** producers and consumers the agent knew of but did not list (its cap); when any, that side is not judged (default 0) */
+  omittedProducers?: number;
+  omittedConsumers?: number;
 }
 
 /** The identity of a finding: one finding per rule and subject, so a returning problem reopens its finding. */

@@ -19,8 +19,18 @@ describe("PayloadValidators", () => {
     const { validators } = store({ 1: { format: JSON_FORMAT, schema: reading } });
     expect(validators.check(1, { value: 1 })).toEqual({ valid: true });
     expect(validators.check(1, { value: "hot" })).toEqual({ valid: false, path: "/value", problem: "must be number" });
-    expect(validators.check(1, {})).toEqual({ valid: false, path: "/", problem: "must have required property 'value'" });
+    expect(validators.check(1, {})).toEqual({ valid: false, path: "/value", problem: "must have required property 'value'" });
     expect(validators.check(1, { value: 1, at: "yesterday" })).toEqual({ valid: false, path: "/at", problem: 'must match format "date-time"' });
+  });
+
+  it("points at the failing value: the missing or extra property, escaped; the root is the empty pointer", () => {
+    const { validators } = store({
+      1: { format: JSON_FORMAT, schema: { type: "object", properties: { reading: { type: "object", required: ["a/b~c"] } } } },
+      2: { format: JSON_FORMAT, schema: { type: "object", properties: { reading: { type: "object", additionalProperties: false } } } },
+    });
+    expect(validators.check(1, { reading: {} })).toEqual({ valid: false, path: "/reading/a~1b~0c", problem: "must have required property 'a/b~c'" });
+    expect(validators.check(2, { reading: { "x/y": 1 } })).toEqual({ valid: false, path: "/reading/x~1y", problem: "must NOT have additional properties" });
+    expect(validators.check(1, 5)).toEqual({ valid: false, path: "", problem: "must be object" });
   });
 
   it("validates 2020-12 schemas in their dialect and ignores AsyncAPI keywords", () => {

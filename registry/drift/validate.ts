@@ -4,7 +4,7 @@
  * non-strict (unknown keywords such as `discriminator` or `x-…` are ignored); a 2020-12 or
  * 2019-09 `$schema` picks the matching dialect. Only the first error is collected.
  */
-import Ajv, { type Options, type ValidateFunction } from "ajv";
+import Ajv, { type ErrorObject, type Options, type ValidateFunction } from "ajv";
 import Ajv2019 from "ajv/dist/2019.js";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
@@ -19,6 +19,19 @@ export interface StoredSchema {
 }
 
 const VALID: PayloadCheck = Object.freeze({ valid: true });
+
+/** Escapes one JSON pointer token (RFC 6901). */
+const pointerToken = (key: string): string => key.replace(/~/g, "~0").replace(/\//g, "~1");
+
+/**
+ * The JSON pointer of the failing value (the root is ""): where ajv stopped, and for a missing or an extra
+ * property that property itself, so the evidence points at the key and not at its parent.
+ */
+function failingPath(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  const key = typeof params.missingProperty === "string" ? params.missingProperty : typeof params.additionalProperty === "string" ? params.additionalProperty : typeof params.unevaluatedProperty === "string" ? params.unevaluatedProperty : null;
+  return key === null ? error.instancePath : `${error.instancePath}/${pointerToken(key)}`;
+}
 
 /** True for a JSON Schema format (what the normaliser records, and the AsyncAPI schema formats). */
 export function isJsonSchemaFormat(format: string): boolean {
@@ -89,7 +102,7 @@ export class PayloadValidators {
     if (validate === null) return entry.unjudged!;
     if (validate(value) === true) return VALID;
     const error = validate.errors?.[0];
-    return { valid: false, path: error?.instancePath || "/", problem: error?.message ?? "does not match the schema" };
+    return { valid: false, path: error ? failingPath(error) : "", problem: error?.message ?? "does not match the schema" };
   }
 
   /** The JSON Schema stored under the id, or undefined when there is none or it is in another format. */
