@@ -28,6 +28,8 @@ export function observedFromReport(report: AgentReport, t: TopicObservation): Ob
     consumers: t.consumers.map((c) => ({ clientId: c.clientId, filter: c.filter })),
     knowsProducers: report.capabilities.producers,
     knowsConsumers: report.capabilities.consumers,
+    omittedProducers: t.omittedProducers,
+    omittedConsumers: t.omittedConsumers,
   };
 }
 
@@ -60,6 +62,9 @@ export function observedFromTopic(row: BrokerTopic, capabilities: Record<string,
     consumers: clients(row.consumers).map((c) => ({ clientId: c.clientId, filter: typeof c.filter === "string" ? c.filter : "" })),
     knowsProducers: capabilities?.producers === true,
     knowsConsumers: capabilities?.consumers === true,
+    // A stored topic keeps the clients it lists, not how many were left out.
+    omittedProducers: 0,
+    omittedConsumers: 0,
   };
 }
 
