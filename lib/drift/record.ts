@@ -1,59 +1,20 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, arrayOverlaps, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, arrayOverlaps, asc, eq, inArray, isNull, or } from "drizzle-orm";
 import type { Executor } from "@/db/client.ts";
-import { auditEntry, webhook, webhookDelivery } from "@/db/schema.ts";
-import type { AuditAction } from "@/lib/audit/actions.ts";
-import { auditHash, GENESIS_HASH } from "@/lib/audit/chain.ts";
-import type { AuditEvent } from "@/lib/audit/record.ts";
+import { webhook, webhookDelivery } from "@/db/schema.ts";
 import { storableJson } from "@/agents/protocol.ts";
 import { principalLabel, type Principal } from "@/lib/auth/principal.ts";
-import type { EventPayload, EventType } from "@/lib/notifications/events.ts";
+import { absoluteLink, type EventPayload, type EventType } from "@/lib/notifications/events.ts";
 
 /*
  * One audit entry and one webhook event per finding, written as a few multi-row statements: a report that opens
  * thousands of findings must not cost thousands of round trips. The entries chain exactly as recordAudit chains them.
  */
 
-// The lock recordAudit takes (lib/audit/record.ts): appends are serialised across portal instances.
-const AUDIT_CHAIN_LOCK_KEY = 7_316_542_002;
+export { lockAuditChain, recordAudits } from "@/lib/audit/record.ts";
+
 const CHUNK = 500;
-
-/** Takes the audit chain's lock for the rest of the transaction (recordAudit takes it again harmlessly). */
-export async function lockAuditChain(tx: Executor): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`);
-}
-
-/** Appends the entries to the audit chain in order, in the caller's transaction. */
-export async function recordAudits(tx: Executor, principal: Principal, events: readonly (AuditEvent & { action: AuditAction })[]): Promise<void> {
-  if (events.length === 0) return;
-  await lockAuditChain(tx);
-  const [last] = await tx.select({ hash: auditEntry.hash }).from(auditEntry).orderBy(desc(auditEntry.seq)).limit(1);
-  let prevHash = last?.hash ?? GENESIS_HASH;
-  const rows = events.map((event) => {
-    const content = {
-      at: new Date(),
-      actorKind: principal.kind,
-      actorId: principal.id,
-      actorLabel: principalLabel(principal),
-      action: event.action,
-      targetType: event.targetType,
-      targetId: event.targetId,
-      details: JSON.parse(storableJson(JSON.stringify(withOrigin(principal, event.details ?? {})))) as Record<string, unknown>,
-    };
-    const hash = auditHash(prevHash, content);
-    const row = { ...content, prevHash, hash };
-    prevHash = hash;
-    return row;
-  });
-  // Rows of one VALUES list take their sequence numbers in order, so the chain reads back in this order.
-  for (let i = 0; i < rows.length; i += CHUNK) await tx.insert(auditEntry).values(rows.slice(i, i + CHUNK));
-}
-
-function withOrigin(principal: Principal, details: Record<string, unknown>): Record<string, unknown> {
-  const address = principal.kind === "system" ? null : principal.address;
-  return address && details.from === undefined ? { ...details, from: address } : details;
-}
 
 /** A drift event for the webhooks of its team (and the portal-wide ones). */
 export interface DriftEvent {
@@ -66,11 +27,6 @@ export interface DriftEvent {
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-function absoluteLink(link: string): string {
-  const base = (process.env.MESHPORT_PUBLIC_URL || process.env.MESHPORT_URL)?.trim();
-  if (!base || !link.startsWith("/")) return link;
-  return `${base.replace(/\/+$/, "")}${link}`;
-}
 
 /**
  * Records drift events as emitEvent does (lib/notifications/events.ts), with one webhook query for the lot:

@@ -63,7 +63,7 @@ function clip(text: string, max: number): string {
 }
 
 /** The link as a receiver can open it: absolute under the portal's public URL (MESHPORT_URL) when that is set. */
-function absoluteLink(link: string): string {
+export function absoluteLink(link: string): string {
   const base = (process.env.MESHPORT_PUBLIC_URL || process.env.MESHPORT_URL)?.trim();
   if (!base || !link.startsWith("/")) return link;
   return `${base.replace(/\/+$/, "")}${link}`;
