@@ -14,6 +14,7 @@ import { newId } from "@/lib/ids.ts";
 import { defineCommand, noInput, type AuthorizeContext } from "@/lib/service.ts";
 import { subjectKey } from "@/registry/drift/index.ts";
 import type { DriftEvaluation, DriftEvidence, DriftFindingDraft, DriftRuleId, FindingSubject } from "@/registry/drift/types.ts";
+import { silentAfterSeconds } from "./observed.ts";
 import { emitDriftEvents, lockAuditChain, recordAudits, type DriftEvent } from "./record.ts";
 
 /** Why a finding was resolved: it stopped, the catalog now documents it, or it was not seen for the stale window. */
@@ -162,11 +163,15 @@ export async function applyEvaluation(
   }
   const keys = [...drafts.keys()].sort();
   if (keys.length === 0 && !input.judged?.length && !input.judgedClients?.length && !input.judgedChannels?.length && !input.resolveIds?.length) return outcome;
+  // What was last seen longer ago than the stale window reopens nothing: the sweep would resolve it again as not seen.
+  const staleBefore = options.now.getTime() - silentAfterSeconds() * 1000;
+  const stale = (key: string) => instant(drafts.get(key)!.lastSeen, options.now).getTime() < staleBefore;
+  const reopens = (row: Row | undefined, key: string) => row?.status === "resolved" && !stale(key);
 
   // A first look without locks: when the state of any finding changes, the audit chain is locked before the
   // findings, in the order every audited change takes them, so two changes never wait on each other.
   const changes = (state: { drawn: Map<string, Row>; inScope: Row[] }) =>
-    state.inScope.length > 0 || keys.some((k) => (state.drawn.get(k)?.status ?? "resolved") === "resolved");
+    state.inScope.length > 0 || keys.some((k) => !state.drawn.has(k) || reopens(state.drawn.get(k), k));
   const glance = await readState(tx, keys, input, false);
   if (!changes(glance) && glance.drawn.size === 0) return outcome;
   let locked = changes(glance);
@@ -185,7 +190,7 @@ export async function applyEvaluation(
     const draft = drafts.get(key)!;
     const row = state.drawn.get(key);
     if (row) {
-      existing.push({ row, draft });
+      if (row.status !== "resolved" || reopens(row, key)) existing.push({ row, draft });
       continue;
     }
     const s = draft.subject;
@@ -328,9 +333,14 @@ function findingDetails(f: Described, apps: ReadonlyMap<string, { slug: string }
 
 // --- What a person does with a finding ---
 
-/** The finding, locked for the change, once the principal may act on it. */
+/**
+ * The finding, locked for the change, once the principal may act on it. The audit chain is locked first, as
+ * applyEvaluation locks it before the findings: the other order would deadlock with a report or a sweep.
+ */
 async function actionableFinding({ tx, principal }: Pick<AuthorizeContext<unknown>, "tx" | "principal">, id: string): Promise<{ finding: DriftFinding; appSlug: string | null }> {
-  const [finding] = typeof id === "string" && id.length <= 100 ? await tx.select().from(driftFinding).where(eq(driftFinding.id, id)).for("update") : [];
+  const valid = typeof id === "string" && id.length <= 100;
+  if (valid) await lockAuditChain(tx);
+  const [finding] = valid ? await tx.select().from(driftFinding).where(eq(driftFinding.id, id)).for("update") : [];
   if (!finding) throw new MeshportError("not_found", `No drift finding ${String(id).slice(0, 100)}.`, { subject: "drift_finding" });
   if (finding.applicationId) {
     const [app] = await tx.select({ slug: application.slug, teamId: application.teamId }).from(application).where(eq(application.id, finding.applicationId));

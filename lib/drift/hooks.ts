@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, eq, inArray, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, ne, or, sql, type SQL } from "drizzle-orm";
 import type { AgentReport } from "@/agents/protocol.ts";
 import type { Transaction } from "@/db/client.ts";
 import { brokerTopic, contractVersion, driftFinding, flow, type Application, type BrokerTopic } from "@/db/schema.ts";
@@ -39,6 +39,9 @@ export async function driftOnCatalogChange(tx: Transaction, principal: Principal
   // What this transaction sees may still roll back: judged from a copy that is not cached.
   const loaded = await loadDriftCatalog(tx, { cache: false });
   const now = new Date();
+  const windowSeconds = silentAfterSeconds();
+  // Only what was seen within the stale window is judged again: an older topic's findings stay resolved as not seen.
+  const recent = gte(brokerTopic.lastSeen, new Date(now.getTime() - windowSeconds * 1000));
 
   // Every channel any version of the app declares: the old current version's and the new one's among them.
   const channelRows = await tx
@@ -55,7 +58,7 @@ export async function driftOnCatalogChange(tx: Transaction, principal: Principal
     for (const row of rows) if (topics.size < MAX_REJUDGED_TOPICS) topics.set(`${row.brokerId}\u0000${row.template}`, row);
   };
   if (addresses.length > 0) {
-    keep(await tx.select().from(brokerTopic).where(mayOverlap(brokerTopic.template, addresses)).orderBy(asc(brokerTopic.brokerId), asc(brokerTopic.template)).limit(MAX_REJUDGED_TOPICS));
+    keep(await tx.select().from(brokerTopic).where(and(mayOverlap(brokerTopic.template, addresses), recent)).orderBy(asc(brokerTopic.brokerId), asc(brokerTopic.template)).limit(MAX_REJUDGED_TOPICS));
   }
   // Clients whose mapping may have changed: the undeclared ones of this app, and the unknown or undeclared ones its patterns now match.
   const likes = app.clientIdPatterns.map(globToLike);
@@ -90,7 +93,7 @@ export async function driftOnCatalogChange(tx: Transaction, principal: Principal
   for (const [brokerId, set] of scopes) {
     const templates = [...set];
     for (let i = 0; i < templates.length && topics.size < MAX_REJUDGED_TOPICS; i += 500) {
-      keep(await tx.select().from(brokerTopic).where(and(eq(brokerTopic.brokerId, brokerId), inArray(brokerTopic.template, templates.slice(i, i + 500)))));
+      keep(await tx.select().from(brokerTopic).where(and(eq(brokerTopic.brokerId, brokerId), inArray(brokerTopic.template, templates.slice(i, i + 500)), recent)));
     }
   }
   const unknownByBroker = new Map<string, string[]>();
@@ -104,6 +107,7 @@ export async function driftOnCatalogChange(tx: Transaction, principal: Principal
         .where(
           and(
             eq(brokerTopic.brokerId, brokerId),
+            recent,
             sql`exists (select 1 from jsonb_array_elements(${brokerTopic.producers} || ${brokerTopic.consumers}) c where c->>'clientId' in (${sql.join(clientIds.map((c) => sql`${c}`), sql`, `)}))`,
           ),
         )
@@ -114,11 +118,10 @@ export async function driftOnCatalogChange(tx: Transaction, principal: Principal
 
   const rows = [...topics.values()];
   const capabilities = await capabilitiesOf(tx, rows.map((r) => r.brokerId));
-  const observed: ObservedTopic[] = rows.map((row) => observedFromTopic(row, capabilities.get(row.brokerId) ?? null));
+  const observed: ObservedTopic[] = rows.map((row) => observedFromTopic(row, capabilities.get(row.brokerId) ?? null, now));
   const evaluation = evaluateObservedTopics(loaded.compiled, observed, loaded.validators);
 
   // The app's declared send channels judged for silence; a silent channel it no longer declares is documented away.
-  const windowSeconds = silentAfterSeconds();
   const sends = loaded.catalog.flows.filter((f) => f.application.id === app.id && f.action === "send");
   const silent = silentChannels({
     flows: sends,

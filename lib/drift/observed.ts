@@ -41,10 +41,16 @@ function storedSample(raw: Record<string, unknown>): ObservedSample | null {
   return { at, encoding: encoding as ObservedSample["encoding"], payload, truncated: truncated === true, redacted: redacted !== false };
 }
 
-const clients = (list: readonly KnownClient[] | null) => (Array.isArray(list) ? list.filter((c) => typeof c?.clientId === "string") : []);
+/** The merged clients seen since `since` (ms): one not seen for the stale window no longer draws findings. */
+const clients = (list: readonly KnownClient[] | null, since: number) =>
+  Array.isArray(list) ? list.filter((c) => typeof c?.clientId === "string" && typeof c.lastSeen === "string" && Date.parse(c.lastSeen) >= since) : [];
 
-/** The merged picture of a broker topic as the rules read it, with what its broker's agent can learn. */
-export function observedFromTopic(row: BrokerTopic, capabilities: Record<string, unknown> | null): ObservedTopic {
+/**
+ * The merged picture of a broker topic as the rules read it, with what its broker's agent can learn; its clients
+ * are those seen within the stale window before `now`.
+ */
+export function observedFromTopic(row: BrokerTopic, capabilities: Record<string, unknown> | null, now = new Date()): ObservedTopic {
+  const since = now.getTime() - silentAfterSeconds() * 1000;
   return {
     brokerId: row.brokerId,
     template: row.template,
@@ -58,8 +64,8 @@ export function observedFromTopic(row: BrokerTopic, capabilities: Record<string,
       const sample = s && typeof s === "object" ? storedSample(s) : null;
       return sample ? [sample] : [];
     }),
-    producers: clients(row.producers).map((c) => ({ clientId: c.clientId, messages: typeof c.messages === "number" ? c.messages : 0 })),
-    consumers: clients(row.consumers).map((c) => ({ clientId: c.clientId, filter: typeof c.filter === "string" ? c.filter : "" })),
+    producers: clients(row.producers, since).map((c) => ({ clientId: c.clientId, messages: typeof c.messages === "number" ? c.messages : 0 })),
+    consumers: clients(row.consumers, since).map((c) => ({ clientId: c.clientId, filter: typeof c.filter === "string" ? c.filter : "" })),
     knowsProducers: capabilities?.producers === true,
     knowsConsumers: capabilities?.consumers === true,
     // A stored topic keeps the clients it lists, not how many were left out.
