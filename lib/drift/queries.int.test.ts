@@ -134,10 +134,13 @@ describeEachBackend("drift queries", ({ handle }) => {
     expect(summary.byBroker).toEqual(expect.arrayContaining([{ broker: { id: "plant-eu", name: "Plant EU" }, count: 2 }, { broker: { id: "plant-us", name: "Plant US" }, count: 2 }]));
     expect(summary.openAnywhere).toBe(3);
     expect(summary.acknowledgedAnywhere).toBe(1);
-    expect(summary.brokers).toEqual({ declared: 2, reported: 0, lastReportAt: null });
+    expect(summary.brokers).toEqual({ declared: 2, reported: 0, reportingNow: 0, windowSeconds: 86_400, lastReportAt: null });
+    // A broker that last reported longer ago than the stale window has reported, but does not report now.
+    await db().update(broker).set({ lastReportAt: new Date(Date.now() - 2 * DAY) }).where(eq(broker.id, "plant-eu"));
+    expect((await driftSummary(viewer, {})).brokers).toMatchObject({ declared: 2, reported: 1, reportingNow: 0 });
     const reportedAt = new Date(Date.now() - 60_000);
     await db().update(broker).set({ lastReportAt: reportedAt }).where(eq(broker.id, "plant-eu"));
-    expect((await driftSummary(viewer, { broker: "plant-us" })).brokers).toMatchObject({ declared: 2, reported: 1 });
+    expect((await driftSummary(viewer, { broker: "plant-us" })).brokers).toMatchObject({ declared: 2, reported: 1, reportingNow: 1 });
     expect((await driftSummary(viewer, { broker: "plant-us" })).total).toBe(2);
     expect((await driftSummary(viewer, { application: "line-sensors", status: "all" })).byRule.PAYLOAD_SCHEMA_VIOLATION).toBe(1);
   });

@@ -6,6 +6,7 @@ import { application, broker, driftFinding, driftFindingEvent, team, type DriftF
 import { DRIFT_RULE_IDS, type DriftEvidence, type DriftRuleId, type DriftSeverity } from "@/registry/drift/types.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { defineQuery } from "@/lib/service.ts";
+import { silentAfterSeconds } from "./observed.ts";
 
 /** Severities, most first. */
 export const DRIFT_SEVERITIES = ["error", "warning", "info"] as const satisfies readonly DriftSeverity[];
@@ -218,7 +219,11 @@ export interface DriftSummary {
   openAnywhere: number;
   /** Acknowledged findings anywhere: still there, someone has looked at them. */
   acknowledgedAnywhere: number;
-  brokers: { declared: number; reported: number; lastReportAt: Date | null };
+  /**
+   * Brokers declared, those that ever reported, and those that reported within the stale window (`reportingNow`,
+   * `windowSeconds`): with none reporting now, nothing is being compared and no open finding means no drift.
+   */
+  brokers: { declared: number; reported: number; reportingNow: number; windowSeconds: number; lastReportAt: Date | null };
 }
 
 /** Counts by rule, severity, team and broker of the findings that match the filters (by default: open and acknowledged). */
@@ -226,6 +231,8 @@ export const driftSummary = defineQuery({
   permission: "catalog:read",
   input: driftFilterInput,
   run: async ({ db, input }): Promise<DriftSummary> => {
+    const windowSeconds = silentAfterSeconds();
+    const since = new Date(Date.now() - windowSeconds * 1000).toISOString();
     const where = filterConditions(input);
     const condition = where.length ? and(...where) : undefined;
     const from = () =>
@@ -258,7 +265,12 @@ export const driftSummary = defineQuery({
         .limit(MAX_GROUPS),
       db.select({ status: driftFinding.status, n: count() }).from(driftFinding).where(inArray(driftFinding.status, ["open", "acknowledged"])).groupBy(driftFinding.status),
       db
-        .select({ declared: count(), reported: count(broker.lastReportAt), lastReportAt: sql<string | null>`max(${broker.lastReportAt})` })
+        .select({
+          declared: count(),
+          reported: count(broker.lastReportAt),
+          reportingNow: sql<number>`count(*) filter (where ${broker.lastReportAt} >= ${since}::timestamptz)`,
+          lastReportAt: sql<string | null>`max(${broker.lastReportAt})`,
+        })
         .from(broker),
     ]);
     const byRule = Object.fromEntries(DRIFT_RULE_IDS.map((id) => [id, 0])) as Record<DriftRuleId, number>;
@@ -281,6 +293,8 @@ export const driftSummary = defineQuery({
       brokers: {
         declared: Number(brokerStats?.declared ?? 0),
         reported: Number(brokerStats?.reported ?? 0),
+        reportingNow: Number(brokerStats?.reportingNow ?? 0),
+        windowSeconds,
         lastReportAt: brokerStats?.lastReportAt ? new Date(brokerStats.lastReportAt) : null,
       },
     };

@@ -5,7 +5,7 @@ import { Pager } from "@/app/_components/pager.tsx";
 import { Time } from "@/app/_components/time.tsx";
 import type { DriftSummary, DriftTrendDay, FindingSummary } from "@/lib/drift/queries.ts";
 import { FindingsTable, SeverityBadge } from "./findings-table.tsx";
-import { driftHref, isFiltered, RULES, SEVERITIES, STATUS_OPTIONS, type DriftPageFilters } from "./format.ts";
+import { driftHref, duration, isFiltered, RULES, SEVERITIES, STATUS_OPTIONS, type DriftPageFilters } from "./format.ts";
 import { TrendChart } from "./trend-chart.tsx";
 
 /** The drift dashboard as the page shows it: where things stand, the counts by kind, the trend, the findings. */
@@ -74,12 +74,16 @@ export function DriftDashboard({
   );
 }
 
+/** "the last day", "the last 6 hours": the stale window in words. */
+const lastWindow = (seconds: number) => `the last ${duration(seconds).replace(/^1 (day|hour)$/, "$1")}`;
+
 /**
- * Whether there is drift at all, honestly: "No drift" only when no finding is open, and then whether any broker
- * reports (without reports nothing was judged).
+ * Whether there is drift at all, honestly: "No drift" only when no finding is open and a broker reported within the
+ * stale window (the sweep resolves what is not seen for it, so without recent reports nothing is being compared).
  */
 function Standing({ summary }: { summary: DriftSummary }) {
   const { brokers } = summary;
+  const quiet = brokers.reported > 0 && brokers.reportingNow === 0;
   const reports =
     brokers.reported === 0 ? (
       brokers.declared === 0 ? (
@@ -93,16 +97,25 @@ function Standing({ summary }: { summary: DriftSummary }) {
           <Link href="/brokers">Brokers</Link>.
         </>
       )
+    ) : quiet ? (
+      <>
+        No broker reported in {lastWindow(brokers.windowSeconds)}; nothing is being compared with the contracts. The last report arrived <Time value={brokers.lastReportAt} />.{" "}
+        <Link href="/brokers">Brokers</Link>.
+      </>
     ) : (
       <>
-        {formatCount(brokers.reported)} of {formatCount(brokers.declared)} brokers report; the last report arrived <Time value={brokers.lastReportAt} />.
+        {formatCount(brokers.reportingNow)} of {formatCount(brokers.declared)} brokers report; the last report arrived <Time value={brokers.lastReportAt} />.
       </>
     );
   if (summary.openAnywhere === 0) {
     return (
-      <EmptyState title={brokers.reported === 0 ? "No broker reports yet" : "No drift"} testId="drift-empty">
+      <EmptyState title={brokers.reported === 0 ? "No broker reports yet" : quiet ? "Nothing is being compared" : "No drift"} testId="drift-empty">
         <p>
-          {brokers.reported === 0 ? "There is no open finding, but only because no traffic was observed." : "No finding is open: what the agents observe matches the contracts."}
+          {brokers.reported === 0
+            ? "There is no open finding, but only because no traffic was observed."
+            : quiet
+              ? `There is no open finding, but only because no broker reported in ${lastWindow(brokers.windowSeconds)}: findings not seen for that long are resolved.`
+              : "No finding is open: what the agents observe matches the contracts."}
           {summary.acknowledgedAnywhere > 0 ? ` ${formatCount(summary.acknowledgedAnywhere)} acknowledged finding${summary.acknowledgedAnywhere === 1 ? "" : "s"} remain${summary.acknowledgedAnywhere === 1 ? "s" : ""}.` : ""}
         </p>
         <p>{reports}</p>
@@ -110,7 +123,7 @@ function Standing({ summary }: { summary: DriftSummary }) {
     );
   }
   return (
-    <p className={brokers.reported === 0 ? "alert alert-warn" : "muted small"} data-testid="drift-standing">
+    <p className={brokers.reportingNow === 0 ? "alert alert-warn" : "muted small"} data-testid="drift-standing">
       {formatCount(summary.openAnywhere)} open and {formatCount(summary.acknowledgedAnywhere)} acknowledged finding{summary.openAnywhere + summary.acknowledgedAnywhere === 1 ? "" : "s"}. {reports}
     </p>
   );

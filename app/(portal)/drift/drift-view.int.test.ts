@@ -79,6 +79,14 @@ describeEachBackend("drift pages", ({ handle }) => {
     html = await dashboard();
     expect(html).toContain(">No drift<");
     expect(html).toContain("1 of 1 brokers report");
+    // The broker stopped reporting longer ago than the stale window: nothing open, but nothing is being compared either.
+    await db().update(broker).set({ lastReportAt: new Date(Date.now() - 2 * 86_400_000) }).where(eq(broker.id, "plant-eu"));
+    html = await dashboard();
+    expect(testIds(html)).toContain("drift-empty");
+    expect(html).toContain("No broker reported in the last day; nothing is being compared");
+    expect(html).not.toContain(">No drift<");
+    expect(html).not.toContain("matches the contracts");
+    await db().update(broker).set({ lastReportAt: new Date() }).where(eq(broker.id, "plant-eu"));
     await seed({ rule: "UNDOCUMENTED_FIELD", severity: "info", status: "acknowledged", summary: "Known field" });
     html = await dashboard();
     expect(html).toContain(">No drift<");
@@ -88,6 +96,11 @@ describeEachBackend("drift pages", ({ handle }) => {
     html = await dashboard({ rule: "SILENT_CHANNEL" });
     expect(testIds(html)).not.toContain("drift-empty");
     expect(testIds(html)).toContain("drift-findings-none");
+    // Open findings while no broker reports now: the standing warns that nothing is being compared.
+    await db().update(broker).set({ lastReportAt: new Date(Date.now() - 2 * 86_400_000) }).where(eq(broker.id, "plant-eu"));
+    html = await dashboard();
+    expect(html).toMatch(/class="alert alert-warn" data-testid="drift-standing">[^<]*No broker reported in the last day; nothing is being compared/);
+    await db().update(broker).set({ lastReportAt: new Date() }).where(eq(broker.id, "plant-eu"));
   });
 
   it("shows a tile per rule with its count, the trend, and the findings linking to their pages", async () => {
