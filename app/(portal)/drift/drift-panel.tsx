@@ -30,7 +30,9 @@ export async function DriftPanel({ scope }: { scope: DriftScope }) {
         <p className="muted" data-testid="drift-panel-none">
           {summary.brokers.reported === 0
             ? "No broker reports yet, so nothing here has been compared with the traffic."
-            : "No open finding: what the agents observe matches the contract here."}
+            : summary.brokers.reportingNow === 0
+              ? "No broker reported recently, so nothing here is being compared with the traffic now."
+              : "No open finding: what the agents observe matches the contract here."}
         </p>
       ) : (
         <>
