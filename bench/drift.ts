@@ -361,6 +361,7 @@ function measureEvaluation() {
     loadAverage: round((loadBefore + loadavg()[0]!) / 2, 1),
   };
 }
+import { measureTopologyPage } from "./topology-page.ts";
 
 export async function run(): Promise<BenchResult> {
   const matching = measureMatching();
@@ -378,5 +379,9 @@ export async function run(): Promise<BenchResult> {
     `    evaluateObservedTopics: p50 ${evaluation.p50Ms} ms, p95 ${evaluation.p95Ms} ms over ${evaluation.runs} runs (target p95 < 50 ms: ${verdict(evaluation.p95Ms < 50)}); CPU time p50 ${evaluation.cpuP50Ms} ms, p95 ${evaluation.cpuP95Ms} ms; load average ${evaluation.loadAverage} on ${evaluation.cores} cores`,
     `    ${evaluation.findings} findings per run (${Object.entries(evaluation.byRule).map(([k, v]) => `${k} ${v}`).join(", ")})`,
   ];
-  return { name: "drift", summary, figures: { matching, validation, evaluation } };
+  const topology = await measureTopologyPage();
+  summary.push(`(d) topology page over ${JSON.stringify(topology.seeded)}: ${JSON.stringify(topology.graph)}`);
+  summary.push(`    server (median ms): ${JSON.stringify(topology.server)}`);
+  summary.push(`    first render in headless Chromium (median ms): ${JSON.stringify(topology.browser)}`);
+  return { name: "drift", summary, figures: { matching, validation, evaluation, topology } };
 }
