@@ -187,7 +187,7 @@ test("the agent's observations are judged against the contracts: every drift kin
     const unexpected = ours.filter((f) => !expected.some((e) => e.rule === f.rule && e.match(f)));
     expect(unexpected.map((f) => `${f.rule} ${f.template ?? ""} ${f.channel ?? ""} ${f.clientId ?? ""}`)).toEqual([]);
 
-    const field = open.find((f) => f.rule === "UNDOCUMENTED_FIELD")!;
+    const field = open.find((f) => f.rule === "UNDOCUMENTED_FIELD" && f.template === "drift/brest/status")!;
     const fieldDetail = await ok(api.get(`/api/v1/drift/findings/${field.id}`));
     expect(JSON.stringify(fieldDetail)).toContain("/battery");
 
