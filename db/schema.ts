@@ -398,6 +398,8 @@ export const application = pgTable(
     approvalRule: jsonb("approval_rule").$type<{ owner: number; consumer: number }>(),
     /** Client ids of this application on the brokers, `*` for any run of characters (`machine-monitor-*`). */
     clientIdPatterns: text("client_id_patterns").array().notNull().default(sql`'{}'::text[]`),
+    /** How the registry names the subjects of this contract's messages; null = `channel-message`. */
+    subjectNaming: text("subject_naming").$type<SubjectNaming>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -509,12 +511,123 @@ export const registrySchema = pgTable(
     hash: text("hash").notNull(),
     /** Schema format, e.g. `application/schema+json;version=draft-07`, `application/vnd.apache.avro;version=1.9.0`. */
     format: text("format").notNull(),
-    /** Canonical JSON (sorted keys, no whitespace): the exact text the hash covers. */
+    /**
+     * Canonical text the hash covers: JSON (sorted keys, no whitespace) for JSON Schema and Avro, the normalised
+     * `.proto` text for Protobuf.
+     */
     canonical: text("canonical").notNull(),
+    /**
+     * The schema references (Confluent `references`: name, subject, version), in order. Part of the identity:
+     * the hash covers them too when there are any.
+     */
+    references: jsonb("references").$type<SchemaReference[]>().notNull().default(sql`'[]'::jsonb`),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("schema_hash_idx").on(t.hash)],
 );
+
+/** A schema's reference to a version of another subject, as Confluent clients send it. */
+export interface SchemaReference {
+  /** The name the referring schema uses: an Avro full name, a JSON `$ref` URL, a Protobuf import path. */
+  name: string;
+  subject: string;
+  version: number;
+}
+
+/** Confluent's compatibility levels and registry modes. */
+export type RegistryMode = "READWRITE" | "READONLY" | "IMPORT";
+/** How the subjects of a contract's messages are named (per application). */
+export type SubjectNaming = "channel-message" | "topic" | "record";
+
+/**
+ * A subject of the mesh-wide registry: a named line of schema versions with its own compatibility and mode.
+ * Governed subjects are written by contract releases (one per message of a channel, and per part); direct
+ * subjects are registered over the Confluent-compatible API and may be linked to a contract's channel.
+ */
+export const registrySubject = pgTable(
+  "registry_subject",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** `true`: the contract of `applicationId` writes this subject; registrations must equal one of its versions. */
+    governed: boolean("governed").notNull().default(false),
+    /** The application whose contract governs the subject, or to whose channel a direct subject is linked. */
+    applicationId: text("application_id").references(() => application.id, { onDelete: "set null" }),
+    channel: text("channel"),
+    messageKey: text("message_key"),
+    /** Which schema of the message: `payload`, `headers`, or `key` (a Kafka binding's key schema). */
+    part: text("part", { enum: ["payload", "headers", "key"] }),
+    /** The team that owns a direct subject (null: only admins change it); governed subjects use the application's. */
+    teamId: text("team_id").references(() => team.id, { onDelete: "set null" }),
+    /** Compatibility override (Confluent level); null inherits the application's, then the global level. */
+    compatibility: text("compatibility"),
+    /** Mode override; null inherits the global mode. */
+    mode: text("mode").$type<RegistryMode>(),
+    /** Soft-deleted (Confluent `DELETE /subjects/{s}`); a permanent delete removes the row. */
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("registry_subject_name_idx").on(t.name),
+    // `subjectPrefix` look-ups: LIKE 'prefix%' under any collation.
+    index("registry_subject_name_prefix_idx").using("btree", t.name.op("text_pattern_ops")),
+    index("registry_subject_app_idx").on(t.applicationId, t.channel),
+  ],
+);
+
+/** One version of a subject: a global schema id under a version number. */
+export const registrySubjectVersion = pgTable(
+  "registry_subject_version",
+  {
+    subjectId: text("subject_id")
+      .notNull()
+      .references(() => registrySubject.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    schemaId: integer("schema_id")
+      .notNull()
+      .references(() => registrySchema.id, { onDelete: "restrict" }),
+    /** The contract version that released this subject version (governed subjects). */
+    contractVersionId: text("contract_version_id").references(() => contractVersion.id, { onDelete: "set null" }),
+    /** The compatibility level this version was checked under when it was registered. */
+    compatibility: text("compatibility").notNull(),
+    registeredByLabel: text("registered_by_label").notNull(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.subjectId, t.version] }),
+    index("registry_subject_version_schema_idx").on(t.schemaId),
+  ],
+);
+
+/** Which schema references which subject version (`referencedby`, and refusing to delete what is referenced). */
+export const registrySchemaReference = pgTable(
+  "registry_schema_reference",
+  {
+    schemaId: integer("schema_id")
+      .notNull()
+      .references(() => registrySchema.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    name: text("name").notNull(),
+    subject: text("subject").notNull(),
+    version: integer("version").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.schemaId, t.position] }),
+    index("registry_schema_reference_target_idx").on(t.subject, t.version),
+  ],
+);
+
+/** The registry-wide compatibility level and mode: one row (id = 1). */
+export const registryConfig = pgTable("registry_config", {
+  id: integer("id").primaryKey(),
+  /** null: Confluent's default, BACKWARD. */
+  compatibility: text("compatibility"),
+  /** null: READWRITE. */
+  mode: text("mode").$type<RegistryMode>(),
+  updatedAt: updatedAt(),
+});
 
 /**
  * One message an application sends or receives on one channel in one contract version, with its payload
@@ -553,6 +666,8 @@ export type ContractVersion = typeof contractVersion.$inferSelect;
 export type CatalogEntry = typeof catalogEntry.$inferSelect;
 export type VersionState = (typeof versionStateEnum.enumValues)[number];
 export type RegistrySchema = typeof registrySchema.$inferSelect;
+export type RegistrySubject = typeof registrySubject.$inferSelect;
+export type RegistrySubjectVersion = typeof registrySubjectVersion.$inferSelect;
 export type Flow = typeof flow.$inferSelect;
 
 // --- Change review: change requests, their revisions, reviewers and conversation ---

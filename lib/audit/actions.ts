@@ -49,6 +49,17 @@ export const AUDIT_ACTIONS = [
   "drift.finding.resolve",
   "drift.finding.acknowledge",
   "drift.finding.unacknowledge",
+  // the mesh-wide schema registry
+  "registry.schema.register",
+  "registry.subject.delete",
+  "registry.version.delete",
+  "registry.config.set",
+  "registry.config.delete",
+  "registry.mode.set",
+  "registry.mode.delete",
+  "registry.subject.link",
+  "registry.subject.unlink",
+  "registry.subject.owner",
   // notifications
   "webhook.create",
   "webhook.update",
