@@ -441,6 +441,8 @@ export const contractVersion = pgTable(
      * null for versions stored by a build that did not derive them.
      */
     flowsDerivedAt: timestamp("flows_derived_at", { withTimezone: true }),
+    /** When the registry subjects of this released version were written (null: not yet, or a draft). */
+    subjectsRegisteredAt: timestamp("subjects_registered_at", { withTimezone: true }),
     /** The change request that published this version, if any. */
     changeRequestId: text("change_request_id"),
     /** An admin published this breaking change without the approvals, for this reason. */

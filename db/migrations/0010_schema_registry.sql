@@ -43,6 +43,7 @@ CREATE TABLE "registry_subject_version" (
 );
 --> statement-breakpoint
 ALTER TABLE "application" ADD COLUMN "subject_naming" text;--> statement-breakpoint
+ALTER TABLE "contract_version" ADD COLUMN "subjects_registered_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "schema" ADD COLUMN "references" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "registry_schema_reference" ADD CONSTRAINT "registry_schema_reference_schema_id_schema_id_fk" FOREIGN KEY ("schema_id") REFERENCES "public"."schema"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "registry_subject" ADD CONSTRAINT "registry_subject_application_id_application_id_fk" FOREIGN KEY ("application_id") REFERENCES "public"."application"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
