@@ -57,6 +57,8 @@ export interface ParsedSchema {
   references: SchemaReferenceInput[];
   /** The engine's own parsed form (avsc Type, protobufjs Root, JSON value); opaque to callers. */
   readonly handle: unknown;
+  /** The subject version this schema is, when the caller knows it: compatibility messages name it. */
+  version?: number;
 }
 
 /** The outcome of parsing: Confluent answers a failure with 42201 and this message. */
