@@ -9,7 +9,7 @@ import { ROLES } from "@/lib/auth/principal.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { defineCommand, defineQuery, idInput, noInput } from "@/lib/service.ts";
-import { revokeTokensOf, tokensLimitedByRole } from "@/lib/tokens/tokens.ts";
+import { forgetTokenPrincipalsOf, revokeTokensOf, tokensLimitedByRole } from "@/lib/tokens/tokens.ts";
 
 // Serialises the first-admin set-up so two racing requests cannot both create one.
 const FIRST_ADMIN_LOCK_KEY = 7_316_542_003;
@@ -183,6 +183,8 @@ export const updateUser = defineCommand({
       .where(eq(user.id, userId))
       .returning(publicColumns);
     if (nextDisabled) await tx.delete(session).where(eq(session.userId, userId));
+    // Their tokens' scopes follow the role: cached principals must not outlive it.
+    if (nextRole !== current.role) forgetTokenPrincipalsOf(userId);
     const actingUser = principal.kind === "user" ? principal.id : principal.kind === "token" ? principal.createdBy : null;
     const revokedTokens = nextDisabled ? await revokeTokensOf(tx, userId, actingUser) : [];
     const limitedTokens = !nextDisabled && nextRole !== current.role ? await tokensLimitedByRole(tx, userId, nextRole) : [];

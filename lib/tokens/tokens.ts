@@ -9,6 +9,7 @@ import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { defineCommand, defineQuery, idInput, noInput } from "@/lib/service.ts";
 import { brokerBindingSchema } from "./binding.ts";
+import { tokenCacheTtlMs, tokenPrincipalCache } from "./principal-cache.ts";
 import { generateTokenSecret, hashTokenSecret, looksLikeToken } from "./secret.ts";
 
 // Writing last-used on every request would turn each read into a write; a minute is precise enough.
@@ -151,6 +152,7 @@ export const revokeToken = defineCommand({
         ? new MeshportError("conflict", "This token is already revoked.", { subject: "token" })
         : new MeshportError("not_found", "No such token.", { subject: "token" });
     }
+    tokenPrincipalCache().forgetToken(revoked.id);
     audit({ targetType: "api_token", targetId: revoked.id, details: { name: revoked.name } });
   },
 });
@@ -158,25 +160,48 @@ export const revokeToken = defineCommand({
 /**
  * Resolves a bearer secret to its principal, or null when the secret is unknown,
  * revoked or expired, or its creator's account is disabled. The scopes are those the
- * creator's current role still allows. Constant work per call: one indexed lookup by digest.
+ * creator's current role still allows. A hot path (every API request): the outcome is
+ * cached per digest for `MESHPORT_TOKEN_CACHE_SECONDS` (principal-cache.ts), so most calls
+ * make no database round trip; a miss is one indexed lookup by digest. Revoking a token, or
+ * changing its creator's role or account, invalidates this process's cache at once.
  */
 export async function principalForToken(secret: string): Promise<Principal | null> {
   if (!looksLikeToken(secret)) return null;
+  const digest = hashTokenSecret(secret);
+  const ttlMs = tokenCacheTtlMs();
+  const cache = tokenPrincipalCache();
+  const now = Date.now();
+  if (ttlMs > 0) {
+    const cached = cache.get(digest);
+    if (cached === null) return null;
+    if (cached) {
+      if (cached.lastUsedAt === null || now - cached.lastUsedAt > LAST_USED_RESOLUTION_MS) {
+        // Marked first, so concurrent hits write it once.
+        cached.lastUsedAt = now;
+        await (await getDb()).update(apiToken).set({ lastUsedAt: new Date(now) }).where(eq(apiToken.id, cached.principal.id));
+      }
+      // A copy: callers annotate the principal of their request (its address).
+      return { ...cached.principal, scopes: [...cached.principal.scopes] };
+    }
+  }
   const db = await getDb();
   const [row] = await db
     .select({ token: apiToken, creatorRole: user.role, creatorDisabledAt: user.disabledAt })
     .from(apiToken)
     .leftJoin(user, eq(user.id, apiToken.createdBy))
-    .where(eq(apiToken.secretHash, hashTokenSecret(secret)));
-  const now = Date.now();
+    .where(eq(apiToken.secretHash, digest));
   const found = row?.token;
-  if (!found || tokenStatus(found, now) !== "active") return null;
-  const creator = found.createdBy === null ? null : creatorStanding(row.creatorRole, row.creatorDisabledAt);
-  if (creator?.disabled) return null;
-  if (!found.lastUsedAt || now - found.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await db.update(apiToken).set({ lastUsedAt: new Date(now) }).where(eq(apiToken.id, found.id));
+  const creator = found?.createdBy ? creatorStanding(row!.creatorRole, row!.creatorDisabledAt) : null;
+  if (!found || tokenStatus(found, now) !== "active" || creator?.disabled) {
+    cache.rememberUnknown(digest, ttlMs);
+    return null;
   }
-  return {
+  let lastUsedAt = found.lastUsedAt?.getTime() ?? null;
+  if (lastUsedAt === null || now - lastUsedAt > LAST_USED_RESOLUTION_MS) {
+    await db.update(apiToken).set({ lastUsedAt: new Date(now) }).where(eq(apiToken.id, found.id));
+    lastUsedAt = now;
+  }
+  const principal: Principal & { kind: "token" } = {
     kind: "token",
     id: found.id,
     name: found.name,
@@ -184,6 +209,17 @@ export async function principalForToken(secret: string): Promise<Principal | nul
     teamId: found.teamId,
     createdBy: found.createdBy,
   };
+  cache.remember(digest, { principal, expiresAt: found.expiresAt?.getTime() ?? null, lastUsedAt }, ttlMs);
+  return { ...principal, scopes: [...principal.scopes] };
+}
+
+/**
+ * Makes this process forget the cached principals of a creator's tokens: call it in the transaction that
+ * changes their role or disables their account (the tokens are also kept out of the cache for a while, so a
+ * lookup racing the commit does not keep the old row).
+ */
+export function forgetTokenPrincipalsOf(creatorId: string): void {
+  tokenPrincipalCache().forgetCreator(creatorId);
 }
 
 function knownScopes(scopes: readonly string[]): TokenScope[] {
@@ -212,6 +248,7 @@ export async function tokensLimitedByRole(
 
 /** Revokes every active token a creator made (their account is being disabled); returns the ids. */
 export async function revokeTokensOf(tx: Transaction, creatorId: string, revokedBy: string | null): Promise<string[]> {
+  forgetTokenPrincipalsOf(creatorId);
   const revoked = await tx
     .update(apiToken)
     .set({ revokedAt: new Date(), revokedBy })
