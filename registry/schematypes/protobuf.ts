@@ -1,15 +1,903 @@
-import type { ParsedSchema, ParseOutcome, ResolvedReference } from "./types.ts";
+import { createHash } from "node:crypto";
+import protobuf from "protobufjs";
+import { canonicalJson } from "../hash.ts";
+import { SCHEMA_TYPE_FORMATS, type ParsedSchema, type ParseOutcome, type ResolvedReference, type SchemaReferenceInput } from "./types.ts";
+
+/**
+ * Protobuf schemas of the registry: `.proto` text (proto2 / proto3) parsed with protobufjs, imports resolved only
+ * from the references the caller loaded (and the well-known `google/protobuf/*.proto` files protobufjs ships),
+ * rendered to a normalised text, and compared the way Confluent's Protobuf checker compares two schemas.
+ */
+
+/** Most definitions (messages, enums, fields, enum values, oneofs) walked over a schema and its imports. */
+export const MAX_PROTOBUF_DEFINITIONS = 10_000;
+/** Most files (the schema and every transitively imported one) a schema may pull in. */
+export const MAX_PROTOBUF_FILES = 256;
+const MAX_FIELD_NUMBER = 536_870_911;
+
+/** The change types Confluent's Protobuf checker names. */
+export type ProtobufDifferenceType =
+  | "PACKAGE_CHANGED"
+  | "MESSAGE_ADDED"
+  | "MESSAGE_REMOVED"
+  | "MESSAGE_MOVED"
+  | "ENUM_ADDED"
+  | "ENUM_REMOVED"
+  | "ENUM_CONST_ADDED"
+  | "ENUM_CONST_CHANGED"
+  | "ENUM_CONST_REMOVED"
+  | "FIELD_ADDED"
+  | "FIELD_REMOVED"
+  | "FIELD_NAME_CHANGED"
+  | "FIELD_KIND_CHANGED"
+  | "FIELD_SCALAR_KIND_CHANGED"
+  | "FIELD_NAMED_TYPE_CHANGED"
+  | "FIELD_NUMERIC_LABEL_CHANGED"
+  | "FIELD_STRING_OR_BYTES_LABEL_CHANGED"
+  | "REQUIRED_FIELD_ADDED"
+  | "REQUIRED_FIELD_REMOVED"
+  | "ONEOF_ADDED"
+  | "ONEOF_REMOVED"
+  | "ONEOF_FIELD_ADDED"
+  | "ONEOF_FIELD_REMOVED"
+  | "MULTIPLE_FIELDS_MOVED_TO_ONEOF"
+  | "FIELD_MOVED_TO_EXISTING_ONEOF";
+
+/** Changes Confluent accepts under BACKWARD (a reader on the new schema still reads data written with the old). */
+const COMPATIBLE_CHANGES: ReadonlySet<ProtobufDifferenceType> = new Set<ProtobufDifferenceType>([
+  "MESSAGE_ADDED",
+  "MESSAGE_MOVED",
+  "ENUM_ADDED",
+  "ENUM_REMOVED",
+  "ENUM_CONST_ADDED",
+  "ENUM_CONST_CHANGED",
+  "ENUM_CONST_REMOVED",
+  "FIELD_ADDED",
+  "FIELD_REMOVED",
+  "FIELD_NAME_CHANGED",
+  "FIELD_STRING_OR_BYTES_LABEL_CHANGED",
+  "ONEOF_ADDED",
+  "ONEOF_REMOVED",
+  "ONEOF_FIELD_ADDED",
+]);
+
+/** One difference between two Protobuf schemas, at a Confluent-style path (`#/Order/2`). */
+export interface ProtobufDifference {
+  type: ProtobufDifferenceType;
+  fullPath: string;
+  description: string;
+  compatible: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The engine's own model: what the checker and the renderer need, with every type name resolved.
+
+type Label = "optional" | "required" | "repeated" | null;
+type FieldType =
+  | { kind: "scalar"; name: string }
+  | { kind: "enum"; fullName: string }
+  | { kind: "message"; fullName: string }
+  | { kind: "map"; key: FieldType; value: FieldType };
+
+interface FieldModel {
+  name: string;
+  number: number;
+  label: Label;
+  type: FieldType;
+}
+interface OneofModel {
+  name: string;
+  fields: FieldModel[];
+}
+interface MessageModel {
+  kind: "message";
+  name: string;
+  fullName: string;
+  /** Fields outside any oneof, by number. */
+  fields: FieldModel[];
+  oneofs: OneofModel[];
+  /** Nested messages and enums in declaration order. */
+  nested: TypeModel[];
+}
+interface EnumModel {
+  kind: "enum";
+  name: string;
+  fullName: string;
+  values: { name: string; number: number }[];
+}
+type TypeModel = MessageModel | EnumModel;
+
+interface TypeInfo {
+  model: TypeModel;
+  packageName: string;
+  /** Which file version defined it: types of one origin need no comparison (null: a bundled well-known file). */
+  origin: string | null;
+}
+
+interface ProtobufHandle {
+  root: protobuf.Root;
+  syntax: "proto2" | "proto3";
+  packageName: string;
+  /** The schema's own top-level messages and enums, in declaration order. */
+  types: TypeModel[];
+  /** Every message and enum of the schema and its imports, by full name (no leading dot). */
+  all: Map<string, TypeInfo>;
+}
+
+class ProtobufInputError extends Error {}
+
+/** The parser tags the objects it creates with this file name (protobufjs keeps it on `parse`). */
+const parserState = protobuf.parse as unknown as { filename: string | null };
+
+const MAIN_FILE = "\u0000schema";
+const SCALARS = new Set(["double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64", "bool", "string", "bytes"]);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing
 
 /** Parses `.proto` text (proto2 / proto3) with its imports resolved from `references` (name = import path). */
 export function parseProtobufSchema(text: string, references: readonly ResolvedReference[]): ParseOutcome {
-  void text;
-  void references;
-  return { ok: false, message: "Protobuf schemas are not supported yet" };
+  try {
+    const handle = load(text, references);
+    const canonical = render(handle, text);
+    const refs: SchemaReferenceInput[] = references.map((r) => ({ name: r.name, subject: r.subject, version: r.version }));
+    const format = SCHEMA_TYPE_FORMATS.PROTOBUF;
+    const hash = createHash("sha256").update(format).update("\u0000").update(canonical);
+    if (refs.length > 0) hash.update("\u0000").update(canonicalJson(refs));
+    const schema: ParsedSchema = {
+      schemaType: "PROTOBUF",
+      format,
+      canonical,
+      hash: "sha256:" + hash.digest("hex"),
+      references: refs,
+      handle,
+    };
+    return { ok: true, schema };
+  } catch (error) {
+    return { ok: false, message: "Invalid Protobuf schema: " + describeError(error) };
+  }
+}
+
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // protobufjs names the schema by our internal file marker; say "the schema" instead.
+  return message.split(MAIN_FILE + ", ").join("").split(MAIN_FILE).join("the schema").slice(0, 1000);
+}
+
+function fileSyntax(text: string, file: string): "proto2" | "proto3" {
+  const tn = protobuf.tokenize(text, false);
+  const first = tn.next();
+  if (first !== "syntax" && first !== "edition") return "proto2";
+  if (first === "edition") throw new ProtobufInputError(`${describeFile(file)} uses editions; only proto2 and proto3 are supported`);
+  if (tn.next() !== "=") throw new ProtobufInputError(`${describeFile(file)}: malformed syntax statement`);
+  const quote = tn.next();
+  const value = quote === '"' || quote === "'" ? tn.next() : null;
+  if (value !== "proto2" && value !== "proto3") throw new ProtobufInputError(`${describeFile(file)}: unsupported syntax ${JSON.stringify(value)} (proto2 or proto3)`);
+  return value;
+}
+
+function describeFile(file: string): string {
+  return file === MAIN_FILE ? "the schema" : `import "${file}"`;
+}
+
+interface LoadState {
+  root: protobuf.Root;
+  loaded: Map<string, string>;
+  origins: Map<string, string | null>;
+  syntaxes: Map<string, "proto2" | "proto3">;
+}
+
+function load(text: string, references: readonly ResolvedReference[]): ProtobufHandle {
+  const state: LoadState = { root: new protobuf.Root(), loaded: new Map(), origins: new Map(), syntaxes: new Map() };
+  const main = parseFile(state, text, MAIN_FILE, references, MAIN_FILE);
+  try {
+    state.root.resolveAll();
+  } catch (error) {
+    throw new ProtobufInputError(describeError(error));
+  }
+  const all = new Map<string, TypeInfo>();
+  const counter = { n: 0 };
+  const types: TypeModel[] = [];
+  collect(state, state.root, "", all, counter, types);
+  return { root: state.root, syntax: main.syntax, packageName: main.packageName, types, all };
+}
+
+function parseFile(
+  state: LoadState,
+  text: string,
+  file: string,
+  references: readonly ResolvedReference[],
+  origin: string | null,
+): { syntax: "proto2" | "proto3"; packageName: string } {
+  if (state.loaded.size >= MAX_PROTOBUF_FILES) throw new ProtobufInputError(`more than ${MAX_PROTOBUF_FILES} imported files`);
+  const syntax = fileSyntax(text, file);
+  state.loaded.set(file, text);
+  state.origins.set(file, origin);
+  state.syntaxes.set(file, syntax);
+  let parsed: protobuf.IParserResult;
+  try {
+    parserState.filename = file;
+    parsed = protobuf.parse(text, state.root, { keepCase: true });
+  } catch (error) {
+    throw new ProtobufInputError(file === MAIN_FILE ? describeError(error) : `${describeFile(file)}: ${describeError(error)}`);
+  } finally {
+    parserState.filename = null;
+  }
+  for (const path of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) {
+    const reference = references.find((r) => r.name === path);
+    if (reference) {
+      if (reference.schemaType !== "PROTOBUF") throw new ProtobufInputError(`import "${path}" refers to a ${reference.schemaType} schema`);
+      const seen = state.loaded.get(path);
+      if (seen !== undefined) {
+        if (seen !== reference.schema) throw new ProtobufInputError(`import "${path}" resolves to two different schemas`);
+        continue;
+      }
+      parseFile(state, reference.schema, path, reference.references, `${reference.subject}\u0000${reference.version}`);
+      continue;
+    }
+    const bundled = (protobuf.common as unknown as Record<string, protobuf.INamespace | undefined>)[path];
+    if (path.startsWith("google/protobuf/") && bundled && Object.prototype.hasOwnProperty.call(protobuf.common, path)) {
+      if (state.loaded.has(path)) continue;
+      state.loaded.set(path, "");
+      state.origins.set(path, null);
+      state.syntaxes.set(path, "proto3");
+      state.root.addJSON(bundled.nested ?? {});
+      continue;
+    }
+    throw new ProtobufInputError(`${file === MAIN_FILE ? "" : describeFile(file) + ": "}import "${path}" has no reference of that name`);
+  }
+  return { syntax, packageName: parsed.package ?? "" };
+}
+
+/** The file a top-level object came from (the parser tags them); nested objects inherit their parent's. */
+function fileOf(object: protobuf.ReflectionObject): string | null {
+  for (let o: protobuf.ReflectionObject | null = object; o; o = o.parent) {
+    if (typeof o.filename === "string") return o.filename;
+  }
+  return null;
+}
+
+function packageOf(object: protobuf.ReflectionObject): string {
+  let o = object.parent;
+  while (o && (o instanceof protobuf.Type || o instanceof protobuf.Enum)) o = o.parent;
+  return o ? o.fullName.replace(/^\./, "") : "";
+}
+
+function collect(state: LoadState, ns: protobuf.Namespace, _path: string, all: Map<string, TypeInfo>, counter: { n: number }, mainTypes: TypeModel[]): void {
+  for (const object of ns.nestedArray) {
+    if (object instanceof protobuf.Type || object instanceof protobuf.Enum) {
+      const file = fileOf(object);
+      const model = buildType(state, object, all, counter, file);
+      if (file === MAIN_FILE) mainTypes.push(model);
+    } else if (object instanceof protobuf.Namespace && !(object instanceof protobuf.Service)) {
+      collect(state, object, _path, all, counter, mainTypes);
+    }
+  }
+}
+
+function count(counter: { n: number }, by = 1): void {
+  counter.n += by;
+  if (counter.n > MAX_PROTOBUF_DEFINITIONS) throw new ProtobufInputError(`more than ${MAX_PROTOBUF_DEFINITIONS} definitions`);
+}
+
+function buildType(state: LoadState, object: protobuf.Type | protobuf.Enum, all: Map<string, TypeInfo>, counter: { n: number }, file: string | null): TypeModel {
+  count(counter);
+  const fullName = object.fullName.replace(/^\./, "");
+  const syntax = (file && state.syntaxes.get(file)) || "proto3";
+  const origin = file === null ? null : (state.origins.get(file) ?? null);
+  if (object instanceof protobuf.Enum) {
+    const values = Object.entries(object.values).map(([name, number]) => ({ name, number }));
+    count(counter, values.length);
+    if (syntax === "proto3" && values.length > 0 && values[0]!.number !== 0) {
+      throw new ProtobufInputError(`enum ${fullName}: the first value of a proto3 enum must be zero`);
+    }
+    for (const v of values) {
+      if (!Number.isInteger(v.number) || v.number < -2147483648 || v.number > 2147483647) throw new ProtobufInputError(`enum ${fullName}: value ${v.name} is out of range`);
+    }
+    const model: EnumModel = { kind: "enum", name: object.name, fullName, values };
+    all.set(fullName, { model, packageName: packageOf(object), origin });
+    return model;
+  }
+  if ((object as protobuf.Type & { group?: boolean }).group) throw new ProtobufInputError(`${fullName}: groups are not supported (use a nested message)`);
+  const fields: FieldModel[] = [];
+  const oneofs: OneofModel[] = [];
+  const byOneof = new Map<string, FieldModel[]>();
+  for (const oneof of object.oneofsArray) {
+    if (isSyntheticOneof(oneof)) continue;
+    count(counter);
+    const members: FieldModel[] = [];
+    byOneof.set(oneof.name, members);
+    oneofs.push({ name: oneof.name, fields: members });
+  }
+  for (const field of ownFields(object)) {
+    count(counter);
+    if (!Number.isInteger(field.id) || field.id < 1 || field.id > MAX_FIELD_NUMBER) throw new ProtobufInputError(`${fullName}.${field.name}: field number ${field.id} is out of range`);
+    if (field.id >= 19000 && field.id <= 19999) throw new ProtobufInputError(`${fullName}.${field.name}: field numbers 19000 to 19999 are reserved`);
+    const oneof = field.partOf && !isSyntheticOneof(field.partOf) ? byOneof.get(field.partOf.name) : undefined;
+    const model: FieldModel = { name: field.name, number: field.id, label: oneof ? null : labelOf(field, syntax), type: fieldType(field) };
+    (oneof ?? fields).push(model);
+  }
+  const byNumber = (a: FieldModel, b: FieldModel) => a.number - b.number;
+  fields.sort(byNumber);
+  for (const o of oneofs) o.fields.sort(byNumber);
+  const nested: TypeModel[] = [];
+  const model: MessageModel = { kind: "message", name: object.name, fullName, fields, oneofs, nested };
+  all.set(fullName, { model, packageName: packageOf(object), origin });
+  for (const child of object.nestedArray) {
+    if (child instanceof protobuf.Type || child instanceof protobuf.Enum) nested.push(buildType(state, child, all, counter, file));
+  }
+  return model;
+}
+
+/** The message's own fields: an `extend` block elsewhere adds fields to it that its file does not declare. */
+function ownFields(type: protobuf.Type): protobuf.Field[] {
+  return type.fieldsArray.filter((f) => !f.declaringField);
+}
+
+function isSyntheticOneof(oneof: protobuf.OneOf): boolean {
+  return oneof.fieldsArray.length === 1 && oneof.fieldsArray[0]!.options?.proto3_optional === true;
+}
+
+function labelOf(field: protobuf.Field, syntax: "proto2" | "proto3"): Label {
+  if (field.map) return null;
+  if (field.rule === "repeated") return "repeated";
+  if (field.rule === "required") return "required";
+  if (syntax === "proto2") return "optional";
+  return field.options?.proto3_optional === true ? "optional" : null;
+}
+
+function typeOf(name: string, resolved: protobuf.Type | protobuf.Enum | null): FieldType {
+  if (resolved instanceof protobuf.Enum) return { kind: "enum", fullName: resolved.fullName.replace(/^\./, "") };
+  if (resolved instanceof protobuf.Type) {
+    if ((resolved as protobuf.Type & { group?: boolean }).group) throw new ProtobufInputError(`${resolved.fullName.slice(1)}: groups are not supported (use a nested message)`);
+    return { kind: "message", fullName: resolved.fullName.replace(/^\./, "") };
+  }
+  if (!SCALARS.has(name)) throw new ProtobufInputError(`unknown type ${name}`);
+  return { kind: "scalar", name };
+}
+
+function fieldType(field: protobuf.Field): FieldType {
+  const value = typeOf(field.type, field.resolvedType);
+  if (field instanceof protobuf.MapField) return { kind: "map", key: { kind: "scalar", name: field.keyType }, value };
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Canonical text
+
+/**
+ * The normalised `.proto` text: syntax and package always stated, imports and options sorted, fields by number,
+ * oneofs by their first field, enums and services by name, type names fully qualified, no comments. Messages keep
+ * their declaration order: Confluent serializers address a message by its index in the schema, so reordering
+ * messages is a different schema.
+ */
+function render(handle: ProtobufHandle, text: string): string {
+  // File-level statements (imports, options) come from the schema alone: imported files share package namespaces.
+  const alone = protobuf.parse(text, new protobuf.Root(), { keepCase: true });
+  const out: string[] = [];
+  out.push(`syntax = "${handle.syntax}";`);
+  if (handle.packageName) out.push(`package ${handle.packageName};`);
+  const imports = [...new Set(alone.imports ?? [])].sort().map((i) => `import ${quote(i)};`);
+  const weak = [...new Set(alone.weakImports ?? [])].sort().map((i) => `import weak ${quote(i)};`);
+  if (imports.length + weak.length > 0) out.push("", ...imports, ...weak);
+  const fileNs = handle.packageName ? alone.root.lookup(handle.packageName) : alone.root;
+  const fileOptions = fileNs ? renderOptionStatements(fileNs, "") : [];
+  if (fileOptions.length > 0) out.push("", ...fileOptions);
+
+  const mainObjects: protobuf.ReflectionObject[] = [];
+  const walk = (ns: protobuf.Namespace) => {
+    for (const o of ns.nestedArray) {
+      if (o instanceof protobuf.Type || o instanceof protobuf.Enum || o instanceof protobuf.Service || o instanceof protobuf.Field) {
+        if (fileOf(o) === MAIN_FILE) mainObjects.push(o);
+      } else if (o instanceof protobuf.Namespace) walk(o);
+    }
+  };
+  walk(handle.root);
+  const messages = mainObjects.filter((o): o is protobuf.Type => o instanceof protobuf.Type);
+  const enums = mainObjects.filter((o): o is protobuf.Enum => o instanceof protobuf.Enum).sort(byName);
+  const services = mainObjects.filter((o): o is protobuf.Service => o instanceof protobuf.Service).sort(byName);
+  const extensions = mainObjects.filter((o): o is protobuf.Field => o instanceof protobuf.Field);
+  const body: string[] = [];
+  for (const m of messages) body.push(...renderMessage(m, handle));
+  for (const e of enums) body.push(...renderEnum(e));
+  body.push(...renderExtends(extensions, handle));
+  for (const s of services) body.push(...renderService(s));
+  if (body.length > 0) out.push("", ...body);
+  return out.join("\n") + "\n";
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function indent(lines: string[]): string[] {
+  return lines.map((l) => (l ? "  " + l : l));
+}
+
+function renderMessage(type: protobuf.Type, handle: ProtobufHandle): string[] {
+  const lines: string[] = [];
+  const reserved = renderReserved(type.reserved);
+  if (reserved.length) lines.push(...reserved);
+  lines.push(...renderOptionStatements(type, ""));
+  const syntax = handle.syntax;
+  const regular = ownFields(type).filter((f) => !f.partOf || isSyntheticOneof(f.partOf)).sort((a, b) => a.id - b.id);
+  for (const f of regular) lines.push(renderField(f, labelOf(f, syntax)));
+  const oneofs = type.oneofsArray
+    .filter((o) => !isSyntheticOneof(o) && o.fieldsArray.length > 0)
+    .map((o) => ({ o, fields: [...o.fieldsArray].sort((a, b) => a.id - b.id) }))
+    .sort((a, b) => a.fields[0]!.id - b.fields[0]!.id);
+  for (const { o, fields } of oneofs) {
+    lines.push(`oneof ${o.name} {`, ...indent([...renderOptionStatements(o, ""), ...fields.map((f) => renderField(f, null))]), "}");
+  }
+  if (type.extensions) {
+    for (const [from, to] of [...type.extensions].sort((a, b) => a[0]! - b[0]!)) lines.push(`extensions ${from === to ? from : `${from} to ${to}`};`);
+  }
+  const nestedMessages = type.nestedArray.filter((o): o is protobuf.Type => o instanceof protobuf.Type);
+  const nestedEnums = type.nestedArray.filter((o): o is protobuf.Enum => o instanceof protobuf.Enum).sort(byName);
+  const nestedExtensions = type.nestedArray.filter((o): o is protobuf.Field => o instanceof protobuf.Field);
+  for (const m of nestedMessages) lines.push(...renderMessage(m, handle));
+  for (const e of nestedEnums) lines.push(...renderEnum(e));
+  lines.push(...renderExtends(nestedExtensions, handle));
+  return [`message ${type.name} {`, ...indent(lines), "}"];
+}
+
+function typeName(field: protobuf.Field): string {
+  const resolved = field.resolvedType;
+  return resolved ? resolved.fullName : field.type;
+}
+
+function renderField(field: protobuf.Field, label: Label): string {
+  const type = field instanceof protobuf.MapField ? `map<${field.keyType}, ${typeName(field)}>` : typeName(field);
+  const options = collectOptions(field).filter(([name]) => name !== "proto3_optional");
+  const enumTyped = field.resolvedType instanceof protobuf.Enum;
+  const rendered = options.map(([name, value]) => `${name} = ${renderValue(value, name === "default" ? enumTyped : isEnumOption(name))}`);
+  return `${label ? label + " " : ""}${type} ${field.name} = ${field.id}${rendered.length ? ` [${rendered.join(", ")}]` : ""};`;
+}
+
+function renderExtends(fields: protobuf.Field[], handle: ProtobufHandle): string[] {
+  const byTarget = new Map<string, protobuf.Field[]>();
+  for (const f of fields) {
+    const target = f.extensionField?.parent?.fullName ?? (f.extend ?? "");
+    const list = byTarget.get(target) ?? [];
+    list.push(f);
+    byTarget.set(target, list);
+  }
+  const lines: string[] = [];
+  for (const target of [...byTarget.keys()].sort()) {
+    const list = byTarget.get(target)!.sort((a, b) => a.id - b.id);
+    lines.push(`extend ${target} {`, ...indent(list.map((f) => renderField(f, labelOf(f, handle.syntax)))), "}");
+  }
+  return lines;
+}
+
+function renderEnum(e: protobuf.Enum): string[] {
+  const lines: string[] = [];
+  lines.push(...renderReserved(e.reserved));
+  lines.push(...renderOptionStatements(e, ""));
+  const values = Object.entries(e.values).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (const [name, number] of values) {
+    const opts = e.valuesOptions?.[name];
+    const rendered = opts ? Object.keys(opts).sort().map((k) => `${k} = ${renderValue(opts[k], isEnumOption(k))}`) : [];
+    lines.push(`${name} = ${number}${rendered.length ? ` [${rendered.join(", ")}]` : ""};`);
+  }
+  return [`enum ${e.name} {`, ...indent(lines), "}"];
+}
+
+function renderService(s: protobuf.Service): string[] {
+  const lines: string[] = [...renderOptionStatements(s, "")];
+  for (const m of [...s.methodsArray].sort(byName)) {
+    const req = (m.requestStream ? "stream " : "") + (m.resolvedRequestType?.fullName ?? m.requestType);
+    const res = (m.responseStream ? "stream " : "") + (m.resolvedResponseType?.fullName ?? m.responseType);
+    const opts = renderOptionStatements(m, "");
+    lines.push(opts.length ? `rpc ${m.name} (${req}) returns (${res}) {` : `rpc ${m.name} (${req}) returns (${res});`);
+    if (opts.length) lines.push(...indent(opts), "}");
+  }
+  return [`service ${s.name} {`, ...indent(lines), "}"];
+}
+
+function renderReserved(reserved: (number[] | string)[] | undefined): string[] {
+  if (!reserved || reserved.length === 0) return [];
+  const ranges = reserved.filter((r): r is number[] => Array.isArray(r)).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+  const names = reserved.filter((r): r is string => typeof r === "string").sort();
+  return [
+    ...ranges.map(([from, to]) => `reserved ${from === to ? from : `${from} to ${to}`};`),
+    ...names.map((n) => `reserved ${quote(n)};`),
+  ];
+}
+
+/** Options as written, one entry each, sorted by name then value (custom options keep their parentheses). */
+function collectOptions(object: protobuf.ReflectionObject): [string, unknown][] {
+  const parsed = (object as { parsedOptions?: Record<string, unknown>[] | null }).parsedOptions;
+  const entries: [string, unknown][] = [];
+  if (parsed && parsed.length > 0) {
+    for (const entry of parsed) for (const [k, v] of Object.entries(entry)) entries.push([k, v]);
+  } else if (object.options) {
+    for (const [k, v] of Object.entries(object.options)) entries.push([k, v]);
+  }
+  return entries
+    .map(([k, v]) => [k, v, renderValue(v, isEnumOption(k))] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0))
+    .map(([k, v]) => [k, v]);
+}
+
+function renderOptionStatements(object: protobuf.ReflectionObject, prefix: string): string[] {
+  return collectOptions(object).map(([name, value]) => `${prefix}option ${name} = ${renderValue(value, isEnumOption(name))};`);
+}
+
+// Standard options whose values are enum constants (written bare); other string values are quoted.
+const ENUM_OPTIONS = new Set(["optimize_for", "ctype", "jstype", "retention", "targets"]);
+function isEnumOption(name: string): boolean {
+  return ENUM_OPTIONS.has(name) || name.startsWith("features.");
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function renderValue(value: unknown, enumConstant: boolean): string {
+  if (typeof value === "string") return enumConstant && IDENTIFIER.test(value) ? value : quote(value);
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return "nan";
+    if (value === Infinity) return "inf";
+    if (value === -Infinity) return "-inf";
+    return String(value);
+  }
+  if (typeof value === "boolean") return String(value);
+  if (value === null || value === undefined) return "inf";
+  if (Array.isArray(value)) return "[" + value.map((v) => renderValue(v, false)).join(", ") + "]";
+  if (typeof value === "object") {
+    const keys = Object.keys(value as Record<string, unknown>).sort();
+    const parts = keys.map((k) => `${k}: ${renderValue((value as Record<string, unknown>)[k], false)}`);
+    return parts.length ? `{ ${parts.join(" ")} }` : "{}";
+  }
+  return quote(String(value));
+}
+
+function quote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (ch === "\\") out += "\\\\";
+    else if (ch === '"') out += '\\"';
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (code < 0x20 || code === 0x7f) out += "\\" + code.toString(8).padStart(3, "0");
+    else out += ch;
+  }
+  return out + '"';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compatibility: Confluent's Protobuf checker, over the resolved model.
+
+interface DiffContext {
+  writer: ProtobufHandle;
+  reader: ProtobufHandle;
+  path: string[];
+  diffs: ProtobufDifference[];
+  /** Writer messages being compared on the current path: a recursive type is compared once. */
+  scope: Set<MessageModel>;
+  /** Outcomes of comparing a writer message with a reader message reached through a field's type. */
+  memo: Map<string, { diffs: ProtobufDifference[]; compatible: boolean } | "pending">;
+}
+
+function add(ctx: DiffContext, type: ProtobufDifferenceType, description: string, extra?: string): void {
+  const path = extra === undefined ? ctx.path : [...ctx.path, extra];
+  ctx.diffs.push({ type, fullPath: "#/" + path.join("/"), description, compatible: COMPATIBLE_CHANGES.has(type) });
+}
+
+function within<T>(ctx: DiffContext, segment: string, fn: () => T): T {
+  ctx.path.push(segment);
+  try {
+    return fn();
+  } finally {
+    ctx.path.pop();
+  }
+}
+
+function handleOf(schema: ParsedSchema): ProtobufHandle | null {
+  const h = schema.handle as ProtobufHandle | undefined;
+  return schema.schemaType === "PROTOBUF" && h && h.all instanceof Map ? h : null;
+}
+
+/**
+ * Every difference between two Protobuf schemas as Confluent's checker lists them, `writer` being the original
+ * (the earlier version under BACKWARD) and `reader` the update; `compatible` says whether Confluent accepts it.
+ */
+export function protobufDifferences(writer: ParsedSchema, reader: ParsedSchema): ProtobufDifference[] {
+  const w = handleOf(writer);
+  const r = handleOf(reader);
+  if (!w || !r) return [{ type: "MESSAGE_REMOVED", fullPath: "#/", description: "the schemas are not both Protobuf", compatible: false }];
+  const ctx: DiffContext = { writer: w, reader: r, path: [], diffs: [], scope: new Set(), memo: new Map() };
+  if (w.packageName !== r.packageName) {
+    add(ctx, "PACKAGE_CHANGED", `the package changed from ${JSON.stringify(w.packageName)} to ${JSON.stringify(r.packageName)}`);
+  }
+  compareTypes(ctx, w.types, r.types);
+  return ctx.diffs;
 }
 
 /** Messages for every change that stops `reader` reading data written with `writer` (empty: compatible). */
 export function protobufIncompatibilities(writer: ParsedSchema, reader: ParsedSchema): string[] {
-  void writer;
-  void reader;
-  return [];
+  const messages = protobufDifferences(writer, reader)
+    .filter((d) => !d.compatible)
+    .map((d) => `Difference{fullPath='${d.fullPath}', type=${d.type}}: ${d.description}`);
+  return [...new Set(messages)];
+}
+
+function compareTypes(ctx: DiffContext, original: TypeModel[], update: TypeModel[]): void {
+  const index = (list: TypeModel[]) => {
+    const messages = new Map<string, { model: MessageModel; index: number }>();
+    const enums = new Map<string, EnumModel>();
+    let i = 0;
+    for (const t of list) {
+      if (t.kind === "message") messages.set(t.name, { model: t, index: i++ });
+      else enums.set(t.name, t);
+    }
+    return { messages, enums };
+  };
+  const o = index(original);
+  const u = index(update);
+  for (const name of sortedUnion(o.messages.keys(), u.messages.keys())) {
+    within(ctx, name, () => {
+      const om = o.messages.get(name);
+      const um = u.messages.get(name);
+      if (!um) add(ctx, "MESSAGE_REMOVED", `message ${om!.model.fullName} was removed`);
+      else if (!om) add(ctx, "MESSAGE_ADDED", `message ${um.model.fullName} was added`);
+      else {
+        compareMessage(ctx, om.model, um.model);
+        if (om.index !== um.index) add(ctx, "MESSAGE_MOVED", `message ${um.model.fullName} moved from index ${om.index} to ${um.index}`);
+      }
+    });
+  }
+  for (const name of sortedUnion(o.enums.keys(), u.enums.keys())) {
+    within(ctx, name, () => {
+      const oe = o.enums.get(name);
+      const ue = u.enums.get(name);
+      if (!ue) add(ctx, "ENUM_REMOVED", `enum ${oe!.fullName} was removed`);
+      else if (!oe) add(ctx, "ENUM_ADDED", `enum ${ue.fullName} was added`);
+      else compareEnum(ctx, oe, ue);
+    });
+  }
+}
+
+function sortedUnion<T extends string | number>(a: Iterable<T>, b: Iterable<T>): T[] {
+  const all = [...new Set([...a, ...b])];
+  return typeof all[0] === "number" ? (all as number[]).sort((x, y) => x - y) as T[] : all.sort();
+}
+
+function compareEnum(ctx: DiffContext, original: EnumModel, update: EnumModel): void {
+  const byNumber = (e: EnumModel) => {
+    const m = new Map<number, string>();
+    for (const v of e.values) if (!m.has(v.number)) m.set(v.number, v.name);
+    return m;
+  };
+  const o = byNumber(original);
+  const u = byNumber(update);
+  for (const n of sortedUnion(o.keys(), u.keys())) {
+    const on = o.get(n);
+    const un = u.get(n);
+    if (un === undefined) add(ctx, "ENUM_CONST_REMOVED", `enum ${original.fullName} lost the constant ${on} = ${n}`, String(n));
+    else if (on === undefined) add(ctx, "ENUM_CONST_ADDED", `enum ${update.fullName} gained the constant ${un} = ${n}`, String(n));
+    else if (on !== un) add(ctx, "ENUM_CONST_CHANGED", `enum ${update.fullName} renamed the constant ${n} from ${on} to ${un}`, String(n));
+  }
+}
+
+function describeField(message: MessageModel, field: FieldModel): string {
+  return `field ${JSON.stringify(field.name)} (${field.number}) of ${message.fullName}`;
+}
+
+function compareMessage(ctx: DiffContext, original: MessageModel, update: MessageModel): void {
+  if (!ctx.scope.has(original)) {
+    ctx.scope.add(original);
+    try {
+      compareFields(ctx, original, update);
+    } finally {
+      ctx.scope.delete(original);
+    }
+  }
+  compareTypes(ctx, original.nested, update.nested);
+}
+
+function compareFields(ctx: DiffContext, original: MessageModel, update: MessageModel): void {
+  const originalByTag = new Map(original.fields.map((f) => [f.number, f]));
+  const updateByTag = new Map(update.fields.map((f) => [f.number, f]));
+  const originalAll = new Map(originalByTag);
+  const updateAll = new Map(updateByTag);
+  const originalOneofOf = new Map<number, string>();
+  const updateOneofOf = new Map<number, string>();
+  for (const oneof of original.oneofs) {
+    for (const f of oneof.fields) {
+      originalAll.set(f.number, f);
+      originalOneofOf.set(f.number, oneof.name);
+    }
+  }
+  for (const oneof of update.oneofs) {
+    within(ctx, oneof.name, () => {
+      // Fields were already mutually exclusive only if they shared an original oneof; each original top-level
+      // field is its own group; new fields do not count (old data never set them).
+      const groups = new Set<string>();
+      let movedFromTopLevel = 0;
+      for (const f of oneof.fields) {
+        updateAll.set(f.number, f);
+        updateOneofOf.set(f.number, oneof.name);
+        originalByTag.delete(f.number);
+        const was = originalOneofOf.get(f.number);
+        if (was !== undefined) groups.add("oneof:" + was);
+        else if (originalAll.has(f.number)) {
+          groups.add("field:" + f.number);
+          movedFromTopLevel++;
+        }
+      }
+      if (groups.size > 1) {
+        if (movedFromTopLevel > 1) add(ctx, "MULTIPLE_FIELDS_MOVED_TO_ONEOF", `oneof ${oneof.name} of ${update.fullName} makes several independent fields mutually exclusive`);
+        else add(ctx, "FIELD_MOVED_TO_EXISTING_ONEOF", `oneof ${oneof.name} of ${update.fullName} takes in a field that was not exclusive with its other fields`);
+      }
+    });
+  }
+  const originalOneofs = new Map(original.oneofs.map((o) => [o.name, o]));
+  const updateOneofs = new Map(update.oneofs.map((o) => [o.name, o]));
+  for (const name of sortedUnion(originalOneofs.keys(), updateOneofs.keys())) {
+    within(ctx, name, () => {
+      const oo = originalOneofs.get(name);
+      const uo = updateOneofs.get(name);
+      if (!uo) add(ctx, "ONEOF_REMOVED", `oneof ${name} of ${original.fullName} was removed`);
+      else if (!oo) add(ctx, "ONEOF_ADDED", `oneof ${name} was added to ${update.fullName}`);
+      else {
+        const ob = new Map(oo.fields.map((f) => [f.number, f]));
+        const ub = new Map(uo.fields.map((f) => [f.number, f]));
+        for (const tag of sortedUnion(ob.keys(), ub.keys())) {
+          within(ctx, String(tag), () => {
+            const of = ob.get(tag);
+            const uf = ub.get(tag);
+            if (!uf) {
+              // A field that left the oneof but is still in the message was relocated, not removed.
+              if (!updateAll.has(tag)) add(ctx, "ONEOF_FIELD_REMOVED", `${describeField(original, of!)} was removed from oneof ${name}`);
+            } else if (!of) add(ctx, "ONEOF_FIELD_ADDED", `${describeField(update, uf)} was added to oneof ${name}`);
+            else compareField(ctx, update, of, uf);
+          });
+        }
+      }
+    });
+  }
+  for (const tag of sortedUnion(originalByTag.keys(), updateByTag.keys())) {
+    within(ctx, String(tag), () => {
+      const of = originalByTag.get(tag);
+      const uf = updateByTag.get(tag);
+      if (!uf) {
+        if (of!.label === "required") add(ctx, "REQUIRED_FIELD_REMOVED", `required ${describeField(original, of!)} was removed`);
+        else add(ctx, "FIELD_REMOVED", `${describeField(original, of!)} was removed`);
+      } else if (!of) {
+        if (uf.label === "required") add(ctx, "REQUIRED_FIELD_ADDED", `required ${describeField(update, uf)} was added`);
+        else add(ctx, "FIELD_ADDED", `${describeField(update, uf)} was added`);
+      } else compareField(ctx, update, of, uf);
+    });
+  }
+  // Fields whose oneof membership changed are compared by number across the whole message.
+  for (const tag of sortedUnion(originalAll.keys(), updateAll.keys())) {
+    if (!originalAll.has(tag) || !updateAll.has(tag)) continue;
+    const oo = originalOneofOf.get(tag);
+    const uo = updateOneofOf.get(tag);
+    if ((oo === undefined && uo === undefined) || (oo !== undefined && oo === uo)) continue;
+    within(ctx, String(tag), () => compareField(ctx, update, originalAll.get(tag)!, updateAll.get(tag)!));
+  }
+}
+
+function compareField(ctx: DiffContext, message: MessageModel, original: FieldModel, update: FieldModel): void {
+  if (original.name !== update.name) {
+    add(ctx, "FIELD_NAME_CHANGED", `field ${original.number} of ${message.fullName} was renamed from ${JSON.stringify(original.name)} to ${JSON.stringify(update.name)}`);
+  }
+  compareLabelsAndTypes(ctx, message, update, original.label, update.label, original.type, update.type);
+}
+
+type Kind = "SCALAR" | "MESSAGE" | "MAP";
+function kindOf(t: FieldType): Kind {
+  return t.kind === "map" ? "MAP" : t.kind === "message" ? "MESSAGE" : "SCALAR";
+}
+
+// Wire-compatible groups of scalars (enums read as the general numbers).
+function scalarKind(t: FieldType): string {
+  if (t.kind === "enum") return "GENERAL_NUMBER";
+  const name = t.kind === "scalar" ? t.name : "";
+  switch (name) {
+    case "int32":
+    case "int64":
+    case "uint32":
+    case "uint64":
+    case "bool":
+      return "GENERAL_NUMBER";
+    case "sint32":
+    case "sint64":
+      return "SIGNED_NUMBER";
+    case "string":
+    case "bytes":
+      return "STRING_OR_BYTES";
+    case "fixed32":
+    case "sfixed32":
+      return "FIXED32";
+    case "fixed64":
+    case "sfixed64":
+      return "FIXED64";
+    case "float":
+      return "FLOAT";
+    case "double":
+      return "DOUBLE";
+    default:
+      return "OTHER:" + name;
+  }
+}
+
+function typeLabel(t: FieldType): string {
+  switch (t.kind) {
+    case "scalar":
+      return t.name;
+    case "enum":
+    case "message":
+      return t.fullName;
+    case "map":
+      return `map<${typeLabel(t.key)}, ${typeLabel(t.value)}>`;
+  }
+}
+
+function compareLabelsAndTypes(
+  ctx: DiffContext,
+  message: MessageModel,
+  field: FieldModel,
+  originalLabel: Label,
+  updateLabel: Label,
+  original: FieldType,
+  update: FieldType,
+): void {
+  const what = describeField(message, field);
+  const ok = kindOf(original);
+  const uk = kindOf(update);
+  if (ok !== uk) {
+    add(ctx, "FIELD_KIND_CHANGED", `${what} changed from ${typeLabel(original)} to ${typeLabel(update)} (${ok.toLowerCase()} to ${uk.toLowerCase()})`);
+    return;
+  }
+  if (ok === "SCALAR") {
+    const os = scalarKind(original);
+    if (os !== scalarKind(update)) {
+      add(ctx, "FIELD_SCALAR_KIND_CHANGED", `${what} changed type from ${typeLabel(original)} to ${typeLabel(update)}, which is not wire-compatible`);
+    } else if (originalLabel !== null && updateLabel !== null && originalLabel !== updateLabel) {
+      if (os === "STRING_OR_BYTES") add(ctx, "FIELD_STRING_OR_BYTES_LABEL_CHANGED", `${what} changed label from ${originalLabel} to ${updateLabel}`);
+      else add(ctx, "FIELD_NUMERIC_LABEL_CHANGED", `${what} changed label from ${originalLabel} to ${updateLabel}`);
+    }
+  } else if (ok === "MESSAGE") {
+    compareMessageTypes(ctx, what, original as { kind: "message"; fullName: string }, update as { kind: "message"; fullName: string });
+  } else if (original.kind === "map" && update.kind === "map") {
+    compareLabelsAndTypes(ctx, message, field, null, null, original.key, update.key);
+    compareLabelsAndTypes(ctx, message, field, null, null, original.value, update.value);
+  }
+}
+
+function localName(info: TypeInfo): string {
+  const full = info.model.fullName;
+  return info.packageName && full.startsWith(info.packageName + ".") ? full.slice(info.packageName.length + 1) : full;
+}
+
+function compareMessageTypes(ctx: DiffContext, what: string, original: { fullName: string }, update: { fullName: string }): void {
+  const oi = ctx.writer.all.get(original.fullName);
+  const ui = ctx.reader.all.get(update.fullName);
+  if (!oi || !ui || oi.model.kind !== "message" || ui.model.kind !== "message") {
+    if (original.fullName !== update.fullName) add(ctx, "FIELD_NAMED_TYPE_CHANGED", `${what} changed type from ${original.fullName} to ${update.fullName}`);
+    return;
+  }
+  const local = localName(oi);
+  if (local !== localName(ui)) {
+    add(ctx, "FIELD_NAMED_TYPE_CHANGED", `${what} changed type from ${original.fullName} to ${update.fullName}`);
+    return;
+  }
+  // Types of the same file version are compared where they are declared (or are the same).
+  if (oi.origin !== null && oi.origin === ui.origin) return;
+  const key = oi.model.fullName + "\u0000" + ui.model.fullName;
+  let outcome = ctx.memo.get(key);
+  if (outcome === "pending") return;
+  if (!outcome) {
+    ctx.memo.set(key, "pending");
+    const sub: DiffContext = { ...ctx, path: local.split("."), diffs: [], scope: new Set(ctx.scope) };
+    compareMessage(sub, oi.model, ui.model);
+    outcome = { diffs: sub.diffs, compatible: sub.diffs.every((d) => d.compatible) };
+    ctx.memo.set(key, outcome);
+  }
+  ctx.diffs.push(...outcome.diffs);
+  if (!outcome.compatible) add(ctx, "FIELD_NAMED_TYPE_CHANGED", `${what} has type ${update.fullName}, which changed incompatibly`);
 }
