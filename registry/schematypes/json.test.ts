@@ -177,7 +177,7 @@ describe("JSON Schema: compatibility through checkCompatibility", () => {
       "Found incompatible change: Difference{jsonPath='#/properties/note', type=PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL}",
       "{oldSchemaVersion: 3}",
       `{oldSchema: '${old.canonical}'}`,
-      "{compatibility: 'BACKWARD'}",
+      "{validateFields: 'false', compatibility: 'BACKWARD'}",
     ]);
   });
 

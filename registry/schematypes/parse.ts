@@ -77,7 +77,7 @@ export function checkCompatibility(mode: CompatibilityMode, candidate: ParsedSch
     if (messages.length === 0) continue;
     if (old.version !== undefined) messages.push(`{oldSchemaVersion: ${old.version}}`);
     if (old.canonical.length <= MAX_QUOTED_SCHEMA) messages.push(`{oldSchema: '${old.canonical}'}`);
-    messages.push(`{compatibility: '${mode}'}`);
+    messages.push(`{validateFields: 'false', compatibility: '${mode}'}`);
     return { compatible: false, messages };
   }
   return { compatible: true, messages: [] };
