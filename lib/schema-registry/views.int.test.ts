@@ -155,7 +155,9 @@ describeEachBackend("registry views", ({ handle }) => {
       compatibility: { level: "NONE", source: "subject", inherited: false },
     });
     expect(overview.subjects.find((s) => s.name === "trays_value")!.compatibility).toEqual({ level: "FORWARD", source: "global", inherited: true });
-    expect(overview.subjects.find((s) => s.name === "crumbs-value")).toMatchObject({ kind: "linked", schemaType: "PROTOBUF", team: null });
+    // Linked: the application's team owns it.
+    expect(overview.subjects.find((s) => s.name === "crumbs-value")).toMatchObject({ kind: "linked", schemaType: "PROTOBUF", team: { slug: "bakery" } });
+    expect(overview.subjects.find((s) => s.name === "trays_value")!.team).toBeNull();
   });
 
   it("filters by name (literally), kind, schema type, team and soft-deleted", async () => {
@@ -171,7 +173,7 @@ describeEachBackend("registry views", ({ handle }) => {
     expect(await names({ schemaType: "AVRO" })).toEqual(["loaves_value", "trays_value"]);
     expect(await names({ schemaType: "JSON" })).toEqual([`${CHANNEL}-HeatReading`]);
     expect(await names({ schemaType: "PROTOBUF" })).toEqual(["crumbs-value"]);
-    expect(await names({ team: "bakery" })).toEqual([`${CHANNEL}-HeatReading`]);
+    expect(await names({ team: "bakery" })).toEqual(["crumbs-value", `${CHANNEL}-HeatReading`]);
     expect(await names({ team: "pastry" })).toEqual(["loaves_value"]);
     expect(await names({ deleted: true })).toEqual(["crumbs-value", "gone-value", "loaves_value", `${CHANNEL}-HeatReading`, "trays_value"]);
     const gone = (await registryOverview(actor, { deleted: true })).subjects.find((s) => s.name === "gone-value")!;

@@ -75,6 +75,7 @@ export interface SubjectSummary {
   channel: string | null;
   messageKey: string | null;
   part: "payload" | "headers" | "key" | null;
+  /** Who may change it: the governing or linked application's team, else the subject's own owner (null: admins). */
   team: { slug: string; name: string } | null;
   lastRegisteredAt: Date | null;
   deleted: boolean;
@@ -197,7 +198,7 @@ export const registryOverview = defineQuery({
       filters.kind ? kindCondition(filters.kind) : undefined,
       filters.schemaType ? typeCondition(filters.schemaType) : undefined,
       filters.team
-        ? sql`(case when ${registrySubject.governed} then ${appTeam.slug} else ${ownerTeam.slug} end) = ${filters.team}`
+        ? sql`coalesce(${appTeam.slug}, ${ownerTeam.slug}) = ${filters.team}`
         : undefined,
     ];
     const [rows, global] = await Promise.all([
@@ -240,8 +241,8 @@ export const registryOverview = defineQuery({
     return {
       subjects: rows.slice(0, REGISTRY_PAGE_SIZE).map((row) => {
         const app = row.appSlug ? { slug: row.appSlug, name: row.appName ?? row.appSlug, compatibilityMode: row.appCompatibility } : null;
-        const teamSlug = row.governed ? row.appTeamSlug : row.ownerTeamSlug;
-        const teamName = row.governed ? row.appTeamName : row.ownerTeamName;
+        const teamSlug = row.appTeamSlug ?? row.ownerTeamSlug;
+        const teamName = row.appTeamSlug ? row.appTeamName : row.ownerTeamName;
         return {
           name: row.name,
           kind: kindOf(row),
@@ -488,8 +489,8 @@ export const subjectDetail = defineQuery({
       if (body) selected = { ...chosen, schema: body };
       referencedBy = refs;
     }
-    const teamSlug = subject.governed ? subject.appTeamSlug : subject.ownerTeamSlug;
-    const teamName = subject.governed ? subject.appTeamName : subject.ownerTeamName;
+    const teamSlug = subject.appTeamSlug ?? subject.ownerTeamSlug;
+    const teamName = subject.appTeamSlug ? subject.appTeamName : subject.ownerTeamName;
     const ownMode = asMode(subject.mode);
     return {
       name: subject.name,
