@@ -5,6 +5,8 @@ import { channelHref, DeprecationWarning, SchemaTree } from "@/app/_components/c
 import { SchemaId } from "../../schema-id.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { channelSchemas, currentContract, examplePayload, schemaRows } from "@/lib/catalog/views.ts";
+import { subjectsOfMessage } from "@/lib/schema-registry/views.ts";
+import { subjectHref } from "@/app/(portal)/registry/format.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { decodeParam, queryText, type SearchParamValue } from "@/lib/http/page-query.ts";
 
@@ -35,7 +37,8 @@ export default async function MessagePage({
   if (!channel || !message) notFound();
   const example = examplePayload(message);
   // The global id the schema registry serves, from the flow of this message (none when no operation uses it).
-  const schemas = (await channelSchemas(principal, slug, channel.address)).get(key);
+  const [channelIds, subjects] = await Promise.all([channelSchemas(principal, slug, channel.address), subjectsOfMessage(principal, slug, channel.address, key)]);
+  const schemas = channelIds.get(key);
   return (
     <>
       <p className="muted small">
@@ -72,6 +75,23 @@ export default async function MessagePage({
               <dt>Headers schema id</dt>
               <dd>
                 <SchemaId id={schemas.headersSchemaId} testId="headers-schema-id" />
+              </dd>
+            </>
+          ) : null}
+          {subjects.length > 0 ? (
+            <>
+              <dt>Registry subjects</dt>
+              <dd data-testid="message-subjects">
+                {subjects.map((s, i) => (
+                  <span key={s.name}>
+                    {i > 0 ? ", " : null}
+                    <Link href={subjectHref(s.name)} data-testid="message-subject-link">
+                      {s.name}
+                    </Link>
+                    {s.part && s.part !== "payload" ? <span className="muted small"> ({s.part})</span> : null}
+                    {s.kind === "linked" ? <span className="muted small"> (linked)</span> : null}
+                  </span>
+                ))}
               </dd>
             </>
           ) : null}
