@@ -132,8 +132,8 @@ export async function schemaById(tx: Executor, id: number): Promise<StoredSchema
   return row;
 }
 
-/** The schema of a live (not soft-deleted) version of a live subject, or undefined. */
-async function liveVersionSchema(tx: Executor, subject: string, version: number): Promise<StoredSchema | undefined> {
+/** The schema of a version of a subject (live only, unless `deleted`), or undefined. */
+async function versionSchema(tx: Executor, subject: string, version: number, deleted: boolean): Promise<StoredSchema | undefined> {
   const [row] = await tx
     .select({
       id: registrySchema.id,
@@ -146,12 +146,14 @@ async function liveVersionSchema(tx: Executor, subject: string, version: number)
     .innerJoin(registrySubject, eq(registrySubject.id, registrySubjectVersion.subjectId))
     .innerJoin(registrySchema, eq(registrySchema.id, registrySubjectVersion.schemaId))
     .where(
-      and(
-        eq(registrySubject.name, subject),
-        eq(registrySubjectVersion.version, version),
-        isNull(registrySubject.deletedAt),
-        isNull(registrySubjectVersion.deletedAt),
-      ),
+      deleted
+        ? and(eq(registrySubject.name, subject), eq(registrySubjectVersion.version, version))
+        : and(
+            eq(registrySubject.name, subject),
+            eq(registrySubjectVersion.version, version),
+            isNull(registrySubject.deletedAt),
+            isNull(registrySubjectVersion.deletedAt),
+          ),
     );
   return row;
 }
@@ -159,9 +161,14 @@ async function liveVersionSchema(tx: Executor, subject: string, version: number)
 /**
  * Loads the schemas that references point at, and theirs in turn, for the engine. At most MAX_REFERENCES distinct
  * subject versions in all and MAX_REFERENCE_DEPTH levels; a reference to a subject or version that does not
- * exist or is soft-deleted is refused (42201), as Confluent refuses it.
+ * exist or is soft-deleted is refused (42201), as Confluent refuses it. `deleted` also follows soft-deleted versions:
+ * for schemas already stored, whose references were checked when they were registered.
  */
-export async function resolveReferences(tx: Executor, refs: readonly SchemaReferenceInput[]): Promise<ResolvedReference[]> {
+export async function resolveReferences(
+  tx: Executor,
+  refs: readonly SchemaReferenceInput[],
+  options: { deleted?: boolean } = {},
+): Promise<ResolvedReference[]> {
   const loaded = new Map<string, StoredSchema>();
   // A version referenced along several paths resolves once (a diamond of references stays linear).
   const resolved = new Map<string, readonly ResolvedReference[]>();
@@ -176,7 +183,7 @@ export async function resolveReferences(tx: Executor, refs: readonly SchemaRefer
       let stored = loaded.get(key);
       if (!stored) {
         if (loaded.size >= MAX_REFERENCES) throw registryErrors.invalidSchema(`Invalid schema: more than ${MAX_REFERENCES} references.`);
-        stored = await liveVersionSchema(tx, ref.subject, ref.version);
+        stored = await versionSchema(tx, ref.subject, ref.version, options.deleted === true);
         if (!stored) {
           throw registryErrors.invalidSchema(`Invalid schema: reference ${ref.name} to subject ${ref.subject} version ${ref.version} not found.`);
         }
