@@ -74,6 +74,17 @@ describe("JSON Schema: parse, canonical form and identity", () => {
     expect(json({ definitions: { s: { type: "string" } }, $ref: "#/definitions/s" }).canonical).toContain("definitions");
   });
 
+  it("resolves local pointers, anchors, embedded ids, the root id and meta-schemas without generating a validator", () => {
+    expect(json({ $id: "https://acme.example/order.json", definitions: { a: { $id: "#amount", type: "number" }, b: { $id: "item.json", type: "string" } }, properties: { x: { $ref: "#amount" }, y: { $ref: "item.json" }, z: { $ref: "order.json#/definitions/a" }, s: { $ref: "http://json-schema.org/draft-07/schema#" } } }).schemaType).toBe("JSON");
+    expect(json({ $schema: "https://json-schema.org/draft/2020-12/schema", $defs: { a: { $anchor: "money", type: "number" } }, properties: { x: { $ref: "#money" } } }).schemaType).toBe("JSON");
+    expect(failure(JSON.stringify({ properties: { x: { $ref: "#nowhere" } } }))).toMatch(/Unresolved reference "#nowhere"/);
+    // A `$ref` inside data (an enum value) is not a reference.
+    expect(json({ enum: [{ $ref: "https://example.com/x" }] }).schemaType).toBe("JSON");
+    // A large schema is checked in time linear in its size: nothing is compiled for it.
+    const wide = { type: "object", properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, { type: "string", maxLength: 10 }])) };
+    expect(json(wide).canonical.length).toBeGreaterThan(400_000);
+  });
+
   it("refuses an unknown schema type", () => {
     const outcome = parseSchema({ schemaType: "XML" as never, schema: "{}", references: [] });
     expect(outcome).toEqual({ ok: false, message: expect.stringMatching(/Unknown schema type "XML"/) });
@@ -99,6 +110,8 @@ describe("JSON Schema: references", () => {
     expect(failure(JSON.stringify(customer()), [{ ...ref("address.json", address), schemaType: "AVRO" }])).toMatch(/is a AVRO schema/);
     expect(failure(JSON.stringify(customer()), [{ ...ref("address.json", address), schema: "{oops" }])).toMatch(/referenced schema "address.json".*not valid JSON/);
     expect(failure(JSON.stringify(customer()), [ref("address.json", address), ref("address.json", address, { subject: "b" })])).toMatch(/used twice/);
+    expect(failure(JSON.stringify(open({ a: { $ref: "address.json#/definitions/none" } })), [ref("address.json", address)])).toMatch(/Unresolved reference "address.json#\/definitions\/none"/);
+    expect(failure(JSON.stringify(customer()), [ref("address.json", open({ z: { $ref: "zip.json" } }))])).toMatch(/Unresolved reference "zip.json" in the referenced schema "address.json"/);
   });
 
   it("refuses more than 100 references, counting transitive ones once each", () => {

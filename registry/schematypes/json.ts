@@ -1,8 +1,11 @@
 /**
- * Confluent's JSON Schema type: the text is a JSON Schema (object or boolean) that compiles with ajv (draft-07,
- * or 2019-09 / 2020-12 when `$schema` says so) with its references added under their names. Remote schemas are
- * never fetched. Compatibility is the engine's one verdict path (jsonschema/reader-writer.ts), run on the schema
- * with its references bundled in, so a `$ref` to a reference name is judged by what it points at.
+ * Confluent's JSON Schema type: the text is a JSON Schema (object or boolean), valid against its dialect's
+ * meta-schema (draft-07, or 2019-09 / 2020-12 when `$schema` says so; ajv's meta-schema validators), whose every
+ * `$ref` resolves inside it or at the name of one of its references. Remote schemas are never fetched and no
+ * validator is generated for a client's schema (code generation grows with the schema and its `pattern`s would
+ * run on a backtracking engine). Compatibility is the engine's one verdict path (jsonschema/reader-writer.ts),
+ * run on the schema with its references bundled in, so a `$ref` to a reference name is judged by what it
+ * points at.
  */
 import Ajv, { type Options, type ValidateFunction } from "ajv";
 import Ajv2019 from "ajv/dist/2019.js";
@@ -10,7 +13,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import { canonicalJson } from "../hash.ts";
 import { readerAccepts } from "../jsonschema/reader-writer.ts";
 import { isBackwardCompatible } from "../jsonschema/diff.ts";
-import { errorText, identityHash, parseJsonText, quote, referenceClosure, referenceInputs, referenceKey, type Result } from "./shared.ts";
+import { identityHash, parseJsonText, quote, referenceClosure, referenceInputs, referenceKey, type Result } from "./shared.ts";
 import { SCHEMA_TYPE_FORMATS, type ParsedSchema, type ParseOutcome, type ResolvedReference } from "./types.ts";
 
 /** What the JSON engine keeps of a parsed schema. */
@@ -38,7 +41,7 @@ const OPTIONS: Options = {
   strict: false,
   allErrors: false,
   allowUnionTypes: true,
-  // The dialect's meta-schema is checked separately, whatever `$schema` names (draft-04 and -06 included).
+  // Only the meta-schema validators are compiled: a client's `$schema` (draft-04, -06 …) must not stop them.
   validateSchema: false,
   addUsedSchema: false,
   logger: false,
@@ -90,8 +93,8 @@ export function parseJsonSchema(text: string, references: readonly ResolvedRefer
     values.set(referenceKey(ref), refValue.value);
   }
 
-  const compiled = compile(value, closure.value, values);
-  if (!compiled.ok) return compiled;
+  const resolved = resolveAll(value, references, closure.value, values);
+  if (!resolved.ok) return resolved;
 
   const refs = referenceInputs(references);
   const format = SCHEMA_TYPE_FORMATS.JSON;
@@ -99,25 +102,100 @@ export function parseJsonSchema(text: string, references: readonly ResolvedRefer
   return { ok: true, schema: { schemaType: "JSON", format, canonical: canonicalJson(value), hash: identityHash(format, value, refs), references: refs, handle } };
 }
 
-/** Compiles with a fresh ajv holding the references under their names, so nothing leaks between schemas. */
-function compile(value: unknown, closure: readonly ResolvedReference[], values: ReadonlyMap<string, unknown>): Result<null> {
-  const ajv = newAjv(dialectOf(value));
-  const names = new Set<string>();
+/** Meta-schemas a `$ref` may name without being a reference (Confluent's loader knows them too). */
+const META_HOSTS = ["http://json-schema.org/", "https://json-schema.org/"];
+
+/** Decodes a JSON pointer fragment (`/a/b~1c`) into tokens; null when it is not one. */
+function pointerTokens(fragment: string): string[] | null {
+  if (!fragment.startsWith("/")) return null;
   try {
-    for (const ref of closure) {
-      if (names.has(ref.name)) continue;
-      names.add(ref.name);
-      ajv.addSchema(values.get(referenceKey(ref)) as object, ref.name);
-    }
-    ajv.compile(value as object);
-    return { ok: true, value: null };
-  } catch (error) {
-    const missing = (error as { missingRef?: unknown }).missingRef;
-    if (typeof missing === "string") {
-      return { ok: false, message: `Unresolved reference ${quote(missing)}: a $ref must point inside the schema or at the name of one of its references (remote schemas are never fetched).` };
-    }
-    return { ok: false, message: `The schema does not compile: ${errorText(error)}` };
+    return fragment.slice(1).split("/").map((t) => decodeURIComponent(t).replace(/~1/g, "/").replace(/~0/g, "~"));
+  } catch {
+    return null;
   }
+}
+
+function follow(root: unknown, tokens: readonly string[]): boolean {
+  let node = root;
+  for (const token of tokens) {
+    if (Array.isArray(node)) node = /^(0|[1-9][0-9]*)$/.test(token) ? node[Number(token)] : undefined;
+    else node = isObj(node) && Object.hasOwn(node, token) ? node[token] : undefined;
+    if (node === undefined) return false;
+  }
+  return true;
+}
+
+const resolveUrl = (url: string, base: string | undefined): string | undefined => {
+  try {
+    return new URL(url, base).href;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Every `$ref` string of a schema (not inside `enum`, `const`, `default`, `examples`, which are data). */
+function refsOf(schema: unknown): { refs: string[]; ids: Set<string>; anchors: Set<string> } {
+  const refs: string[] = [];
+  const ids = new Set<string>();
+  const anchors = new Set<string>();
+  const base = isObj(schema) && typeof schema.$id === "string" ? schema.$id : undefined;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!isObj(node)) return;
+    for (const [key, child] of Object.entries(node)) {
+      if (key === "$ref" && typeof child === "string") refs.push(child);
+      else if (key === "$id" && typeof child === "string") {
+        if (child.startsWith("#")) anchors.add(child.slice(1));
+        else ids.add(resolveUrl(child, base) ?? child);
+      } else if ((key === "$anchor" || key === "$dynamicAnchor") && typeof child === "string") anchors.add(child);
+      else if (!SKIP.has(key)) walk(child);
+    }
+  };
+  walk(schema);
+  return { refs, ids, anchors };
+}
+
+/**
+ * The first `$ref` of a schema that points nowhere: not inside the schema, not at one of its references' names
+ * (with a pointer that exists there), not at an embedded `$id`, not at a meta-schema. Nothing is fetched and no
+ * validator is generated: the walk is linear in the schema, whatever its size.
+ */
+function unresolvedRef(schema: unknown, names: ReadonlyMap<string, unknown>): string | null {
+  const { refs, ids, anchors } = refsOf(schema);
+  const base = isObj(schema) && typeof schema.$id === "string" ? schema.$id : undefined;
+  const rootId = base === undefined ? undefined : resolveUrl(base, undefined)?.replace(/#$/, "");
+  for (const ref of refs) {
+    const hash = ref.indexOf("#");
+    const url = hash < 0 ? ref : ref.slice(0, hash);
+    const fragment = hash < 0 ? "" : ref.slice(hash + 1);
+    const tokens = pointerTokens(fragment);
+    const resolved = url === "" ? undefined : resolveUrl(url, base);
+    if (url === "" || (rootId !== undefined && resolved === rootId)) {
+      if (fragment === "" || (tokens ? follow(schema, tokens) : anchors.has(fragment))) continue;
+      return ref;
+    }
+    const target = names.has(url) ? names.get(url) : resolved !== undefined && names.has(resolved) ? names.get(resolved) : undefined;
+    if (target !== undefined) {
+      if (fragment === "" || !tokens || follow(target, tokens)) continue;
+      return ref;
+    }
+    if (ids.has(url) || (resolved !== undefined && ids.has(resolved))) continue;
+    if (META_HOSTS.some((host) => ref.startsWith(host))) continue;
+    return ref;
+  }
+  return null;
+}
+
+/** Checks that the schema and each referenced schema resolve every `$ref` they make. */
+function resolveAll(value: unknown, direct: readonly ResolvedReference[], closure: readonly ResolvedReference[], values: ReadonlyMap<string, unknown>): Result<null> {
+  const namesOf = (refs: readonly ResolvedReference[]): Map<string, unknown> => new Map(refs.map((r) => [r.name, values.get(referenceKey(r))]));
+  const message = (ref: string, where: string) => `Unresolved reference ${quote(ref)}${where}: a $ref must point inside the schema or at the name of one of its references (remote schemas are never fetched).`;
+  for (const ref of closure) {
+    const missing = unresolvedRef(values.get(referenceKey(ref)), namesOf(ref.references));
+    if (missing !== null) return { ok: false, message: message(missing, ` in the referenced schema ${quote(ref.name)}`) };
+  }
+  const missing = unresolvedRef(value, namesOf(direct));
+  return missing === null ? { ok: true, value: null } : { ok: false, message: message(missing, "") };
 }
 
 /** The container the bundled references sit in, at the root of the judged copy. */
