@@ -13,6 +13,8 @@ import { SCHEMA_TYPE_FORMATS, type ParsedSchema, type ParseOutcome, type Resolve
 export const MAX_PROTOBUF_DEFINITIONS = 10_000;
 /** Most files (the schema and every transitively imported one) a schema may pull in. */
 export const MAX_PROTOBUF_FILES = 256;
+/** Most fields, values and options one message (or enum, or file) may declare: the parser is quadratic in them. */
+export const MAX_PROTOBUF_BLOCK_DEFINITIONS = 1_000;
 const MAX_FIELD_NUMBER = 536_870_911;
 
 /** The change types Confluent's Protobuf checker names. */
@@ -176,6 +178,36 @@ function fileSyntax(text: string, file: string): "proto2" | "proto3" {
   return value;
 }
 
+/**
+ * Counts the definitions of a file before handing it to the parser, whose cost grows with the square of the
+ * fields of one message: every field, enum value and option has one `=`.
+ */
+function prescan(text: string, file: string): void {
+  const tn = protobuf.tokenize(text, false);
+  const blocks: number[] = [0];
+  let total = 0;
+  for (let token = tn.next(); token !== null; token = tn.next()) {
+    if (token === '"' || token === "'") {
+      // A string literal: its content, then the closing quote.
+      tn.next();
+      tn.next();
+    } else if (token === "{") {
+      blocks.push(0);
+      if (blocks.length > 64) throw new ProtobufInputError(`${describeFile(file)} nests deeper than 64 levels`);
+    } else if (token === "}") {
+      if (blocks.length > 1) blocks.pop();
+    } else if (token === "=") {
+      total++;
+      const top = blocks.length - 1;
+      blocks[top] = (blocks[top] ?? 0) + 1;
+      if ((blocks[top] ?? 0) > MAX_PROTOBUF_BLOCK_DEFINITIONS) {
+        throw new ProtobufInputError(`${describeFile(file)} declares more than ${MAX_PROTOBUF_BLOCK_DEFINITIONS} fields or values in one block`);
+      }
+      if (total > MAX_PROTOBUF_DEFINITIONS) throw new ProtobufInputError(`${describeFile(file)} has more than ${MAX_PROTOBUF_DEFINITIONS} definitions`);
+    }
+  }
+}
+
 function describeFile(file: string): string {
   return file === MAIN_FILE ? "the schema" : `import "${file}"`;
 }
@@ -210,6 +242,8 @@ function parseFile(
   origin: string | null,
 ): { syntax: "proto2" | "proto3"; packageName: string } {
   if (state.loaded.size >= MAX_PROTOBUF_FILES) throw new ProtobufInputError(`more than ${MAX_PROTOBUF_FILES} imported files`);
+  if (text.trim() === "") throw new ProtobufInputError(`${describeFile(file)} is empty`);
+  prescan(text, file);
   const syntax = fileSyntax(text, file);
   state.loaded.set(file, text);
   state.origins.set(file, origin);
