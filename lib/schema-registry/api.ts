@@ -138,16 +138,21 @@ function subjectAuditDetails(subject: string, owner: SubjectOwner): Record<strin
   return { subject, ...(owner.application ? { application: owner.application.slug } : {}) };
 }
 
-/** `GET /subjects`: names with live versions (with `deleted`, soft-deleted ones too), byte order. */
-export async function listSubjects(principal: Principal, options: { deleted?: boolean; prefix?: string; offset?: number; limit?: number }): Promise<string[]> {
+/**
+ * `GET /subjects`: names with live versions (with `deleted`, soft-deleted ones too; with `deletedOnly`, only
+ * those), in byte order. Subjects that only carry config (no versions) are never listed.
+ */
+export async function listSubjects(
+  principal: Principal,
+  options: { deleted?: boolean; deletedOnly?: boolean; prefix?: string; offset?: number; limit?: number },
+): Promise<string[]> {
   assertReadsRegistry(principal);
   const prefix = options.prefix === ":*:" ? "" : (options.prefix ?? "");
   if (prefix.length > 255) return [];
   const db = await getDb();
-  const hasVersion = options.deleted
-    ? sql`exists (select 1 from ${registrySubjectVersion} where ${registrySubjectVersion.subjectId} = ${registrySubject.id})`
-    : sql`${registrySubject.deletedAt} is null and exists (select 1 from ${registrySubjectVersion} where ${registrySubjectVersion.subjectId} = ${registrySubject.id} and ${registrySubjectVersion.deletedAt} is null)`;
-  const conditions: SQL[] = [hasVersion];
+  const anyVersion = sql`exists (select 1 from ${registrySubjectVersion} where ${registrySubjectVersion.subjectId} = ${registrySubject.id})`;
+  const live = sql`(${registrySubject.deletedAt} is null and exists (select 1 from ${registrySubjectVersion} where ${registrySubjectVersion.subjectId} = ${registrySubject.id} and ${registrySubjectVersion.deletedAt} is null))`;
+  const conditions: SQL[] = options.deletedOnly ? [anyVersion, sql`not ${live}`] : options.deleted ? [anyVersion] : [live];
   if (prefix) conditions.push(sql`${registrySubject.name} like ${escapeLike(prefix) + "%"} escape '\\'`);
   const offset = Number.isInteger(options.offset) && options.offset! > 0 ? Math.min(options.offset!, MAX_INT4) : 0;
   const limit = Number.isInteger(options.limit) && options.limit! > 0 ? Math.min(options.limit!, MAX_LISTED_SUBJECTS) : MAX_LISTED_SUBJECTS;

@@ -404,6 +404,8 @@ describeEachBackend("schema registry service", ({ handle }) => {
       expect(await listVersions(viewerToken, s, { deleted: true })).toEqual([1, 2]);
       expect(await listSubjects(viewerToken, {})).not.toContain(s);
       expect(await listSubjects(viewerToken, { deleted: true })).toContain(s);
+      expect(await listSubjects(viewerToken, { deletedOnly: true })).toContain(s);
+      expect(await listSubjects(viewerToken, { deletedOnly: true })).not.toContain("orders-value");
       expect((await getSubjectVersion(viewerToken, s, 1, { deleted: true })).id).toBe(id);
       // A soft-deleted version is still served by id.
       expect((await getSchemaById(viewerToken, id, {})).schema).toContain('"d"');
