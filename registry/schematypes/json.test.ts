@@ -147,6 +147,13 @@ describe("JSON Schema: references", () => {
     expect(checkCompatibility("FULL", same, [v1])).toEqual({ compatible: true, messages: [] });
   });
 
+  it("judges a schema that moved a part into a reference as the same schema", () => {
+    const inline = json(open({ address }));
+    const moved = json(open({ address: { $ref: "address.json" } }), [ref("address.json", address)]);
+    expect(checkCompatibility("FULL", moved, [inline])).toEqual({ compatible: true, messages: [] });
+    expect(checkCompatibility("FULL", inline, [moved])).toEqual({ compatible: true, messages: [] });
+  });
+
   it("judges a referenced schema's own local references where it was moved", () => {
     const lib = (t: string) => ({ definitions: { code: { type: t } }, type: "object", properties: { code: { $ref: "#/definitions/code" } } });
     const v1 = json(open({ x: { $ref: "lib.json" } }), [ref("lib.json", lib("integer"), { version: 1 })]);
