@@ -179,6 +179,12 @@ enum Kind { A = 0; B = 1; }`);
     expect(parse(schema.canonical).hash).toBe(schema.hash);
   });
 
+  it("keeps every byte of a bytes default", () => {
+    const schema = parse('syntax = "proto2"; message A { optional bytes b = 1 [default = "\\x00\\xffa\\""]; }');
+    expect(schema.canonical).toContain('optional bytes b = 1 [default = "\\000\\377a\\""];');
+    expect(parse(schema.canonical).canonical).toBe(schema.canonical);
+  });
+
   it("renders services and escapes strings", () => {
     const schema = parse(`${P3}package svc;
       option go_package = "a\\"b\\\\c";
@@ -407,6 +413,8 @@ describe("protobufIncompatibilities (Confluent's checker)", () => {
     expect(changes(`${P3}message T { oneof o { string a = 1; string b = 2; } }`, inOneof)).toEqual(["ONEOF_FIELD_ADDED #/T/o/3"]);
     expect(changes(inOneof, `${P3}message T { oneof o { string a = 1; string b = 2; } }`)).toEqual(["ONEOF_FIELD_REMOVED #/T/o/3"]);
     expect(backward(inOneof, `${P3}message T { oneof o { string a = 1; string b = 2; } }`)).toEqual([expect.stringContaining("fullPath='#/T/o/3', type=ONEOF_FIELD_REMOVED")]);
+    // Swapped (FORWARD): the old schema reads data written with the one that has the extra member.
+    expect(backward(`${P3}message T { oneof o { string a = 1; string b = 2; } }`, inOneof)).toEqual([]);
     // A top-level field moved into an oneof that already had members.
     expect(changes(`${P3}message T { string a = 1; oneof o { string b = 2; } }`, `${P3}message T { oneof o { string a = 1; string b = 2; } }`)).toEqual([
       "FIELD_MOVED_TO_EXISTING_ONEOF #/T/o",
@@ -456,6 +464,7 @@ describe("protobufIncompatibilities (Confluent's checker)", () => {
   it("says so when the other schema is not Protobuf", () => {
     const proto = parse(`${P3}message A { string a = 1; }`);
     const other = { ...proto, schemaType: "AVRO" as const, handle: {} };
-    expect(protobufIncompatibilities(proto, other)).toHaveLength(1);
+    expect(protobufIncompatibilities(proto, other)).toEqual(["Incompatible because of different schema type"]);
+    expect(protobufIncompatibilities(other, proto)).toEqual(["Incompatible because of different schema type"]);
   });
 });

@@ -230,7 +230,7 @@ function load(text: string, references: readonly ResolvedReference[]): ProtobufH
   const all = new Map<string, TypeInfo>();
   const counter = { n: 0 };
   const types: TypeModel[] = [];
-  collect(state, state.root, "", all, counter, types);
+  collect(state, state.root, all, counter, types);
   return { root: state.root, syntax: main.syntax, packageName: main.packageName, types, all };
 }
 
@@ -297,14 +297,14 @@ function packageOf(object: protobuf.ReflectionObject): string {
   return o ? o.fullName.replace(/^\./, "") : "";
 }
 
-function collect(state: LoadState, ns: protobuf.Namespace, _path: string, all: Map<string, TypeInfo>, counter: { n: number }, mainTypes: TypeModel[]): void {
+function collect(state: LoadState, ns: protobuf.Namespace, all: Map<string, TypeInfo>, counter: { n: number }, mainTypes: TypeModel[]): void {
   for (const object of ns.nestedArray) {
     if (object instanceof protobuf.Type || object instanceof protobuf.Enum) {
       const file = fileOf(object);
       const model = buildType(state, object, all, counter, file);
       if (file === MAIN_FILE) mainTypes.push(model);
     } else if (object instanceof protobuf.Namespace && !(object instanceof protobuf.Service)) {
-      collect(state, object, _path, all, counter, mainTypes);
+      collect(state, object, all, counter, mainTypes);
     }
   }
 }
@@ -484,7 +484,11 @@ function renderField(field: protobuf.Field, label: Label): string {
   const type = field instanceof protobuf.MapField ? `map<${field.keyType}, ${typeName(field)}>` : typeName(field);
   const options = collectOptions(field).filter(([name]) => name !== "proto3_optional");
   const enumTyped = field.resolvedType instanceof protobuf.Enum;
-  const rendered = options.map(([name, value]) => `${name} = ${renderValue(value, name === "default" ? enumTyped : isEnumOption(name))}`);
+  const rendered = options.map(([name, value]) =>
+    name === "default" && field.type === "bytes" && typeof value === "string"
+      ? `${name} = ${quoteBytes(value)}`
+      : `${name} = ${renderValue(value, name === "default" ? enumTyped : isEnumOption(name))}`,
+  );
   return `${label ? label + " " : ""}${type} ${field.name} = ${field.id}${rendered.length ? ` [${rendered.join(", ")}]` : ""};`;
 }
 
@@ -575,7 +579,8 @@ function renderValue(value: unknown, enumConstant: boolean): string {
     return String(value);
   }
   if (typeof value === "boolean") return String(value);
-  if (value === null || value === undefined) return "inf";
+  // The parser reads `inf` and `nan` of a float default as numbers; anything else absent renders as nothing.
+  if (value === null || value === undefined) return '""';
   if (Array.isArray(value)) return "[" + value.map((v) => renderValue(v, false)).join(", ") + "]";
   if (typeof value === "object") {
     const keys = Object.keys(value as Record<string, unknown>).sort();
@@ -583,6 +588,19 @@ function renderValue(value: unknown, enumConstant: boolean): string {
     return parts.length ? `{ ${parts.join(" ")} }` : "{}";
   }
   return quote(String(value));
+}
+
+/** A bytes literal: the parser keeps one character per byte, so every byte outside printable ASCII is escaped. */
+function quoteBytes(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i) & 0xff;
+    const ch = String.fromCharCode(code);
+    if (ch === "\\" || ch === '"') out += "\\" + ch;
+    else if (code < 0x20 || code >= 0x7f) out += "\\" + code.toString(8).padStart(3, "0");
+    else out += ch;
+  }
+  return out + '"';
 }
 
 function quote(s: string): string {
@@ -636,11 +654,12 @@ function handleOf(schema: ParsedSchema): ProtobufHandle | null {
 /**
  * Every difference between two Protobuf schemas as Confluent's checker lists them, `writer` being the original
  * (the earlier version under BACKWARD) and `reader` the update; `compatible` says whether Confluent accepts it.
+ * Empty when either schema is not Protobuf.
  */
 export function protobufDifferences(writer: ParsedSchema, reader: ParsedSchema): ProtobufDifference[] {
   const w = handleOf(writer);
   const r = handleOf(reader);
-  if (!w || !r) return [{ type: "MESSAGE_REMOVED", fullPath: "#/", description: "the schemas are not both Protobuf", compatible: false }];
+  if (!w || !r) return [];
   const ctx: DiffContext = { writer: w, reader: r, path: [], diffs: [], scope: new Set(), memo: new Map() };
   if (w.packageName !== r.packageName) {
     add(ctx, "PACKAGE_CHANGED", `the package changed from ${JSON.stringify(w.packageName)} to ${JSON.stringify(r.packageName)}`);
@@ -651,6 +670,7 @@ export function protobufDifferences(writer: ParsedSchema, reader: ParsedSchema):
 
 /** Messages for every change that stops `reader` reading data written with `writer` (empty: compatible). */
 export function protobufIncompatibilities(writer: ParsedSchema, reader: ParsedSchema): string[] {
+  if (!handleOf(writer) || !handleOf(reader)) return ["Incompatible because of different schema type"];
   const messages = protobufDifferences(writer, reader)
     .filter((d) => !d.compatible)
     .map((d) => `Difference{fullPath='${d.fullPath}', type=${d.type}}: ${d.description}`);
