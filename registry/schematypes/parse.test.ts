@@ -97,6 +97,10 @@ describe("checkCompatibility: Confluent's Avro verdicts", () => {
     expect(verdict("FULL_TRANSITIVE", schema1, [schema3, schema2])).toBe(false);
   });
 
+  it("refuses under a level it does not know rather than accept", () => {
+    expect(checkCompatibility("SOMETIMES" as never, avro(schema1), [avro(schema1)])).toEqual({ compatible: false, messages: ['Unknown compatibility level "SOMETIMES".'] });
+  });
+
   it("NONE accepts anything", () => {
     expect(verdict("NONE", schema3, [schema1])).toBe(true);
     expect(verdict("NONE", "string", [schema1])).toBe(true);

@@ -63,8 +63,9 @@ const MAX_QUOTED_SCHEMA = 2000;
  * that refuses ends the check, as Confluent's registry does; its messages end with where and under what level.
  */
 export function checkCompatibility(mode: CompatibilityMode, candidate: ParsedSchema, earlier: readonly ParsedSchema[]): CompatibilityVerdict {
-  const policy = MODE_POLICIES[mode];
-  if (!policy || (!policy.backward && !policy.forward) || earlier.length === 0) return { compatible: true, messages: [] };
+  const policy = Object.hasOwn(MODE_POLICIES, mode) ? MODE_POLICIES[mode] : undefined;
+  if (!policy) return { compatible: false, messages: [`Unknown compatibility level ${quote(String(mode))}.`] };
+  if ((!policy.backward && !policy.forward) || earlier.length === 0) return { compatible: true, messages: [] };
   const versions = policy.transitive ? [...earlier].reverse() : [earlier.at(-1)!];
   for (const old of versions) {
     const messages: string[] = [];
