@@ -203,11 +203,18 @@ export async function lookUpSchema(principal: Principal, subject: string, reques
 
 const registerCommand = defineCommand({
   permission: "contracts:write",
-  input: validRequest,
+  // A schema without references parses here, before the transaction: the subject's lock is not held meanwhile.
+  input: (raw: unknown): { request: ValidRequest; parsed?: ParsedSchema } => {
+    const request = validRequest(raw);
+    if (request.references.length > 0) return { request };
+    const outcome = parseSchema({ schemaType: request.schemaType, schema: request.schema, references: [] });
+    if (!outcome.ok) throw registryErrors.invalidSchema(outcome.message);
+    return { request, parsed: outcome.schema };
+  },
   audit: "registry.schema.register",
   // Registering a schema the subject already holds changes nothing and records nothing.
   auditOptional: true,
-  run: async ({ tx, principal, input: request, audit }, name: string): Promise<{ id: number }> => {
+  run: async ({ tx, principal, input: { request, parsed: parsedEarly }, audit }, name: string): Promise<{ id: number }> => {
     await lockSubject(tx, name);
     const existing = await findSubject(tx, name);
     let owner: SubjectOwner = { application: null, team: null };
@@ -222,7 +229,7 @@ const registerCommand = defineCommand({
       throw registryErrors.operationNotPermitted(`Subject ${name} is not in import mode: a schema id can be given only in IMPORT mode`);
     }
 
-    const parsed = await parseRequest(tx, request);
+    const parsed = parsedEarly ?? (await parseRequest(tx, request));
     const all = existing ? await versionsOf(tx, existing.id, { deleted: true }) : [];
     const live = existing?.deletedAt ? [] : all.filter((v) => !v.deleted);
     const same = live.find((v) => v.hash === parsed.hash);
