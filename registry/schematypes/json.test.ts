@@ -48,6 +48,8 @@ describe("JSON Schema: parse, canonical form and identity", () => {
     expect(json(true).canonical).toBe("true");
     expect(json({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "array", prefixItems: [{ type: "string" }] }).canonical).toContain("prefixItems");
     expect(json({ $schema: "https://json-schema.org/draft/2019-09/schema", type: "string" }).schemaType).toBe("JSON");
+    expect(json({ $schema: "http://json-schema.org/draft-04/schema#", type: "number", minimum: 0, exclusiveMinimum: true }).schemaType).toBe("JSON");
+    expect(json({ $schema: "http://json-schema.org/draft-06/schema#", type: "number", exclusiveMinimum: 0 }).schemaType).toBe("JSON");
   });
 
   it("refuses text that is not JSON, not a schema, or not a valid JSON Schema, without throwing", () => {

@@ -66,6 +66,8 @@ function metaValidator(dialect: Dialect): ValidateFunction {
 function metaProblem(value: unknown, what: string): string | null {
   if (typeof value === "boolean") return null;
   if (!isObj(value)) return `${what} is not a JSON Schema: it must be an object or a boolean.`;
+  // Draft-04 (boolean `exclusiveMinimum`, `id`) has no meta-schema in ajv 8; draft-06 is a subset of draft-07's.
+  if (typeof value.$schema === "string" && value.$schema.includes("draft-04")) return null;
   const validate = metaValidator(dialectOf(value));
   if (validate(value) === true) return null;
   const error = validate.errors?.[0];
