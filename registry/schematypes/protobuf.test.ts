@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import ProtoSchema from "@kafkajs/confluent-schema-registry/dist/ProtoSchema";
 import { canonicalJson } from "../hash.ts";
 import { parseProtobufSchema, protobufDifferences, protobufIncompatibilities, MAX_PROTOBUF_BLOCK_DEFINITIONS, MAX_PROTOBUF_DEFINITIONS } from "./protobuf.ts";
 import { SCHEMA_TYPE_FORMATS, type ParsedSchema, type ResolvedReference } from "./types.ts";
@@ -133,6 +134,18 @@ enum Kind { A = 0; B = 1; }`);
     expect(b.hash).not.toBe(a.hash);
     // Reordering is compatible, as in Confluent's checker.
     expect(changes(a.canonical, b.canonical)).toEqual(["MESSAGE_MOVED #/A", "MESSAGE_MOVED #/B"]);
+  });
+
+  it("serves a text a Confluent client decodes its messages with: the first message stays first", () => {
+    const text = `${P3}
+      // the value message comes first: clients without a message name take the first one
+      message Order { string id = 1; Address ship_to = 2; repeated int32 qty = 3; }
+      message Address { string city = 1; }`;
+    const schema = parse(text);
+    const payload = { id: "o-1", shipTo: { city: "Lyon" }, qty: [1, 2] };
+    const written = new ProtoSchema({ type: "PROTOBUF", schema: text } as never).toBuffer(payload);
+    const read = new ProtoSchema({ type: "PROTOBUF", schema: schema.canonical } as never).fromBuffer(written);
+    expect(JSON.parse(JSON.stringify(read))).toEqual(payload);
   });
 
   it("gives a real change another identity", () => {
