@@ -20,7 +20,7 @@ const BASE_FIELDS = 50;
 const VERSIONS = 100;
 const WARMUP = 3;
 const CANDIDATES = 20;
-const ENGINE_ROUNDS = 50;
+const ENGINE_ROUNDS = 20;
 const TYPES = ["JSON", "AVRO"] as const satisfies readonly SchemaType[];
 
 const API = "/api/schema-registry";
