@@ -5,7 +5,6 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { PEER_HEADER } from "@/lib/http/client-address.ts";
 
 /** A route handler as Next.js calls it. */
@@ -20,7 +19,40 @@ export interface RouteServer {
   close(): Promise<void>;
 }
 
-function toRequest(incoming: IncomingMessage, base: string): Request {
+/**
+ * The request body as a web stream with backpressure. Cancelling it (a handler refusing an oversized body) drains
+ * the rest instead of destroying the socket, so the client still reads the refusal.
+ */
+function bodyStream(incoming: IncomingMessage): { stream: ReadableStream<Uint8Array>; drain(): void } {
+  let cancelled = false;
+  const drain = () => {
+    cancelled = true;
+    incoming.resume();
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      incoming.on("data", (chunk: Buffer) => {
+        if (cancelled) return;
+        controller.enqueue(new Uint8Array(chunk));
+        if ((controller.desiredSize ?? 1) <= 0) incoming.pause();
+      });
+      incoming.on("end", () => {
+        if (!cancelled) controller.close();
+      });
+      incoming.on("error", (error) => {
+        if (!cancelled) controller.error(error);
+      });
+    },
+    pull() {
+      incoming.resume();
+    },
+    cancel: drain,
+  });
+  return { stream, drain };
+}
+
+/** The request for a handler, and what drops the body the handler left unread once it has answered. */
+function toRequest(incoming: IncomingMessage, base: string): { request: Request; drain(): void } {
   const headers = new Headers();
   for (const [name, value] of Object.entries(incoming.headers)) {
     if (name === PEER_HEADER || value === undefined) continue;
@@ -28,12 +60,13 @@ function toRequest(incoming: IncomingMessage, base: string): Request {
   }
   headers.set(PEER_HEADER, incoming.socket.remoteAddress ?? "127.0.0.1");
   const method = incoming.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(`${base}${incoming.url ?? "/"}`, {
+  const body = method !== "GET" && method !== "HEAD" ? bodyStream(incoming) : null;
+  const request = new Request(`${base}${incoming.url ?? "/"}`, {
     method,
     headers,
-    ...(hasBody ? { body: Readable.toWeb(incoming) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+    ...(body ? { body: body.stream, duplex: "half" } : {}),
   } as RequestInit);
+  return { request, drain: body ? body.drain : () => incoming.resume() };
 }
 
 async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
@@ -57,7 +90,7 @@ export async function startRouteServer(route: (pathname: string) => RouteModule 
   const server = createServer((incoming, outgoing) => {
     void (async () => {
       try {
-        const request = toRequest(incoming, base);
+        const { request, drain } = toRequest(incoming, base);
         const routeModule = route(new URL(request.url).pathname);
         const handler = routeModule?.[request.method as keyof RouteModule];
         if (!handler) {
@@ -66,6 +99,7 @@ export async function startRouteServer(route: (pathname: string) => RouteModule 
           return;
         }
         await writeResponse(await handler(request, { params: Promise.resolve({}) }), outgoing);
+        drain();
       } catch (error) {
         console.error("route server: handler failed", error);
         if (!outgoing.headersSent) outgoing.writeHead(500);
