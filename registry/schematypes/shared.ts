@@ -83,8 +83,3 @@ export function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.length > 500 ? text.slice(0, 500) + "…" : text;
 }
-
-/** Describes a schema for messages: `version N` when the caller said which, else `the old schema`. */
-export function describeOld(version: number | undefined): string {
-  return version === undefined ? "the old schema" : `version ${version}`;
-}
