@@ -4,6 +4,7 @@ import { databaseTargetFromEnv } from "@/db/config.ts";
 import { portalUrl } from "@/lib/auth/better-auth.ts";
 import { needsFirstAdmin } from "@/lib/accounts/users.ts";
 import { backfillFlows } from "@/lib/catalog/flows.ts";
+import { backfillRegistrySubjects } from "@/lib/schema-registry/contracts.ts";
 import { trustedProxies } from "@/lib/http/client-address.ts";
 import { signInLimits } from "@/lib/http/sign-in-limit.ts";
 import { startWebhookSender } from "@/lib/notifications/outbox.ts";
@@ -35,6 +36,8 @@ export async function startPortal({ log = console.log, demo }: StartOptions = {}
   );
   const derived = await backfillFlows(handle.db);
   if (derived > 0) log(`meshport: derived the flows and schemas of ${derived} stored contract version(s)`);
+  const registered = await backfillRegistrySubjects(handle.db);
+  if (registered > 0) log(`meshport: wrote the registry subjects of ${registered} stored contract version(s)`);
   // Every instance runs a sender: leases keep them from sending one delivery twice.
   startWebhookSender({ log });
   if (demo) {

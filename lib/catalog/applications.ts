@@ -3,7 +3,7 @@ import { driftOnCatalogChange } from "@/lib/drift/hooks.ts";
 import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
-import { application, contractVersion, team, teamMember, type Application, type ContractVersion, type Team } from "@/db/schema.ts";
+import { application, contractVersion, team, teamMember, type Application, type ContractVersion, type SubjectNaming, type Team } from "@/db/schema.ts";
 import { COMPATIBILITY_MODES, MODE_POLICIES, type CompatibilityMode } from "@/registry/index.ts";
 import { assertCan, can } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
@@ -42,6 +42,9 @@ export const MAX_APPROVALS = 10;
 /** Most client-id patterns an application declares, and the longest one. */
 export const MAX_CLIENT_ID_PATTERNS = 20;
 export const MAX_CLIENT_ID_PATTERN_LENGTH = 256;
+
+/** How the registry names the subjects of a contract's messages (null: `channel-message`). */
+export const SUBJECT_NAMINGS = ["channel-message", "topic", "record"] as const satisfies readonly SubjectNaming[];
 
 /** The review policy of an application, `direct` unless it says `review`. */
 export function reviewPolicyOf(app: Pick<Application, "reviewPolicy">): ReviewPolicy {
@@ -97,6 +100,7 @@ export const createApplicationInput = z.object({
   reviewPolicy: z.enum(REVIEW_POLICIES).nullable().default(null),
   approvalRule: approvalRuleSchema.nullable().default(null),
   clientIdPatterns: clientIdPatternsSchema.default([]),
+  subjectNaming: z.enum(SUBJECT_NAMINGS).nullable().default(null),
 });
 
 /** True when the principal may change this team's applications: admins, and editors or better in the team. */
@@ -162,6 +166,7 @@ export const createApplication = defineCommand({
         reviewPolicy: data.reviewPolicy,
         approvalRule: data.approvalRule,
         clientIdPatterns: data.clientIdPatterns,
+        subjectNaming: data.subjectNaming,
       })
       .onConflictDoNothing({ target: application.slug })
       .returning();
@@ -182,6 +187,7 @@ export const createApplication = defineCommand({
         reviewPolicy: reviewPolicyOf(created),
         approvalRule: approvalRuleOf(created),
         clientIdPatterns: created.clientIdPatterns,
+        subjectNaming: created.subjectNaming,
       },
     });
     return created;
@@ -379,6 +385,8 @@ export const updateApplicationInput = z
     approvalRule: approvalRuleSchema.nullable().optional(),
     /** The client ids of this application on the brokers (`machine-monitor-*`). */
     clientIdPatterns: clientIdPatternsSchema.optional(),
+    /** How the registry names the subjects of the next releases (null: `channel-message`). */
+    subjectNaming: z.enum(SUBJECT_NAMINGS).nullable().optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change." });
 

@@ -8,6 +8,7 @@ import { defineCommand, type AuthorizeContext } from "@/lib/service.ts";
 import { evaluateChange } from "@/registry/index.ts";
 import { emitEvent } from "@/lib/notifications/events.ts";
 import { consumersOf } from "@/lib/reviews/impact.ts";
+import { registerContractSubjects, subjectsAuditDetails } from "@/lib/schema-registry/contracts.ts";
 import { policyOf, storedVersionsOf } from "./evaluate.ts";
 import { authorizeContract, changeRequestsPath, rebuildIndex, withoutContent, type PublishOutcome } from "./publish.ts";
 import type { Transaction } from "@/db/client.ts";
@@ -65,11 +66,13 @@ export const setVersionState = defineCommand({
       .set({ state: data.state, stateReason: data.reason || null })
       .where(eq(contractVersion.id, found.id))
       .returning();
+    // A draft released now gets its registry subjects; deprecated and retired versions keep theirs.
+    const subjects = data.state === "released" && found.subjectsRegisteredAt === null ? await registerContractSubjects(tx, principal, app, found) : null;
     audit({
       action: STATE_ACTIONS[data.state],
       targetType: "application",
       targetId: app.id,
-      details: { application: app.slug, version, from: found.state, to: data.state, reason: data.reason },
+      details: { application: app.slug, version, from: found.state, to: data.state, reason: data.reason, ...(subjects ? subjectsAuditDetails(subjects) : {}) },
     });
     await rebuildIndex(tx, app);
     await driftOnCatalogChange(tx, principal, app);

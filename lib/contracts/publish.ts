@@ -14,6 +14,7 @@ import { newId } from "@/lib/ids.ts";
 import { parseInPool } from "@/lib/parse-pool/pool.ts";
 import { assertWritesForTeam, currentVersions, writableApplication } from "@/lib/catalog/applications.ts";
 import { writeFlows } from "@/lib/catalog/flows.ts";
+import { registerContractSubjects, subjectsAuditDetails } from "@/lib/schema-registry/contracts.ts";
 import { buildIndexEntries } from "@/lib/catalog/index-entries.ts";
 import { policyOf, storedVersionsOf } from "./evaluate.ts";
 
@@ -236,6 +237,8 @@ export async function commitVersion(
     lint: evaluation.lint,
     ...(provenance ? { provenance } : {}),
   });
+  // A released version's schemas are registry subjects from the same transaction on; a draft's wait for its release.
+  const subjects = state === "released" ? await registerContractSubjects(tx, principal, app, { id: created.id, version: input.versionText, contract: input.contract }) : null;
   audit({
     action: "contract.publish",
     targetType: "application",
@@ -250,6 +253,7 @@ export async function commitVersion(
       lint: evaluation.lint.length,
       ...(provenance ? { changeRequestId: provenance.changeRequestId } : {}),
       ...(provenance?.overrideReason ? { overrideReason: provenance.overrideReason } : {}),
+      ...(subjects ? subjectsAuditDetails(subjects) : {}),
     },
   });
   if (state === "released") await rebuildIndex(tx, app);

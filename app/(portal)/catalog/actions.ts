@@ -73,7 +73,7 @@ export async function setCompatibilityModeAction(appSlug: string, _state: FormSt
   return state;
 }
 
-/** Changes an application's review policy, approval rule and client-id patterns. */
+/** Changes an application's review policy, approval rule, client-id patterns and subject naming. */
 export async function setGovernanceAction(appSlug: string, _state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
   const state = await runAction(async () => {
     const fields = formFields(formData);
@@ -86,6 +86,7 @@ export async function setGovernanceAction(appSlug: string, _state: FormState<unk
         .split(",")
         .map((p) => p.trim())
         .filter(Boolean),
+      ...(fields.subjectNaming === undefined ? {} : { subjectNaming: fields.subjectNaming || null }),
     };
     return updateApplication(await requireActor(), appSlug, change as Parameters<typeof updateApplication>[2]);
   }, "Governance settings saved.");

@@ -116,7 +116,7 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
       {can(principal, "contracts:write") ? (
         <section className="panel" data-testid="governance">
           <h2>Governance</h2>
-          <GovernanceForm appSlug={app.slug} reviewPolicy={reviewPolicy} approvalRule={approvalRule} clientIdPatterns={app.clientIdPatterns} />
+          <GovernanceForm appSlug={app.slug} reviewPolicy={reviewPolicy} approvalRule={approvalRule} clientIdPatterns={app.clientIdPatterns} subjectNaming={app.subjectNaming} />
         </section>
       ) : null}
 
