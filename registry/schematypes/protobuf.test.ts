@@ -474,6 +474,18 @@ describe("protobufIncompatibilities (Confluent's checker)", () => {
     expect(out.some((m) => m.includes("fullPath='#/M0/1', type=FIELD_SCALAR_KIND_CHANGED"))).toBe(true);
   });
 
+  it("refuses, without throwing, a chain of imported message types too long to follow", () => {
+    const n = 3000;
+    const chain = (t: string) =>
+      `${P3}package c;\n` + Array.from({ length: n }, (_, i) => (i < n - 1 ? `message M${i} { M${i + 1} next = 1; }` : `message M${i} { ${t} v = 1; }`)).join("\n");
+    const text = `${P3}import "c.proto"; message Head { c.M0 head = 1; }`;
+    const before = parse(text, [ref("c.proto", chain("int32"), 1)]);
+    const after = parse(text, [ref("c.proto", chain("string"), 2)]);
+    const out = protobufIncompatibilities(before, after);
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.some((m) => m.includes("too deeply") || m.includes(`fullPath='#/M${n - 1}/1', type=FIELD_SCALAR_KIND_CHANGED`))).toBe(true);
+  });
+
   it("says so when the other schema is not Protobuf", () => {
     const proto = parse(`${P3}message A { string a = 1; }`);
     const other = { ...proto, schemaType: "AVRO" as const, handle: {} };

@@ -671,7 +671,15 @@ export function protobufDifferences(writer: ParsedSchema, reader: ParsedSchema):
 /** Messages for every change that stops `reader` reading data written with `writer` (empty: compatible). */
 export function protobufIncompatibilities(writer: ParsedSchema, reader: ParsedSchema): string[] {
   if (!handleOf(writer) || !handleOf(reader)) return ["Incompatible because of different schema type"];
-  const messages = protobufDifferences(writer, reader)
+  let differences: ProtobufDifference[];
+  try {
+    differences = protobufDifferences(writer, reader);
+  } catch (error) {
+    // A chain of message types too long to follow (each step a type of another file version): refuse, never crash.
+    if (error instanceof RangeError) return ["The schemas nest message types too deeply to be compared"];
+    throw error;
+  }
+  const messages = differences
     .filter((d) => !d.compatible)
     .map((d) => `Difference{fullPath='${d.fullPath}', type=${d.type}}: ${d.description}`);
   return [...new Set(messages)];
