@@ -259,6 +259,7 @@ enum Kind { A = 0; B = 1; }`);
       `${P3}enum E { A = 1; }`,
       `syntax = "proto4"; message A { string a = 1; }`,
       `edition = "2023"; message A { string a = 1; }`,
+      `package p; ${P3}message A { string a = 1; }`,
       `${P3}message A { reserved 1; string a = 1; }`,
       `${P3}message A { string a = 1; } message A { string b = 1; }`,
       'syntax = "proto2"; message A { optional group G = 1 { optional int32 x = 1; } }',

@@ -186,7 +186,11 @@ function prescan(text: string, file: string): void {
   const tn = protobuf.tokenize(text, false);
   const blocks: number[] = [0];
   let total = 0;
-  for (let token = tn.next(); token !== null; token = tn.next()) {
+  let first = true;
+  for (let token = tn.next(); token !== null; token = tn.next(), first = false) {
+    if ((token === "syntax" || token === "edition") && !first && blocks.length === 1) {
+      throw new ProtobufInputError(`${describeFile(file)}: the ${token} statement must come first`);
+    }
     if (token === '"' || token === "'") {
       // A string literal: its content, then the closing quote.
       tn.next();
