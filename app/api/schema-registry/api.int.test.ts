@@ -6,9 +6,12 @@ import { createFirstAdmin } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
 import { MAX_SCHEMA_BYTES } from "@/registry/schematypes/index.ts";
+import * as authRoute from "../auth/[...all]/route.ts";
 import { startRegistryServer, type RouteServer } from "./testing.ts";
 
 const V1 = "application/vnd.schemaregistry.v1+json";
+const PORTAL = "http://localhost:3000";
+const PASSWORD = "correct horse battery";
 
 const order = {
   type: "object",
@@ -67,7 +70,7 @@ describeEachBackend("Schema registry API over HTTP", ({ handle }) => {
   }
 
   beforeAll(async () => {
-    const created = await createFirstAdmin(systemPrincipal("test"), { name: "Ada", email: "ada@example.com", password: "correct horse battery" });
+    const created = await createFirstAdmin(systemPrincipal("test"), { name: "Ada", email: "ada@example.com", password: PASSWORD });
     const admin: Principal = { kind: "user", id: created.id, email: created.email, name: created.name, role: "admin" };
     adminToken = (await createToken(admin, { name: "registry-admin", scopes: ["admin"] })).secret;
     readToken = (await createToken(admin, { name: "registry-reader", scopes: ["read"] })).secret;
@@ -108,6 +111,27 @@ describeEachBackend("Schema registry API over HTTP", ({ handle }) => {
     expect((await call("/subjects", { basic: `meshport:${readToken}` })).status).toBe(200);
     expect((await call("/subjects", { basic: `anything-at-all:${readToken}` })).status).toBe(200);
     expect((await call("/subjects", { token: readToken })).status).toBe(200);
+  });
+
+  it("serves the portal's session cookie, and takes writes by cookie only from the portal's own origin", async () => {
+    const signIn = await authRoute.POST(
+      new Request(`${PORTAL}/api/auth/sign-in/email`, {
+        method: "POST",
+        headers: { origin: PORTAL, "content-type": "application/json" },
+        body: JSON.stringify({ email: "ada@example.com", password: PASSWORD }),
+      }),
+    );
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    expect((await call("/subjects", { token: null, headers: { cookie } })).status).toBe(200);
+    const body = { schema: JSON.stringify({ type: "string", maxLength: 40 }), schemaType: "JSON" };
+    const before = await counts();
+    expectError(await call("/subjects/by-cookie/versions", { token: null, body, headers: { cookie, origin: "https://evil.example" } }), 403, 40301);
+    expectError(await call("/subjects/by-cookie/versions", { token: null, body, headers: { cookie } }), 403, 40301);
+    expect(await counts()).toEqual(before);
+    expect((await call("/subjects/by-cookie/versions", { token: null, body, headers: { cookie, origin: PORTAL } })).status).toBe(200);
+    // A bad Authorization header is not rescued by the cookie.
+    expectError(await call("/subjects", { token: "mpt_wrong", headers: { cookie } }), 401, 40101);
   });
 
   it("registers a schema under a subject holding '/' and spaces, and serves it on every read route", async () => {
@@ -160,6 +184,10 @@ describeEachBackend("Schema registry API over HTTP", ({ handle }) => {
     for (const path of ["/nope", "/subjects/a/b/c/d", "/schemas/ids", "/subjects/%E0%A4%A/versions", "/config/a/b"]) {
       expectError(await call(path), 404, 404);
     }
+    // Names no subject could have: a NUL, or longer than any name the registry keeps.
+    expectError(await call("/subjects/a%00b/versions"), 422, 42208);
+    expectError(await call(`/subjects/${"s".repeat(1001)}/versions`), 422, 42208);
+    expectError(await call("/subjects?subjectPrefix=a%00"), 422, 42208);
     const method = await call("/subjects", { method: "PUT", body: {} });
     expectError(method, 405, 405);
     expect(method.headers.get("allow")).toBe("GET");

@@ -46,8 +46,14 @@ async function readBody(request: Request): Promise<unknown> {
   return parseJsonBody(text);
 }
 
-async function dispatch(request: Request, principal: Principal, route: RegistryRoute, method: RegistryMethod, type: ResponseType): Promise<Response> {
-  const query = new URL(request.url).searchParams;
+async function dispatch(
+  request: Request,
+  query: URLSearchParams,
+  principal: Principal,
+  route: RegistryRoute,
+  method: RegistryMethod,
+  type: ResponseType,
+): Promise<Response> {
   const ok = (data: unknown) => confluentJson(data, type);
   switch (route.op) {
     case "root":
@@ -86,8 +92,10 @@ async function dispatch(request: Request, principal: Principal, route: RegistryR
     case "schemaById":
     case "schemaByIdSchema": {
       const id = parseSchemaId(route.id);
+      // Only a few formats exist (`serialized`, `resolved`...); anything odd is no format at all.
       const format = query.get("format");
-      const options = { ...optionalSubjectOption(query), ...(format ? { format: format.slice(0, 100) } : {}) };
+      const usable = format && format.length <= 100 && !format.includes("\u0000") && format.isWellFormed();
+      const options = { ...optionalSubjectOption(query), ...(usable ? { format } : {}) };
       const found = await registry.getSchemaById(principal, id, options);
       return route.op === "schemaById" ? ok(found) : confluentRawSchema(found.schema, type);
     }
@@ -134,13 +142,14 @@ export async function serveRegistry(request: Request): Promise<Response> {
   const type = negotiateResponseType(request.headers.get("accept"));
   try {
     const principal = await registryPrincipal(request);
-    const segments = splitRegistryPath(new URL(request.url).pathname);
+    const url = new URL(request.url);
+    const segments = splitRegistryPath(url.pathname);
     const matched = segments === null ? null : matchRegistryRoute(segments);
     if (!matched) throw httpErrors.notFound();
     const method = request.method.toUpperCase();
     if (!METHODS.has(method) || !matched.methods.includes(method as RegistryMethod)) throw httpErrors.methodNotAllowed(matched.methods);
     if (!type) throw httpErrors.notAcceptable();
-    return await dispatch(request, principal, matched.route, method as RegistryMethod, type);
+    return await dispatch(request, url.searchParams, principal, matched.route, method as RegistryMethod, type);
   } catch (error) {
     return confluentErrorResponse(error, type ?? REGISTRY_V1_JSON);
   }
