@@ -231,6 +231,7 @@ describeEachBackend("registry views", ({ handle }) => {
     expect(loaves.history[1]!.details).toMatchObject({ before: null, after: "NONE" });
     expect(loaves.flows).toEqual([expect.objectContaining({ part: "headers", schemaId: ids.avro })]);
     expect(loaves.producers).toEqual([]);
+    expect(loaves.ownerTeam).toBe("pastry");
     const trays = await subjectDetail(actor, "trays_value", {});
     expect(trays.selected?.schema.references).toEqual([{ name: "Loaf", subject: "loaves_value", version: 1 }]);
     expect(trays.history).toHaveLength(1);

@@ -339,6 +339,8 @@ export interface SubjectDetail {
   messageKey: string | null;
   part: "payload" | "headers" | "key" | null;
   team: { slug: string; name: string } | null;
+  /** The subject's own owner team (direct subjects; a linked one is changed by its application's team while linked). */
+  ownerTeam: string | null;
   compatibility: EffectiveCompatibility;
   mode: { mode: RegistryMode; source: "subject" | "global" };
   global: RegistryGlobalConfig;
@@ -501,6 +503,7 @@ export const subjectDetail = defineQuery({
       messageKey: subject.messageKey,
       part: subject.part,
       team: teamSlug ? { slug: teamSlug, name: teamName ?? teamSlug } : null,
+      ownerTeam: subject.ownerTeamSlug,
       compatibility: effectiveCompatibility(subject, app, global),
       mode: ownMode ? { mode: ownMode, source: "subject" } : { mode: global.mode, source: "global" },
       global,

@@ -210,7 +210,7 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
           </p>
           <LinkForm subject={detail.name} current={{ application: app?.slug, channel: detail.channel ?? undefined, messageKey: detail.messageKey ?? undefined }} />
           {detail.kind === "linked" ? <UnlinkForm subject={detail.name} /> : null}
-          {admin ? <OwnerForm subject={detail.name} team={detail.kind === "direct" ? (detail.team?.slug ?? null) : null} teams={teams.map((t) => ({ slug: t.slug, name: t.name }))} /> : null}
+          {admin ? <OwnerForm subject={detail.name} team={detail.ownerTeam} teams={teams.map((t) => ({ slug: t.slug, name: t.name }))} /> : null}
         </section>
       ) : null}
     </>
