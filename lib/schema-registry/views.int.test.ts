@@ -18,6 +18,7 @@ import { createTeam } from "@/lib/accounts/teams.ts";
 import { recordAudit } from "@/lib/audit/record.ts";
 import { systemPrincipal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
+import { publishVersion } from "@/lib/contracts/publish.ts";
 import type { Contract } from "@/registry/types.ts";
 import { SCHEMA_TYPE_FORMATS } from "@/registry/schematypes/index.ts";
 import { containsPattern, REGISTRY_MAX_PAGE, REGISTRY_PAGE_SIZE, registryOverview, schemaDetail, subjectDetail, subjectsOfMessage } from "./views.ts";
@@ -275,4 +276,45 @@ describeEachBackend("registry views", ({ handle }) => {
 
 it("escapes the pattern characters of a search", () => {
   expect(containsPattern("a_b%c\\d")).toBe("%a\\_b\\%c\\\\d%");
+});
+
+describeEachBackend("registry views over released contracts", () => {
+  const actor = systemPrincipal("test");
+  const address = "mixers/{mixerId}/speed";
+  const document = (version: string, rpm: object) =>
+    [
+      "asyncapi: 3.0.0",
+      `info: { title: Mixer, version: ${version} }`,
+      "channels:",
+      "  speed:",
+      `    address: '${address}'`,
+      "    parameters: { mixerId: {} }",
+      "    messages:",
+      "      MixerSpeed:",
+      `        payload: ${JSON.stringify({ type: "object", properties: { rpm } })}`,
+      "operations:",
+      "  sendSpeed:",
+      "    action: send",
+      "    channel: { $ref: '#/channels/speed' }",
+      "",
+    ].join("\n");
+
+  it("shows the subjects a release writes, governed by its application, on the message and the subject pages", async () => {
+    await createTeam(actor, { slug: "mixing", name: "Mixing" });
+    await createApplication(actor, { slug: "mixer", name: "Mixer", team: "mixing" });
+    await publishVersion(actor, "mixer", { files: { "asyncapi.yaml": document("1.0.0", { type: "number" }) } });
+    await publishVersion(actor, "mixer", { files: { "asyncapi.yaml": document("1.1.0", { type: "number", description: "Revolutions a minute" }) } });
+    const name = `${address}-MixerSpeed`;
+    const overview = await registryOverview(actor, { kind: "governed", team: "mixing" });
+    expect(overview.subjects.map((s) => [s.name, s.kind, s.application?.slug, s.schemaType, s.latestVersion])).toEqual([[name, "governed", "mixer", "JSON", 2]]);
+    expect(await subjectsOfMessage(actor, "mixer", address, "MixerSpeed")).toEqual([expect.objectContaining({ name, kind: "governed", part: "payload", latestVersion: 2 })]);
+    const detail = await subjectDetail(actor, name, {});
+    expect(detail.versions.map((v) => v.contractVersion)).toEqual(["1.1.0", "1.0.0"]);
+    expect(detail.flows.map((f) => [f.version, f.schemaId])).toEqual([
+      ["1.1.0", detail.versions[0]!.schemaId],
+      ["1.0.0", detail.versions[1]!.schemaId],
+    ]);
+    const schema = await schemaDetail(actor, detail.versions[0]!.schemaId);
+    expect(schema.subjects).toEqual([{ subject: name, version: 2, deleted: false }]);
+  });
 });
