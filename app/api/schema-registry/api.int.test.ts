@@ -146,6 +146,8 @@ describeEachBackend("Schema registry API over HTTP", ({ handle }) => {
     expect((await call("/subjects")).json).toContain(subject);
     expect((await call(`/subjects?subjectPrefix=${encodeURIComponent("plant a/")}`)).json).toEqual([subject]);
     expect((await call("/subjects?subjectPrefix=zzz")).json).toEqual([]);
+    const all = (await call("/subjects")).json as string[];
+    expect((await call("/subjects?offset=1&limit=1")).json).toEqual(all.slice(1, 2));
     expect((await call(`${path}/versions`)).json).toEqual([1]);
     const version = await call(`${path}/versions/1`, { token: readToken });
     expect(version.json).toMatchObject({ subject, id, version: 1, schemaType: "JSON" });
@@ -319,6 +321,7 @@ describeEachBackend("Schema registry API over HTTP", ({ handle }) => {
     expectError(await call("/subjects/doomed", { method: "DELETE" }), 404, 40404);
     expect((await call("/subjects")).json).not.toContain("doomed");
     expect((await call("/subjects?deleted=true")).json).toContain("doomed");
+    expect((await call("/subjects?deletedOnly=true")).json).toEqual(["doomed"]);
     expect((await call("/subjects/doomed?permanent=true", { method: "DELETE" })).json).toEqual([2]);
     expect((await call("/subjects?deleted=true")).json).not.toContain("doomed");
     const [audited] = await handle().db.select({ n: count() }).from(auditEntry).where(eq(auditEntry.action, "registry.subject.delete"));

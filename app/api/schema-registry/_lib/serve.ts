@@ -26,6 +26,13 @@ function flag(query: URLSearchParams, name: string): boolean {
   return query.get(name)?.toLowerCase() === "true";
 }
 
+/** A paging parameter: a non-negative int4, else left out (Confluent's default: everything). */
+function count<K extends string>(query: URLSearchParams, name: string, key: K): Partial<Record<K, number>> {
+  const raw = query.get(name);
+  if (raw === null || !/^\d{1,10}$/.test(raw) || Number(raw) > 2 ** 31 - 1) return {};
+  return { [key]: Number(raw) } as Partial<Record<K, number>>;
+}
+
 /** A subject from the path or the query, refused (42208) when no subject could be named so. */
 function subjectName(value: string): string {
   if (value.length > MAX_NAME_LENGTH) throw registryErrors.invalidSubject(`Subject name is longer than ${MAX_NAME_LENGTH} characters.`);
@@ -63,7 +70,14 @@ async function dispatch(
     case "subjects": {
       const prefix = query.get("subjectPrefix") ?? "";
       if (prefix.length > MAX_NAME_LENGTH) throw registryErrors.invalidSubject(`subjectPrefix is longer than ${MAX_NAME_LENGTH} characters.`);
-      return ok(await registry.listSubjects(principal, { deleted: flag(query, "deleted"), ...(prefix ? { prefix: subjectName(prefix) } : {}) }));
+      const options = {
+        deleted: flag(query, "deleted"),
+        deletedOnly: flag(query, "deletedOnly"),
+        ...(prefix ? { prefix: subjectName(prefix) } : {}),
+        ...count(query, "offset", "offset"),
+        ...count(query, "limit", "limit"),
+      };
+      return ok(await registry.listSubjects(principal, options));
     }
     case "subjectVersions": {
       const subject = subjectName(route.subject);
