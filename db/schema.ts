@@ -179,6 +179,8 @@ export const auditEntry = pgTable(
     index("audit_entry_actor_idx").on(t.actorId),
     // The audit report filters by application: services put its slug in details.application.
     index("audit_entry_application_idx").on(sql`(${t.details}->>'application')`, t.seq),
+    // A registry subject's history: registry services put the subject's name in details.subject.
+    index("audit_entry_subject_idx").on(sql`(${t.details}->>'subject')`, t.seq),
   ],
 );
 

@@ -56,4 +56,5 @@ CREATE UNIQUE INDEX "registry_subject_name_idx" ON "registry_subject" USING btre
 CREATE INDEX "registry_subject_name_prefix_idx" ON "registry_subject" USING btree ("name" text_pattern_ops);--> statement-breakpoint
 CREATE INDEX "registry_subject_app_idx" ON "registry_subject" USING btree ("application_id","channel");--> statement-breakpoint
 CREATE INDEX "registry_subject_version_schema_idx" ON "registry_subject_version" USING btree ("schema_id");--> statement-breakpoint
+CREATE INDEX "audit_entry_subject_idx" ON "audit_entry" USING btree (("details"->>'subject'),"seq");--> statement-breakpoint
 INSERT INTO "registry_config" ("id") VALUES (1) ON CONFLICT DO NOTHING;
