@@ -40,4 +40,20 @@ describe("edgeRefusal", () => {
       }
     }
   });
+
+  it("answers the schema registry's paths in Confluent's error shape, for Confluent clients", () => {
+    for (const target of ["/api/schema-registry/subjects/%ZZ/versions", "/api/schema-registry/subjects/a%00b", "/api/schema-registry?x=%E0%A4%A"]) {
+      const refusal = edgeRefusal("GET", target);
+      expect(refusal?.status, target).toBe(422);
+      expect(refusal?.headers["content-type"]).toBe("application/vnd.schemaregistry.v1+json");
+      const body = JSON.parse(refusal!.body) as { error_code: unknown; message: unknown };
+      expect(body.error_code).toBe(422);
+      expect(typeof body.message).toBe("string");
+    }
+    const method = edgeRefusal("TRACE", "/api/schema-registry/subjects");
+    expect(method?.status).toBe(405);
+    expect((JSON.parse(method!.body) as { error_code: number }).error_code).toBe(405);
+    // A path that only starts alike is the portal's.
+    expect(edgeRefusal("GET", "/api/schema-registryx/%ZZ")?.headers["content-type"]).toBe("application/json");
+  });
 });

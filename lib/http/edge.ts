@@ -16,7 +16,19 @@ export interface EdgeRefusal {
   body: string;
 }
 
-function refusal(error: MeshportError, headers: Record<string, string> = {}): EdgeRefusal {
+/** The Confluent-compatible registry answers in Confluent's error shape, even this early. */
+const REGISTRY_PREFIX = "/api/schema-registry";
+
+function isRegistryTarget(target: string | undefined): boolean {
+  const path = (target ?? "/").split("?")[0]!;
+  return path === REGISTRY_PREFIX || path.startsWith(`${REGISTRY_PREFIX}/`);
+}
+
+function refusal(error: MeshportError, headers: Record<string, string> = {}, target?: string): EdgeRefusal {
+  if (isRegistryTarget(target)) {
+    const body = JSON.stringify({ error_code: error.status, message: error.message });
+    return { status: error.status, headers: { "content-type": "application/vnd.schemaregistry.v1+json", "cache-control": "no-store", ...headers }, body };
+  }
   const body = JSON.stringify({ error: { code: error.code, message: error.message, details: error.details ?? {} } });
   return { status: error.status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }, body };
 }
@@ -27,12 +39,12 @@ export function edgeRefusal(method: string | undefined, target: string | undefin
     const error = new MeshportError("method_not_allowed", `The portal does not serve ${String(method).slice(0, 20)} requests.`, {
       details: { allowed: SERVED_METHODS },
     });
-    return refusal(error, { allow: SERVED_METHODS.join(", ") });
+    return refusal(error, { allow: SERVED_METHODS.join(", ") }, target);
   }
   try {
     assertCleanUrl(target ?? "/");
   } catch (error) {
-    if (isMeshportError(error)) return refusal(error);
+    if (isMeshportError(error)) return refusal(error, {}, target);
     throw error;
   }
   return null;
