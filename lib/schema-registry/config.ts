@@ -4,6 +4,7 @@ import { getDb, type Executor } from "@/db/client.ts";
 import { application, registryConfig, registrySubject, registrySubjectVersion, type RegistryMode, type RegistrySubject } from "@/db/schema.ts";
 import { COMPATIBILITY_MODES, type CompatibilityMode } from "@/registry/index.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
+import { effectiveMode } from "@/lib/catalog/applications.ts";
 import { defineCommand } from "@/lib/service.ts";
 import { assertReadsRegistry, assertRegistryAdmin, assertWritesSubject, teamForNewSubject, type SubjectOwner } from "./access.ts";
 import { registryErrors } from "./errors.ts";
@@ -55,18 +56,34 @@ export async function globalConfig(tx: Executor): Promise<GlobalConfig> {
   return { compatibility: storedLevel(row?.compatibility), mode: storedMode(row?.mode) };
 }
 
-/** The level a subject is checked under: its own, its application's, the registry's, BACKWARD. */
-export async function effectiveLevel(tx: Executor, subject: RegistrySubject | undefined, global: GlobalConfig, owner?: SubjectOwner): Promise<CompatibilityMode> {
+/** Where a subject's level comes from. */
+export type LevelSource = "subject" | "application" | "global";
+
+/**
+ * The one rule for a subject's level: its own; for a subject a contract governs, the mode its contract is checked
+ * with (the application's, else the portal default); for a subject linked to an application, the application's
+ * level when it sets one; else the registry's, then Confluent's BACKWARD.
+ */
+export function resolveSubjectLevel(
+  subject: Pick<RegistrySubject, "compatibility" | "governed"> | undefined,
+  app: { compatibilityMode: string | null } | null | undefined,
+  globalLevel: CompatibilityMode | null,
+): { level: CompatibilityMode; source: LevelSource } {
   const own = storedLevel(subject?.compatibility);
-  if (own) return own;
-  if (subject?.applicationId) {
-    const app =
-      owner?.application ??
-      (await tx.select({ compatibilityMode: application.compatibilityMode }).from(application).where(eq(application.id, subject.applicationId)))[0];
-    const appLevel = storedLevel(app?.compatibilityMode);
-    if (appLevel) return appLevel;
-  }
-  return global.compatibility ?? DEFAULT_LEVEL;
+  if (own) return { level: own, source: "subject" };
+  if (app && subject?.governed) return { level: effectiveMode(app), source: "application" };
+  const appLevel = storedLevel(app?.compatibilityMode);
+  if (app && appLevel) return { level: appLevel, source: "application" };
+  return { level: globalLevel ?? DEFAULT_LEVEL, source: "global" };
+}
+
+/** The level a subject is checked under (resolveSubjectLevel), loading its application when needed. */
+export async function effectiveLevel(tx: Executor, subject: RegistrySubject | undefined, global: GlobalConfig, owner?: SubjectOwner): Promise<CompatibilityMode> {
+  if (storedLevel(subject?.compatibility) || !subject?.applicationId) return resolveSubjectLevel(subject, null, global.compatibility).level;
+  const app =
+    owner?.application ??
+    (await tx.select({ compatibilityMode: application.compatibilityMode }).from(application).where(eq(application.id, subject.applicationId)))[0];
+  return resolveSubjectLevel(subject, app ?? null, global.compatibility).level;
 }
 
 /** The mode a subject is in: its own, the registry's, READWRITE. */
@@ -111,7 +128,9 @@ export async function getCompatibility(principal: Principal, subject: string | n
   const row = await findSubject(db, subject);
   const own = storedLevel(row?.compatibility);
   if (own) return { compatibilityLevel: own };
-  if (!options.defaultToGlobal) throw registryErrors.compatibilityNotConfigured(subject);
+  // A contract configures the subjects it governs: their level is the contract's, not "not configured" (a serializer
+  // that finds none would set its own default as an override, binding the contract's releases).
+  if (!options.defaultToGlobal && !row?.governed) throw registryErrors.compatibilityNotConfigured(subject);
   return { compatibilityLevel: await effectiveLevel(db, row, global) };
 }
 

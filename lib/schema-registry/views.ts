@@ -19,7 +19,7 @@ import {
   type RegistryMode,
   type SchemaReference,
 } from "@/db/schema.ts";
-import { effectiveMode } from "@/lib/catalog/applications.ts";
+import { resolveSubjectLevel } from "./config.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { COMPATIBILITY_MODES, type CompatibilityMode } from "@/registry/index.ts";
@@ -123,16 +123,14 @@ async function globalConfig(db: Executor): Promise<RegistryGlobalConfig> {
   return { compatibility: level ?? "BACKWARD", compatibilityConfigured: level !== undefined, mode: asMode(row?.mode) ?? "READWRITE" };
 }
 
-/** Subject override → the governing or linked application's mode → the registry-wide level (as the registry checks). */
+/** The level the registry checks a subject under, and where it comes from (config.ts `resolveSubjectLevel`). */
 export function effectiveCompatibility(
-  subject: { compatibility: string | null },
+  subject: { compatibility: string | null; governed: boolean },
   app: { compatibilityMode: string | null } | null,
   global: RegistryGlobalConfig,
 ): EffectiveCompatibility {
-  const own = asLevel(subject.compatibility);
-  if (own) return { level: own, source: "subject", inherited: false };
-  if (app) return { level: effectiveMode(app), source: "application", inherited: true };
-  return { level: global.compatibility, source: "global", inherited: true };
+  const { level, source } = resolveSubjectLevel(subject, app, global.compatibilityConfigured ? global.compatibility : null);
+  return { level, source, inherited: source !== "subject" };
 }
 
 const kindOf = (row: { governed: boolean; applicationId: string | null }): SubjectKind =>
