@@ -1,5 +1,4 @@
 import "server-only";
-import { createHash } from "node:crypto";
 import { and, asc, eq, inArray, isNotNull, isNull, notInArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { MIGRATION_LOCK_KEY, type Executor, type Transaction } from "@/db/client.ts";
@@ -26,6 +25,7 @@ import { MeshportError } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { defineCommand } from "@/lib/service.ts";
 import { resolveReferences } from "./store.ts";
+import { lockSubject } from "./subjects.ts";
 
 /*
  * Subjects from contracts: every payload, headers and Kafka key schema of a released version is a governed
@@ -260,7 +260,7 @@ export async function registerContractSubjects(
     const ids = await schemaIds(tx, version.contract, planned);
     const names = planned.map((p) => p.name);
     // The registry API's per-subject lock, taken in name order: a registration and a release of one subject take turns.
-    for (const name of names) await lockSubjectName(tx, name);
+    for (const name of names) await lockSubject(tx, name);
     // New subjects first (a name another release creates at once waits for it), then every row locked by name.
     for (let i = 0; i < planned.length; i += CHUNK) {
       await tx
@@ -310,12 +310,6 @@ export async function registerContractSubjects(
   }
   await tx.update(contractVersion).set({ subjectsRegisteredAt: new Date() }).where(eq(contractVersion.id, version.id));
   return written;
-}
-
-/** The per-subject advisory lock of the registry API (subjects.ts `lockSubject`): same key space, same key. */
-async function lockSubjectName(tx: Executor, name: string): Promise<void> {
-  const key = createHash("sha256").update("registry-subject\u0000").update(name).digest().readBigInt64BE(0);
-  await tx.execute(sql`select pg_advisory_xact_lock(${key.toString()}::bigint)`);
 }
 
 interface StoredVersion {
