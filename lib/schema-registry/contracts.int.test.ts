@@ -157,13 +157,18 @@ describeEachBackend("registry: subjects from contracts", ({ handle }) => {
       expect(v2!.compatibility).toBe("BACKWARD");
     });
 
-    it("refuses a subject another application's contract governs, naming both", async () => {
+    it("refuses a subject another sender governs with another schema, naming both applications", async () => {
       await createApplication(admin, { slug: "copycat", name: "Copycat", team: "other" });
       await expect(publish("copycat", doc("Copycat", "1.0.0", { "shop/orders": [{ key: "orderPlaced", payload: ORDER }] }))).rejects.toMatchObject({
         code: "conflict:subject_governed",
         message: expect.stringMatching(/governed by the contract of application orders.*copycat/),
       });
       expect(await db().select().from(contractVersion).where(eq(contractVersion.applicationId, (await appId("copycat"))!))).toHaveLength(0);
+      // A second sender that agrees on the schema shares the subject, which stays with the first.
+      const before = await versionsOf(["shop/orders-orderPlaced"]);
+      await publish("copycat", doc("Copycat", "1.0.0", { "shop/orders": [{ key: "orderPlaced", payload: ORDER_V2 }] }));
+      expect(await versionsOf(["shop/orders-orderPlaced"])).toEqual(before);
+      expect((await subject("shop/orders-orderPlaced"))!.applicationId).toBe(await appId("orders"));
     });
   });
 

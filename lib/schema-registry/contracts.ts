@@ -275,9 +275,10 @@ export async function registerContractSubjects(
       const chunk = await tx.select().from(registrySubject).where(inArray(registrySubject.name, names.slice(i, i + CHUNK))).orderBy(asc(registrySubject.name)).for("update");
       for (const row of chunk) rows.set(row.name, row);
     }
-    const skipped = await claims(tx, principal, app, planned, rows);
     const subjectIds = [...rows.values()].map((r) => r.id);
     const history = await versionsOf(tx, subjectIds);
+    const latestIds = new Map([...rows.values()].map((r) => [r.name, (history.get(r.id) ?? []).filter((v) => v.deletedAt === null).at(-1)?.schemaId]));
+    const skipped = await claims(tx, principal, app, planned, rows, (p) => latestIds.get(p.name) === ids.get(p.schema.hash));
     const appends: Array<typeof registrySubjectVersion.$inferInsert> = [];
     const label = principalLabel(principal);
     for (const p of planned) {
@@ -351,13 +352,20 @@ async function versionsOf(tx: Executor, subjectIds: string[]): Promise<Map<strin
 
 /**
  * Which existing subjects of a release's names another application keeps. The sender of a message owns its
- * subjects: a subject governed by an application that sends the message refuses a release that sends it too,
- * and is left to it by one that only reads it; a subject governed by a reader passes to the sender. A direct
- * subject is taken over unless another team owns it (its team, or the team of the application it is linked
- * to) and the principal does not write for that team: then a sender is refused and a reader leaves it be.
+ * subjects: a subject governed by an application that sends the message stays with it, and refuses a release
+ * that sends it too with another schema than its latest; a subject governed by a reader passes to the sender. A
+ * direct subject is taken over unless another team owns it (its team, or the team of the application it is
+ * linked to) and the principal does not write for that team: then a sender is refused and a reader leaves it be.
  * Returns the names to leave alone.
  */
-async function claims(tx: Executor, principal: Principal, app: Application, planned: PlannedSubject[], rows: Map<string, RegistrySubject>): Promise<Set<string>> {
+async function claims(
+  tx: Executor,
+  principal: Principal,
+  app: Application,
+  planned: PlannedSubject[],
+  rows: Map<string, RegistrySubject>,
+  agrees: (p: PlannedSubject) => boolean,
+): Promise<Set<string>> {
   const foreign = [...rows.values()].filter((r) => r.applicationId !== null && r.applicationId !== app.id);
   const apps = new Map<string, { slug: string; teamId: string }>();
   const senders = new Set<string>();
@@ -382,7 +390,8 @@ async function claims(tx: Executor, principal: Principal, app: Application, plan
     const other = row.applicationId && row.applicationId !== app.id ? apps.get(row.applicationId) : undefined;
     if (row.governed && other) {
       const otherSends = senders.has(`${row.applicationId}\u0000${row.channel}\u0000${row.messageKey}`);
-      if (!p.sends) {
+      // Two senders that agree on the schema share the subject; it stays with the first.
+      if (!p.sends || (otherSends && agrees(p))) {
         skipped.add(p.name);
       } else if (otherSends) {
         throw new MeshportError("conflict", `Subject ${row.name} is governed by the contract of application ${other.slug}, which sends this message too; application ${app.slug} cannot register it. Choose another subject naming, or rename the channel or message.`, {
