@@ -4,6 +4,7 @@ import { systemPrincipal } from "@/lib/auth/principal.ts";
 import { getApplication, listApplications } from "@/lib/catalog/applications.ts";
 import { searchCatalog } from "@/lib/catalog/search.ts";
 import { getChangeRequest, listChangeRequests } from "@/lib/reviews/queries.ts";
+import { getSubjectVersion, listSubjects, listVersions } from "@/lib/schema-registry/api.ts";
 import { DEMO_APPLICATIONS } from "./contracts/index.ts";
 import { seedDemo } from "./seed.ts";
 
@@ -33,6 +34,11 @@ describeEachBackend("demo seed", () => {
     expect(requests.map((r) => [r.application.slug, r.version, r.breaking, r.authorLabel])).toEqual([["machine-monitor", "2.0.0", true, "eddie@meshport.demo"]]);
     const request = await getChangeRequest(reader, String(requests[0]!.number));
     expect(request.reviewers.map((r) => r.team.slug).sort()).toEqual(["plant-operations", "platform"]);
+    // The registry: the contracts' subjects came with their releases, and one subject was registered over the API.
+    const subjects = await listSubjects(reader, {});
+    expect(subjects).toContain("plant/{lineId}/temperature-temperatureReading");
+    expect(await listVersions(reader, "erp.invoices-value", {})).toEqual([1, 2]);
+    expect((await getSubjectVersion(reader, "erp.invoices-value", "latest", {})).schema).toContain("dueDate");
     expect((await seedDemo()).seeded).toBe(false);
   });
 });

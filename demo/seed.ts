@@ -11,6 +11,7 @@ import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
+import { registerSchema } from "@/lib/schema-registry/api.ts";
 import { openChangeRequest, overrideChangeRequest } from "@/lib/reviews/requests.ts";
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { createToken, listTokens, principalForToken } from "@/lib/tokens/tokens.ts";
@@ -85,7 +86,26 @@ export async function seedDemo(): Promise<{ seeded: boolean; email: string; pass
     await setTeamMember(actor, person.team, { email: person.email, role: person.teamRole });
   }
   await seedDemoCatalog(actor);
+  await seedDemoRegistry(actor);
   return { seeded: true, email: DEMO_ADMIN_EMAIL, password };
+}
+
+/**
+ * A subject registered straight over the registry API, as a Kafka team with Confluent serializers would: an Avro
+ * invoice record and a compatible second version (a field with a default). The contracts' subjects come with
+ * their releases.
+ */
+export async function seedDemoRegistry(actor: Principal): Promise<void> {
+  const invoice = (fields: Array<Record<string, unknown>>) =>
+    JSON.stringify({ type: "record", name: "Invoice", namespace: "demo.erp", fields });
+  const base = [
+    { name: "invoiceId", type: "string" },
+    { name: "orderId", type: "string" },
+    { name: "amount", type: { type: "bytes", logicalType: "decimal", precision: 12, scale: 2 } },
+    { name: "currency", type: "string" },
+  ];
+  await registerSchema(actor, "erp.invoices-value", { schemaType: "AVRO", schema: invoice(base) }, {});
+  await registerSchema(actor, "erp.invoices-value", { schemaType: "AVRO", schema: invoice([...base, { name: "dueDate", type: ["null", "string"], default: null }]) }, {});
 }
 
 /**

@@ -134,10 +134,12 @@ describeEachBackend("contracts: evaluate, then commit", ({ handle }) => {
       route.POST(new Request(`${URL_BASE}/orders-modes/${path}`, { method: "POST", body, headers: { authorization: `Bearer ${token}`, "content-type": "application/yaml" } }), {
         params: Promise.resolve({ app: "orders-modes" }),
       });
-    expect((await post(versionsRoute, "versions", orders("1.0.0", STRICT))).status).toBe(201);
+    // Its own channel: the registry subject of `orders`' channel belongs to the application that sends it.
+    const own = (version: string, payload: string) => orders(version, payload).replaceAll("orders/placed", "orders/modes");
+    expect((await post(versionsRoute, "versions", own("1.0.0", STRICT))).status).toBe(201);
     for (const mode of COMPATIBILITY_MODES) {
       await updateApplication(admin, "orders-modes", { compatibilityMode: mode });
-      const evaluation = (await (await post(evaluateRoute, "evaluate", orders("1.1.0", "{}"))).json()).evaluation;
+      const evaluation = (await (await post(evaluateRoute, "evaluate", own("1.1.0", "{}"))).json()).evaluation;
       const refused = MODE_POLICIES[mode].forward;
       expect(evaluation.report.compatible, mode).toBe(!refused);
       expect(evaluation.blockers.map((b: { kind: string }) => b.kind), mode).toEqual(refused ? ["incompatible"] : []);
