@@ -98,4 +98,21 @@ test("a schema registered over the API with a token shows on the Registry page a
 
   await page.goto(`/registry/schemas/${id}`);
   await expect(page.locator(`[data-testid="schema-subject"][data-subject="${subject}"]`)).toBeVisible();
+
+  // A contract's subject, its name holding `/` (sent as %2F), read and auto-registered as a serializer does.
+  const auth = { authorization: `Basic ${Buffer.from(`meshport:${token}`).toString("base64")}`, "content-type": "application/vnd.schemaregistry.v1+json" };
+  const governed = `/api/schema-registry/subjects/${encodeURIComponent("plant/{lineId}/temperature-temperatureReading")}`;
+  const latest = await page.request.get(`${governed}/versions/latest`, { headers: auth });
+  expect(latest.status()).toBe(200);
+  expect(latest.headers()["content-type"]).toContain("application/vnd.schemaregistry.v1+json");
+  const version = (await latest.json()) as { subject: string; id: number; version: number; schema: string };
+  expect(version.subject).toBe("plant/{lineId}/temperature-temperatureReading");
+  const again = await page.request.post(`${governed}/versions`, { headers: auth, data: JSON.stringify({ schemaType: "JSON", schema: version.schema }) });
+  expect(await again.json()).toEqual({ id: version.id });
+  const changed = await page.request.post(`${governed}/versions`, {
+    headers: auth,
+    data: JSON.stringify({ schemaType: "JSON", schema: JSON.stringify({ type: "object", properties: { other: { type: "string" } } }) }),
+  });
+  expect(changed.status()).toBe(409);
+  expect(((await changed.json()) as { message: string }).message).toContain("governed by the contract");
 });
