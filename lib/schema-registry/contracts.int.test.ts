@@ -11,6 +11,8 @@ import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
 import { newId } from "@/lib/ids.ts";
 import { registrySchemaHash, JSON_SCHEMA_FORMAT, canonicalJson } from "@/registry/index.ts";
+import { parseSchema, SCHEMA_TYPE_FORMATS } from "@/registry/schematypes/index.ts";
+import { registerSchema } from "./api.ts";
 import { backfillRegistrySubjects, linkSubjectToChannel, setSubjectOwner, unlinkSubject } from "./contracts.ts";
 
 interface Msg {
@@ -173,7 +175,8 @@ describeEachBackend("registry: subjects from contracts", ({ handle }) => {
   });
 
   it("leaves a sender's subject to it when an application only reads the message, and passes a reader's subject to the sender", async () => {
-    const reading = doc("Reader", "1.0.0", { "shop/orders": [{ key: "orderPlaced", payload: "{ type: object }" }], "fresh/topic": [{ key: "tick", payload: "{ type: object }" }] }, "Reads", "receive");
+    // The sender's schema is checked against the reader's version it takes over: a closed empty object evolves to ORDER.
+    const reading = doc("Reader", "1.0.0", { "shop/orders": [{ key: "orderPlaced", payload: "{ type: object }" }], "fresh/topic": [{ key: "tick", payload: "{ type: object, additionalProperties: false }" }] }, "Reads", "receive");
     await createApplication(admin, { slug: "reader", name: "Reader", team: "other" });
     const before = await versionsOf(["shop/orders-orderPlaced"]);
     await publish("reader", reading);
@@ -245,10 +248,10 @@ describeEachBackend("registry: subjects from contracts", ({ handle }) => {
     expect((await subject("drafts/x-x"))!.deletedAt).toBeNull();
   });
 
-  /** A direct subject (as the registry API registers it) with one JSON version. */
-  async function directSubject(name: string, schema: object, teamId: string | null, deleted = false): Promise<{ id: string; schemaId: number }> {
-    const hash = registrySchemaHash(JSON_SCHEMA_FORMAT, schema);
-    await db().insert(registrySchema).values({ hash, format: JSON_SCHEMA_FORMAT, canonical: canonicalJson(schema) }).onConflictDoNothing();
+  /** A direct subject (as the registry API registers it) with one JSON (or Avro) version. */
+  async function directSubject(name: string, schema: object, teamId: string | null, deleted = false, format = JSON_SCHEMA_FORMAT): Promise<{ id: string; schemaId: number }> {
+    const hash = registrySchemaHash(format, schema);
+    await db().insert(registrySchema).values({ hash, format, canonical: canonicalJson(schema) }).onConflictDoNothing();
     const [s] = await db().select().from(registrySchema).where(eq(registrySchema.hash, hash));
     const id = newId("subj");
     await db().insert(registrySubject).values({ id, name, teamId, deletedAt: deleted ? new Date() : null });
@@ -257,7 +260,7 @@ describeEachBackend("registry: subjects from contracts", ({ handle }) => {
   }
 
   it("takes over a direct subject of the same name, keeping its versions, and revives a soft-deleted one", async () => {
-    const kept = await directSubject("stock/levels-level", { type: "object" }, shopId);
+    const kept = await directSubject("stock/levels-level", { type: "object", additionalProperties: false }, shopId);
     await directSubject("stock/levels-level-headers", { type: "object", properties: { trace: { type: "string" } } }, null, true);
     await createApplication(admin, { slug: "stock", name: "Stock", team: "shop" });
     await publish("stock", doc("Stock", "1.0.0", { "stock/levels": [{ key: "level", payload: ORDER, headers: HEADERS }] }));
@@ -279,6 +282,89 @@ describeEachBackend("registry: subjects from contracts", ({ handle }) => {
     const shopToken: Principal = { kind: "token", id: "tok_shop", name: "shop-ci", scopes: ["contracts:write"], teamId: shopId, createdBy: null };
     await expect(publish("mine", doc("Mine", "1.0.0", { "mine/x": [{ key: "x", payload: ORDER }] }), "released", shopToken)).rejects.toMatchObject({ code: "conflict:subject_owned" });
     expect((await subject("mine/x-x"))!.governed).toBe(false);
+  });
+
+  const shopToken = (): Principal => ({ kind: "token", id: "tok_shop", name: "shop-ci", scopes: ["contracts:write"], teamId: shopId, createdBy: null });
+
+  it("lets only an admin's release take over a direct subject no team owns; a reader leaves it be", async () => {
+    await directSubject("nobody/x-x", { type: "object", additionalProperties: false }, null);
+    await createApplication(admin, { slug: "nobodys", name: "Nobodys", team: "shop" });
+    const sending = doc("Nobodys", "1.0.0", { "nobody/x": [{ key: "x", payload: ORDER }] });
+    await expect(publish("nobodys", sending, "released", shopToken())).rejects.toMatchObject({ code: "conflict:subject_owned", message: expect.stringMatching(/nobody\/x-x.*no team owns/) });
+    expect((await subject("nobody/x-x"))!.governed).toBe(false);
+    await createApplication(admin, { slug: "nobodyreader", name: "Nobody reader", team: "shop" });
+    await publish("nobodyreader", doc("Nobody reader", "1.0.0", { "nobody/x": [{ key: "x", payload: ORDER }] }, "Reads", "receive"), "released", shopToken());
+    expect((await subject("nobody/x-x"))!).toMatchObject({ governed: false, applicationId: null });
+    expect((await versionsOf(["nobody/x-x"]))["nobody/x-x"]).toHaveLength(1);
+    await publish("nobodys", sending, "released", admin);
+    expect((await subject("nobody/x-x"))!).toMatchObject({ governed: true, applicationId: await appId("nobodys") });
+    expect((await lastAudit("contract.publish"))!.details).toMatchObject({ subjectsTakenOver: ["nobody/x-x"] });
+  });
+
+  it("takes over a subject that has only configuration, keeping it, whoever owns it", async () => {
+    // As PUT /config/{subject} leaves it before any schema: a row of another team with a level and no versions.
+    await db().insert(registrySubject).values({ id: newId("subj"), name: "configured/x-x", teamId: otherId, compatibility: "FULL", mode: "READWRITE" });
+    await db().insert(registrySubject).values({ id: newId("subj"), name: "configured/x-x-headers", teamId: null, compatibility: "NONE" });
+    await createApplication(admin, { slug: "configured", name: "Configured", team: "shop" });
+    await publish("configured", doc("Configured", "1.0.0", { "configured/x": [{ key: "x", payload: ORDER, headers: HEADERS }] }), "released", shopToken());
+    expect((await subject("configured/x-x"))!).toMatchObject({ governed: true, applicationId: await appId("configured"), compatibility: "FULL", mode: "READWRITE", teamId: otherId });
+    expect((await subject("configured/x-x-headers"))!).toMatchObject({ governed: true, compatibility: "NONE" });
+    expect((await versionsOf(["configured/x-x"]))["configured/x-x"]!.map(([v]) => v)).toEqual([1]);
+  });
+
+  it("checks a release against the versions of a taken-over subject under its level, and refuses another schema type", async () => {
+    // No level of its own: the application's mode (BACKWARD) still applies to versions the registry API wrote.
+    await directSubject("taken/x-x", { type: "object" }, shopId);
+    await createApplication(admin, { slug: "taken", name: "Taken", team: "shop" });
+    const before = await db().select().from(registrySubjectVersion);
+    await expect(publish("taken", doc("Taken", "1.0.0", { "taken/x": [{ key: "x", payload: ORDER }] }))).rejects.toMatchObject({
+      code: "conflict:subject_incompatible",
+      message: expect.stringMatching(/taken\/x-x.*BACKWARD/),
+    });
+    expect(await db().select().from(registrySubjectVersion)).toHaveLength(before.length);
+    expect((await subject("taken/x-x"))!.governed).toBe(false);
+    // An Avro subject cannot take a JSON Schema, even under NONE.
+    await directSubject("typed/x-x", { type: "record", name: "X", fields: [] }, shopId, false, SCHEMA_TYPE_FORMATS.AVRO);
+    await createApplication(admin, { slug: "typed", name: "Typed", team: "shop", compatibilityMode: "NONE" });
+    await expect(publish("typed", doc("Typed", "1.0.0", { "typed/x": [{ key: "x", payload: "{ type: object }" }] }))).rejects.toMatchObject({
+      code: "conflict:subject_incompatible",
+      message: expect.stringMatching(/typed\/x-x.*AVRO schema, the new schema is JSON/),
+    });
+    // A compatible schema is taken in, and the next release of the same contract is checked again.
+    await publish("taken", doc("Taken", "1.0.0", { "taken/x": [{ key: "x", payload: "{ type: object, description: Taken }" }] }));
+    expect((await versionsOf(["taken/x-x"]))["taken/x-x"]!.map(([v]) => v)).toEqual([1, 2]);
+    await expect(publish("taken", doc("Taken", "2.0.0", { "taken/x": [{ key: "x", payload: "{ type: object, properties: { id: { type: integer } } }" }] }))).rejects.toMatchObject({
+      code: "conflict:subject_incompatible",
+    });
+  });
+
+  it("appends nothing when a release reverts to a schema an earlier live version holds", async () => {
+    await createApplication(admin, { slug: "reverts", name: "Reverts", team: "shop" });
+    const at = (version: string, payload: string) => doc("Reverts", version, { "reverts/x": [{ key: "x", payload }] });
+    await publish("reverts", at("1.0.0", ORDER));
+    await publish("reverts", at("1.1.0", ORDER_V2));
+    const before = await versionsOf(["reverts/x-x"]);
+    expect(before["reverts/x-x"]!.map(([v]) => v)).toEqual([1, 2]);
+    // A new major line back to the first schema: Confluent answers with the version that holds it.
+    await publish("reverts", at("2.0.0", ORDER));
+    expect(await versionsOf(["reverts/x-x"])).toEqual(before);
+    expect((await lastAudit("contract.publish"))!.details).toMatchObject({ subjectVersionsAdded: 0, subjects: [{ subject: "reverts/x-x", version: 1, id: before["reverts/x-x"]![0]![1] }] });
+  });
+
+  it("gives a contract's Avro schema, in any Avro format, the id the registry API registers it under", async () => {
+    await createApplication(admin, { slug: "avros", name: "Avros", team: "shop" });
+    const schema = "{ type: record, name: Reading, namespace: com.avros, fields: [ { name: value, type: double } ] }";
+    await publish("avros", doc("Avros", "1.0.0", { "avros/r": [{ key: "r", payload: schema, format: "application/vnd.apache.avro+yaml;version=1.10.0" }] }));
+    const [[version, id]] = (await versionsOf(["avros/r-r"]))["avros/r-r"]! as [[number, number]];
+    expect(version).toBe(1);
+    const [stored] = await db().select().from(registrySchema).where(eq(registrySchema.id, id));
+    expect(stored!.format).toBe(SCHEMA_TYPE_FORMATS.AVRO);
+    const text = JSON.stringify({ type: "record", name: "Reading", namespace: "com.avros", fields: [{ name: "value", type: "double" }] });
+    const parsed = parseSchema({ schemaType: "AVRO", schema: text, references: [] });
+    expect(parsed.ok && parsed.schema.hash).toBe(stored!.hash);
+    // An auto-registering serializer of the same schema gets the same id, and the subject no new version.
+    expect(await registerSchema(admin, "avros/r-r", { schema: text }, {})).toEqual({ id });
+    expect((await versionsOf(["avros/r-r"]))["avros/r-r"]).toHaveLength(1);
   });
 
   it("refuses a release whose subject name would pass 255 characters", async () => {

@@ -17,7 +17,7 @@ import {
 } from "@/db/schema.ts";
 import { canonicalJson, COMPATIBILITY_MODES, JSON_SCHEMA_FORMAT, normaliseSchemaFormat, registrySchemaHash, type CompatibilityMode, type Contract, type Message } from "@/registry/index.ts";
 import { headersSchemaOf, payloadSchemaOf, type SchemaRecord } from "@/registry/flows/index.ts";
-import { checkCompatibility, parseSchema, type ParsedSchema, type SchemaType } from "@/registry/schematypes/index.ts";
+import { checkCompatibility, parseSchema, SCHEMA_TYPE_FORMATS, type ParsedSchema, type SchemaType } from "@/registry/schematypes/index.ts";
 import { principalLabel, systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { assertWritesForTeam, currentVersions, effectiveMode, mayWriteForTeam } from "@/lib/catalog/applications.ts";
 import { registerSchemas } from "@/lib/catalog/flows.ts";
@@ -68,7 +68,8 @@ export function keySchemaOf(message: Message): SchemaRecord | null {
   const key = kafka.key;
   const avro = contractSchemaType(message.schemaFormat || JSON_SCHEMA_FORMAT) === "AVRO";
   if (avro ? !(isObject(key) || typeof key === "string") : !isObject(key)) return null;
-  const format = normaliseSchemaFormat(avro ? message.schemaFormat : JSON_SCHEMA_FORMAT);
+  // The registry's own format for the type, as the payload's: the API's registration of the key is the same schema.
+  const format = avro ? SCHEMA_TYPE_FORMATS.AVRO : JSON_SCHEMA_FORMAT;
   return { hash: registrySchemaHash(format, key), format, canonical: canonicalJson(key), schema: key as SchemaRecord["schema"] };
 }
 
@@ -242,11 +243,13 @@ function storedType(format: string): SchemaType | null {
 /**
  * Writes the subjects of a released version in the caller's transaction (the release's): one per message of a
  * channel and part, named by the application's strategy, governed by the application. A version is appended
- * only when the subject's latest version holds another schema. The sender of a message owns its subjects (see
- * `claims`): a direct subject of the same name is taken over (it keeps its versions), one governed by another
- * sender refuses the release, and a message the application only reads leaves another's subject alone. A
- * subject whose own compatibility level the new schema breaks refuses the release. Marks the version's
- * subjects registered.
+ * only when no live version of the subject holds the schema (as Confluent answers a registration of an earlier
+ * version with that version). The sender of a message owns its subjects (see `claims`): a direct subject of the
+ * same name is taken over (it keeps its versions and configuration), one governed by another sender refuses the
+ * release, and a message the application only reads leaves another's subject alone. The new schema is checked
+ * against the subject's live versions under its level when the subject has its own level or holds versions
+ * another application's contract or the registry API wrote (a schema of another type is refused there); a
+ * failed check refuses the release. Marks the version's subjects registered.
  */
 export async function registerContractSubjects(
   tx: Transaction,
@@ -278,7 +281,7 @@ export async function registerContractSubjects(
     const subjectIds = [...rows.values()].map((r) => r.id);
     const history = await versionsOf(tx, subjectIds);
     const latestIds = new Map([...rows.values()].map((r) => [r.name, (history.get(r.id) ?? []).filter((v) => v.deletedAt === null).at(-1)?.schemaId]));
-    const skipped = await claims(tx, principal, app, planned, rows, (p) => latestIds.get(p.name) === ids.get(p.schema.hash));
+    const skipped = await claims(tx, principal, app, planned, rows, history, (p) => latestIds.get(p.name) === ids.get(p.schema.hash));
     const appends: Array<typeof registrySubjectVersion.$inferInsert> = [];
     const label = principalLabel(principal);
     for (const p of planned) {
@@ -287,7 +290,6 @@ export async function registerContractSubjects(
       const schemaId = ids.get(p.schema.hash)!;
       const versions = history.get(row.id) ?? [];
       const live = versions.filter((v) => v.deletedAt === null);
-      const latest = live.at(-1);
       if (!row.governed || row.deletedAt !== null || row.channel !== p.channel || row.messageKey !== p.messageKey || row.part !== p.part || row.applicationId !== app.id) {
         if (!row.governed) written.takenOver.push(row.name);
         await tx
@@ -295,12 +297,15 @@ export async function registerContractSubjects(
           .set({ governed: true, applicationId: app.id, channel: p.channel, messageKey: p.messageKey, part: p.part, deletedAt: null, updatedAt: new Date() })
           .where(eq(registrySubject.id, row.id));
       }
-      if (latest?.schemaId === schemaId) {
-        written.subjects.push({ subject: p.name, version: latest.version, id: schemaId });
+      const existing = live.findLast((v) => v.schemaId === schemaId);
+      if (existing) {
+        written.subjects.push({ subject: p.name, version: existing.version, id: schemaId });
         continue;
       }
       const level = effectiveSubjectLevel(row, app);
-      if (row.compatibility !== null && level !== "NONE" && live.length > 0) await assertOverrideAccepts(tx, row.name, level, p, live);
+      // The contract's own evolution was checked at publish; versions written otherwise were not.
+      const foreign = live.some((v) => v.writer !== app.id);
+      if (live.length > 0 && (foreign || row.compatibility !== null)) await assertSubjectAccepts(tx, row.name, level, p, live, foreign);
       const next = (versions.at(-1)?.version ?? 0) + 1;
       if (next > MAX_VERSION) throw new MeshportError("conflict", `Subject ${row.name} has no version numbers left.`, { subject: "subject_version" });
       appends.push({ subjectId: row.id, version: next, schemaId, contractVersionId: version.id, compatibility: level, registeredByLabel: label });
@@ -321,6 +326,8 @@ interface StoredVersion {
   format: string;
   canonical: string;
   references: unknown;
+  /** The application whose contract wrote the version; null when the registry API did. */
+  writer: string | null;
 }
 
 /** The versions of some subjects, oldest first, with their schemas. */
@@ -336,9 +343,11 @@ async function versionsOf(tx: Executor, subjectIds: string[]): Promise<Map<strin
         format: registrySchema.format,
         canonical: registrySchema.canonical,
         references: registrySchema.references,
+        writer: contractVersion.applicationId,
       })
       .from(registrySubjectVersion)
       .innerJoin(registrySchema, eq(registrySchema.id, registrySubjectVersion.schemaId))
+      .leftJoin(contractVersion, eq(contractVersion.id, registrySubjectVersion.contractVersionId))
       .where(inArray(registrySubjectVersion.subjectId, subjectIds.slice(i, i + CHUNK)))
       .orderBy(asc(registrySubjectVersion.subjectId), asc(registrySubjectVersion.version));
     for (const row of rows) {
@@ -354,9 +363,10 @@ async function versionsOf(tx: Executor, subjectIds: string[]): Promise<Map<strin
  * Which existing subjects of a release's names another application keeps. The sender of a message owns its
  * subjects: a subject governed by an application that sends the message stays with it, and refuses a release
  * that sends it too with another schema than its latest; a subject governed by a reader passes to the sender. A
- * direct subject is taken over unless another team owns it (its team, or the team of the application it is
- * linked to) and the principal does not write for that team: then a sender is refused and a reader leaves it be.
- * Returns the names to leave alone.
+ * direct subject is taken over when the principal may: it writes for the team that owns it (the team of the
+ * application it is linked to, else its own team), and only an admin takes over a subject no team owns; else a
+ * sender is refused and a reader leaves it be. A direct subject without versions (its configuration set before
+ * any schema) is always taken over. Returns the names to leave alone.
  */
 async function claims(
   tx: Executor,
@@ -364,6 +374,7 @@ async function claims(
   app: Application,
   planned: PlannedSubject[],
   rows: Map<string, RegistrySubject>,
+  history: Map<string, StoredVersion[]>,
   agrees: (p: PlannedSubject) => boolean,
 ): Promise<Set<string>> {
   const foreign = [...rows.values()].filter((r) => r.applicationId !== null && r.applicationId !== app.id);
@@ -401,16 +412,18 @@ async function claims(
       }
       continue;
     }
-    if (row.governed) continue;
-    const ownerTeam = other?.teamId ?? row.teamId;
-    if (ownerTeam && ownerTeam !== app.teamId && !(await mayWriteForTeam(tx, principal, ownerTeam))) {
+    if (row.governed || (history.get(row.id) ?? []).length === 0) continue;
+    const ownerTeam = row.applicationId === app.id ? app.teamId : (other?.teamId ?? row.teamId);
+    const mayTakeOver = ownerTeam ? ownerTeam === app.teamId || (await mayWriteForTeam(tx, principal, ownerTeam)) : isAdmin(principal);
+    if (!mayTakeOver) {
       if (!p.sends) {
         skipped.add(p.name);
         continue;
       }
-      throw new MeshportError("conflict", `Subject ${row.name} is a registry subject owned by another team${other ? ` (linked to application ${other.slug})` : ""}; application ${app.slug} cannot take it over.`, {
+      const owner = ownerTeam ? `owned by another team${other ? ` (linked to application ${other.slug})` : ""}` : "no team owns (only an admin can release a contract that takes it over)";
+      throw new MeshportError("conflict", `Subject ${row.name} is a registry subject ${owner}; application ${app.slug} cannot take it over.`, {
         subject: "subject_owned",
-        details: { subject: row.name, application: app.slug, ...(other ? { linkedTo: other.slug } : {}) },
+        details: { subject: row.name, application: app.slug, owned: ownerTeam !== null, ...(other ? { linkedTo: other.slug } : {}) },
       });
     }
   }
@@ -427,14 +440,23 @@ async function parsedStored(tx: Executor, v: Pick<StoredVersion, "format" | "can
   return outcome.ok ? outcome.schema : outcome.message;
 }
 
-/** A subject with its own compatibility level checks the new schema against its versions under that level. */
-async function assertOverrideAccepts(tx: Executor, subject: string, level: CompatibilityMode, planned: PlannedSubject, live: StoredVersion[]): Promise<void> {
+/**
+ * Checks the new schema of a subject against its live versions under the subject's level (nothing under NONE).
+ * `foreign`: versions not written by the application's contract; then a schema of another type than the latest
+ * is refused too.
+ */
+async function assertSubjectAccepts(tx: Executor, subject: string, level: CompatibilityMode, planned: PlannedSubject, live: StoredVersion[], foreign: boolean): Promise<void> {
   const refuse = (messages: string[]) =>
     new MeshportError(
       "conflict",
-      `Subject ${subject} has its own compatibility level ${level}, and the new ${planned.part} schema of channel ${planned.channel}, message ${planned.messageKey} breaks it: ${messages.slice(0, MAX_QUOTED_MESSAGES).join("; ") || "incompatible"}`,
+      `Subject ${subject} has the compatibility level ${level}${foreign ? " and versions this application's contract did not write" : ""}, and the new ${planned.part} schema of channel ${planned.channel}, message ${planned.messageKey} breaks it: ${messages.slice(0, MAX_QUOTED_MESSAGES).join("; ") || "incompatible"}`,
       { subject: "subject_incompatible", details: { subject, compatibility: level, channel: planned.channel, messageKey: planned.messageKey, part: planned.part, messages: messages.slice(0, 50) } },
     );
+  const latestType = storedType(live.at(-1)!.format);
+  if (foreign && latestType !== planned.schemaType) {
+    throw refuse([`the subject's latest version is a ${latestType ?? live.at(-1)!.format} schema, the new schema is ${planned.schemaType}`]);
+  }
+  if (level === "NONE") return;
   const candidate = await parsedStored(tx, { format: planned.schema.format, canonical: planned.schema.canonical, references: [] });
   if (typeof candidate === "string") throw refuse([`the new schema cannot be read as ${planned.schemaType}: ${candidate}`]);
   const earlier: ParsedSchema[] = [];

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson, schemaHash } from "../hash.ts";
 import { parseContract } from "../parse/index.ts";
-import type { Contract } from "../types.ts";
-import { flowsOf, JSON_SCHEMA_FORMAT, normaliseSchemaFormat, registrySchemaHash, schemasOf } from "./index.ts";
+import { parseSchema, SCHEMA_TYPE_FORMATS } from "../schematypes/index.ts";
+import type { Contract, Message } from "../types.ts";
+import { flowsOf, headersSchemaOf, JSON_SCHEMA_FORMAT, normaliseSchemaFormat, payloadSchemaOf, registrySchemaHash, schemasOf } from "./index.ts";
 
 async function contract(text: string): Promise<Contract> {
   const result = await parseContract(text, { validation: "schema-only" });
@@ -93,7 +94,63 @@ describe("flowsOf", () => {
   it("keeps a non-JSON Schema format with its schema", async () => {
     const avro = flowsOf(await contract(v2)).find((f) => f.messageKey === "avroReading")!;
     expect(avro.payload?.format).toBe("application/vnd.apache.avro;version=1.9.0");
+    expect(avro.payload?.format).toBe(SCHEMA_TYPE_FORMATS.AVRO);
     expect(avro.payload?.hash).toBe(registrySchemaHash("application/vnd.apache.avro;version=1.9.0", avro.payload!.schema));
+  });
+
+  it("records JSON Schema and Avro in the registry's format for their type, so the registry API's registration is the same schema", async () => {
+    const c = await contract(`asyncapi: 3.0.0
+info: { title: Formats, version: 1.0.0 }
+channels:
+  formats:
+    address: formats
+    messages:
+      avroJson:
+        name: avroJson
+        payload:
+          schemaFormat: application/vnd.apache.avro+json;version=1.9.0
+          schema: { type: record, name: A, fields: [{ name: value, type: double }] }
+      avroYaml:
+        name: avroYaml
+        payload:
+          schemaFormat: application/vnd.apache.avro+yaml;version=1.10.0
+          schema: { type: record, name: B, fields: [{ name: value, type: string }] }
+      asyncapi:
+        name: asyncapi
+        payload:
+          schemaFormat: application/vnd.aai.asyncapi+json;version=3.0.0
+          schema: { type: object, properties: { value: { type: number } } }
+      openapi:
+        name: openapi
+        payload:
+          schemaFormat: application/vnd.oai.openapi;version=3.0.0
+          schema: { type: object, properties: { value: { type: string, nullable: true } } }
+`);
+    const messages = c.channels.formats!.messages;
+    for (const key of ["avroJson", "avroYaml"]) {
+      const payload = payloadSchemaOf(messages[key]!)!;
+      expect(payload.format).toBe(SCHEMA_TYPE_FORMATS.AVRO);
+      const api = parseSchema({ schemaType: "AVRO", schema: JSON.stringify(payload.schema), references: [] });
+      expect(api.ok && api.schema.hash).toBe(payload.hash);
+    }
+    for (const key of ["asyncapi", "openapi"]) {
+      const payload = payloadSchemaOf(messages[key]!)!;
+      expect(payload.format).toBe(JSON_SCHEMA_FORMAT);
+      const api = parseSchema({ schemaType: "JSON", schema: JSON.stringify(payload.schema), references: [] });
+      expect(api.ok && api.schema.hash).toBe(payload.hash);
+    }
+  });
+
+  it("records comparable payloads and headers as JSON Schema whatever format the message declares, Avro headers as Avro", () => {
+    const base = { key: "m", bindings: {}, examples: [], tags: [], sourcePath: [] } as unknown as Message;
+    const json: Message = { ...base, schemaFormat: "application/vnd.aai.asyncapi+json;version=3.0.0", payload: { type: "string" }, payloadComparable: true, headers: { type: "object" }, headersComparable: true };
+    expect(payloadSchemaOf(json)!.hash).toBe(registrySchemaHash(JSON_SCHEMA_FORMAT, { type: "string" }));
+    expect(headersSchemaOf(json)!.format).toBe(JSON_SCHEMA_FORMAT);
+    const avro: Message = { ...base, schemaFormat: "Application/Vnd.Apache.Avro+JSON; version=1.10.0", payload: { type: "record", name: "R", fields: [] }, payloadComparable: false, headers: { type: "map", values: "string" }, headersComparable: false };
+    expect(payloadSchemaOf(avro)!.format).toBe(SCHEMA_TYPE_FORMATS.AVRO);
+    expect(headersSchemaOf(avro)!.format).toBe(SCHEMA_TYPE_FORMATS.AVRO);
+    const other: Message = { ...base, schemaFormat: "application/vnd.google.protobuf;version=3", payload: { syntax: "proto3" }, payloadComparable: false, headersComparable: true };
+    expect(payloadSchemaOf(other)!.format).toBe("application/vnd.google.protobuf;version=3");
   });
 
   it("derives 3.0 flows, restricted to the operation's messages, merged across operations", async () => {

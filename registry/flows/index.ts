@@ -12,10 +12,15 @@
  * - Two operations with the same action on the same channel and message make one flow.
  * - A schema is identified by a content hash over its format and its canonical JSON, so the
  *   same JSON in two formats (JSON Schema and Avro, say) is two schemas, and the same schema in
- *   two contracts, versions or messages is one.
+ *   two contracts, versions or messages is one. JSON Schema (whatever dialect or OpenAPI the
+ *   message declared) and Avro (whatever version or encoding) are recorded in the registry's own
+ *   format for their type, so a contract's schema and the same schema registered over the
+ *   registry API are one schema with one id.
  */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../hash.ts";
+import { schemaFormatKind } from "../normalise/index.ts";
+import { SCHEMA_TYPE_FORMATS } from "../schematypes/types.ts";
 import type { Action, Contract, JsonSchema, Message } from "../types.ts";
 
 /** The format recorded for JSON Schema content (what the normaliser converts every JSON Schema dialect to). */
@@ -70,6 +75,13 @@ function hashOf(format: string, canonical: string): string {
   return "sha256:" + createHash("sha256").update(format).update("\u0000").update(canonical).digest("hex");
 }
 
+/** The format a schema is recorded with: the registry's format for JSON Schema and Avro, else the declared one. */
+export function recordedSchemaFormat(declared: string, comparable: boolean): string {
+  if (comparable) return JSON_SCHEMA_FORMAT;
+  if (declared !== "" && schemaFormatKind(declared) === "avro") return SCHEMA_TYPE_FORMATS.AVRO;
+  return declared || JSON_SCHEMA_FORMAT;
+}
+
 function record(format: string, schema: JsonSchema): SchemaRecord {
   const f = normaliseSchemaFormat(format);
   const canonical = canonicalJson(schema);
@@ -79,17 +91,17 @@ function record(format: string, schema: JsonSchema): SchemaRecord {
 /** The payload schema of a message as a registry record, or null when it has no payload. */
 export function payloadSchemaOf(message: Message): SchemaRecord | null {
   if (message.payload === undefined) return null;
-  return record(message.schemaFormat || JSON_SCHEMA_FORMAT, message.payload);
+  return record(recordedSchemaFormat(message.schemaFormat, message.payloadComparable), message.payload);
 }
 
 /**
  * The headers schema of a message as a registry record, or null when it has none. Headers that are JSON Schema
- * (always in 2.x, and converted OpenAPI) are recorded as JSON Schema; other headers carry the message's format,
- * the only one the contract model keeps.
+ * (always in 2.x, and converted OpenAPI) are recorded as JSON Schema; other headers carry the message's format
+ * (the only one the contract model keeps), Avro in the registry's Avro format.
  */
 export function headersSchemaOf(message: Message): SchemaRecord | null {
   if (message.headers === undefined) return null;
-  return record(message.headersComparable ? JSON_SCHEMA_FORMAT : message.schemaFormat || JSON_SCHEMA_FORMAT, message.headers);
+  return record(recordedSchemaFormat(message.schemaFormat, message.headersComparable), message.headers);
 }
 
 /** Every flow of a contract, sorted by channel, action and message key. */
