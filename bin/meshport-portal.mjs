@@ -22,7 +22,7 @@ const app = next({ dev: false, dir, hostname, port });
 await app.prepare();
 const handle = app.getRequestHandler();
 // Loaded from source through tsx (a runtime dependency), scoped to this import so Next.js's own modules are untouched.
-const { edgeRefusal } = await tsImport("../lib/http/edge.ts", import.meta.url);
+const { edgeRefusal, servedTarget } = await tsImport("../lib/http/edge.ts", import.meta.url);
 
 const server = createServer((request, response) => {
   request.headers[PEER_HEADER] = request.socket.remoteAddress ?? "";
@@ -34,6 +34,7 @@ const server = createServer((request, response) => {
     response.end(request.method === "HEAD" ? undefined : refused.body);
     return;
   }
+  request.url = servedTarget(request.url);
   void handle(request, response);
 });
 server.listen(port, hostname, () => {

@@ -1,9 +1,9 @@
 /**
- * Every route, fuzzed: the routes come from the app/api/v1 folders and the pages under app/(portal)
- * and app/(auth); each gets the bad-input corpus (testdata/, corpus.ts) and fast-check's hostile
+ * Every route, fuzzed: the routes come from the app/api/v1 folders, the Confluent-compatible schema registry's
+ * routes (one catch-all handler, listed here) and the pages under app/(portal) and app/(auth); each gets the bad-input corpus (testdata/, corpus.ts) and fast-check's hostile
  * requests (methods, headers, bodies, params, query strings) with an admin token, a read token,
  * an agent token, a session cookie, garbage and nothing. No answer may be a 5xx; an API route's
- * 4xx carries `{ error: { code, message } }`; and /api/v1/ping keeps answering within 2 s meanwhile.
+ * 4xx carries `{ error: { code, message } }` (the registry's Confluent's `{ error_code, message }`); and /api/v1/ping keeps answering within 2 s meanwhile.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import http from "node:http";
@@ -45,7 +45,7 @@ type Method = (typeof METHODS)[number];
 
 /** A route as the folder structure declares it. */
 interface Route {
-  kind: "api" | "page";
+  kind: "api" | "page" | "registry";
   /** `/api/v1/applications/[app]/versions` */
   template: string;
   segments: Array<{ literal: string } | { param: string; catchAll: boolean }>;
@@ -83,7 +83,38 @@ function routeFrom(kind: Route["kind"], file: string, base: string, prefix: stri
   return { kind, template, segments, methods, queryKeys };
 }
 
-/** The API routes (app/api/v1/**\/route.ts) and pages (app/(portal), app/(auth), app/page.tsx). */
+/** Confluent's REST API as the registry serves it under /api/schema-registry, with the query keys it reads. */
+const REGISTRY_ROUTES: Array<[string, Method[], string[]]> = [
+  ["", ["GET"], []],
+  ["subjects", ["GET"], ["deleted", "subjectPrefix"]],
+  ["subjects/[subject]", ["POST", "DELETE"], ["deleted", "normalize", "permanent"]],
+  ["subjects/[subject]/versions", ["GET", "POST"], ["deleted", "normalize"]],
+  ["subjects/[subject]/versions/[version]", ["GET", "DELETE"], ["deleted", "permanent"]],
+  ["subjects/[subject]/versions/[version]/schema", ["GET"], ["deleted"]],
+  ["subjects/[subject]/versions/[version]/referencedby", ["GET"], []],
+  ["schemas/ids/[id]", ["GET"], ["subject", "format"]],
+  ["schemas/ids/[id]/schema", ["GET"], ["subject", "format"]],
+  ["schemas/ids/[id]/versions", ["GET"], ["subject", "deleted"]],
+  ["schemas/ids/[id]/subjects", ["GET"], ["subject", "deleted"]],
+  ["schemas/types", ["GET"], []],
+  ["compatibility/subjects/[subject]/versions", ["POST"], ["verbose", "normalize"]],
+  ["compatibility/subjects/[subject]/versions/[version]", ["POST"], ["verbose", "normalize"]],
+  ["config", ["GET", "PUT", "DELETE"], []],
+  ["config/[subject]", ["GET", "PUT", "DELETE"], ["defaultToGlobal"]],
+  ["mode", ["GET", "PUT"], []],
+  ["mode/[subject]", ["GET", "PUT", "DELETE"], ["defaultToGlobal", "force"]],
+];
+
+function registryRoute([suffix, methods, queryKeys]: (typeof REGISTRY_ROUTES)[number]): Route {
+  const parts = ["api", "schema-registry", ...suffix.split("/").filter(Boolean)];
+  const segments = parts.map((p) => {
+    const match = /^\[(.+)\]$/.exec(p);
+    return match ? { param: match[1]!, catchAll: false } : { literal: p };
+  });
+  return { kind: "registry", template: "/" + parts.join("/"), segments, methods, queryKeys };
+}
+
+/** The API routes (app/api/v1/**\/route.ts), the registry's, and pages (app/(portal), app/(auth), app/page.tsx). */
 function discoverRoutes(): Route[] {
   const apiBase = path.join(ROOT, "app", "api", "v1");
   const apiRoutes = walk(apiBase)
@@ -95,7 +126,7 @@ function discoverRoutes(): Route[] {
       .map((f) => routeFrom("page", f, base, "")),
   );
   pages.push(routeFrom("page", path.join(ROOT, "app", "page.tsx"), path.join(ROOT, "app"), ""));
-  return [...apiRoutes, ...pages];
+  return [...apiRoutes, ...REGISTRY_ROUTES.map(registryRoute), ...pages];
 }
 
 const GENERIC_QUERY_KEYS = ["q", "topic", "field", "limit", "offset", "format", "file", "team", "tag", "domain", "version", "from", "to", "cursor", "page", "state", "action", "actor", "since", "before", "mode"];
@@ -172,6 +203,15 @@ function violation(route: Route, request: FuzzRequest, answer: Answer): string |
   // 431: Node's HTTP parser refuses oversized headers before any route runs. A path with dot segments
   // (`/api/v1/%2e%2e/x`) is normalised out of the API and gets the site's 404 page.
   const leavesApi = /(^|\/)(\.|%2e){2}(\/|$|\?)/i.test(request.path);
+  if (route.kind === "registry" && !leavesApi && request.method !== "HEAD" && answer.status >= 400 && answer.status !== 431) {
+    try {
+      const parsed = JSON.parse(answer.body) as { error_code?: unknown; message?: unknown };
+      if (typeof parsed?.error_code === "number" && typeof parsed.message === "string") return null;
+    } catch {
+      // not JSON
+    }
+    return `${answer.status} without Confluent's error shape: ${JSON.stringify(answer.body.slice(0, 200))}`;
+  }
   if (route.kind !== "api" || leavesApi || request.method === "HEAD" || answer.status < 400 || answer.status === 431) return null;
   try {
     const parsed = JSON.parse(answer.body) as { error?: { code?: unknown; message?: unknown } };
@@ -192,6 +232,9 @@ interface RealValues {
   tokenId: string;
   channel: string;
   message: string;
+  /** A direct registry subject with one version, and its schema id. */
+  subject: string;
+  schemaId: string;
 }
 
 function realValuesFor(route: Route, param: string, real: RealValues): string[] {
@@ -200,7 +243,9 @@ function realValuesFor(route: Route, param: string, real: RealValues): string[] 
     case "app":
       return [real.app];
     case "version":
-      return real.version;
+      return route.kind === "registry" ? ["1", "latest"] : real.version;
+    case "subject":
+      return [encodeURIComponent(real.subject)];
     case "slug":
       return [real.team];
     case "userId":
@@ -210,6 +255,7 @@ function realValuesFor(route: Route, param: string, real: RealValues): string[] 
     case "key":
       return [encodeURIComponent(real.message)];
     case "id":
+      if (t.includes("/schemas/ids/")) return [real.schemaId];
       if (t.includes("/tokens/")) return [real.tokenId];
       if (t.includes("/users/")) return [real.userId];
       if (t.includes("/brokers/")) return [real.broker];
@@ -251,6 +297,13 @@ function corpusRequests(route: Route, real: RealValues): FuzzRequest[] {
   requests.push({ method: readMethod, path: buildPath(route, realParams, keys.map((k) => `${k}=1&${k}=2&${k}[]=3`).join("&")), credential: "admin", headers: {}, label: "query arrays" });
   // Bodies for the routes that take one.
   const writeMethods = route.methods.filter((m) => m === "POST" || m === "PUT" || m === "PATCH");
+  if (route.kind === "registry" && writeMethods.length) {
+    for (const method of writeMethods) {
+      for (const c of [...jsonBodyCases(), ...registryBodyCases()]) {
+        requests.push({ method, path: buildPath(route, realParams), credential: "admin", headers: c.headers, body: c.body, label: `body ${c.name}` });
+      }
+    }
+  }
   if (route.kind === "api" && writeMethods.length) {
     const cases: BodyCase[] = route.template.includes("/ingest/")
       ? reportCases()
@@ -263,6 +316,30 @@ function corpusRequests(route: Route, real: RealValues): FuzzRequest[] {
     }
   }
   return requests;
+}
+
+/** Register, look-up, config and mode bodies that are almost right: wrong types, bad schemas, huge references. */
+function registryBodyCases(): BodyCase[] {
+  const headers = { "content-type": "application/vnd.schemaregistry.v1+json" };
+  const cases: Array<[string, unknown]> = [
+    ["schema-not-string", { schema: { type: "string" } }],
+    ["schema-bad-json", { schema: '{"type":' }],
+    ["schema-bad-avro", { schema: '{"type":"record","name":"x","fields":[{"name":"a","type":"nope"}]}' }],
+    ["schema-bad-json-schema", { schemaType: "JSON", schema: '{"type":"no-such-type","properties":5}' }],
+    ["schema-bad-proto", { schemaType: "PROTOBUF", schema: "message { int32 = ; }" }],
+    ["schema-unknown-type", { schemaType: "XML", schema: "<x/>" }],
+    ["schema-deep", { schemaType: "JSON", schema: "[".repeat(50_000) + "]".repeat(50_000) }],
+    ["schema-huge", { schemaType: "JSON", schema: JSON.stringify({ description: "d".repeat(2 * 1024 * 1024) }) }],
+    ["references-bad", { schema: '"string"', references: [{ name: 5, subject: null, version: "x" }] }],
+    ["references-many", { schema: '"string"', references: Array.from({ length: 5_000 }, (_, i) => ({ name: `n${i}`, subject: "s", version: 1 })) }],
+    ["references-missing", { schema: '"string"', references: [{ name: "a.b", subject: "no-such-subject", version: 2 ** 31 }] }],
+    ["import-id", { schema: '"string"', id: 2 ** 40, version: -1 }],
+    ["compatibility-bad", { compatibility: "SIDEWAYS" }],
+    ["compatibility-type", { compatibility: ["FULL"] }],
+    ["mode-bad", { mode: "READWRITE\u0000" }],
+    ["mode-import", { mode: "IMPORT" }],
+  ];
+  return cases.map(([name, value]) => ({ name: `registry/${name}`, body: Buffer.from(JSON.stringify(value)), headers }));
 }
 
 /** fast-check's hostile requests for a route, from a fixed seed. */
@@ -432,6 +509,14 @@ describeEachBackend("every route under hostile input", (kind) => {
       body: JSON.stringify(baseReport("fuzz-broker")),
     });
     expect(report.status, await report.clone().text()).toBe(202);
+    // A direct registry subject, registered the way Confluent clients do (Basic auth, token as the password).
+    const registered = await fetch(`${portal.url}/api/schema-registry/subjects/fuzz-value/versions`, {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from(`fuzz:${adminToken}`).toString("base64")}`, "content-type": "application/vnd.schemaregistry.v1+json" },
+      body: JSON.stringify({ schema: JSON.stringify({ type: "record", name: "Reading", fields: [{ name: "value", type: "double" }] }) }),
+    });
+    expect(registered.status, await registered.clone().text()).toBe(200);
+    const { id: schemaId } = (await registered.json()) as { id: number };
     const cookie = await signIn(portal.url);
     auth.admin = { authorization: `Bearer ${adminToken}` };
     auth.read = { authorization: `Bearer ${readToken}` };
@@ -448,6 +533,8 @@ describeEachBackend("every route under hostile input", (kind) => {
       tokenId: spare.token.id,
       channel: "fuzz/{site}/reading",
       message: "reading",
+      subject: "fuzz-value",
+      schemaId: String(schemaId),
     };
   });
 
@@ -476,7 +563,7 @@ describeEachBackend("every route under hostile input", (kind) => {
       for (const [index, route] of routes.entries()) {
         const requests = [
           ...corpusRequests(route, real),
-          ...generatedRequests(route, real, route.kind === "api" ? RUNS_PER_API_ROUTE * route.methods.length : RUNS_PER_PAGE, SEED + index),
+          ...generatedRequests(route, real, route.kind !== "page" ? RUNS_PER_API_ROUTE * route.methods.length : RUNS_PER_PAGE, SEED + index),
         ];
         for (const request of requests) {
           inFlight = `${request.label}; ${request.method} ${request.path.slice(0, 120)}${request.body ? ` (${request.body.length}-byte body)` : ""}`;

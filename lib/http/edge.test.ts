@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { edgeRefusal, SERVED_METHODS } from "./edge.ts";
+import { edgeRefusal, servedTarget, SERVED_METHODS } from "./edge.ts";
 
 function errorOf(refusal: ReturnType<typeof edgeRefusal>) {
   return (JSON.parse(refusal!.body) as { error: { code: string; message: string } }).error;
@@ -55,5 +55,18 @@ describe("edgeRefusal", () => {
     expect((JSON.parse(method!.body) as { error_code: number }).error_code).toBe(405);
     // A path that only starts alike is the portal's.
     expect(edgeRefusal("GET", "/api/schema-registryx/%ZZ")?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("keeps the registry's paths out of Next.js's path normalisation: dot segments are not found, trailing slashes served as without", () => {
+    for (const target of ["/api/schema-registry/config/..", "/api/schema-registry/subjects/%2E%2e/versions?x=1", "/api/schema-registry/./subjects"]) {
+      const refusal = edgeRefusal("GET", target);
+      expect(refusal?.status, target).toBe(404);
+      expect((JSON.parse(refusal!.body) as { error_code: number }).error_code).toBe(404);
+    }
+    expect(edgeRefusal("GET", "/api/schema-registry/subjects/a.b..c/versions")).toBeNull();
+    expect(servedTarget("/api/schema-registry/subjects/?deleted=true")).toBe("/api/schema-registry/subjects?deleted=true");
+    expect(servedTarget("/api/schema-registry/")).toBe("/api/schema-registry");
+    expect(servedTarget("/api/schema-registry/subjects")).toBe("/api/schema-registry/subjects");
+    expect(servedTarget("/catalog/")).toBe("/catalog/");
   });
 });

@@ -33,6 +33,23 @@ function refusal(error: MeshportError, headers: Record<string, string> = {}, tar
   return { status: error.status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }, body };
 }
 
+/** A dot segment, raw or percent-encoded: Next.js would resolve it and answer somewhere else. */
+const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
+
+/**
+ * The target Next.js should see. A registry path with a trailing slash (a client configured with a base URL
+ * ending in `/`) is served as without it: Next.js would answer it with a redirect whose Location repeats the
+ * whole query, which clients do not follow and whose header can outgrow what they parse.
+ */
+export function servedTarget(target: string | undefined): string {
+  const raw = target ?? "/";
+  if (!isRegistryTarget(raw)) return raw;
+  const at = raw.indexOf("?");
+  const path = at === -1 ? raw : raw.slice(0, at);
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed.length === path.length ? raw : trimmed + (at === -1 ? "" : raw.slice(at));
+}
+
 /** Why a request must be refused before it reaches Next.js, or null when it may go on. */
 export function edgeRefusal(method: string | undefined, target: string | undefined): EdgeRefusal | null {
   if (!(SERVED_METHODS as readonly string[]).includes(method ?? "")) {
@@ -46,6 +63,9 @@ export function edgeRefusal(method: string | undefined, target: string | undefin
   } catch (error) {
     if (isMeshportError(error)) return refusal(error, {}, target);
     throw error;
+  }
+  if (isRegistryTarget(target) && (target ?? "").split("?")[0]!.split("/").some((segment) => DOT_SEGMENT.test(segment))) {
+    return refusal(new MeshportError("not_found", "HTTP 404 Not Found"), {}, target);
   }
   return null;
 }
