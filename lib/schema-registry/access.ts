@@ -30,10 +30,13 @@ export function isRegistryAdmin(principal: Principal): boolean {
   }
 }
 
-/** Throws unless the principal may change the registry-wide compatibility level and mode. */
-export function assertRegistryAdmin(principal: Principal): void {
+/**
+ * Throws unless the principal is a registry admin: for the registry-wide level and mode, and for importing
+ * (IMPORT mode, `force`, a registration under a given id), which places schemas under ids of the caller's choice.
+ */
+export function assertRegistryAdmin(principal: Principal, what = "change the registry-wide configuration"): void {
   if (!isRegistryAdmin(principal)) {
-    throw new MeshportError("forbidden", "Only admins can change the registry-wide configuration.", { subject: "registry" });
+    throw new MeshportError("forbidden", `Only admins can ${what}.`, { subject: "registry" });
   }
 }
 

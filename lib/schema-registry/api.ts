@@ -7,13 +7,12 @@ import { principalLabel } from "@/lib/auth/principal.ts";
 import { defineCommand } from "@/lib/service.ts";
 import type { CompatibilityMode } from "@/registry/index.ts";
 import { checkCompatibility, parseSchema, type ParsedSchema, type SchemaType } from "@/registry/schematypes/index.ts";
-import { assertReadsRegistry, assertWritesSubject, ownerOfSubject, teamForNewSubject, type SubjectOwner } from "./access.ts";
-import { evictSchemas, parsedSchemas, schemaViews, type CachedSchema } from "./cache.ts";
+import { assertReadsRegistry, assertRegistryAdmin, assertWritesSubject, ownerOfSubject, teamForNewSubject, type SubjectOwner } from "./access.ts";
+import { cacheSchemaView, evictionEpoch, evictSchemas, parsedSchemas, schemaViews, type CachedSchema } from "./cache.ts";
 import { effectiveLevel, effectiveRegistryMode, globalConfig } from "./config.ts";
 import { registryErrors } from "./errors.ts";
 import { insertVersion, MAX_INT4, nextVersion, resolveReferences, schemaTypeOfFormat, storeSchema } from "./store.ts";
 import {
-  couldBeSubjectName,
   ensureSubject,
   findSubject,
   lockSubject,
@@ -215,6 +214,8 @@ const registerCommand = defineCommand({
   // Registering a schema the subject already holds changes nothing and records nothing.
   auditOptional: true,
   run: async ({ tx, principal, input: { request, parsed: parsedEarly }, audit }, name: string): Promise<{ id: number }> => {
+    // A given id is an import: admins only (see setMode), whatever the subject's team may do otherwise.
+    if (request.id !== undefined) assertRegistryAdmin(principal, "register a schema under a given id");
     await lockSubject(tx, name);
     const existing = await findSubject(tx, name);
     let owner: SubjectOwner = { application: null, team: null };
@@ -349,8 +350,9 @@ const deleteSubjectCommand = defineCommand({
   permission: "contracts:write",
   input: (raw: unknown) => raw === true,
   audit: "registry.subject.delete",
-  run: async ({ tx, principal, input: permanent, audit }, name: string): Promise<number[]> => {
+  run: async ({ tx, principal, input: permanent, audit }, name: string): Promise<{ versions: number[]; evict: number[] }> => {
     const { subject, owner, all } = await deletableSubject(tx, principal, name);
+    let evict: number[] = [];
     const live = all.filter((v) => !v.deleted);
     const softDeleted = subject.deletedAt !== null || live.length === 0;
     let versions: number[];
@@ -371,25 +373,29 @@ const deleteSubjectCommand = defineCommand({
       const [ref] = await referencingIds(tx, name, versions, { anyHolder: true, exceptSubjectId: subject.id });
       if (ref) throw referenceExists(name, ref.version);
       await tx.delete(registrySubject).where(eq(registrySubject.id, subject.id));
-      evictSchemas(all.map((v) => v.schemaId));
+      evict = all.map((v) => v.schemaId);
     }
     audit({ targetType: "registry_subject", targetId: subject.id, details: { ...subjectAuditDetails(name, owner), versions, permanent } });
-    return versions;
+    return { versions, evict };
   },
 });
 
 /** `DELETE /subjects/{s}`: the versions deleted. */
 export async function deleteSubject(principal: Principal, subject: string, options: { permanent?: boolean }): Promise<number[]> {
-  return deleteSubjectCommand(principal, subject, options.permanent === true);
+  const { versions, evict } = await deleteSubjectCommand(principal, subject, options.permanent === true);
+  // Only once committed: a look-up in between would otherwise cache the id again from the still-visible rows.
+  if (evict.length > 0) evictSchemas(evict);
+  return versions;
 }
 
 const deleteVersionCommand = defineCommand({
   permission: "contracts:write",
   input: (raw: unknown) => raw === true,
   audit: "registry.version.delete",
-  run: async ({ tx, principal, input: permanent, audit }, name: string, selector: number | "latest"): Promise<number> => {
+  run: async ({ tx, principal, input: permanent, audit }, name: string, selector: number | "latest"): Promise<{ version: number; evict: number[] }> => {
     const { subject, owner, all } = await deletableSubject(tx, principal, name);
     let target: VersionRow;
+    let evict: number[] = [];
     if (!permanent) {
       if (subject.deletedAt) throw registryErrors.subjectNotFound(name);
       const found = selector === "latest" ? all.filter((v) => !v.deleted).at(-1) : all.find((v) => v.version === selector);
@@ -412,21 +418,23 @@ const deleteVersionCommand = defineCommand({
       await tx
         .delete(registrySubjectVersion)
         .where(and(eq(registrySubjectVersion.subjectId, subject.id), eq(registrySubjectVersion.version, target.version)));
-      evictSchemas([target.schemaId]);
+      evict = [target.schemaId];
     }
     audit({
       targetType: "registry_subject",
       targetId: subject.id,
       details: { ...subjectAuditDetails(name, owner), versions: [target.version], permanent },
     });
-    return target.version;
+    return { version: target.version, evict };
   },
 });
 
 /** `DELETE /subjects/{s}/versions/{v}`: the version deleted. */
 export async function deleteSubjectVersion(principal: Principal, subject: string, version: VersionSelector, options: { permanent?: boolean }): Promise<number> {
   const selector = parseVersion(version);
-  return deleteVersionCommand(principal, subject, selector, options.permanent === true);
+  const { version: deleted, evict } = await deleteVersionCommand(principal, subject, selector, options.permanent === true);
+  if (evict.length > 0) evictSchemas(evict);
+  return deleted;
 }
 
 function validId(id: number): number {
@@ -434,36 +442,26 @@ function validId(id: number): number {
   return id;
 }
 
-/** `GET /schemas/ids/{id}`; with `subject`, only when that subject holds the id. Served from an in-process cache. */
+/**
+ * `GET /schemas/ids/{id}`. Confluent reads `subject` only to pick a context (the portal has one): serializers send
+ * the subject their own naming strategy gives, which need not hold the id, so it never narrows the look-up.
+ * Served from an in-process cache.
+ */
 export async function getSchemaById(principal: Principal, id: number, options: { subject?: string; format?: string }): Promise<SchemaView> {
   assertReadsRegistry(principal);
   validId(id);
-  const subject = options.subject || undefined;
+  void options;
   const cached = schemaViews.get(id);
-  if (cached && (subject === undefined || cached.subjects.has(subject))) return { ...cached.view };
+  if (cached) return { ...cached.view };
+  const epoch = evictionEpoch();
   const db = await getDb();
-  let entry: CachedSchema | undefined = cached;
-  if (!entry) {
-    const [row] = await db
-      .select({ format: registrySchema.format, canonical: registrySchema.canonical, references: registrySchema.references })
-      .from(registrySchema)
-      .where(and(eq(registrySchema.id, id), sql`exists (select 1 from ${registrySubjectVersion} where ${registrySubjectVersion.schemaId} = ${registrySchema.id})`));
-    if (!row) throw registryErrors.schemaNotFound(`Schema ${id} not found`);
-    entry = { view: schemaFields(row.format, row.canonical, row.references), subjects: new Set() };
-    schemaViews.set(id, entry);
-  }
-  if (subject !== undefined) {
-    if (!couldBeSubjectName(subject)) throw registryErrors.schemaNotFound(`Schema ${id} not found`);
-    const [held] = await db
-      .select({ one: sql<number>`1` })
-      .from(registrySubjectVersion)
-      .innerJoin(registrySubject, eq(registrySubject.id, registrySubjectVersion.subjectId))
-      .where(and(eq(registrySubjectVersion.schemaId, id), eq(registrySubject.name, subject)))
-      .limit(1);
-    if (!held) throw registryErrors.schemaNotFound(`Schema ${id} not found`);
-    // A bounded set: a schema held by thousands of subjects is checked again past the first few hundred.
-    if (entry.subjects.size < 256) entry.subjects.add(subject);
-  }
+  const [row] = await db
+    .select({ format: registrySchema.format, canonical: registrySchema.canonical, references: registrySchema.references })
+    .from(registrySchema)
+    .where(and(eq(registrySchema.id, id), sql`exists (select 1 from ${registrySubjectVersion} where ${registrySubjectVersion.schemaId} = ${registrySchema.id})`));
+  if (!row) throw registryErrors.schemaNotFound(`Schema ${id} not found`);
+  const entry: CachedSchema = { view: schemaFields(row.format, row.canonical, row.references) };
+  cacheSchemaView(id, entry, epoch);
   return { ...entry.view };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BoundedLru } from "./cache.ts";
+import type { ParsedSchema } from "@/registry/schematypes/index.ts";
+import { BoundedLru, cacheSchemaView, clearRegistryCaches, evictionEpoch, evictSchemas, parsedSchemas, parsedWeight, schemaViews, type CachedSchema } from "./cache.ts";
 
 describe("BoundedLru", () => {
   it("drops the least recently used entry past the entry bound", () => {
@@ -36,5 +37,47 @@ describe("BoundedLru", () => {
     expect(lru.size).toBe(2);
     lru.clear();
     expect(lru.size).toBe(0);
+  });
+});
+
+describe("BoundedLru expiry", () => {
+  it("drops an entry once its time to live has passed", () => {
+    let now = 1_000;
+    const lru = new BoundedLru<number, string>(10, 100, (v) => v.length, { ttlMs: 60_000, now: () => now });
+    lru.set(1, "a");
+    now += 59_999;
+    expect(lru.get(1)).toBe("a");
+    now += 1;
+    expect(lru.get(1)).toBeUndefined();
+    expect(lru.size).toBe(0);
+  });
+});
+
+describe("registry caches", () => {
+  const view = (schema: string): CachedSchema => ({ view: { schema } });
+
+  it("does not put back a view read before an eviction ran", () => {
+    clearRegistryCaches();
+    const before = evictionEpoch();
+    evictSchemas([41]);
+    cacheSchemaView(41, view('"string"'), before);
+    expect(schemaViews.get(41)).toBeUndefined();
+    cacheSchemaView(41, view('"string"'), evictionEpoch());
+    expect(schemaViews.get(41)).toEqual(view('"string"'));
+    evictSchemas([41]);
+    expect(schemaViews.get(41)).toBeUndefined();
+  });
+
+  it("weighs parsed schemas by their estimated heap and holds at most 2,000", () => {
+    clearRegistryCaches();
+    expect(parsedWeight({ canonical: "x".repeat(1000) })).toBeGreaterThanOrEqual(20_000);
+    const parsed = { canonical: "{}" } as unknown as ParsedSchema;
+    for (let id = 1; id <= 2001; id++) parsedSchemas.set(id, parsed);
+    expect(parsedSchemas.size).toBe(2000);
+    expect(parsedSchemas.get(1)).toBeUndefined();
+    // A 20 MB text weighs past the budget: it is not kept at all.
+    parsedSchemas.set(9999, { canonical: "x".repeat(20 * 1024 * 1024) } as unknown as ParsedSchema);
+    expect(parsedSchemas.get(9999)).toBeUndefined();
+    clearRegistryCaches();
   });
 });

@@ -202,6 +202,10 @@ const setModeCommand = defineCommand({
   input: parseRegistryMode,
   audit: "registry.mode.set",
   run: async ({ tx, principal, input: mode, audit }, name: string | null, force: boolean): Promise<{ mode: RegistryMode }> => {
+    // Importing chooses global ids (and moves the id sequence past them): a registry admin's, not a team's. Admin-only
+    // is the whole guard; ids stay int4 and the sequence is never lowered (store.ts).
+    if (mode === "IMPORT") assertRegistryAdmin(principal, "put the registry or a subject in IMPORT mode");
+    if (force) assertRegistryAdmin(principal, "force a mode change");
     if (name === null) {
       assertRegistryAdmin(principal);
       const before = await globalConfig(tx);

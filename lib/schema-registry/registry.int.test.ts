@@ -263,10 +263,14 @@ describeEachBackend("schema registry service", ({ handle }) => {
       expect(await testCompatibility(viewerToken, "nope", null, json({ a: "string" }), {})).toEqual({ is_compatible: true });
     });
 
-    it("serves an id only for its subjects with `subject`, and from the cache without the database", async () => {
+    it("serves an id whatever `subject` a serializer sends, and from the cache without the database", async () => {
       const { id } = await registerSchema(commerceToken, "cached-value", json({ c: "string" }), {});
-      expect(await registryCode(getSchemaById(viewerToken, id, { subject: "orders-value" }))).toBe(40403);
       const first = await getSchemaById(viewerToken, id, { subject: "cached-value" });
+      // Clients name the subject by their own strategy: one that does not hold the id, or none at all, still gets it.
+      clearRegistryCaches();
+      expect(await getSchemaById(viewerToken, id, { subject: "orders-value" })).toEqual(first);
+      expect(await getSchemaById(viewerToken, id, { subject: "no-such-subject" })).toEqual(first);
+      expect(await getSchemaById(viewerToken, id, { subject: "x".repeat(300) })).toEqual(first);
       const real = handle();
       const refuse = (): never => {
         throw new Error("the database was used");
@@ -276,6 +280,7 @@ describeEachBackend("schema registry service", ({ handle }) => {
       try {
         expect(await getSchemaById(viewerToken, id, {})).toEqual(first);
         expect(await getSchemaById(viewerToken, id, { subject: "cached-value" })).toEqual(first);
+        expect(await getSchemaById(viewerToken, id, { subject: "elsewhere" })).toEqual(first);
       } finally {
         setDatabaseHandle(real);
       }
@@ -515,20 +520,30 @@ describeEachBackend("schema registry service", ({ handle }) => {
 
     it("imports schemas under given ids and versions in IMPORT mode", async () => {
       expect(await registryCode(setMode(admin, null, "IMPORT", {}))).toBe(42205);
-      expect(await registryCode(registerSchema(commerceToken, "orders-value", { ...json({ z: "string" }), id: 7000 }, {}))).toBe(42205);
-      expect(await registryCode(setMode(commerceToken, "orders-value", "IMPORT", {}))).toBe(42205);
-      await setMode(commerceToken, "imported", "IMPORT", {});
-      expect(await registerSchema(commerceToken, "imported", { ...json({ i: "string" }), id: 5000, version: 3 }, {})).toEqual({ id: 5000 });
+      expect(await registryCode(registerSchema(admin, "orders-value", { ...json({ z: "string" }), id: 7000 }, {}))).toBe(42205);
+      expect(await registryCode(setMode(admin, "orders-value", "IMPORT", {}))).toBe(42205);
+      // Importing is an admin's: a team may not choose global ids, nor force a mode.
+      const before = await rows();
+      expect(await registryCode(registerSchema(commerceToken, "orders-value", { ...json({ z: "string" }), id: 7000 }, {}))).toBe("forbidden");
+      expect(await registryCode(setMode(commerceToken, "orders-value", "IMPORT", {}))).toBe("forbidden");
+      expect(await registryCode(setMode(commerceToken, "orders-value", "IMPORT", { force: true }))).toBe("forbidden");
+      expect(await registryCode(setMode(commerceToken, "orders-value", "READONLY", { force: true }))).toBe("forbidden");
+      expect(await registryCode(setMode(commerceToken, "fresh-import", "IMPORT", {}))).toBe("forbidden");
+      expect(await rows()).toEqual(before);
+      expect(await getMode(viewerToken, "orders-value", { defaultToGlobal: true })).toEqual({ mode: "READWRITE" });
+      await setMode(admin, "imported", "IMPORT", {});
+      expect(await registryCode(registerSchema(commerceToken, "imported", { ...json({ i: "string" }), id: 5000, version: 3 }, {}))).toBe("forbidden");
+      expect(await registerSchema(admin, "imported", { ...json({ i: "string" }), id: 5000, version: 3 }, {})).toEqual({ id: 5000 });
       expect(await getSubjectVersion(viewerToken, "imported", 3, {})).toMatchObject({ id: 5000, version: 3 });
       expect((await getSchemaById(viewerToken, 5000, {})).schema).toContain('"i"');
       // An id that holds another schema, or a schema stored under another id, does not match.
-      expect(await registryCode(registerSchema(commerceToken, "imported", { ...json({ j: "string" }), id: 5000, version: 4 }, {}))).toBe(42207);
+      expect(await registryCode(registerSchema(admin, "imported", { ...json({ j: "string" }), id: 5000, version: 4 }, {}))).toBe(42207);
       const existing = (await getSubjectVersion(viewerToken, "orders-value", 1, {})).id;
-      expect(await registryCode(registerSchema(commerceToken, "imported", { ...json({ id: "string" }), id: 5001 }, {}))).toBe(42207);
+      expect(await registryCode(registerSchema(admin, "imported", { ...json({ id: "string" }), id: 5001 }, {}))).toBe(42207);
       // No compatibility check in IMPORT mode.
-      expect(await registerSchema(commerceToken, "imported", { ...json({ i: "integer" }), id: 4000, version: 1 }, {})).toEqual({ id: 4000 });
+      expect(await registerSchema(admin, "imported", { ...json({ i: "integer" }), id: 4000, version: 1 }, {})).toEqual({ id: 4000 });
       expect(await listVersions(viewerToken, "imported", {})).toEqual([1, 3]);
-      await setMode(commerceToken, "imported", "READWRITE", {});
+      await setMode(admin, "imported", "READWRITE", {});
       const next = await registerSchema(commerceToken, "after-import", json({ fresh: "string" }), {});
       expect(next.id).toBeGreaterThan(5000);
       expect(existing).toBeLessThan(5000);

@@ -34,6 +34,7 @@ describe("registry input", () => {
     expect(validRequest({ schema: '"string"' })).toEqual({ schema: '"string"', schemaType: "AVRO", references: [] });
     expect(validRequest({ schema: "{}", schemaType: "json" }).schemaType).toBe("JSON");
     expect(validRequest({ schema: "{}", id: 0, version: -1 })).toEqual({ schema: "{}", schemaType: "AVRO", references: [] });
+    expect(validRequest({ schema: "{}", id: -7, version: 0 })).toEqual({ schema: "{}", schemaType: "AVRO", references: [] });
     expect(validRequest({ schema: "{}", id: 7, version: 3 })).toMatchObject({ id: 7, version: 3 });
     expect(code(() => validRequest({ schema: "{}", schemaType: "XML" }))).toBe(42201);
     expect(code(() => validRequest({ schema: "" }))).toBe(42201);

@@ -85,8 +85,8 @@ export function validRequest(raw: unknown): ValidRequest {
   for (const key of ["id", "version"] as const) {
     const value = body[key];
     if (value === undefined || value === null) continue;
-    // Confluent clients send 0 or -1 for "none" in some versions.
-    if (value === 0 || value === -1) continue;
+    // Confluent's clients send their defaults for "not set": id -1 (any id below 1), version 0 (or -1).
+    if (value === 0 || value === -1 || (key === "id" && typeof value === "number" && Number.isInteger(value) && value < 0)) continue;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_INT4) {
       if (key === "version") throw registryErrors.invalidVersion(String(value).slice(0, 64));
       throw registryErrors.invalidSchema(`Invalid schema: \`id\` must be between 1 and 2^31-1 (got ${String(value).slice(0, 32)}).`);

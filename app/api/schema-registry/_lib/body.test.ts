@@ -37,6 +37,10 @@ describe("schemaRequestFromBody", () => {
       }),
     ).toEqual({ schema: "{}", schemaType: "JSON", references: [{ name: "other.json", subject: "other", version: 2 }], id: 7, version: 3 });
     expect(schemaRequestFromBody({ schema: "{}", schemaType: null, references: null, id: null, version: null })).toEqual({ schema: "{}", references: [] });
+    // Confluent's own request defaults (version 0, id -1) mean "not set".
+    expect(schemaRequestFromBody({ schema: "{}", id: -1, version: 0 })).toEqual({ schema: "{}", references: [] });
+    expect(schemaRequestFromBody({ schema: "{}", id: 0 })).toEqual({ schema: "{}", references: [] });
+    expect(schemaRequestFromBody({ schema: "{}", id: -5 })).toEqual({ schema: "{}", references: [] });
   });
 
   it("answers 42201 to a wrong shape and 42202 to a wrong version", () => {
@@ -58,7 +62,8 @@ describe("schemaRequestFromBody", () => {
       [{ schema: "{}", references: [{ name: "n", subject: "s", version: "1" }] }, 42202],
       [{ schema: "{}", id: 2 ** 31 }, 42201],
       [{ schema: "{}", id: 1.5 }, 42201],
-      [{ schema: "{}", version: 0 }, 42202],
+      [{ schema: "{}", version: -2 }, 42202],
+      [{ schema: "{}", version: 1.5 }, 42202],
       [{ schema: "{}", version: 2 ** 31 }, 42202],
     ];
     for (const [body, code] of cases) expect(failure(() => schemaRequestFromBody(body))?.code, JSON.stringify(body).slice(0, 80)).toBe(code);

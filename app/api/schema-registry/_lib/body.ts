@@ -88,11 +88,12 @@ export function schemaRequestFromBody(body: unknown): SchemaRequest {
   const request: SchemaRequest = { schema, references: referencesOf(references) };
   const type = schemaTypeOf(schemaType);
   if (type) request.schemaType = type;
-  if (id !== undefined && id !== null) {
+  // Confluent's clients send their defaults when they mean "not set": id -1 (any id below 1) and version 0.
+  if (id !== undefined && id !== null && !(typeof id === "number" && Number.isInteger(id) && id <= 0)) {
     if (!isInt4(id, 1)) throw invalidSchema(`id must be an integer between 1 and ${INT4_MAX}.`);
     request.id = id;
   }
-  if (version !== undefined && version !== null) {
+  if (version !== undefined && version !== null && version !== 0) {
     if (!isInt4(version, 1)) throw registryErrors.invalidVersion(String(JSON.stringify(version) ?? "").slice(0, 100));
     request.version = version;
   }
