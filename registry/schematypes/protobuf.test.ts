@@ -2,7 +2,18 @@ import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import ProtoSchema from "@kafkajs/confluent-schema-registry/dist/ProtoSchema";
 import { canonicalJson } from "../hash.ts";
-import { parseProtobufSchema, protobufDifferences, protobufIncompatibilities, MAX_PROTOBUF_BLOCK_DEFINITIONS, MAX_PROTOBUF_DEFINITIONS } from "./protobuf.ts";
+import protobuf from "protobufjs";
+import descriptor from "protobufjs/ext/descriptor";
+import {
+  parseProtobufSchema,
+  protobufDifferences,
+  protobufFromSerialized,
+  protobufIncompatibilities,
+  serializedProtobuf,
+  MAX_PROTOBUF_BLOCK_DEFINITIONS,
+  MAX_PROTOBUF_DEFINITIONS,
+  MAX_PROTOBUF_DESCRIPTOR_BYTES,
+} from "./protobuf.ts";
 import { SCHEMA_TYPE_FORMATS, type ParsedSchema, type ResolvedReference } from "./types.ts";
 
 function parse(text: string, references: readonly ResolvedReference[] = []): ParsedSchema {
@@ -492,5 +503,144 @@ describe("protobufIncompatibilities (Confluent's checker)", () => {
     const other = { ...proto, schemaType: "AVRO" as const, handle: {} };
     expect(protobufIncompatibilities(proto, other)).toEqual(["Incompatible because of different schema type"]);
     expect(protobufIncompatibilities(other, proto)).toEqual(["Incompatible because of different schema type"]);
+  });
+});
+
+describe("the serialized form (base64 FileDescriptorProto)", () => {
+  /** A descriptor built by protobufjs's own descriptor extension, independently of the registry's code. */
+  function protobufjsDescriptor(text: string): string {
+    const root = protobuf.parse(text, { keepCase: true }).root;
+    root.resolveAll();
+    const set = root.toDescriptor(text.includes('"proto3"') ? "proto3" : "proto2");
+    expect(set.file).toHaveLength(1);
+    return Buffer.from(descriptor.FileDescriptorProto.encode(set.file[0]!).finish()).toString("base64");
+  }
+
+  /** What protoc writes for a schema: fully qualified type names, `<Field>Entry` map types, json names. */
+  function protocStyle(file: Record<string, unknown>): string {
+    return Buffer.from(descriptor.FileDescriptorProto.encode(descriptor.FileDescriptorProto.fromObject(file)).finish()).toString("base64");
+  }
+
+  const ORDER = `${P3}package shop;
+    option java_package = "com.example.shop";
+    message Order {
+      string id = 1;
+      repeated int64 amounts = 2;
+      optional string note = 3;
+      map<string, Line> lines = 4;
+      oneof payment { string card = 5; Voucher voucher = 6; }
+      Status status = 7;
+      message Voucher { string code = 1; }
+      enum Status { NEW = 0; PAID = 1; }
+    }
+    message Line { int32 quantity = 1; }
+    enum Channel { WEB = 0; SHOP = 1; }`;
+
+  it("registers a descriptor built from .proto text to the same canonical text and hash as the text", () => {
+    const text = parse(ORDER);
+    const fromDescriptor = parse(protobufjsDescriptor(ORDER));
+    expect(fromDescriptor.canonical).toBe(text.canonical);
+    expect(fromDescriptor.hash).toBe(text.hash);
+  });
+
+  it("reads a descriptor as protoc writes it", () => {
+    const text = parse(`${P3}package shop;
+      message Order { string order_id = 1; map<string, int32> line_counts = 2; Order.Kind kind = 3; enum Kind { A = 0; B = 1; } }`);
+    const serialized = protocStyle({
+      name: "shop/order.proto",
+      package: "shop",
+      syntax: "proto3",
+      messageType: [
+        {
+          name: "Order",
+          field: [
+            { name: "order_id", number: 1, label: "LABEL_OPTIONAL", type: "TYPE_STRING", jsonName: "orderId" },
+            { name: "line_counts", number: 2, label: "LABEL_REPEATED", type: "TYPE_MESSAGE", typeName: ".shop.Order.LineCountsEntry", jsonName: "lineCounts" },
+            { name: "kind", number: 3, label: "LABEL_OPTIONAL", type: "TYPE_ENUM", typeName: ".shop.Order.Kind", jsonName: "kind" },
+          ],
+          nestedType: [
+            {
+              name: "LineCountsEntry",
+              field: [
+                { name: "key", number: 1, label: "LABEL_OPTIONAL", type: "TYPE_STRING" },
+                { name: "value", number: 2, label: "LABEL_OPTIONAL", type: "TYPE_INT32" },
+              ],
+              options: { mapEntry: true },
+            },
+          ],
+          enumType: [{ name: "Kind", value: [{ name: "A", number: 0 }, { name: "B", number: 1 }] }],
+        },
+      ],
+    });
+    const parsed = parse(serialized);
+    expect(parsed.canonical).toBe(text.canonical);
+    expect(parsed.hash).toBe(text.hash);
+  });
+
+  it("round-trips: serialized, parsed again, gives the same canonical text and hash", () => {
+    const schemas = [
+      ORDER,
+      `syntax = "proto2";
+        package legacy;
+        option optimize_for = SPEED;
+        message Item {
+          required string sku = 1;
+          optional int32 count = 2 [default = 5];
+          optional bytes tag = 3 [default = "\\001a\\""];
+          optional Level level = 4 [default = HIGH];
+          repeated int32 codes = 5 [packed = true];
+          optional double ratio = 6 [default = -inf, deprecated = true];
+          map<string, Item> children = 7;
+          oneof choice { string a = 8; int32 b = 12; }
+          reserved 9 to 11, 20;
+          reserved "old";
+          extensions 100 to 199;
+        }
+        enum Level { option allow_alias = true; LOW = 1; HIGH = 2; TOP = 2; reserved 5 to 6; }
+        extend Item { optional string extra = 100; }
+        service Shop { rpc Get (Item) returns (stream Item); }`,
+    ];
+    for (const text of schemas) {
+      const first = parse(text);
+      const again = parse(serializedProtobuf(first));
+      expect(again.canonical).toBe(first.canonical);
+      expect(again.hash).toBe(first.hash);
+      expect(serializedProtobuf(again)).toBe(serializedProtobuf(first));
+      // The .proto text of the serialized form labels neither map fields nor oneof members.
+      expect(protobufFromSerialized(serializedProtobuf(first))).not.toMatch(/(optional|repeated) map<|oneof \w+ \{\n\s*optional/);
+    }
+  });
+
+  it("resolves the descriptor's dependencies from the references, as imports", () => {
+    const common = ref("shop/common.proto", `${P3}package common; message Money { int64 cents = 1; }`);
+    const text = `${P3}package shop; import "shop/common.proto"; message Order { common.Money total = 1; }`;
+    const first = parse(text, [common]);
+    const serialized = serializedProtobuf(first);
+    const file = descriptor.FileDescriptorProto.toObject(descriptor.FileDescriptorProto.decode(Buffer.from(serialized, "base64"))) as { dependency?: string[] };
+    expect(file.dependency).toEqual(["shop/common.proto"]);
+    const again = parse(serialized, [common]);
+    expect(again.hash).toBe(first.hash);
+    expect(again.references).toEqual([{ name: "shop/common.proto", subject: "shop/common.proto", version: 1 }]);
+    expect(failure(serialized)).toMatch(/import "shop\/common.proto" has no reference of that name/);
+  });
+
+  it("refuses what is not a FileDescriptorProto, with a message", () => {
+    const garbage = Buffer.from("this is not a descriptor, only bytes \u0001\u0002").toString("base64");
+    expect(failure(garbage)).toMatch(/^Invalid Protobuf schema: /);
+    expect(failure("AAAA")).toMatch(/^Invalid Protobuf schema: /);
+    // A descriptor whose names would not make a schema.
+    const evil = protocStyle({ name: "x", syntax: "proto3", messageType: [{ name: "A { } message B", field: [] }] });
+    expect(failure(evil)).toMatch(/invalid message name/);
+    expect(failure(protocStyle({ name: "x", syntax: "editions", edition: "EDITION_2023" }))).toMatch(/editions/);
+    expect(protobufFromSerialized(garbage)).toBeNull();
+    expect(protobufFromSerialized(evil)).toBeNull();
+    expect(protobufFromSerialized(ORDER)).toBeNull();
+    expect(protobufFromSerialized(protobufjsDescriptor(ORDER))).toMatch(/^syntax = "proto3";\npackage shop;/);
+  });
+
+  it("refuses base64 larger than the descriptor bound without decoding it", () => {
+    const big = "A".repeat(Math.ceil(MAX_PROTOBUF_DESCRIPTOR_BYTES / 3) * 4 + 4);
+    expect(protobufFromSerialized(big)).toBeNull();
+    expect(parseProtobufSchema(big, []).ok).toBe(false);
   });
 });

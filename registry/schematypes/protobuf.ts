@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import protobuf from "protobufjs";
+import descriptor from "protobufjs/ext/descriptor";
 import { canonicalJson } from "../hash.ts";
 import { SCHEMA_TYPE_FORMATS, type ParsedSchema, type ParseOutcome, type ResolvedReference, type SchemaReferenceInput } from "./types.ts";
 
@@ -140,8 +141,10 @@ const SCALARS = new Set(["double", "float", "int32", "int64", "uint32", "uint64"
 /** Parses `.proto` text (proto2 / proto3) with its imports resolved from `references` (name = import path). */
 export function parseProtobufSchema(text: string, references: readonly ResolvedReference[]): ParseOutcome {
   try {
-    const handle = load(text, references);
-    const canonical = render(handle, text);
+    // Confluent's serializers register the schema as base64 of its FileDescriptorProto.
+    const source = serializedText(text) ?? text;
+    const handle = load(source, references);
+    const canonical = render(handle, source);
     const refs: SchemaReferenceInput[] = references.map((r) => ({ name: r.name, subject: r.subject, version: r.version }));
     const format = SCHEMA_TYPE_FORMATS.PROTOBUF;
     const hash = createHash("sha256").update(format).update("\u0000").update(canonical);
@@ -966,4 +969,435 @@ function compareMessageTypes(ctx: DiffContext, what: string, original: { fullNam
   }
   ctx.diffs.push(...outcome.diffs);
   if (!outcome.compatible) add(ctx, "FIELD_NAMED_TYPE_CHANGED", `${what} has type ${update.fullName}, which changed incompatibly`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The serialized form: Confluent's Protobuf serializers register, and read back with `format=serialized`, the
+// schema as base64 of its FileDescriptorProto.
+
+/** Most bytes of a decoded FileDescriptorProto. */
+export const MAX_PROTOBUF_DESCRIPTOR_BYTES = 1_048_576;
+/** The file name the serialized form gives the schema itself (its imports keep their reference names). */
+const SERIALIZED_FILE_NAME = "default";
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const TYPE_REFERENCE = /^\.?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const NUMBER_LITERAL = /^-?(?:inf|nan|(?:0x[0-9A-Fa-f]+|[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?))$/;
+// A bytes default as the descriptor carries it: C-escaped, so no bare quote, backslash or control character.
+const ESCAPED_BYTES = /^(?:[^"\\\u0000-\u001f]|\\[^\u0000-\u001f])*$/;
+const ENUM_VALUED_OPTIONS = new Set(["optimize_for", "ctype", "jstype", "idempotency_level"]);
+const SKIPPED_OPTIONS = new Set(["uninterpreted_option", "features", "map_entry", "feature_support", "edition_defaults", "targets", "retention"]);
+
+/** Strict base64 of a bounded size (no whitespace, canonical padding), or null. */
+function decodeBase64(text: string): Uint8Array | null {
+  if (text.length === 0 || text.length > Math.ceil(MAX_PROTOBUF_DESCRIPTOR_BYTES / 3) * 4 || !BASE64.test(text)) return null;
+  const bytes = Buffer.from(text, "base64");
+  return bytes.toString("base64") === text ? new Uint8Array(bytes) : null;
+}
+
+type DescriptorObject = Record<string, unknown>;
+
+function decodeFileDescriptor(bytes: Uint8Array): DescriptorObject {
+  let decoded: protobuf.Message;
+  try {
+    decoded = descriptor.FileDescriptorProto.decode(bytes);
+  } catch (error) {
+    throw new ProtobufInputError("not a FileDescriptorProto (" + (error instanceof RangeError ? "nested too deeply" : describeError(error)) + ")");
+  }
+  return descriptor.FileDescriptorProto.toObject(decoded, { enums: String, longs: String, defaults: false }) as DescriptorObject;
+}
+
+function list(value: unknown): DescriptorObject[] {
+  return Array.isArray(value) ? (value.filter((v) => v !== null && typeof v === "object") as DescriptorObject[]) : [];
+}
+
+function identifier(value: unknown, what: string): string {
+  if (typeof value !== "string" || !IDENTIFIER.test(value)) throw new ProtobufInputError(`the descriptor has an invalid ${what} name ${JSON.stringify(value)}`);
+  return value;
+}
+
+function typeReference(value: unknown, what: string): string {
+  if (typeof value !== "string" || value.length > 4096 || !TYPE_REFERENCE.test(value)) throw new ProtobufInputError(`the descriptor has an invalid ${what} type name ${JSON.stringify(value)}`);
+  return value;
+}
+
+function fieldNumber(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) throw new ProtobufInputError(`the descriptor has an invalid ${what} number`);
+  return value;
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}
+
+function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The standard options of a descriptor as `.proto` option assignments (custom options do not survive decoding). */
+function descriptorOptions(options: unknown): string[] {
+  if (!options || typeof options !== "object") return [];
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(options as DescriptorObject)) {
+    const name = snakeCase(key);
+    if (SKIPPED_OPTIONS.has(name) || !IDENTIFIER.test(name)) continue;
+    if (typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) out.push(`${name} = ${value}`);
+    else if (typeof value === "string") out.push(`${name} = ${ENUM_VALUED_OPTIONS.has(name) && IDENTIFIER.test(value) ? value : quote(value)}`);
+  }
+  return out;
+}
+
+const LABEL_TEXT: Record<string, Label> = { LABEL_OPTIONAL: "optional", LABEL_REQUIRED: "required", LABEL_REPEATED: "repeated" };
+
+function scalarOf(type: unknown): string | null {
+  if (typeof type !== "string" || !type.startsWith("TYPE_")) return null;
+  const name = type.slice(5).toLowerCase();
+  return SCALARS.has(name) ? name : null;
+}
+
+interface EmitContext {
+  syntax: "proto2" | "proto3";
+  depth: number;
+}
+
+function fieldTypeText(field: DescriptorObject, what: string): string {
+  if (field.type === "TYPE_GROUP") throw new ProtobufInputError(`${what}: groups are not supported (use a nested message)`);
+  if (field.type === "TYPE_MESSAGE" || field.type === "TYPE_ENUM" || (field.type === undefined && field.typeName !== undefined)) return typeReference(field.typeName, what);
+  const scalar = scalarOf(field.type);
+  if (!scalar) throw new ProtobufInputError(`${what} has an unknown type ${JSON.stringify(field.type)}`);
+  return scalar;
+}
+
+function defaultText(field: DescriptorObject, type: string, what: string): string | null {
+  const value = field.defaultValue;
+  if (typeof value !== "string") return null;
+  if (type === "string") return quote(value);
+  if (type === "bytes") {
+    if (!ESCAPED_BYTES.test(value)) throw new ProtobufInputError(`${what} has a malformed bytes default`);
+    return '"' + value + '"';
+  }
+  if (type === "bool") {
+    if (value !== "true" && value !== "false") throw new ProtobufInputError(`${what} has a malformed default`);
+    return value;
+  }
+  if (SCALARS.has(type)) {
+    if (!NUMBER_LITERAL.test(value)) throw new ProtobufInputError(`${what} has a malformed default`);
+    return value;
+  }
+  return identifier(value, `${what} default`);
+}
+
+function fieldText(field: DescriptorObject, label: Label, type: string, where: string): string {
+  const name = identifier(field.name, "field");
+  const what = `field ${where}.${name}`;
+  const number = fieldNumber(field.number, what);
+  const options = descriptorOptions(field.options);
+  const defaultValue = type.startsWith("map<") ? null : defaultText(field, type, what);
+  if (defaultValue !== null) options.unshift(`default = ${defaultValue}`);
+  return `${label ? label + " " : ""}${type} ${name} = ${number}${options.length ? ` [${options.join(", ")}]` : ""};`;
+}
+
+function extendsText(extensions: DescriptorObject[], ctx: EmitContext, where: string): string[] {
+  const lines: string[] = [];
+  for (const field of extensions) {
+    const extendee = typeReference(field.extendee, "extension target");
+    const what = `extension ${where}.${String(field.name)}`;
+    const label = LABEL_TEXT[String(field.label)] ?? null;
+    lines.push(`extend ${extendee} {`, "  " + fieldText(field, ctx.syntax === "proto3" && label === "optional" && !field.proto3Optional ? null : label, fieldTypeText(field, what), where), "}");
+  }
+  return lines;
+}
+
+function rangesText(ranges: DescriptorObject[], keyword: string, endExclusive: boolean, what: string): string[] {
+  return ranges.map((r) => {
+    const from = fieldNumber(r.start, what);
+    const to = fieldNumber(r.end, what) - (endExclusive ? 1 : 0);
+    return `${keyword} ${from === to ? from : `${from} to ${to}`};`;
+  });
+}
+
+function messageText(message: DescriptorObject, ctx: EmitContext, scope: string): string[] {
+  if (ctx.depth > 64) throw new ProtobufInputError("the descriptor nests messages deeper than 64 levels");
+  const name = identifier(message.name, "message");
+  const where = scope ? `${scope}.${name}` : name;
+  const inner: EmitContext = { ...ctx, depth: ctx.depth + 1 };
+  const nested = list(message.nestedType);
+  const entries = new Map(nested.filter((n) => (n.options as DescriptorObject | undefined)?.mapEntry === true).map((n) => [String(n.name), n]));
+  const oneofs = list(message.oneofDecl);
+  const lines: string[] = [];
+  lines.push(...descriptorOptions(message.options).map((o) => `option ${o};`));
+  const members = new Map<number, string[]>();
+  for (const field of list(message.field)) {
+    const what = `field ${where}.${String(field.name)}`;
+    let type = fieldTypeText(field, what);
+    let label = LABEL_TEXT[String(field.label)] ?? null;
+    const entryName = field.type === "TYPE_MESSAGE" && label === "repeated" ? type.slice(type.lastIndexOf(".") + 1) : "";
+    const entry = entries.get(entryName);
+    if (entry && (type === entryName || type.endsWith("." + name + "." + entryName))) {
+      const [key, value] = [1, 2].map((n) => list(entry.field).find((f) => f.number === n));
+      if (!key || !value) throw new ProtobufInputError(`${what}: malformed map entry`);
+      type = `map<${fieldTypeText(key, what)}, ${fieldTypeText(value, what)}>`;
+      label = null;
+    } else if (ctx.syntax === "proto3" && label === "optional") {
+      label = field.proto3Optional === true ? "optional" : null;
+    }
+    const oneofIndex = field.oneofIndex;
+    if (typeof oneofIndex === "number" && field.proto3Optional !== true) {
+      if (!oneofs[oneofIndex]) throw new ProtobufInputError(`${what} names a oneof the message does not declare`);
+      const group = members.get(oneofIndex) ?? [];
+      group.push(fieldText(field, null, type, where));
+      members.set(oneofIndex, group);
+    } else lines.push(fieldText(field, label, type, where));
+  }
+  for (const [index, fields] of [...members].sort((a, b) => a[0] - b[0])) {
+    const oneof = oneofs[index]!;
+    lines.push(`oneof ${identifier(oneof.name, "oneof")} {`, ...indent([...descriptorOptions(oneof.options).map((o) => `option ${o};`), ...fields]), "}");
+  }
+  lines.push(...rangesText(list(message.extensionRange), "extensions", true, `extension range of ${where}`));
+  lines.push(...rangesText(list(message.reservedRange), "reserved", true, `reserved range of ${where}`));
+  for (const reserved of Array.isArray(message.reservedName) ? message.reservedName : []) lines.push(`reserved ${quote(identifier(reserved, "reserved"))};`);
+  for (const n of nested) if (!entries.has(String(n.name))) lines.push(...messageText(n, inner, where));
+  for (const e of list(message.enumType)) lines.push(...enumText(e, where));
+  lines.push(...extendsText(list(message.extension), ctx, where));
+  return [`message ${name} {`, ...indent(lines), "}"];
+}
+
+function enumText(e: DescriptorObject, scope: string): string[] {
+  const name = identifier(e.name, "enum");
+  const where = scope ? `${scope}.${name}` : name;
+  const lines: string[] = descriptorOptions(e.options).map((o) => `option ${o};`);
+  for (const value of list(e.value)) {
+    const options = descriptorOptions(value.options);
+    lines.push(`${identifier(value.name, "enum value")} = ${fieldNumber(value.number, `value of enum ${where}`)}${options.length ? ` [${options.join(", ")}]` : ""};`);
+  }
+  lines.push(...rangesText(list(e.reservedRange), "reserved", false, `reserved range of enum ${where}`));
+  for (const reserved of Array.isArray(e.reservedName) ? e.reservedName : []) lines.push(`reserved ${quote(identifier(reserved, "reserved"))};`);
+  return [`enum ${name} {`, ...indent(lines), "}"];
+}
+
+function serviceText(s: DescriptorObject): string[] {
+  const name = identifier(s.name, "service");
+  const lines: string[] = descriptorOptions(s.options).map((o) => `option ${o};`);
+  for (const m of list(s.method)) {
+    const req = (m.clientStreaming === true ? "stream " : "") + typeReference(m.inputType, "method input");
+    const res = (m.serverStreaming === true ? "stream " : "") + typeReference(m.outputType, "method output");
+    const options = descriptorOptions(m.options).map((o) => `option ${o};`);
+    const head = `rpc ${identifier(m.name, "method")} (${req}) returns (${res})`;
+    lines.push(...(options.length ? [`${head} {`, ...indent(options), "}"] : [`${head};`]));
+  }
+  return [`service ${name} {`, ...indent(lines), "}"];
+}
+
+/** The `.proto` text of a decoded FileDescriptorProto; throws ProtobufInputError when it cannot be one. */
+function descriptorToProto(file: DescriptorObject): string {
+  const syntaxValue = file.syntax === undefined || file.syntax === "" ? "proto2" : file.syntax;
+  if (syntaxValue === "editions") throw new ProtobufInputError("the descriptor uses editions; only proto2 and proto3 are supported");
+  if (syntaxValue !== "proto2" && syntaxValue !== "proto3") throw new ProtobufInputError(`the descriptor has an unsupported syntax ${JSON.stringify(syntaxValue)}`);
+  const ctx: EmitContext = { syntax: syntaxValue, depth: 0 };
+  const out: string[] = [`syntax = "${syntaxValue}";`];
+  if (file.package !== undefined && file.package !== "") {
+    const pkg = typeReference(file.package, "package");
+    if (pkg.startsWith(".")) throw new ProtobufInputError("the descriptor has an invalid package name");
+    out.push(`package ${pkg};`);
+  }
+  const dependencies = Array.isArray(file.dependency) ? file.dependency : [];
+  const weak = new Set(Array.isArray(file.weakDependency) ? file.weakDependency : []);
+  const isPublic = new Set(Array.isArray(file.publicDependency) ? file.publicDependency : []);
+  dependencies.forEach((dependency, i) => {
+    if (typeof dependency !== "string" || dependency === "" || dependency.length > 1024) throw new ProtobufInputError("the descriptor has an invalid dependency");
+    out.push(`import ${weak.has(i) ? "weak " : isPublic.has(i) ? "public " : ""}${quote(dependency)};`);
+  });
+  out.push(...descriptorOptions(file.options).map((o) => `option ${o};`));
+  for (const m of list(file.messageType)) out.push(...messageText(m, ctx, ""));
+  for (const e of list(file.enumType)) out.push(...enumText(e, ""));
+  out.push(...extendsText(list(file.extension), ctx, ""));
+  for (const s of list(file.service)) out.push(...serviceText(s));
+  return out.join("\n") + "\n";
+}
+
+/** `.proto` text from what a serializer registered, when it is base64 of a FileDescriptorProto (null: it is not). */
+function serializedText(text: string): string | null {
+  const bytes = decodeBase64(text.trim());
+  return bytes ? descriptorToProto(decodeFileDescriptor(bytes)) : null;
+}
+
+/**
+ * The `.proto` text of a base64 FileDescriptorProto (what Confluent's serializers register), or null when the
+ * string is not one.
+ */
+export function protobufFromSerialized(base64: string): string | null {
+  try {
+    return serializedText(base64);
+  } catch (error) {
+    if (error instanceof ProtobufInputError || error instanceof RangeError) return null;
+    throw error;
+  }
+}
+
+const LABEL_DESCRIPTOR: Record<string, string> = { optional: "LABEL_OPTIONAL", required: "LABEL_REQUIRED", repeated: "LABEL_REPEATED" };
+
+function qualified(object: protobuf.ReflectionObject): string {
+  return object.fullName.startsWith(".") ? object.fullName : "." + object.fullName;
+}
+
+/** Standard options of a reflection object in descriptor form (custom and parser-only options left out). */
+function optionsObject(object: protobuf.ReflectionObject, skip: readonly string[] = []): DescriptorObject | undefined {
+  const out: DescriptorObject = {};
+  for (const [name, value] of collectOptions(object)) {
+    if (name.includes("(") || name.includes(".") || skip.includes(name)) continue;
+    out[camelCase(name)] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function typeDescriptor(field: protobuf.Field, target: DescriptorObject): void {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Enum) {
+    target.type = "TYPE_ENUM";
+    target.typeName = qualified(resolved);
+  } else if (resolved instanceof protobuf.Type) {
+    target.type = "TYPE_MESSAGE";
+    target.typeName = qualified(resolved);
+  } else target.type = "TYPE_" + field.type.toUpperCase();
+}
+
+function fieldDescriptor(field: protobuf.Field, syntax: "proto2" | "proto3", oneofIndex: number | undefined, entryName: string | null): DescriptorObject {
+  const out: DescriptorObject = { name: field.name, number: field.id };
+  if (entryName !== null) {
+    out.label = "LABEL_REPEATED";
+    out.type = "TYPE_MESSAGE";
+    out.typeName = qualified(field.parent!) + "." + entryName;
+  } else {
+    out.label = LABEL_DESCRIPTOR[labelOf(field, syntax) ?? "optional"];
+    typeDescriptor(field, out);
+    const fallback = field.options?.default as unknown;
+    if (fallback !== undefined) {
+      out.defaultValue =
+        field.type === "bytes" && typeof fallback === "string" ? quoteBytes(fallback).slice(1, -1)
+        : typeof fallback === "number" ? renderValue(fallback, false)
+        : String(fallback);
+    }
+  }
+  if (field.extensionField || field.extend) out.extendee = field.extensionField?.parent ? qualified(field.extensionField.parent) : field.extend;
+  if (oneofIndex !== undefined) out.oneofIndex = oneofIndex;
+  if (field.options?.proto3_optional === true) out.proto3Optional = true;
+  const options = optionsObject(field, ["default", "proto3_optional", "json_name"]);
+  if (options) out.options = options;
+  return out;
+}
+
+function entryTypeName(field: protobuf.Field): string {
+  return field.name.split("_").map((p) => (p ? p[0]!.toUpperCase() + p.slice(1) : "")).join("") + "Entry";
+}
+
+function messageDescriptor(type: protobuf.Type, syntax: "proto2" | "proto3"): DescriptorObject {
+  const fields = ownFields(type).sort((a, b) => a.id - b.id);
+  const real = type.oneofsArray.filter((o) => !isSyntheticOneof(o) && o.fieldsArray.length > 0);
+  // Synthetic oneofs (proto3 `optional`) come after the declared ones, as protoc orders them.
+  const synthetic = type.oneofsArray.filter((o) => isSyntheticOneof(o));
+  const oneofs = [...real, ...synthetic];
+  const nestedType: DescriptorObject[] = [];
+  const field = fields.map((f) => {
+    const index = f.partOf ? oneofs.indexOf(f.partOf) : -1;
+    if (f instanceof protobuf.MapField) {
+      const name = entryTypeName(f);
+      const value: DescriptorObject = { name: "value", number: 2, label: "LABEL_OPTIONAL" };
+      typeDescriptor(f, value);
+      nestedType.push({
+        name,
+        field: [{ name: "key", number: 1, label: "LABEL_OPTIONAL", type: "TYPE_" + f.keyType.toUpperCase() }, value],
+        options: { mapEntry: true },
+      });
+      return fieldDescriptor(f, syntax, undefined, name);
+    }
+    return fieldDescriptor(f, syntax, index >= 0 ? index : undefined, null);
+  });
+  for (const child of type.nestedArray) if (child instanceof protobuf.Type) nestedType.push(messageDescriptor(child, syntax));
+  const out: DescriptorObject = {
+    name: type.name,
+    field,
+    nestedType,
+    enumType: type.nestedArray.filter((o): o is protobuf.Enum => o instanceof protobuf.Enum).map(enumDescriptor),
+    extension: type.nestedArray.filter((o): o is protobuf.Field => o instanceof protobuf.Field).map((f) => fieldDescriptor(f, syntax, undefined, null)),
+    oneofDecl: oneofs.map((o) => ({ name: o.name, ...(optionsObject(o) ? { options: optionsObject(o) } : {}) })),
+    extensionRange: (type.extensions ?? []).map(([from, to]) => ({ start: from, end: to! + 1 })),
+    reservedRange: (type.reserved ?? []).filter((r): r is number[] => Array.isArray(r)).map(([from, to]) => ({ start: from, end: to! + 1 })),
+    reservedName: (type.reserved ?? []).filter((r): r is string => typeof r === "string"),
+  };
+  const options = optionsObject(type);
+  if (options) out.options = options;
+  return out;
+}
+
+function enumDescriptor(e: protobuf.Enum): DescriptorObject {
+  const out: DescriptorObject = {
+    name: e.name,
+    value: Object.entries(e.values).map(([name, number]) => {
+      const opts = e.valuesOptions?.[name];
+      const options = opts ? Object.fromEntries(Object.entries(opts).filter(([k]) => !k.includes("(")).map(([k, v]) => [camelCase(k), v])) : {};
+      return { name, number, ...(Object.keys(options).length ? { options } : {}) };
+    }),
+    reservedRange: (e.reserved ?? []).filter((r): r is number[] => Array.isArray(r)).map(([from, to]) => ({ start: from, end: to })),
+    reservedName: (e.reserved ?? []).filter((r): r is string => typeof r === "string"),
+  };
+  const options = optionsObject(e);
+  if (options) out.options = options;
+  return out;
+}
+
+function serviceDescriptor(s: protobuf.Service): DescriptorObject {
+  const out: DescriptorObject = {
+    name: s.name,
+    method: s.methodsArray.map((m) => {
+      const method: DescriptorObject = {
+        name: m.name,
+        inputType: m.resolvedRequestType ? qualified(m.resolvedRequestType) : m.requestType,
+        outputType: m.resolvedResponseType ? qualified(m.resolvedResponseType) : m.responseType,
+      };
+      if (m.requestStream) method.clientStreaming = true;
+      if (m.responseStream) method.serverStreaming = true;
+      const options = optionsObject(m);
+      if (options) method.options = options;
+      return method;
+    }),
+  };
+  const options = optionsObject(s);
+  if (options) out.options = options;
+  return out;
+}
+
+/**
+ * Base64 of the schema's FileDescriptorProto: what Confluent's deserializers read from
+ * `GET /schemas/ids/{id}?format=serialized`. Its dependencies are the schema's imports (the reference names).
+ */
+export function serializedProtobuf(parsed: ParsedSchema): string {
+  const handle = handleOf(parsed);
+  if (!handle) throw new Error("serializedProtobuf needs a Protobuf schema");
+  const alone = protobuf.parse(parsed.canonical, new protobuf.Root(), { keepCase: true });
+  const imports = [...new Set(alone.imports ?? [])].sort();
+  const weak = [...new Set(alone.weakImports ?? [])].sort();
+  const mainObjects: protobuf.ReflectionObject[] = [];
+  const walk = (ns: protobuf.Namespace) => {
+    for (const o of ns.nestedArray) {
+      if (o instanceof protobuf.Type || o instanceof protobuf.Enum || o instanceof protobuf.Service || o instanceof protobuf.Field) {
+        if (fileOf(o) === MAIN_FILE) mainObjects.push(o);
+      } else if (o instanceof protobuf.Namespace) walk(o);
+    }
+  };
+  walk(handle.root);
+  const fileNs = handle.packageName ? alone.root.lookup(handle.packageName) : alone.root;
+  const file: DescriptorObject = {
+    name: SERIALIZED_FILE_NAME,
+    dependency: [...imports, ...weak],
+    weakDependency: weak.map((_, i) => imports.length + i),
+    messageType: mainObjects.filter((o): o is protobuf.Type => o instanceof protobuf.Type).map((t) => messageDescriptor(t, handle.syntax)),
+    enumType: mainObjects.filter((o): o is protobuf.Enum => o instanceof protobuf.Enum).map(enumDescriptor),
+    service: mainObjects.filter((o): o is protobuf.Service => o instanceof protobuf.Service).map(serviceDescriptor),
+    extension: mainObjects.filter((o): o is protobuf.Field => o instanceof protobuf.Field).map((f) => fieldDescriptor(f, handle.syntax, undefined, null)),
+    syntax: handle.syntax,
+  };
+  if (handle.packageName) file.package = handle.packageName;
+  const options = fileNs ? optionsObject(fileNs) : undefined;
+  if (options) file.options = options;
+  const message = descriptor.FileDescriptorProto.fromObject(file);
+  return Buffer.from(descriptor.FileDescriptorProto.encode(message).finish()).toString("base64");
 }
