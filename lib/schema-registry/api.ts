@@ -11,16 +11,18 @@ import { assertReadsRegistry, assertRegistryAdmin, assertWritesSubject, ownerOfS
 import { cacheSchemaView, evictionEpoch, evictSchemas, parsedSchemas, schemaViews, type CachedSchema } from "./cache.ts";
 import { effectiveLevel, effectiveRegistryMode, globalConfig } from "./config.ts";
 import { registryErrors } from "./errors.ts";
-import { insertVersion, MAX_INT4, nextVersion, resolveReferences, schemaTypeOfFormat, storeSchema } from "./store.ts";
+import { insertVersion, MAX_INT4, nextVersion, resolveReferences, schemaById, schemaTypeOfFormat, storeSchema } from "./store.ts";
 import {
   ensureSubject,
   findSubject,
   lockSubject,
+  MAX_LIVE_VERSIONS,
   parseVersion,
   pickVersion,
   validRequest,
   validSubjectName,
   versionsOf,
+  versionWithHash,
   visibleSubject,
   type ValidRequest,
   type VersionRow,
@@ -79,16 +81,25 @@ function schemaFields(format: string, canonical: string, references: readonly Sc
   };
 }
 
-function versionView(subject: string, row: VersionRow): SubjectVersionView {
-  return { subject, id: row.schemaId, version: row.version, ...schemaFields(row.format, row.canonical, row.references) };
+/** The stored schema of a version, loaded only for the version served or compared. */
+async function storedSchemaOf(tx: Executor, row: VersionRow) {
+  const stored = await schemaById(tx, row.schemaId);
+  if (!stored) throw registryErrors.storeError(`Stored schema ${row.schemaId} is missing.`);
+  return stored;
+}
+
+async function versionView(tx: Executor, subject: string, row: VersionRow): Promise<SubjectVersionView> {
+  const stored = await storedSchemaOf(tx, row);
+  return { subject, id: row.schemaId, version: row.version, ...schemaFields(stored.format, stored.canonical, stored.references) };
 }
 
 /** The engine's form of a stored version (cached by id: content is immutable), naming its version for messages. */
 async function parsedVersion(tx: Executor, row: VersionRow): Promise<ParsedSchema> {
   let parsed = parsedSchemas.get(row.schemaId);
   if (!parsed) {
-    const references = await resolveReferences(tx, row.references, { deleted: true });
-    const outcome = parseSchema({ schemaType: schemaTypeOfFormat(row.format), schema: row.canonical, references });
+    const stored = await storedSchemaOf(tx, row);
+    const references = await resolveReferences(tx, stored.references, { deleted: true });
+    const outcome = parseSchema({ schemaType: schemaTypeOfFormat(stored.format), schema: stored.canonical, references });
     if (!outcome.ok) throw registryErrors.storeError(`Stored schema ${row.schemaId} no longer parses: ${outcome.message.slice(0, 500)}`);
     parsed = outcome.schema;
     parsedSchemas.set(row.schemaId, parsed);
@@ -184,7 +195,7 @@ export async function getSubjectVersion(principal: Principal, subject: string, v
   const selector = parseVersion(version);
   const db = await getDb();
   const { versions } = await visibleSubject(db, subject, options);
-  return versionView(subject, pickVersion(versions, selector));
+  return versionView(db, subject, pickVersion(versions, selector));
 }
 
 /** `POST /subjects/{s}`: the version of this subject holding this schema. */
@@ -192,12 +203,11 @@ export async function lookUpSchema(principal: Principal, subject: string, reques
   assertReadsRegistry(principal);
   const valid = validRequest(request);
   const db = await getDb();
-  const { versions } = await visibleSubject(db, subject, { deleted: options.deleted });
+  const { subject: row } = await visibleSubject(db, subject, { deleted: options.deleted });
   const parsed = await parseRequest(db, valid);
-  const ordered = [...versions].sort((a, b) => Number(a.deleted) - Number(b.deleted) || a.version - b.version);
-  const found = ordered.find((v) => v.hash === parsed.hash);
+  const found = await versionWithHash(db, row.id, parsed.hash, { deleted: options.deleted || row.deletedAt !== null });
   if (!found) throw registryErrors.schemaNotFound();
-  return versionView(subject, found);
+  return versionView(db, subject, found);
 }
 
 const registerCommand = defineCommand({
@@ -216,6 +226,13 @@ const registerCommand = defineCommand({
   run: async ({ tx, principal, input: { request, parsed: parsedEarly }, audit }, name: string): Promise<{ id: number }> => {
     // A given id is an import: admins only (see setMode), whatever the subject's team may do otherwise.
     if (request.id !== undefined) assertRegistryAdmin(principal, "register a schema under a given id");
+    const parsed = parsedEarly ?? (await parseRequest(tx, request));
+    if (request.id !== undefined && effectiveRegistryMode(await findSubject(tx, name), await globalConfig(tx)) !== "IMPORT") {
+      throw registryErrors.operationNotPermitted(`Subject ${name} is not in import mode: a schema id can be given only in IMPORT mode`);
+    }
+    // The schema row first, then the subject's lock: a contract publish takes them in this order too, so the two
+    // cannot deadlock. A refused registration rolls the row back with the rest.
+    const id = await storeSchema(tx, parsed, request.id !== undefined ? { id: request.id } : {});
     await lockSubject(tx, name);
     const existing = await findSubject(tx, name);
     let owner: SubjectOwner = { application: null, team: null };
@@ -230,10 +247,7 @@ const registerCommand = defineCommand({
       throw registryErrors.operationNotPermitted(`Subject ${name} is not in import mode: a schema id can be given only in IMPORT mode`);
     }
 
-    const parsed = parsedEarly ?? (await parseRequest(tx, request));
-    const all = existing ? await versionsOf(tx, existing.id, { deleted: true }) : [];
-    const live = existing?.deletedAt ? [] : all.filter((v) => !v.deleted);
-    const same = live.find((v) => v.hash === parsed.hash);
+    const same = existing && !existing.deletedAt ? await versionWithHash(tx, existing.id, parsed.hash) : undefined;
     if (same) {
       if (request.id !== undefined && request.id !== same.schemaId) {
         throw registryErrors.idDoesNotMatch(`Schema already registered with id ${same.schemaId} instead of input id ${request.id}`);
@@ -241,6 +255,13 @@ const registerCommand = defineCommand({
       return { id: same.schemaId };
     }
     if (existing?.governed) throw governedError(name, owner);
+    const all = existing ? await versionsOf(tx, existing.id, { deleted: true }) : [];
+    const live = existing?.deletedAt ? [] : all.filter((v) => !v.deleted);
+    if (live.length >= MAX_LIVE_VERSIONS) {
+      throw registryErrors.operationNotPermitted(
+        `Subject ${name} holds ${MAX_LIVE_VERSIONS} live versions, the most the portal keeps per subject: delete old versions before registering more`,
+      );
+    }
 
     const level = await effectiveLevel(tx, existing, global, owner);
     if (mode !== "IMPORT") {
@@ -270,7 +291,6 @@ const registerCommand = defineCommand({
         throw registryErrors.operationNotPermitted(`Subject ${name} is not in import mode: the version must be ${next}`);
       }
     }
-    const id = await storeSchema(tx, parsed, mode === "IMPORT" && request.id !== undefined ? { id: request.id } : {});
     const compatibility = mode === "IMPORT" ? "NONE" : level;
     await insertVersion(tx, { subjectId: subject.id, version, schemaId: id, compatibility, registeredByLabel: principalLabel(principal) });
     audit({

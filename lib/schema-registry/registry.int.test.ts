@@ -33,6 +33,7 @@ import {
 import { clearRegistryCaches } from "./cache.ts";
 import { isRegistryError } from "./errors.ts";
 import { insertVersion, storeSchema } from "./store.ts";
+import { lockSubject } from "./subjects.ts";
 
 /** A closed JSON object schema with these string-or-typed properties. */
 function json(properties: Record<string, string>, extra: Record<string, unknown> = {}): SchemaRequest {
@@ -64,7 +65,7 @@ async function registryMessage(promise: Promise<unknown>): Promise<string> {
   throw new Error("expected a failure");
 }
 
-describeEachBackend("schema registry service", ({ handle }) => {
+describeEachBackend("schema registry service", ({ backend, handle }) => {
   let admin: Principal;
   let editor: Principal;
   let loner: Principal;
@@ -218,6 +219,71 @@ describeEachBackend("schema registry service", ({ handle }) => {
       expect(await listVersions(viewerToken, s, {})).toEqual([1, 2]);
       const found = await lookUpSchema(viewerToken, s, avro([{ name: "id", type: "string" }]), {});
       expect(found).toMatchObject({ subject: s, version: 1, id });
+    });
+
+    it("keeps at most 1,000 live versions per subject (42205), and looks a schema up by its hash", async () => {
+      await setCompatibility(commerceToken, "crowded-value", "NONE");
+      const { id } = await registerSchema(commerceToken, "crowded-value", json({ n0: "string" }), {});
+      const [subject] = await db().select().from(registrySubject).where(eq(registrySubject.name, "crowded-value"));
+      await db()
+        .insert(registrySubjectVersion)
+        .values(Array.from({ length: 999 }, (_, i) => ({ subjectId: subject!.id, version: i + 2, schemaId: id, compatibility: "NONE", registeredByLabel: "test" })));
+      const before = await rows();
+      expect(await registryMessage(registerSchema(commerceToken, "crowded-value", json({ n1: "string" }), {}))).toContain("1000 live versions");
+      expect(await registryCode(registerSchema(commerceToken, "crowded-value", json({ n1: "string" }), {}))).toBe(42205);
+      expect(await rows()).toEqual(before);
+      // The schema it already holds is still found (the oldest version holding it), and its text served.
+      expect(await registerSchema(commerceToken, "crowded-value", json({ n0: "string" }), {})).toEqual({ id });
+      expect(await lookUpSchema(viewerToken, "crowded-value", json({ n0: "string" }), {})).toMatchObject({ version: 1, id });
+      expect(JSON.parse((await getSubjectVersion(viewerToken, "crowded-value", 1000, {})).schema)).toEqual(JSON.parse(json({ n0: "string" }).schema));
+      await deleteSubjectVersion(commerceToken, "crowded-value", 1, {});
+      expect(await lookUpSchema(viewerToken, "crowded-value", json({ n0: "string" }), {})).toMatchObject({ version: 2, id });
+      expect(await lookUpSchema(viewerToken, "crowded-value", json({ n0: "string" }), { deleted: true })).toMatchObject({ version: 2, id });
+      expect((await registerSchema(commerceToken, "crowded-value", json({ n1: "string" }), {})).id).not.toBe(id);
+    });
+
+    it("stores the schema row before taking the subject's lock, as a contract publish does (no deadlock between them)", async () => {
+      if (backend !== "postgres") return;
+      let release!: () => void;
+      let locked!: () => void;
+      const held = new Promise<void>((resolve) => (locked = resolve));
+      const holder = db().transaction(async (tx) => {
+        await lockSubject(tx, "ordered-value");
+        locked();
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await held;
+      const registering = registerSchema(commerceToken, "ordered-value", json({ ordered: "string" }), {});
+      try {
+        // Wait until the registration queues on the subject's lock, then see what it already holds.
+        let waiting: number | undefined;
+        while (waiting === undefined) {
+          const found = await db().execute(sql`select pid from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database()) limit 1`);
+          const list = (Array.isArray(found) ? found : (found as { rows: unknown[] }).rows) as Array<{ pid: number }>;
+          waiting = list[0]?.pid;
+          if (waiting === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const inserted = await db().execute(
+          sql`select 1 as one from pg_locks l join pg_class c on c.oid = l.relation where l.pid = ${waiting} and c.relname = 'schema' and l.mode = 'RowExclusiveLock'`,
+        );
+        const insertedRows = Array.isArray(inserted) ? inserted : (inserted as { rows: unknown[] }).rows;
+        expect(insertedRows).toHaveLength(1);
+      } finally {
+        release();
+        await holder;
+      }
+      expect((await registering).id).toBeGreaterThan(0);
+    });
+
+    it("refuses a registration after storing its schema and keeps nothing of it", async () => {
+      await setCompatibility(commerceToken, "rollback-value", "FULL_TRANSITIVE");
+      await registerSchema(commerceToken, "rollback-value", json({ a: "string" }), {});
+      const before = await rows();
+      const fresh = json({ a: "integer", brandNew: "string" });
+      expect(await registryCode(registerSchema(commerceToken, "rollback-value", fresh, {}))).toBe(409);
+      expect(await rows()).toEqual(before);
+      const hash = (parseSchema({ schemaType: "JSON", schema: fresh.schema, references: [] }) as { ok: true; schema: { hash: string } }).schema.hash;
+      expect(await db().select().from(registrySchema).where(eq(registrySchema.hash, hash))).toEqual([]);
     });
 
     it("gives concurrent registrations of different schemas to one subject distinct consecutive versions", async () => {

@@ -121,29 +121,31 @@ export async function ensureSubject(tx: Executor, name: string, teamId: string |
   return row;
 }
 
-/** One version of a subject with its schema. */
+/** Most live versions a subject holds: a transitive check parses and compares every one of them. */
+export const MAX_LIVE_VERSIONS = 1000;
+
+/** One version of a subject as listings and selectors need it: its schema's text is loaded only when served. */
 export interface VersionRow {
   version: number;
   schemaId: number;
   deleted: boolean;
   hash: string;
-  format: string;
-  canonical: string;
-  references: SchemaReference[];
+  /** The level it was checked under. */
+  compatibility: string;
 }
+
+const versionColumns = {
+  version: registrySubjectVersion.version,
+  schemaId: registrySubjectVersion.schemaId,
+  deletedAt: registrySubjectVersion.deletedAt,
+  hash: registrySchema.hash,
+  compatibility: registrySubjectVersion.compatibility,
+};
 
 /** A subject's versions, oldest first; soft-deleted ones only with `deleted`. */
 export async function versionsOf(tx: Executor, subjectId: string, options: { deleted?: boolean } = {}): Promise<VersionRow[]> {
   const rows = await tx
-    .select({
-      version: registrySubjectVersion.version,
-      schemaId: registrySubjectVersion.schemaId,
-      deletedAt: registrySubjectVersion.deletedAt,
-      hash: registrySchema.hash,
-      format: registrySchema.format,
-      canonical: registrySchema.canonical,
-      references: registrySchema.references,
-    })
+    .select(versionColumns)
     .from(registrySubjectVersion)
     .innerJoin(registrySchema, eq(registrySchema.id, registrySubjectVersion.schemaId))
     .where(
@@ -153,6 +155,26 @@ export async function versionsOf(tx: Executor, subjectId: string, options: { del
     )
     .orderBy(asc(registrySubjectVersion.version));
   return rows.map(({ deletedAt, ...row }) => ({ ...row, deleted: deletedAt !== null }));
+}
+
+/** The version of a subject holding the schema with this hash (live ones first, then the oldest), or undefined. */
+export async function versionWithHash(tx: Executor, subjectId: string, hash: string, options: { deleted?: boolean } = {}): Promise<VersionRow | undefined> {
+  const [row] = await tx
+    .select(versionColumns)
+    .from(registrySubjectVersion)
+    .innerJoin(registrySchema, eq(registrySchema.id, registrySubjectVersion.schemaId))
+    .where(
+      and(
+        eq(registrySubjectVersion.subjectId, subjectId),
+        eq(registrySchema.hash, hash),
+        options.deleted ? undefined : isNull(registrySubjectVersion.deletedAt),
+      ),
+    )
+    .orderBy(sql`${registrySubjectVersion.deletedAt} is not null`, asc(registrySubjectVersion.version))
+    .limit(1);
+  if (!row) return undefined;
+  const { deletedAt, ...rest } = row;
+  return { ...rest, deleted: deletedAt !== null };
 }
 
 /**
