@@ -6,6 +6,8 @@ import type { Principal } from "@/lib/auth/principal.ts";
 import { principalLabel } from "@/lib/auth/principal.ts";
 import { defineCommand } from "@/lib/service.ts";
 import type { CompatibilityMode } from "@/registry/index.ts";
+import { judgeCompatibility, nonTransitive } from "./judge.ts";
+import { serializedProtobuf } from "@/registry/schematypes/protobuf.ts";
 import { checkCompatibility, parseSchema, type ParsedSchema, type SchemaType } from "@/registry/schematypes/index.ts";
 import { assertReadsRegistry, assertRegistryAdmin, assertWritesSubject, ownerOfSubject, teamForNewSubject, type SubjectOwner } from "./access.ts";
 import { cacheSchemaView, evictionEpoch, evictSchemas, parsedSchemas, schemaViews, type CachedSchema } from "./cache.ts";
@@ -265,7 +267,7 @@ const registerCommand = defineCommand({
 
     const level = await effectiveLevel(tx, existing, global, owner);
     if (mode !== "IMPORT") {
-      const verdict = checkCompatibility(level, parsed, await earlierFor(tx, level, live));
+      const verdict = await judgeCompatibility(level, parsed, await earlierFor(tx, level, live));
       if (!verdict.compatible) throw incompatibleError(name, verdict.messages);
     }
 
@@ -470,9 +472,8 @@ function validId(id: number): number {
 export async function getSchemaById(principal: Principal, id: number, options: { subject?: string; format?: string }): Promise<SchemaView> {
   assertReadsRegistry(principal);
   validId(id);
-  void options;
   const cached = schemaViews.get(id);
-  if (cached) return { ...cached.view };
+  if (cached) return inFormat({ ...cached.view }, options.format);
   const epoch = evictionEpoch();
   const db = await getDb();
   const [row] = await db
@@ -482,7 +483,19 @@ export async function getSchemaById(principal: Principal, id: number, options: {
   if (!row) throw registryErrors.schemaNotFound(`Schema ${id} not found`);
   const entry: CachedSchema = { view: schemaFields(row.format, row.canonical, row.references) };
   cacheSchemaView(id, entry, epoch);
-  return { ...entry.view };
+  return inFormat({ ...entry.view }, options.format);
+}
+
+/**
+ * A schema in the format a client asked for. `serialized` Protobuf is the base64 FileDescriptorProto that
+ * Confluent's Protobuf deserializers (Python, Go) decode; every other format and type is served as stored.
+ */
+async function inFormat(view: SchemaView, format: string | undefined): Promise<SchemaView> {
+  if (format !== "serialized" || view.schemaType !== "PROTOBUF") return view;
+  const references = await resolveReferences(await getDb(), view.references ?? [], { deleted: true });
+  const outcome = parseSchema({ schemaType: "PROTOBUF", schema: view.schema, references });
+  if (outcome.ok) view.schema = serializedProtobuf(outcome.schema);
+  return view;
 }
 
 /** The subject versions holding a schema id; 40403 when none holds it. */
@@ -515,10 +528,6 @@ export async function versionsOfSchema(principal: Principal, id: number, options
 export async function subjectsOfSchema(principal: Principal, id: number, options: { subject?: string; deleted?: boolean }): Promise<string[]> {
   assertReadsRegistry(principal);
   return [...new Set((await holdersOf(id, options)).map((h) => h.subject))];
-}
-
-function nonTransitive(level: CompatibilityMode): CompatibilityMode {
-  return level.endsWith("_TRANSITIVE") ? (level.slice(0, -"_TRANSITIVE".length) as CompatibilityMode) : level;
 }
 
 /** `POST /compatibility/subjects/{s}/versions[/{v}]`: `version` null checks against what the level requires. */
@@ -554,6 +563,6 @@ export async function testCompatibility(
     return answer(false, [governedError(subject, owner).message]);
   }
   const level = await effectiveLevel(db, row, await globalConfig(db));
-  const verdict = checkCompatibility(level, parsed, await earlierFor(db, level, live));
+  const verdict = await judgeCompatibility(level, parsed, await earlierFor(db, level, live));
   return answer(verdict.compatible, verdict.messages);
 }

@@ -17,7 +17,8 @@ import {
 } from "@/db/schema.ts";
 import { canonicalJson, COMPATIBILITY_MODES, JSON_SCHEMA_FORMAT, normaliseSchemaFormat, registrySchemaHash, type CompatibilityMode, type Contract, type Message } from "@/registry/index.ts";
 import { headersSchemaOf, payloadSchemaOf, type SchemaRecord } from "@/registry/flows/index.ts";
-import { checkCompatibility, parseSchema, SCHEMA_TYPE_FORMATS, type ParsedSchema, type SchemaType } from "@/registry/schematypes/index.ts";
+import { judgeCompatibility } from "./judge.ts";
+import { parseSchema, SCHEMA_TYPE_FORMATS, type ParsedSchema, type SchemaType } from "@/registry/schematypes/index.ts";
 import { principalLabel, systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { assertWritesForTeam, currentVersions, effectiveMode, mayWriteForTeam } from "@/lib/catalog/applications.ts";
 import { registerSchemas } from "@/lib/catalog/flows.ts";
@@ -465,7 +466,7 @@ async function assertSubjectAccepts(tx: Executor, subject: string, level: Compat
     if (typeof parsed === "string") throw refuse([`version ${v.version} cannot be read: ${parsed}`]);
     earlier.push(parsed);
   }
-  const verdict = checkCompatibility(level, candidate, earlier);
+  const verdict = await judgeCompatibility(level, candidate, earlier);
   if (!verdict.compatible) throw refuse(verdict.messages);
 }
 

@@ -352,6 +352,23 @@ describeEachBackend("schema registry service", ({ backend, handle }) => {
       }
     });
 
+    it("serves Protobuf as Confluent's Protobuf serializers send it: a base64 FileDescriptorProto, the same id as the .proto text", async () => {
+      const proto = 'syntax = "proto3";\npackage demo.plant;\n\nmessage Reading {\n  string line_id = 1;\n  double value = 2;\n}\n';
+      const { id } = await registerSchema(commerceToken, "readings-value", { schemaType: "PROTOBUF", schema: proto }, {});
+      const text = await getSchemaById(viewerToken, id, {});
+      expect(text).toMatchObject({ schemaType: "PROTOBUF" });
+      expect(text.schema).toContain("message Reading");
+      const serialized = await getSchemaById(viewerToken, id, { format: "serialized" });
+      expect(serialized.schema).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      expect(serialized.schema).not.toBe(text.schema);
+      // What the Python serializer registers; the cache still answers the text form afterwards.
+      expect(await registerSchema(commerceToken, "readings-copy-value", { schemaType: "PROTOBUF", schema: serialized.schema }, {})).toEqual({ id });
+      expect((await getSchemaById(viewerToken, id, {})).schema).toBe(text.schema);
+      // Other types ignore the format.
+      const avroId = (await registerSchema(commerceToken, "plain-value", { schema: '"string"' }, {})).id;
+      expect((await getSchemaById(viewerToken, avroId, { format: "serialized" })).schema).toBe('"string"');
+    });
+
     it("needs read permission", async () => {
       const nobody: Principal = { kind: "token", id: "tok_agent", name: "agent", scopes: ["agent:report"], teamId: null, createdBy: null };
       const none: Principal = { kind: "token", id: "tok_none", name: "none", scopes: [], teamId: null, createdBy: null };
