@@ -4,9 +4,9 @@
  * non-strict (unknown keywords such as `discriminator` or `x-…` are ignored); a 2020-12 or
  * 2019-09 `$schema` picks the matching dialect. Only the first error is collected.
  */
-import Ajv, { type ErrorObject, type Options, type ValidateFunction } from "ajv";
-import Ajv2019 from "ajv/dist/2019.js";
-import Ajv2020 from "ajv/dist/2020.js";
+import type Ajv from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { ajvFor, dialectOf, type Dialect } from "../jsonschema/ajv.ts";
 import addFormats from "ajv-formats";
 
 /** The outcome of checking one payload: valid, invalid with where and why, or null when it cannot be judged. */
@@ -38,27 +38,6 @@ export function isJsonSchemaFormat(format: string): boolean {
   const f = format.trim().toLowerCase();
   return f === "" || f.startsWith("application/schema+json") || f.startsWith("application/schema+yaml") || f === "application/schema" || f.startsWith("application/vnd.aai.asyncapi");
 }
-
-type Dialect = "draft7" | "2019" | "2020";
-
-function dialectOf(schema: unknown): Dialect {
-  const id = schema !== null && typeof schema === "object" ? (schema as { $schema?: unknown }).$schema : undefined;
-  if (typeof id !== "string") return "draft7";
-  if (id.includes("2020-12")) return "2020";
-  if (id.includes("2019-09")) return "2019";
-  return "draft7";
-}
-
-const OPTIONS: Options = {
-  strict: false,
-  allErrors: false,
-  allowUnionTypes: true,
-  // Stored schemas were validated when their contract was published; a `$schema` of another draft must not stop the compile.
-  validateSchema: false,
-  // Two schemas may share an `$id`: each is compiled on its own, none is registered by id.
-  addUsedSchema: false,
-  logger: false,
-};
 
 interface Entry {
   /** tick of the last use, for eviction */
@@ -161,7 +140,7 @@ export class PayloadValidators {
   private engine(dialect: Dialect): Ajv {
     let ajv = this.engines[dialect];
     if (!ajv) {
-      ajv = dialect === "2020" ? new Ajv2020(OPTIONS) : dialect === "2019" ? new Ajv2019(OPTIONS) : new Ajv(OPTIONS);
+      ajv = ajvFor(dialect);
       addFormats(ajv);
       this.engines[dialect] = ajv;
     }

@@ -7,9 +7,8 @@
  * run on the schema with its references bundled in, so a `$ref` to a reference name is judged by what it
  * points at.
  */
-import Ajv, { type Options, type ValidateFunction } from "ajv";
-import Ajv2019 from "ajv/dist/2019.js";
-import Ajv2020 from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv";
+import { ajvFor, dialectOf, type Dialect } from "../jsonschema/ajv.ts";
 import { canonicalJson } from "../hash.ts";
 import { readerAccepts } from "../jsonschema/reader-writer.ts";
 import { isBackwardCompatible } from "../jsonschema/diff.ts";
@@ -24,30 +23,11 @@ export interface JsonHandle {
   bundled: unknown;
 }
 
-type Dialect = "draft7" | "2019" | "2020";
-
-function dialectOf(schema: unknown): Dialect {
-  const id = isObj(schema) ? schema.$schema : undefined;
-  if (typeof id !== "string") return "draft7";
-  if (id.includes("2020-12")) return "2020";
-  if (id.includes("2019-09")) return "2019";
-  return "draft7";
-}
-
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
-const OPTIONS: Options = {
-  strict: false,
-  allErrors: false,
-  allowUnionTypes: true,
-  // Only the meta-schema validators are compiled: a client's `$schema` (draft-04, -06 …) must not stop them.
-  validateSchema: false,
-  addUsedSchema: false,
-  logger: false,
-};
-
-const newAjv = (dialect: Dialect): Ajv => (dialect === "2020" ? new Ajv2020(OPTIONS) : dialect === "2019" ? new Ajv2019(OPTIONS) : new Ajv(OPTIONS));
+// Only the meta-schema validators are compiled: a client's `$schema` (draft-04, -06 …) must not stop them.
+const newAjv = (dialect: Dialect) => ajvFor(dialect);
 
 /** One meta-schema validator per dialect for the process: compiled once, holds no schema of a client. */
 const metaValidators: Partial<Record<Dialect, ValidateFunction>> = {};
