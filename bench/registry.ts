@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import autocannon from "autocannon";
+import { besideBaseline } from "./load.ts";
 import { createScratchDatabase, findPostgresBinaries, startTemporaryPostgres } from "../db/testing/postgres-server.ts";
 import { checkCompatibility, parseSchema, type ParsedSchema, type SchemaType } from "../registry/schematypes/index.ts";
 import { ensureBuild, startBenchPortal } from "./portal.ts";
@@ -91,53 +91,16 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 
 // --- a. GET /schemas/ids/{id} beside /api/v1/ping -----------------------------------------------------------
 
-interface Sample {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  errors: number;
-}
-
-async function load(url: string, headers: Record<string, string>): Promise<Sample> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS_PER_ROUND, headers });
-  return {
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
-}
-
 async function schemaById(base: string, auth: string) {
   const { id } = (await registry(base, auth, "POST", "/subjects/bench-value/versions", { schema: schemaText("AVRO", []) })) as { id: number };
   if (!Number.isInteger(id)) throw new Error(`registering bench-value answered no id: ${JSON.stringify(id)}`);
   const fetched = (await registry(base, auth, "GET", `/schemas/ids/${id}`)) as { schema?: string };
   if (typeof fetched.schema !== "string") throw new Error(`GET /schemas/ids/${id} answered no schema`);
 
-  const baseline = `${base}/api/v1/ping`;
-  const subject = `${base}${API}/schemas/ids/${id}`;
   const headers = { authorization: auth, accept: CONTENT_TYPE };
-  await load(baseline, {});
-  await load(subject, headers);
-  // Interleaved rounds so both routes see the same machine noise.
-  const baselineSamples: Sample[] = [];
-  const subjectSamples: Sample[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    baselineSamples.push(await load(baseline, {}));
-    subjectSamples.push(await load(subject, headers));
-  }
-  const bad = [...baselineSamples, ...subjectSamples].reduce((n, s) => n + s.non2xx + s.errors, 0);
-  if (bad > 0) throw new Error(`${bad} requests failed during the schema-by-id load`);
-  const summarise = (samples: Sample[]) => ({
-    requestsPerSecond: round(median(samples.map((s) => s.requestsPerSecond)), 0),
-    p50Ms: median(samples.map((s) => s.p50Ms)),
-    p99Ms: median(samples.map((s) => s.p99Ms)),
-  });
-  const ping = summarise(baselineSamples);
-  const byId = summarise(subjectSamples);
-  return { id, ping, byId, throughputRatio: round(byId.requestsPerSecond / ping.requestsPerSecond, 3) };
+  const load = { connections: CONNECTIONS, seconds: SECONDS_PER_ROUND, rounds: ROUNDS };
+  const measured = await besideBaseline("schema-by-id", { url: `${base}/api/v1/ping` }, { url: `${base}${API}/schemas/ids/${id}`, headers }, load);
+  return { id, ping: measured.baseline, byId: measured.subject, throughputRatio: measured.throughputRatio };
 }
 
 // --- b. Registration against 100 FULL_TRANSITIVE versions, beside one pairwise check -------------------------
