@@ -1,5 +1,5 @@
 /** Change review through its public entry points: the API routes and the commands the pages call. */
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as appChangeRequestsRoute from "@/app/api/v1/applications/[app]/change-requests/route.ts";
 import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.ts";
@@ -7,7 +7,7 @@ import * as changeRequestRoute from "@/app/api/v1/change-requests/[number]/route
 import * as reviewsRoute from "@/app/api/v1/change-requests/[number]/reviews/route.ts";
 import * as revisionsRoute from "@/app/api/v1/change-requests/[number]/revisions/route.ts";
 import * as overrideRoute from "@/app/api/v1/change-requests/[number]/override/route.ts";
-import { auditEntry, changeRequest, contractVersion, notification, reviewEvent } from "@/db/schema.ts";
+import { auditEntry, changeRequest, contractVersion, notification, registrySubjectVersion, reviewEvent } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
@@ -100,6 +100,9 @@ describeEachBackend("change review", ({ handle }) => {
       const { status, body } = await post(versionsRoute, "applications/line-sensors/versions", { app: "line-sensors" }, { files: { "asyncapi.yaml": sensors("2.0.0", "string") } });
       if (mode === "NONE") {
         expect(status, mode).toBe(201);
+        // Undo the publish whole: the registry versions it released go with it.
+        const released = db().select({ id: contractVersion.id }).from(contractVersion).where(eq(contractVersion.version, "2.0.0"));
+        await db().delete(registrySubjectVersion).where(inArray(registrySubjectVersion.contractVersionId, released));
         await db().delete(contractVersion).where(and(eq(contractVersion.version, "2.0.0")));
         continue;
       }

@@ -305,7 +305,9 @@ export async function registerContractSubjects(
       }
       const level = effectiveSubjectLevel(row, app);
       // The contract's own evolution was checked at publish; versions written otherwise were not.
-      const foreign = live.some((v) => v.writer !== app.id);
+      // Versions registered over the API (a taken-over direct subject) bind the release; versions another contract
+      // wrote (a receiver's, before this sender released) were governed by contracts, whose reviews judged them.
+      const foreign = live.some((v) => v.writer === null);
       if (live.length > 0 && (foreign || row.compatibility !== null)) await assertSubjectAccepts(tx, row.name, level, p, live, foreign);
       const next = (versions.at(-1)?.version ?? 0) + 1;
       if (next > MAX_VERSION) throw new MeshportError("conflict", `Subject ${row.name} has no version numbers left.`, { subject: "subject_version" });
@@ -443,14 +445,14 @@ async function parsedStored(tx: Executor, v: Pick<StoredVersion, "format" | "can
 
 /**
  * Checks the new schema of a subject against its live versions under the subject's level (nothing under NONE).
- * `foreign`: versions not written by the application's contract; then a schema of another type than the latest
+ * `foreign`: versions registered over the API, not by a contract; then a schema of another type than the latest
  * is refused too.
  */
 async function assertSubjectAccepts(tx: Executor, subject: string, level: CompatibilityMode, planned: PlannedSubject, live: StoredVersion[], foreign: boolean): Promise<void> {
   const refuse = (messages: string[]) =>
     new MeshportError(
       "conflict",
-      `Subject ${subject} has the compatibility level ${level}${foreign ? " and versions this application's contract did not write" : ""}, and the new ${planned.part} schema of channel ${planned.channel}, message ${planned.messageKey} breaks it: ${messages.slice(0, MAX_QUOTED_MESSAGES).join("; ") || "incompatible"}`,
+      `Subject ${subject} has the compatibility level ${level}${foreign ? " and versions registered over the API" : ""}, and the new ${planned.part} schema of channel ${planned.channel}, message ${planned.messageKey} breaks it: ${messages.slice(0, MAX_QUOTED_MESSAGES).join("; ") || "incompatible"}`,
       { subject: "subject_incompatible", details: { subject, compatibility: level, channel: planned.channel, messageKey: planned.messageKey, part: planned.part, messages: messages.slice(0, 50) } },
     );
   const latestType = storedType(live.at(-1)!.format);
