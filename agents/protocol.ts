@@ -70,6 +70,17 @@ export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
 export const MAX_TOPIC_BYTES = 1_024;
 /** Longest topic template or channel address reported, in UTF-8 bytes (placeholders can make a template longer than its topics). */
 export const MAX_TEMPLATE_BYTES = 2_048;
+/** Longest AMQP exchange, queue or NATS stream/consumer name reported (AMQP short strings are at most 255 bytes). */
+export const MAX_NAME_BYTES = 255;
+/** Most exchanges listed per AMQP template. */
+export const MAX_EXCHANGES_PER_TEMPLATE = 20;
+/** Most bridges (links to other brokers) one report lists. */
+export const MAX_BRIDGES = 200;
+/** Most topic filters listed per bridge. */
+export const MAX_BRIDGE_TOPICS = 100;
+/** Most entries of each inventory list (streams, consumers, exchanges, queues, bindings) in one report. */
+export const MAX_INVENTORY_ITEMS = 1_000;
+
 /** Longest MQTT client id reported, in UTF-8 bytes (MQTT 3.1.1 guarantees 23; brokers allow more). */
 export const MAX_CLIENT_ID_BYTES = 256;
 /** Longest free-text field of the envelope (agent and broker versions, hostname, application names). */
@@ -244,6 +255,8 @@ export const topicObservationSchema = z.object({
   template: boundedText(MAX_TEMPLATE_BYTES).min(1),
   /** the contract channel whose address template matches, if any */
   channel: channelRefSchema.nullable(),
+  /** AMQP: the exchanges the routing keys of this template were published to (topics are routing keys); absent for other kinds */
+  exchanges: z.array(boundedText(MAX_NAME_BYTES)).max(MAX_EXCHANGES_PER_TEMPLATE).optional(),
   /** concrete topics seen, busiest first, at most MAX_CONCRETE_TOPICS_PER_TEMPLATE */
   topics: z.array(z.object({ topic: boundedText(MAX_TOPIC_BYTES), messages: count })).max(MAX_CONCRETE_TOPICS_PER_TEMPLATE),
   /** number of distinct concrete topics seen (may exceed the listed ones) */
@@ -286,18 +299,77 @@ export const topicObservationSchema = z.object({
 /** One template's observation. */
 export type TopicObservation = z.infer<typeof topicObservationSchema>;
 
+/** Kinds of broker an agent observes; each has its topic syntax in registry/topics `dialectFor`. */
+export const BROKER_PROTOCOLS = ["mqtt", "nats", "amqp"] as const;
+/** The kind of broker. */
+export const brokerProtocolSchema = z.enum(BROKER_PROTOCOLS);
+/** A kind of broker. */
+export type BrokerProtocol = z.infer<typeof brokerProtocolSchema>;
+
+/** How a broker links to another. */
+export const BRIDGE_KINDS = ["mqtt-bridge", "nats-route", "nats-leafnode", "nats-gateway", "rabbitmq-shovel", "rabbitmq-federation"] as const;
+
+/**
+ * A link to another broker, as this broker tells of it. `remote` is what the broker says of the other end
+ * (a bridge's client id, a route's URL, a shovel's destination URI without credentials); the portal resolves
+ * it to a broker of the mesh where it can. `direction` is seen from this broker: out = its topics flow to the
+ * remote, in = the remote's flow here.
+ */
+export const discoveredBridgeSchema = z.object({
+  kind: z.enum(BRIDGE_KINDS),
+  /** the link's own name (shovel or upstream name, bridge client id, route id) */
+  name: boundedText(MAX_NAME_BYTES).min(1),
+  remote: z.string().max(MAX_URL_CHARS),
+  direction: z.enum(["in", "out", "both"]),
+  /** what flows over the link, in this broker's topic syntax (`#`, `orders.>`, a queue or routing key); empty when unknown */
+  topics: z.array(boundedText(MAX_TOPIC_BYTES)).max(MAX_BRIDGE_TOPICS),
+  /** running, starting, down…, as the broker says; null when it does not */
+  state: label.nullable(),
+});
+/** A discovered link to another broker. */
+export type DiscoveredBridge = z.infer<typeof discoveredBridgeSchema>;
+
+const inventoryName = boundedText(MAX_NAME_BYTES);
+/** The broker's own resources: NATS JetStream streams and consumers, RabbitMQ exchanges, queues and bindings. */
+export const inventorySchema = z.object({
+  streams: z
+    .array(z.object({ name: inventoryName, subjects: z.array(boundedText(MAX_TOPIC_BYTES)).max(MAX_BRIDGE_TOPICS), messages: count, bytes: count, consumers: int32 }))
+    .max(MAX_INVENTORY_ITEMS)
+    .optional(),
+  streamConsumers: z
+    .array(z.object({ stream: inventoryName, name: inventoryName, filter: boundedText(MAX_TOPIC_BYTES).nullable(), pending: count, durable: z.boolean() }))
+    .max(MAX_INVENTORY_ITEMS)
+    .optional(),
+  exchanges: z.array(z.object({ name: z.string().max(MAX_NAME_BYTES), type: label, durable: z.boolean() })).max(MAX_INVENTORY_ITEMS).optional(),
+  queues: z.array(z.object({ name: inventoryName, messages: count, consumers: int32, durable: z.boolean() })).max(MAX_INVENTORY_ITEMS).optional(),
+  bindings: z
+    .array(z.object({ exchange: z.string().max(MAX_NAME_BYTES), queue: inventoryName, routingKey: boundedText(MAX_TOPIC_BYTES) }))
+    .max(MAX_INVENTORY_ITEMS)
+    .optional(),
+  /** items left out past MAX_INVENTORY_ITEMS, per list */
+  omitted: count.optional(),
+});
+/** A broker's resources. */
+export type Inventory = z.infer<typeof inventorySchema>;
+
 /** What the broker tells the agent beyond the messages themselves. */
 export const capabilitiesSchema = z.object({
   /** the agent learns publishers by client id */
   producers: z.boolean(),
   /** the agent learns subscribers by client id and filter */
   consumers: z.boolean(),
-  producerSource: z.enum(["broker-log", "hooks", "none"]),
-  consumerSource: z.enum(["sys-log", "hooks", "none"]),
+  /** broker-log/hooks: MQTT; firehose: RabbitMQ's `amq.rabbitmq.trace`; none: the broker does not tell (NATS never does) */
+  producerSource: z.enum(["broker-log", "hooks", "firehose", "none"]),
+  /** sys-log/hooks: MQTT; monitoring: NATS `/connz?subs=detail`; management: RabbitMQ's management API */
+  consumerSource: z.enum(["sys-log", "hooks", "monitoring", "management", "none"]),
   /** the broker let the agent subscribe to `$SYS/#` */
   sys: z.boolean(),
-  /** exact: retain flag as published (MQTT 5 retain-as-published or hooks); subscribe-only: MQTT 3.1.1 marks only stored messages */
-  retainFlag: z.enum(["exact", "subscribe-only"]),
+  /** exact: retain flag as published (MQTT 5 retain-as-published or hooks); subscribe-only: MQTT 3.1.1 marks only stored messages; none: the kind has no retain flag */
+  retainFlag: z.enum(["exact", "subscribe-only", "none"]),
+  /** the agent discovers links to other brokers (Mosquitto bridges, NATS routes/leafnodes/gateways, RabbitMQ shovels/federation) */
+  bridges: z.boolean().optional(),
+  /** the agent lists the broker's own resources (NATS JetStream, RabbitMQ exchanges/queues/bindings) in `inventory` */
+  inventory: z.boolean().optional(),
 });
 /** Capabilities of the observed broker. */
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
@@ -343,9 +415,10 @@ export const agentReportSchema = z.object({
     id: z.string().min(1).max(200),
     /** broker URL without credentials */
     url: z.string().max(MAX_URL_CHARS),
-    protocol: z.literal("mqtt"),
-    /** MQTT protocol level the agent speaks: 3 (3.1), 4 (3.1.1) or 5 */
-    protocolVersion: z.union([z.literal(3), z.literal(4), z.literal(5)]),
+    /** the kind of broker: its topic syntax, and what its agent can see */
+    protocol: brokerProtocolSchema,
+    /** MQTT protocol level the agent speaks: 3 (3.1), 4 (3.1.1) or 5; null for other kinds */
+    protocolVersion: z.union([z.literal(3), z.literal(4), z.literal(5)]).nullable(),
     /** what `$SYS` says about the broker, when allowed */
     version: label.nullable(),
     clientsConnected: count.nullable(),
@@ -355,6 +428,10 @@ export const agentReportSchema = z.object({
   topics: z.array(topicObservationSchema).max(MAX_TEMPLATES_PER_BATCH),
   drops: dropCountersSchema,
   stats: agentStatsSchema,
+  /** links to other brokers the broker tells of (first part of a window only; absent when the agent cannot see them) */
+  bridges: z.array(discoveredBridgeSchema).max(MAX_BRIDGES).optional(),
+  /** the broker's own resources as last listed (first part of a window only) */
+  inventory: inventorySchema.optional(),
 });
 /** A report batch. */
 export type AgentReport = z.infer<typeof agentReportSchema>;

@@ -216,7 +216,37 @@ export const broker = pgTable("broker", {
   lastDrops: jsonb("last_drops").$type<Record<string, number>>(),
   /** Sum of every drop counter the agent ever reported. */
   droppedTotal: bigint("dropped_total", { mode: "number" }).notNull().default(0),
+  /** The broker's own resources as its agent last listed them (agents/protocol `Inventory`: JetStream, exchanges, queues, bindings). */
+  inventory: jsonb("inventory").$type<Record<string, unknown>>(),
+  inventoryAt: timestamp("inventory_at", { withTimezone: true }),
 });
+
+/**
+ * A link to another broker as a broker told its agent (a Mosquitto bridge connection, a NATS
+ * route/leafnode/gateway, a RabbitMQ shovel or federation upstream). Declared bridges live in
+ * `broker_bridge`; a discovered link names its far end as the broker said (`remote`) and, once
+ * the portal recognises it, the broker of the mesh it is (`remote_broker_id`).
+ */
+export const brokerLink = pgTable(
+  "broker_link",
+  {
+    brokerId: text("broker_id")
+      .notNull()
+      .references(() => broker.id, { onDelete: "cascade" }),
+    /** agents/protocol BRIDGE_KINDS */
+    kind: text("kind").notNull(),
+    name: text("name").notNull(),
+    remote: text("remote").notNull(),
+    remoteBrokerId: text("remote_broker_id").references(() => broker.id, { onDelete: "set null" }),
+    direction: text("direction", { enum: ["in", "out", "both"] }).notNull(),
+    /** filters of what flows, in the reporting broker's topic syntax */
+    topics: text("topics").array().notNull().default(sql`'{}'::text[]`),
+    state: text("state"),
+    firstSeen: timestamp("first_seen", { withTimezone: true }).notNull().defaultNow(),
+    lastSeen: timestamp("last_seen", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.brokerId, t.kind, t.name] }), index("broker_link_remote_idx").on(t.remoteBrokerId)],
+);
 
 /** A bridge forwarding topics from one broker to another. */
 export const brokerBridge = pgTable(
@@ -365,6 +395,7 @@ export const brokerTopic = pgTable(
 
 export type Broker = typeof broker.$inferSelect;
 export type BrokerBridge = typeof brokerBridge.$inferSelect;
+export type BrokerLink = typeof brokerLink.$inferSelect;
 export type BrokerTopic = typeof brokerTopic.$inferSelect;
 export type IngestBatch = typeof ingestBatch.$inferSelect;
 export type Observation = typeof observation.$inferSelect;
@@ -376,6 +407,16 @@ export type ObservationRollup = typeof observationRollup.$inferSelect;
 export const versionStateEnum = pgEnum("version_state", ["draft", "released", "deprecated", "retired"]);
 
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/** What an application is in the mesh: a micro-integration at the edge (source: system → events; target: events → system), a service, or a gateway/bridge. */
+export const APPLICATION_KINDS = ["source-integration", "target-integration", "service", "gateway"] as const;
+export type ApplicationKind = (typeof APPLICATION_KINDS)[number];
+/** Kinds of system integrations connect. */
+export const SYSTEM_TYPES = ["erp", "crm", "scm", "database", "file-store", "saas", "analytics", "other"] as const;
+export type SystemType = (typeof SYSTEM_TYPES)[number];
+/** How an application connects a system: reads changes from it (source) or delivers events into it (target). */
+export const SYSTEM_ROLES = ["source", "target"] as const;
+export type SystemRole = (typeof SYSTEM_ROLES)[number];
 
 /** An application of the mesh: a producer and/or consumer owned by a team, with one contract. */
 export const application = pgTable(
@@ -402,10 +443,43 @@ export const application = pgTable(
     clientIdPatterns: text("client_id_patterns").array().notNull().default(sql`'{}'::text[]`),
     /** How the registry names the subjects of this contract's messages; null = `channel-message`. */
     subjectNaming: text("subject_naming").$type<SubjectNaming>(),
+    /** APPLICATION_KINDS; null = not said (shown as a service) */
+    kind: text("kind").$type<ApplicationKind>(),
+    /** `contract`: kind and systems come from the latest contract's `x-meshport-kind`/`x-meshport-systems`; `portal`: set in the UI */
+    kindSource: text("kind_source").$type<"contract" | "portal">(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("application_team_idx").on(t.teamId)],
+  (t) => [index("application_team_idx").on(t.teamId), index("application_kind_idx").on(t.kind)],
+);
+
+/** A system integrations connect (an ERP, a CRM, a database, a file store…): a catalog entry of its own. */
+export const system = pgTable("system", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull().unique(),
+  /** SYSTEM_TYPES */
+  type: text("type").$type<SystemType>().notNull().default("other"),
+  /** owning team; null when nobody owns it yet (created from a contract of another team) */
+  teamId: text("team_id").references(() => team.id, { onDelete: "set null" }),
+  description: text("description").notNull().default(""),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** An application connecting a system, as its source (reads from it) or target (delivers into it). */
+export const applicationSystem = pgTable(
+  "application_system",
+  {
+    applicationId: text("application_id")
+      .notNull()
+      .references(() => application.id, { onDelete: "cascade" }),
+    systemId: text("system_id")
+      .notNull()
+      .references(() => system.id, { onDelete: "cascade" }),
+    role: text("role").$type<SystemRole>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.applicationId, t.systemId, t.role] }), index("application_system_system_idx").on(t.systemId)],
 );
 
 /** One immutable published version of an application's contract. */
@@ -666,6 +740,8 @@ export const flow = pgTable(
 );
 
 export type Application = typeof application.$inferSelect;
+export type System = typeof system.$inferSelect;
+export type ApplicationSystem = typeof applicationSystem.$inferSelect;
 export type ContractVersion = typeof contractVersion.$inferSelect;
 export type CatalogEntry = typeof catalogEntry.$inferSelect;
 export type VersionState = (typeof versionStateEnum.enumValues)[number];

@@ -25,9 +25,14 @@ export const AUDIT_ACTIONS = [
   "broker.register",
   "bridge.declare",
   "bridge.remove",
+  "bridge.discover",
   // catalog
   "application.create",
   "application.update",
+  "application.kind.set",
+  "system.create",
+  "system.update",
+  "system.delete",
   // contracts
   "contract.publish",
   "contract.release",

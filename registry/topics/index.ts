@@ -19,7 +19,10 @@
  *   a template that breaks these rules matches nothing;
  * - the same parameter name used twice is matched as two independent values.
  */
+import { MQTT_DIALECT, type TopicDialect } from "./dialect.ts";
 import { matchLevel, parseLevel, patternsOverlap, type LevelPattern, type StepCounter } from "./level.ts";
+
+export { AMQP_DIALECT, dialectFor, MQTT_DIALECT, NATS_DIALECT, type TopicDialect, type TopicProtocol } from "./dialect.ts";
 
 export { isWholeParameter, literalLength, matchLevel, MAX_OVERLAP_STATES, patternsOverlap, type LevelPattern, type StepCounter } from "./level.ts";
 
@@ -32,6 +35,8 @@ export type TemplateLevel = { kind: "literal"; text: string } | { kind: "pattern
 /** A parsed channel address template. */
 export interface Template {
   readonly address: string;
+  /** the syntax the address was parsed in */
+  readonly dialect: TopicDialect;
   readonly levels: readonly TemplateLevel[];
   /** parameter names in order of appearance */
   readonly parameters: readonly string[];
@@ -43,22 +48,24 @@ export type FilterLevel = { kind: "literal"; text: string } | { kind: "single" }
 /** A parsed MQTT subscription filter. */
 export interface Filter {
   readonly filter: string;
+  readonly dialect: TopicDialect;
   readonly levels: readonly FilterLevel[];
 }
 
 /** A parsed concrete topic name. */
 export interface Topic {
   readonly topic: string;
+  readonly dialect: TopicDialect;
   readonly levels: readonly string[];
 }
 
 /** MQTT's UTF-8 string limit for topic names and filters. */
 export const MAX_TOPIC_BYTES = 65_535;
 
-function checkText(text: string, what: string): string | null {
+function checkText(text: string, what: string, dialect: TopicDialect): string | null {
   if (text.length === 0) return `A ${what} is at least one character.`;
   if (text.includes("\u0000")) return `A ${what} contains no NUL character.`;
-  if (text.length > MAX_TOPIC_BYTES || utf8Length(text) > MAX_TOPIC_BYTES) return `A ${what} is at most ${MAX_TOPIC_BYTES} UTF-8 bytes.`;
+  if (text.length > dialect.maxBytes || utf8Length(text) > dialect.maxBytes) return `A ${what} is at most ${dialect.maxBytes} UTF-8 bytes.`;
   return null;
 }
 
@@ -77,44 +84,57 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-function hasWildcard(text: string): boolean {
-  return text.includes("+") || text.includes("#");
+function hasWildcard(text: string, dialect: TopicDialect): boolean {
+  return text.includes(dialect.single) || text.includes(dialect.multi);
 }
 
-/** Parses a concrete topic name: no wildcards (MQTT §4.7.1), no NUL, 1–65535 bytes. */
-export function parseTopic(topic: string): Parsed<Topic> {
-  const problem = checkText(topic, "topic");
+// A wildcard character is an ordinary one where the kind has no wildcards in names: AMQP routing keys may hold `*` and `#`.
+const wildcardsInNames = (dialect: TopicDialect) => dialect.protocol !== "amqp";
+
+/** Parses a concrete topic name in the dialect (MQTT by default): no wildcards (MQTT §4.7.1), no NUL, bounded bytes. */
+export function parseTopic(topic: string, dialect: TopicDialect = MQTT_DIALECT): Parsed<Topic> {
+  const { topic: word, filter: filterWord } = dialect.words;
+  const problem = checkText(topic, word, dialect);
   if (problem) return { ok: false, reason: problem };
-  if (hasWildcard(topic)) return { ok: false, reason: "A topic name contains no + or #: those belong in subscription filters." };
-  return { ok: true, value: { topic, levels: topic.split("/") } };
+  if (wildcardsInNames(dialect) && hasWildcard(topic, dialect)) {
+    return { ok: false, reason: `A ${word} contains no ${dialect.single} or ${dialect.multi}: those belong in ${filterWord}s.` };
+  }
+  const levels = topic.split(dialect.separator);
+  if (!dialect.emptyLevels && levels.includes("")) return { ok: false, reason: `A ${word} has no empty token.` };
+  return { ok: true, value: { topic, dialect, levels } };
 }
 
-/** Parses an MQTT subscription filter: `+` and `#` fill a whole level, `#` comes last. */
-export function parseFilter(filter: string): Parsed<Filter> {
-  const problem = checkText(filter, "topic filter");
+/** Parses a subscription filter in the dialect (MQTT by default): wildcards fill a whole level; the many-levels one comes last unless the dialect lets it stand anywhere. */
+export function parseFilter(filter: string, dialect: TopicDialect = MQTT_DIALECT): Parsed<Filter> {
+  const word = dialect.words.filter;
+  const problem = checkText(filter, word, dialect);
   if (problem) return { ok: false, reason: problem };
-  const texts = filter.split("/");
+  const texts = filter.split(dialect.separator);
   const levels: FilterLevel[] = [];
   for (let i = 0; i < texts.length; i++) {
     const text = texts[i]!;
-    if (text === "#") {
-      if (i !== texts.length - 1) return { ok: false, reason: "# comes last in a topic filter." };
+    if (text === dialect.multi) {
+      if (!dialect.multiAnywhere && i !== texts.length - 1) return { ok: false, reason: `${dialect.multi} comes last in a ${word}.` };
       levels.push({ kind: "multi" });
-    } else if (text === "+") levels.push({ kind: "single" });
-    else if (hasWildcard(text)) return { ok: false, reason: "+ and # stand alone in a level of a topic filter." };
+    } else if (text === dialect.single) levels.push({ kind: "single" });
+    else if (text === "" && !dialect.emptyLevels) return { ok: false, reason: `A ${word} has no empty token.` };
+    else if (wildcardsInNames(dialect) && hasWildcard(text, dialect)) return { ok: false, reason: `${dialect.single} and ${dialect.multi} stand alone in a level of a ${word}.` };
     else levels.push({ kind: "literal", text });
   }
-  return { ok: true, value: { filter, levels } };
+  return { ok: true, value: { filter, dialect, levels } };
 }
 
-/** Parses a channel address template (`plant/{lineId}/temperature`, `site/{region}-{zone}`). */
-export function parseTemplate(address: string): Parsed<Template> {
-  const problem = checkText(address, "channel address");
+/** Parses a channel address template (`plant/{lineId}/temperature`, `orders.{region}.created`) in the dialect (MQTT by default). */
+export function parseTemplate(address: string, dialect: TopicDialect = MQTT_DIALECT): Parsed<Template> {
+  const problem = checkText(address, "channel address", dialect);
   if (problem) return { ok: false, reason: problem };
-  if (hasWildcard(address)) return { ok: false, reason: "A channel address contains no + or #: it names topics, filters are derived from it." };
+  if (hasWildcard(address, dialect)) {
+    return { ok: false, reason: `A channel address contains no ${dialect.single} or ${dialect.multi}: it names ${dialect.words.topic}s, filters are derived from it.` };
+  }
   const levels: TemplateLevel[] = [];
   const parameters: string[] = [];
-  for (const text of address.split("/")) {
+  for (const text of address.split(dialect.separator)) {
+    if (text === "" && !dialect.emptyLevels) return { ok: false, reason: `A channel address has no empty ${dialect.words.topic} level.` };
     const level = parseLevel(text);
     if (!level.ok) return { ok: false, reason: level.reason };
     if ("literal" in level) levels.push({ kind: "literal", text: level.literal });
@@ -123,7 +143,7 @@ export function parseTemplate(address: string): Parsed<Template> {
       parameters.push(...level.pattern.names);
     }
   }
-  return { ok: true, value: { address, levels, parameters } };
+  return { ok: true, value: { address, dialect, levels, parameters } };
 }
 
 /** True for a valid concrete topic name. */
