@@ -54,3 +54,38 @@ export function report(sequence: number, topics: TopicObservation[], windowStart
 
 export const gz = (value: unknown) => gzipSync(Buffer.from(JSON.stringify(value)));
 
+
+/** A report of a NATS broker's agent: subjects, subscriptions from the monitoring endpoint, JetStream, routes. */
+export function natsReport(sequence: number, topics: TopicObservation[], windowStart: string, windowEnd: string, brokerId = "orders-nats", extra: Partial<AgentReport> = {}): AgentReport {
+  const base = report(sequence, topics, windowStart, windowEnd, brokerId);
+  return {
+    ...base,
+    agent: { ...base.agent, id: `agent-${brokerId}` },
+    broker: { id: brokerId, url: "nats://127.0.0.1:4222", protocol: "nats", protocolVersion: null, version: "2.9.10", clientsConnected: 4 },
+    capabilities: { producers: false, consumers: true, producerSource: "none", consumerSource: "monitoring", sys: false, retainFlag: "none", bridges: true, inventory: true },
+    ...extra,
+  };
+}
+
+/** A report of a RabbitMQ broker's agent: routing keys per exchange, the management API, the firehose tracer. */
+export function amqpReport(sequence: number, topics: TopicObservation[], windowStart: string, windowEnd: string, brokerId = "billing-rabbit", extra: Partial<AgentReport> = {}): AgentReport {
+  const base = report(sequence, topics, windowStart, windowEnd, brokerId);
+  return {
+    ...base,
+    agent: { ...base.agent, id: `agent-${brokerId}` },
+    broker: { id: brokerId, url: "amqp://127.0.0.1:5672", protocol: "amqp", protocolVersion: null, version: "RabbitMQ 3.10.8", clientsConnected: 2 },
+    capabilities: { producers: true, consumers: true, producerSource: "firehose", consumerSource: "management", sys: false, retainFlag: "none", bridges: true, inventory: true },
+    ...extra,
+  };
+}
+
+/** An observation in a dotted syntax (NATS subjects, AMQP routing keys): `{p1}` becomes `eu` in the listed topic. */
+export function dottedTopic(template: string, messages: number, extra: Partial<TopicObservation> = {}): TopicObservation {
+  return topic(template, messages, {
+    topics: [{ topic: template.replace("{p1}", "eu"), messages }],
+    qos: { q0: messages, q1: 0, q2: 0 },
+    producers: [],
+    consumers: [{ clientId: "order-audit", filter: template.replace("{p1}", "*"), qos: 0 }],
+    ...extra,
+  });
+}

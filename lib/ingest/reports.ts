@@ -13,7 +13,7 @@ import {
   type TopicObservation,
 } from "@/agents/protocol.ts";
 import { getDb, type Transaction } from "@/db/client.ts";
-import { application, broker, brokerTopic, catalogEntry, contractVersion, ingestBatch, observation, observationRollup, type BrokerTopic } from "@/db/schema.ts";
+import { application, broker, brokerLink, brokerTopic, catalogEntry, contractVersion, ingestBatch, observation, observationRollup, type BrokerTopic } from "@/db/schema.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { brokerId as brokerIdRule } from "@/lib/brokers/brokers.ts";
 import { driftOnReport } from "@/lib/drift/hooks.ts";
@@ -24,6 +24,7 @@ import { addToRollups } from "@/lib/observations/rollups.ts";
 import { defineCommand, defineQuery, noInput, type AuditRecord } from "@/lib/service.ts";
 import { matchesBrokerBinding } from "@/lib/tokens/binding.ts";
 import { brokerBindingOf } from "@/lib/tokens/tokens.ts";
+import { resolveRemote } from "./links.ts";
 import { addCounts, mergeClients, mergeDuplicateTemplates, sumCounts } from "./merge.ts";
 
 /** What the portal answers an agent. */
@@ -89,6 +90,13 @@ export function parseAgentReport(body: unknown): AgentReport {
       id.success ? "Use the id without surrounding spaces." : (id.error.issues[0]?.message ?? "Not a valid broker id."),
     );
   }
+  if (report.broker.protocol !== "mqtt" && report.broker.protocolVersion !== null) {
+    throw invalidReport(
+      `The report says the broker is ${report.broker.protocol} but gives an MQTT protocol level (${report.broker.protocolVersion}): only MQTT brokers have one.`,
+      "broker.protocolVersion",
+      "Null for brokers other than MQTT.",
+    );
+  }
   const { start, end } = report.window;
   if (Date.parse(end) < Date.now() - retentionDays() * 86_400_000) {
     // Its batch id may already be pruned, so it could not be deduplicated any more.
@@ -150,12 +158,18 @@ async function assertBoundToBroker(tx: Transaction, principal: Principal, id: st
  * each topic, in one transaction. A batch id seen before is acknowledged as a duplicate
  * and changes nothing, so an agent replaying its spool counts every message once.
  * Reports are not audited one by one (the batch table records each with its token);
- * the audit log records a broker the first report registers.
+ * the audit log records a broker the first report registers, a broker whose kind a
+ * report changes (`broker.register` with `before` and `after`), and each link to another
+ * broker a report shows for the first time (`bridge.discover`).
+ *
+ * The newest window decides the broker's picture: its kind, its inventory and its links.
+ * A report that carries `bridges` replaces the broker's discovered links (upserted by
+ * kind and name, those it no longer lists removed); one without leaves them alone.
  */
 export const ingestReport = defineCommand({
   permission: "agent:report",
   input: parseAgentReport,
-  audit: "broker.register",
+  audit: ["broker.register", "bridge.discover"],
   auditOptional: true,
   run: async ({ tx, principal, input: report, audit }): Promise<IngestOutcome> => {
     await assertBoundToBroker(tx, principal, report.broker.id);
@@ -183,7 +197,8 @@ export const ingestReport = defineCommand({
     // Unreachable under the lock; if it ever happens, roll back (no stray broker) and let the agent retry into the duplicate answer.
     if (!stored) throw new MeshportError("unavailable", "The batch was stored concurrently; send it again.", { subject: "agent_report" });
 
-    await updateBrokerFromReport(tx, report);
+    const newest = await updateBrokerFromReport(tx, report, audit);
+    if (newest && report.bridges !== undefined) await replaceLinks(tx, report, audit);
     await insertObservations(tx, report);
     await mergeTopics(tx, report);
     await driftOnReport(tx, principal, report);
@@ -191,7 +206,9 @@ export const ingestReport = defineCommand({
   },
 });
 
-async function ensureBroker(tx: Transaction, report: AgentReport, audit: (record: AuditRecord<"broker.register">) => void): Promise<void> {
+type IngestAudit = (record: AuditRecord<"broker.register" | "bridge.discover">) => void;
+
+async function ensureBroker(tx: Transaction, report: AgentReport, audit: IngestAudit): Promise<void> {
   const [created] = await tx
     .insert(broker)
     .values({ id: report.broker.id, name: report.broker.id, url: report.broker.url, protocol: report.broker.protocol })
@@ -199,6 +216,7 @@ async function ensureBroker(tx: Transaction, report: AgentReport, audit: (record
     .returning({ id: broker.id });
   if (created) {
     audit({
+      action: "broker.register",
       targetType: "broker",
       targetId: created.id,
       details: { url: report.broker.url, protocol: report.broker.protocol, agent: report.agent.id },
@@ -206,9 +224,21 @@ async function ensureBroker(tx: Transaction, report: AgentReport, audit: (record
   }
 }
 
-async function updateBrokerFromReport(tx: Transaction, report: AgentReport): Promise<void> {
+/**
+ * Updates the broker's row from the report; true when the report's window is the newest the broker has seen
+ * (then its kind, inventory and links are the broker's present picture).
+ */
+async function updateBrokerFromReport(tx: Transaction, report: AgentReport, audit: IngestAudit): Promise<boolean> {
   const dropped = sumCounts(Object.values(report.drops));
   const windowEnd = new Date(report.window.end);
+  const [before] = await tx
+    .select({ protocol: broker.protocol, lastWindowEnd: broker.lastWindowEnd })
+    .from(broker)
+    .where(eq(broker.id, report.broker.id))
+    .for("update");
+  // A replayed old batch must not move the broker's picture back in time.
+  const newest = !before?.lastWindowEnd || before.lastWindowEnd <= windowEnd;
+  const kindChanged = newest && before !== undefined && before.protocol !== report.broker.protocol;
   await tx
     .update(broker)
     .set({
@@ -217,7 +247,6 @@ async function updateBrokerFromReport(tx: Transaction, report: AgentReport): Pro
       agentHostname: report.agent.hostname,
       brokerVersion: report.broker.version,
       lastReportAt: new Date(),
-      // A replayed old batch must not move the broker's picture back in time.
       lastWindowStart: sql`case when ${broker.lastWindowEnd} is null or ${broker.lastWindowEnd} <= ${windowEnd} then ${new Date(report.window.start)} else ${broker.lastWindowStart} end`,
       lastWindowEnd: sql`greatest(${broker.lastWindowEnd}, ${windowEnd})`,
       capabilities: report.capabilities,
@@ -226,8 +255,74 @@ async function updateBrokerFromReport(tx: Transaction, report: AgentReport): Pro
       // Saturates: a total past what a JS number holds exactly would read back wrong.
       droppedTotal: sql`least(${broker.droppedTotal} + ${dropped}::bigint, ${MAX_COUNT}::bigint)`,
       url: sql`case when ${broker.url} = '' then ${report.broker.url} else ${broker.url} end`,
+      ...(kindChanged ? { protocol: report.broker.protocol } : {}),
+      ...(newest && report.inventory !== undefined ? { inventory: report.inventory, inventoryAt: windowEnd } : {}),
     })
     .where(eq(broker.id, report.broker.id));
+  if (kindChanged) {
+    audit({
+      action: "broker.register",
+      targetType: "broker",
+      targetId: report.broker.id,
+      details: { url: report.broker.url, agent: report.agent.id, before: { protocol: before.protocol }, after: { protocol: report.broker.protocol } },
+    });
+  }
+  return newest;
+}
+
+/** Brokers read to resolve the far ends of links at most. */
+const MAX_LINK_CANDIDATES = 5_000;
+
+/** Replaces the broker's discovered links with those the report lists; a new one is audited. */
+async function replaceLinks(tx: Transaction, report: AgentReport, audit: IngestAudit): Promise<void> {
+  const brokerId = report.broker.id;
+  // One row per kind and name: the last listed wins.
+  const links = new Map<string, NonNullable<AgentReport["bridges"]>[number]>();
+  for (const link of report.bridges ?? []) links.set(`${link.kind}\u0000${link.name}`, link);
+  const existing = await tx.select({ kind: brokerLink.kind, name: brokerLink.name }).from(brokerLink).where(eq(brokerLink.brokerId, brokerId)).for("update");
+  const known = new Set(existing.map((l) => `${l.kind}\u0000${l.name}`));
+  const gone = existing.filter((l) => !links.has(`${l.kind}\u0000${l.name}`));
+  for (const l of gone) {
+    await tx.delete(brokerLink).where(and(eq(brokerLink.brokerId, brokerId), eq(brokerLink.kind, l.kind), eq(brokerLink.name, l.name)));
+  }
+  if (links.size === 0) return;
+  const candidates = await tx.select({ id: broker.id, url: broker.url }).from(broker).orderBy(broker.id).limit(MAX_LINK_CANDIDATES);
+  const seenAt = new Date(report.window.end);
+  const rows = [...links.values()].map((link) => ({
+    brokerId,
+    kind: link.kind,
+    name: link.name,
+    remote: link.remote,
+    remoteBrokerId: resolveRemote(link.remote, brokerId, candidates),
+    direction: link.direction,
+    topics: [...new Set(link.topics)],
+    state: link.state,
+    firstSeen: seenAt,
+    lastSeen: seenAt,
+  }));
+  await tx
+    .insert(brokerLink)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [brokerLink.brokerId, brokerLink.kind, brokerLink.name],
+      set: {
+        remote: sql`excluded.remote`,
+        remoteBrokerId: sql`excluded.remote_broker_id`,
+        direction: sql`excluded.direction`,
+        topics: sql`excluded.topics`,
+        state: sql`excluded.state`,
+        lastSeen: sql`greatest(${brokerLink.lastSeen}, excluded.last_seen)`,
+      },
+    });
+  for (const row of rows) {
+    if (known.has(`${row.kind}\u0000${row.name}`)) continue;
+    audit({
+      action: "bridge.discover",
+      targetType: "broker_link",
+      targetId: `${brokerId}/${row.kind}/${row.name}`,
+      details: { broker: brokerId, kind: row.kind, name: row.name, remote: row.remote, remoteBroker: row.remoteBrokerId, direction: row.direction, topics: row.topics },
+    });
+  }
 }
 
 async function insertObservations(tx: Transaction, report: AgentReport): Promise<void> {
