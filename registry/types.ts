@@ -164,6 +164,11 @@ export interface Contract {
   owners: string[];
   /** Lifecycle state from `x-lifecycle` when given. */
   lifecycle?: string;
+  /**
+   * The mesh extensions on `info`, as written (`x-meshport-kind`, `x-meshport-systems`): what the application is
+   * and which systems it connects. Present only when the document carries one; the portal validates them.
+   */
+  mesh?: { kind?: Json; systems?: Json };
   defaultContentType?: string;
   tags: string[];
   /** Servers keyed by name. */

@@ -3,13 +3,28 @@ import { driftOnCatalogChange } from "@/lib/drift/hooks.ts";
 import { and, asc, count, desc, eq, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
-import { application, contractVersion, team, teamMember, type Application, type ContractVersion, type SubjectNaming, type Team } from "@/db/schema.ts";
+import {
+  application,
+  applicationSystem,
+  APPLICATION_KINDS,
+  contractVersion,
+  system,
+  team,
+  teamMember,
+  type Application,
+  type ApplicationKind,
+  type ContractVersion,
+  type SubjectNaming,
+  type Team,
+} from "@/db/schema.ts";
 import { COMPATIBILITY_MODES, MODE_POLICIES, type CompatibilityMode } from "@/registry/index.ts";
 import { assertCan, can } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { MeshportError, slugSchema } from "@/lib/errors.ts";
 import { newId } from "@/lib/ids.ts";
 import { defineCommand, defineQuery, idInput, type AuthorizeContext } from "@/lib/service.ts";
+import { kindOf, readDeclaration, systemsListSchema } from "@/lib/systems/declaration.ts";
+import { applyDeclaration, systemsOfApplications, type ConnectedSystem } from "@/lib/systems/systems.ts";
 
 /** The portal-wide default compatibility mode (`MESHPORT_DEFAULT_COMPATIBILITY`, else BACKWARD). */
 export function defaultCompatibilityMode(): CompatibilityMode {
@@ -203,6 +218,10 @@ export interface ApplicationSummary {
   domain: string;
   tags: string[];
   team: { slug: string; name: string };
+  /** What it is in the mesh (a service when nobody said). */
+  kind: ApplicationKind;
+  /** The systems it connects. */
+  systems: ConnectedSystem[];
   currentVersion: string | null;
   currentState: string | null;
   versionCount: number;
@@ -214,11 +233,15 @@ export const listApplicationsInput = z.object({
   team: z.string().trim().optional(),
   tag: z.string().trim().optional(),
   domain: z.string().trim().optional(),
+  /** `service` also lists the applications whose kind nobody said. */
+  kind: z.enum(APPLICATION_KINDS).optional(),
+  /** A system's slug: the applications that connect it, as source or target. */
+  system: z.string().trim().max(80).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-/** Lists applications by team, tag or domain, paged on the server. */
+/** Lists applications by team, tag, domain, kind or system (combined), paged on the server. */
 export const listApplications = defineQuery({
   permission: "catalog:read",
   input: listApplicationsInput.default({ limit: 50, offset: 0 }),
@@ -227,6 +250,12 @@ export const listApplications = defineQuery({
     if (filter.team) conditions.push(eq(team.slug, filter.team));
     if (filter.tag) conditions.push(sql`${filter.tag} = any(${application.tags})`);
     if (filter.domain) conditions.push(eq(application.domain, filter.domain));
+    if (filter.kind) conditions.push(filter.kind === "service" ? sql`coalesce(${application.kind}, 'service') = 'service'` : eq(application.kind, filter.kind));
+    if (filter.system) {
+      conditions.push(
+        sql`exists (select 1 from ${applicationSystem} inner join ${system} on ${system.id} = ${applicationSystem.systemId} where ${applicationSystem.applicationId} = ${application.id} and ${system.slug} = ${filter.system})`,
+      );
+    }
     const where = conditions.length ? and(...conditions) : undefined;
     const [totalRow] = await db.select({ n: count() }).from(application).innerJoin(team, eq(team.id, application.teamId)).where(where);
     const rows = await db
@@ -238,6 +267,7 @@ export const listApplications = defineQuery({
       .limit(filter.limit)
       .offset(filter.offset);
     const current = await currentVersions(db, rows.map((r) => r.app.id));
+    const systems = await systemsOfApplications(db, rows.map((r) => r.app.id));
     return {
       total: totalRow?.n ?? 0,
       applications: rows.map(({ app, teamSlug, teamName }) => ({
@@ -248,6 +278,8 @@ export const listApplications = defineQuery({
         domain: app.domain,
         tags: app.tags,
         team: { slug: teamSlug, name: teamName },
+        kind: kindOf(app),
+        systems: systems.get(app.id) ?? [],
         currentVersion: current.get(app.id)?.version || null,
         currentState: current.get(app.id)?.state || null,
         versionCount: current.get(app.id)?.count ?? 0,
@@ -327,6 +359,9 @@ export const getApplication = defineQuery({
     versions: Array<Omit<ContractVersion, "files" | "contract">>;
     currentVersionId: string | null;
     mode: CompatibilityMode;
+    /** What it is in the mesh (a service when nobody said), and whether the contract or the portal said it. */
+    kind: ApplicationKind;
+    systems: ConnectedSystem[];
   }> => {
     const [row] = await db
       .select({ app: application, team: { slug: team.slug, name: team.name, contact: team.contact } })
@@ -343,7 +378,8 @@ export const getApplication = defineQuery({
       .where(eq(contractVersion.applicationId, row.app.id))
       .orderBy(desc(contractVersion.major), desc(contractVersion.minor), desc(contractVersion.patch), desc(contractVersion.publishedAt));
     const current = (await currentVersions(db, [row.app.id])).get(row.app.id);
-    return { application: row.app, team: row.team, versions, currentVersionId: current?.id || null, mode: effectiveMode(row.app) };
+    const systems = (await systemsOfApplications(db, [row.app.id])).get(row.app.id) ?? [];
+    return { application: row.app, team: row.team, versions, currentVersionId: current?.id || null, mode: effectiveMode(row.app), kind: kindOf(row.app), systems };
   },
 });
 
@@ -387,6 +423,10 @@ export const updateApplicationInput = z
     clientIdPatterns: clientIdPatternsSchema.optional(),
     /** How the registry names the subjects of the next releases (null: `channel-message`). */
     subjectNaming: z.enum(SUBJECT_NAMINGS).nullable().optional(),
+    /** What it is in the mesh (APPLICATION_KINDS); set here, the portal says it until a contract carrying `x-meshport-kind` is published. */
+    kind: z.enum(APPLICATION_KINDS).optional(),
+    /** The systems it connects (as `x-meshport-systems`: names or `{ name, type?, role?, description? }`), replacing the list. */
+    systems: systemsListSchema.optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change." });
 
@@ -433,8 +473,8 @@ export function governanceWeakenings(
   return weakened;
 }
 
-/** True for the principals that may weaken governance: admins, admin-scoped tokens and the system. */
-function governsEveryTeam(principal: Principal): boolean {
+/** True for the principals that act for every team (weaken governance, own unowned systems): admins, admin-scoped tokens and the system. */
+export function governsEveryTeam(principal: Principal): boolean {
   switch (principal.kind) {
     case "system":
       return true;
@@ -472,14 +512,28 @@ async function governedApplication(ctx: AuthorizeContext<z.output<typeof updateA
   return found;
 }
 
-/** Changes an application's catalog record, compatibility mode, lint policy or governance settings (team members; weakening governance: admins). */
+/**
+ * Changes an application's catalog record, compatibility mode, lint policy, governance settings, kind or systems
+ * (team members; weakening governance: admins). A kind or systems set here are the portal's (`kindSource`
+ * `portal`) until a published contract carrying the extensions sets them again.
+ */
 export const updateApplication = defineCommand({
   permission: "contracts:write",
   input: updateApplicationInput,
-  audit: "application.update",
+  audit: ["application.update", "application.kind.set", "system.create"],
+  // Setting the kind and systems they already have changes nothing, and records nothing; a column change always records.
+  auditOptional: true,
   authorize: governedApplication,
   run: async ({ tx, principal, input: data, target: found, audit }, appSlug: string): Promise<Application> => {
-    const given = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined)) as typeof data;
+    const { kind, systems, ...rest } = data;
+    const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as typeof rest;
+    let current = found;
+    if (kind !== undefined || systems !== undefined) {
+      // Roles default from the kind given, else the one it has; the list is checked as a contract's would be.
+      const declaration = readDeclaration({ kind, systems }, { kind: "kind", systems: "systems" }, found.kind);
+      current = await applyDeclaration(tx, found, declaration, "portal", audit);
+    }
+    if (Object.keys(given).length === 0) return current;
     const [updated] = await tx.update(application).set(given).where(eq(application.id, found.id)).returning();
     const before: Record<string, unknown> = {};
     const after: Record<string, unknown> = {};
@@ -490,7 +544,7 @@ export const updateApplication = defineCommand({
       before[key] = from;
       after[key] = to;
     }
-    audit({ targetType: "application", targetId: found.id, details: { application: appSlug, before, after } });
+    audit({ action: "application.update", targetType: "application", targetId: found.id, details: { application: appSlug, before, after } });
     if ("clientIdPatterns" in after) await driftOnCatalogChange(tx, principal, updated!);
     return updated!;
   },

@@ -10,7 +10,7 @@ import { emitEvent } from "@/lib/notifications/events.ts";
 import { consumersOf } from "@/lib/reviews/impact.ts";
 import { registerContractSubjects, subjectsAuditDetails } from "@/lib/schema-registry/contracts.ts";
 import { policyOf, storedVersionsOf } from "./evaluate.ts";
-import { authorizeContract, changeRequestsPath, rebuildIndex, withoutContent, type PublishOutcome } from "./publish.ts";
+import { applyContractDeclaration, authorizeContract, changeRequestsPath, rebuildIndex, withoutContent, type PublishOutcome } from "./publish.ts";
 import type { Transaction } from "@/db/client.ts";
 import type { ContractVersion } from "@/db/schema.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
@@ -74,6 +74,8 @@ export const setVersionState = defineCommand({
       targetId: app.id,
       details: { application: app.slug, version, from: found.state, to: data.state, reason: data.reason, ...(subjects ? subjectsAuditDetails(subjects) : {}) },
     });
+    // Releasing a draft publishes it: its mesh extensions set the application's kind and systems.
+    if (found.state === "draft" && data.state === "released") await applyContractDeclaration(tx, principal, app, found.contract, version);
     await rebuildIndex(tx, app);
     await driftOnCatalogChange(tx, principal, app);
     if (data.state === "deprecated" || data.state === "retired") await notifyConsumers(tx, principal, app, version, data.state, data.reason);

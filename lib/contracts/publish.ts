@@ -16,6 +16,9 @@ import { assertWritesForTeam, currentVersions, writableApplication } from "@/lib
 import { writeFlows } from "@/lib/catalog/flows.ts";
 import { registerContractSubjects, subjectsAuditDetails } from "@/lib/schema-registry/contracts.ts";
 import { buildIndexEntries } from "@/lib/catalog/index-entries.ts";
+import { recordAudit } from "@/lib/audit/record.ts";
+import { contractDeclaration } from "@/lib/systems/declaration.ts";
+import { applyDeclaration } from "@/lib/systems/systems.ts";
 import { policyOf, storedVersionsOf } from "./evaluate.ts";
 
 /** Largest upload accepted, all files together. */
@@ -111,6 +114,8 @@ export async function readUpload(raw: unknown): Promise<ParsedUpload> {
   const data = parseInput(publishInput, raw);
   const parsed = await parseInPool(data.files, data.root ? { root: data.root } : {});
   if (!parsed.contract || parsed.diagnostics.some((d) => d.severity === "error")) throw invalidDocument(parsed.diagnostics);
+  // The mesh extensions on `info` are checked with the document: a bad one refuses the upload, naming the field.
+  contractDeclaration(parsed.contract);
   const versionText = data.version ?? parsed.contract.version;
   if (!parseSemver(versionText)) {
     throw new MeshportError("invalid_input", `The version ${versionText} is not a semantic version (such as 1.4.0).`, {
@@ -256,9 +261,20 @@ export async function commitVersion(
       ...(subjects ? subjectsAuditDetails(subjects) : {}),
     },
   });
+  if (state === "released") await applyContractDeclaration(tx, principal, app, input.contract, input.versionText);
   if (state === "released") await rebuildIndex(tx, app);
   await driftOnCatalogChange(tx, principal, app);
   return { version: created, report: evaluation.report, created: true, lint: evaluation.lint };
+}
+
+/**
+ * A released version carrying `x-meshport-kind` / `x-meshport-systems` on `info` sets the application's kind and
+ * systems (`kindSource` `contract`), audited in the caller's transaction; one without them leaves what is there.
+ */
+export async function applyContractDeclaration(tx: Transaction, principal: Principal, app: Application, contract: Contract, version: string): Promise<void> {
+  const declaration = contractDeclaration(contract);
+  if (!declaration) return;
+  await applyDeclaration(tx, app, declaration, "contract", (event) => recordAudit(tx, principal, event), { version });
 }
 
 /** A version without its files and contract, as lists and API answers show it. */

@@ -117,9 +117,22 @@ class Normaliser {
     if (description !== undefined) contract.description = description;
     const lifecycle = str(doc["x-lifecycle"]) ?? str(info["x-lifecycle"]);
     if (lifecycle !== undefined) contract.lifecycle = lifecycle;
+    const mesh = this.mesh(info);
+    if (mesh !== undefined) contract.mesh = mesh;
     const dct = str(doc.defaultContentType);
     if (dct !== undefined) contract.defaultContentType = dct;
     return contract;
+  }
+
+  /** `x-meshport-kind` and `x-meshport-systems` on `info`, copied as written (bounded by the node budget). */
+  private mesh(info: Obj): Contract["mesh"] {
+    const kind = info["x-meshport-kind"];
+    const systems = info["x-meshport-systems"];
+    if (kind === undefined && systems === undefined) return undefined;
+    const mesh: NonNullable<Contract["mesh"]> = {};
+    if (kind !== undefined) mesh.kind = copyJson(kind, this.budget);
+    if (systems !== undefined) mesh.systems = copyJson(systems, this.budget);
+    return mesh;
   }
 
   /** 2.x OAuth flows list `scopes`; 3.0 renamed them `availableScopes` (AsyncAPI 3.0 §OAuth Flow Object). */

@@ -91,3 +91,25 @@ describe("normalise", () => {
     expect(Object.values(b.operations).map((o) => [o.action, o.channel, o.messages])).toEqual(Object.values(a.operations).map((o) => [o.action, o.channel, o.messages]));
   });
 });
+
+describe("mesh extensions on info", () => {
+  it("carries x-meshport-kind and x-meshport-systems as written, in 2.x and 3.0", async () => {
+    const info = `info:
+  title: ERP orders
+  version: 1.0.0
+  x-meshport-kind: source-integration
+  x-meshport-systems:
+    - SAP S/4HANA
+    - { name: Files, type: file-store, role: target }
+`;
+    for (const head of ["asyncapi: 2.6.0\n", "asyncapi: 3.0.0\n"]) {
+      const c = await contract(`${head}${info}channels: {}\n`);
+      expect(c.mesh).toEqual({ kind: "source-integration", systems: ["SAP S/4HANA", { name: "Files", type: "file-store", role: "target" }] });
+    }
+  });
+
+  it("leaves a document without them as it was", async () => {
+    expect((await contract(v3)).mesh).toBeUndefined();
+    expect("mesh" in (await contract(v2))).toBe(false);
+  });
+});

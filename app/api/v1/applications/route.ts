@@ -4,7 +4,7 @@ import { otherMethods } from "../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
-/** Applications, `?team&tag&domain&limit&offset`. */
+/** Applications with their kind and systems, `?team&tag&domain&kind&system&limit&offset` (`system`: a system's slug). */
 export const GET = authenticated(async (request, principal) =>
   json(await listApplications(principal, Object.fromEntries(new URL(request.url).searchParams))),
 );
