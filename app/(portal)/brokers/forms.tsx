@@ -1,6 +1,7 @@
 "use client";
 
 import { ActionForm, Field, SelectField, SubmitButton } from "@/app/_components/action-form.tsx";
+import { BROKER_KINDS, kindLabel } from "@/lib/brokers/dialect.ts";
 import { declareBridgeAction, declareBrokerAction, removeBridgeAction } from "./actions.ts";
 
 /** Form to declare a broker. */
@@ -13,7 +14,7 @@ export function DeclareBrokerForm() {
       <SelectField
         name="protocol"
         label="Protocol"
-        options={["mqtt", "amqp", "kafka", "nats", "solace", "other"].map((p) => ({ value: p, label: p }))}
+        options={BROKER_KINDS.map((p) => ({ value: p, label: kindLabel(p) }))}
       />
       <Field name="description" label="Description" />
       <SubmitButton>Save broker</SubmitButton>
@@ -28,7 +29,7 @@ export function DeclareBridgeForm({ brokers }: { brokers: ReadonlyArray<{ id: st
     <ActionForm action={declareBridgeAction} testId="declare-bridge-form" className="form form-grid">
       <SelectField name="fromBrokerId" label="From" options={options} />
       <SelectField name="toBrokerId" label="To" options={options} defaultValue={options[1]?.value} />
-      <Field name="topicFilter" label="Topic filter" placeholder="plant/#" required />
+      <Field name="topicFilter" label="Topic filter (in the From broker's syntax)" placeholder="plant/# · orders.> · invoice.#" required />
       <SelectField
         name="direction"
         label="Direction"

@@ -6,18 +6,44 @@ import { Time } from "@/app/_components/time.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { listBridges, listBrokers } from "@/lib/brokers/brokers.ts";
+import { BROKER_KINDS, kindLabel, type BrokerKind } from "@/lib/brokers/dialect.ts";
+import type { SearchParamValue } from "@/lib/http/page-query.ts";
 import { DeclareBridgeForm, DeclareBrokerForm, RemoveBridgeForm } from "./forms.tsx";
 
 export const metadata: Metadata = { title: "Brokers" };
 
-export default async function BrokersPage() {
+// The kinds agents report; the others are offered once a broker of that kind exists.
+const REPORTED_KINDS: readonly BrokerKind[] = ["mqtt", "nats", "amqp"];
+
+export default async function BrokersPage({ searchParams }: { searchParams: Promise<{ kind?: SearchParamValue }> }) {
   const principal = await requireUser();
-  const [brokers, bridges] = await Promise.all([listBrokers(principal), listBridges(principal)]);
+  const asked = (await searchParams).kind;
+  const kind = BROKER_KINDS.find((k) => k === (Array.isArray(asked) ? asked[0] : asked));
+  const [all, bridges] = await Promise.all([listBrokers(principal), listBridges(principal)]);
+  const brokers = kind ? all.filter((b) => b.protocol === kind) : all;
+  const kinds = BROKER_KINDS.filter((k) => REPORTED_KINDS.includes(k) || all.some((b) => b.protocol === k));
   const manage = can(principal, "brokers:manage");
   return (
     <>
       <h1>Brokers</h1>
-      {brokers.length === 0 ? (
+      {all.length > 0 ? (
+        <nav className="filters" aria-label="Kinds of broker" data-testid="broker-kinds">
+          <Link href="/brokers" className={!kind ? "chip current" : "chip"} aria-current={!kind ? "page" : undefined}>
+            All kinds
+          </Link>
+          {kinds.map((k) => (
+            <Link key={k} href={`/brokers?kind=${k}`} className={kind === k ? "chip current" : "chip"} aria-current={kind === k ? "page" : undefined}>
+              {kindLabel(k)} <small className="muted">{all.filter((b) => b.protocol === k).length}</small>
+            </Link>
+          ))}
+        </nav>
+      ) : null}
+      {all.length > 0 && brokers.length === 0 ? (
+        <p className="muted" data-testid="brokers-none-of-kind">
+          No {kindLabel(kind)} broker in the mesh. <Link href="/brokers">All brokers</Link>
+        </p>
+      ) : null}
+      {all.length === 0 ? (
         <EmptyState title="No brokers yet" testId="brokers-empty">
           <p>
             Brokers appear here when their agent first reports, or when an admin declares them. Start an agent beside a
@@ -27,12 +53,13 @@ export default async function BrokersPage() {
             <code>npx meshport-agent --broker mqtt://127.0.0.1:1883 --broker-id plant-eu --portal {"<portal URL>"} --token {"<token>"}</code>
           </p>
         </EmptyState>
-      ) : (
+      ) : brokers.length === 0 ? null : (
         <section className="panel">
           <table className="table" data-testid="brokers-table">
             <thead>
               <tr>
                 <th>Broker</th>
+                <th>Kind</th>
                 <th>URL</th>
                 <th>Agent</th>
                 <th>Last report</th>
@@ -50,6 +77,11 @@ export default async function BrokersPage() {
                     <td>
                       <Link href={`/brokers/${encodeURIComponent(b.id)}`}>{b.name}</Link>
                       {b.name !== b.id ? <small className="muted"> {b.id}</small> : null}
+                    </td>
+                    <td>
+                      <span className={`badge kind-${b.protocol}`} data-testid={`broker-kind-${b.id}`}>
+                        {b.kind}
+                      </span>
                     </td>
                     <td>
                       <code>{b.url || "—"}</code>
@@ -110,10 +142,10 @@ export default async function BrokersPage() {
             </tbody>
           </table>
         )}
-        {manage && brokers.length >= 2 ? (
+        {manage && all.length >= 2 ? (
           <>
             <h3>Declare a bridge</h3>
-            <DeclareBridgeForm brokers={brokers} />
+            <DeclareBridgeForm brokers={all} />
           </>
         ) : null}
       </section>

@@ -4,8 +4,11 @@ import { otherMethods } from "../_lib/methods.ts";
 
 export const dynamic = "force-dynamic";
 
-/** Brokers of the mesh with their agents' status, topic counts and rates. */
-export const GET = authenticated(async (_request, principal) => json({ brokers: await listBrokers(principal) }));
+/** Brokers of the mesh with their kind, agents' status, topic counts and rates (`?kind=mqtt|nats|amqp|…`). */
+export const GET = authenticated(async (request, principal) => {
+  const kind = new URL(request.url).searchParams.get("kind");
+  return json({ brokers: await listBrokers(principal, kind === null || kind === "" ? undefined : { kind }) });
+});
 
 /** Declares a broker `{ id, name, url?, protocol?, description? }` (admin). */
 export const POST = authenticated(async (request, principal) => {

@@ -12,7 +12,7 @@ const brokerQuery = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
-/** One broker with its topics (`?limit&offset`, busiest first) and bridges. */
+/** One broker: its kind, capabilities and what its agent sees, its topics (`?limit&offset`, busiest first), inventory, declared bridges and links. */
 export const GET = authenticated<{ id: string }>(async (request, principal, { id }) => {
   const query = parseInput(brokerQuery, Object.fromEntries(new URL(request.url).searchParams));
   return json(await getBroker(principal, id, query));
