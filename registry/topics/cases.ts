@@ -96,3 +96,114 @@ export const filterCases: readonly FilterCase[] = [
   { filter: "a/+", topic: "a/+", expected: false, why: "a topic name holds no wildcard" },
   { filter: "a/#/b", topic: "a/x/b", expected: false, why: "invalid filter" },
 ];
+
+/** A case in a dialect other than MQTT, where a query's wildcards cannot be told from its text (an AMQP routing key may hold `*`). */
+export interface DialectTemplateCase extends TemplateCase {
+  /** whether the query is a concrete name or a filter */
+  queryKind: "topic" | "filter";
+}
+
+/** The cases of one dialect: queries against templates, filters against concrete names. */
+export interface DialectCases {
+  templates: readonly DialectTemplateCase[];
+  filters: readonly FilterCase[];
+}
+
+/** NATS subjects (`.` tokens, `*` one token, `>` one or more, last only; no empty tokens, no reserved `$`). */
+export const natsCases: DialectCases = {
+  templates: [
+    { queryKind: "topic", query: "orders.eu.created", template: "orders.{region}.created", expected: true, why: "a parameter takes one token" },
+    { queryKind: "topic", query: "orders.eu.west.created", template: "orders.{region}.created", expected: false, why: "a parameter never spans a ." },
+    { queryKind: "topic", query: "orders.line-7.x", template: "orders.line-{n}.x", expected: true, why: "a parameter inside a token" },
+    { queryKind: "topic", query: "plant/7", template: "plant/{n}", expected: true, why: "/ is an ordinary character of a NATS token" },
+    { queryKind: "topic", query: "$JS.API.INFO", template: "{root}.API.INFO", expected: true, why: "$ subjects are ordinary" },
+    { queryKind: "filter", query: "orders.>", template: "orders.{region}.created", expected: true, why: "> takes the remaining tokens" },
+    { queryKind: "filter", query: "orders.>", template: "orders", expected: false, why: "> takes at least one token, never the parent" },
+    { queryKind: "filter", query: "orders.*.created", template: "orders.{region}.created", expected: true, why: "* against a parameter" },
+    { queryKind: "filter", query: "orders.*", template: "orders.{region}.created", expected: false, why: "* is exactly one token" },
+    { queryKind: "filter", query: ">", template: "{x}", expected: true, why: "> matches every subject" },
+    { queryKind: "filter", query: ">", template: "$SYS.ACCOUNT.{a}.CONNECT", expected: true, why: "no reserved prefix in NATS" },
+    { queryKind: "filter", query: "*.events", template: "$G.events", expected: true, why: "* first reaches $ tokens too" },
+    { queryKind: "filter", query: "orders.>.x", template: "orders.{r}.x", expected: false, why: "invalid filter: > not last" },
+    { queryKind: "filter", query: "orders.e*", template: "orders.{r}", expected: false, why: "invalid filter: * not alone" },
+    { queryKind: "topic", query: "orders.eu", template: "orders..{r}", expected: false, why: "invalid template: empty token" },
+    { queryKind: "topic", query: "orders.eu", template: "orders.*", expected: false, why: "invalid template: wildcards are no channel address" },
+  ],
+  filters: [
+    { filter: "foo.*", topic: "foo.bar", expected: true, why: "NATS docs: * one token" },
+    { filter: "foo.*", topic: "foo.bar.baz", expected: false, why: "NATS docs: * is exactly one token" },
+    { filter: "foo.*", topic: "foo", expected: false, why: "* needs a token" },
+    { filter: "foo.>", topic: "foo.bar", expected: true, why: "NATS docs: > one token" },
+    { filter: "foo.>", topic: "foo.bar.baz", expected: true, why: "NATS docs: > several tokens" },
+    { filter: "foo.>", topic: "foo", expected: false, why: "NATS docs: > never matches the parent" },
+    { filter: ">", topic: "foo.bar.baz", expected: true, why: "NATS docs: > matches everything" },
+    { filter: ">", topic: "$JS.API.STREAM.LIST", expected: true, why: "no reserved prefix" },
+    { filter: "*.bar.>", topic: "foo.bar.baz.qux", expected: true, why: "* then >" },
+    { filter: "*.*", topic: "foo.bar", expected: true, why: "* per token" },
+    { filter: "Foo.*", topic: "foo.bar", expected: false, why: "case-sensitive" },
+    { filter: "foo.bar", topic: "foo.bar", expected: true, why: "a literal filter is the subject" },
+    { filter: "foo..bar", topic: "foo..bar", expected: false, why: "invalid: empty token" },
+    { filter: "foo.>.bar", topic: "foo.x.bar", expected: false, why: "invalid filter: > not last" },
+    { filter: "foo.*", topic: "foo.*", expected: false, why: "a subject holds no wildcard" },
+    { filter: "foo.*", topic: "foo.b r", expected: false, why: "a subject holds no whitespace" },
+  ],
+};
+
+/** AMQP 0-9-1 topic exchanges (`.` words, `*` one word, `#` zero or more anywhere; `""` is zero words; no reserved `$`). */
+export const amqpCases: DialectCases = {
+  templates: [
+    { queryKind: "topic", query: "orders.eu.created", template: "orders.{region}.created", expected: true, why: "a parameter takes one word" },
+    { queryKind: "topic", query: "orders..created", template: "orders.{region}.created", expected: false, why: "an empty word is no parameter value" },
+    { queryKind: "topic", query: "orders..created", template: "orders..created", expected: true, why: "empty words are words" },
+    { queryKind: "topic", query: "a.b*c", template: "a.b*c", expected: true, why: "* inside a word is text" },
+    { queryKind: "topic", query: "", template: "{x}", expected: false, why: "the empty routing key has no word for a parameter" },
+    { queryKind: "filter", query: "orders.#", template: "orders.{region}.created", expected: true, why: "# takes the remaining words" },
+    { queryKind: "filter", query: "orders.#", template: "orders", expected: true, why: "# takes zero words" },
+    { queryKind: "filter", query: "#.created", template: "orders.{region}.created", expected: true, why: "# first" },
+    { queryKind: "filter", query: "#.eu.#", template: "orders.{region}.created", expected: true, why: "# on both sides of a word a parameter takes" },
+    { queryKind: "filter", query: "#.eu.#", template: "orders.us-{n}.created", expected: false, why: "no value of us-{n} is eu" },
+    { queryKind: "filter", query: "orders.#.created", template: "orders.created", expected: true, why: "# in the middle takes zero words" },
+    { queryKind: "filter", query: "orders.#.created", template: "orders.{a}.{b}.created", expected: true, why: "# in the middle takes two words" },
+    { queryKind: "filter", query: "*.*", template: "orders.{region}.created", expected: false, why: "* is exactly one word" },
+    { queryKind: "filter", query: "#", template: "$SYS.x", expected: true, why: "no reserved prefix in AMQP" },
+    { queryKind: "filter", query: "*.b*c", template: "a.b*c", expected: true, why: "b*c in a binding key is a literal word" },
+    { queryKind: "topic", query: "a.x", template: "a.*", expected: false, why: "invalid template: a whole-word wildcard" },
+  ],
+  filters: [
+    { filter: "*.orange.*", topic: "quick.orange.rabbit", expected: true, why: "RabbitMQ tutorial 5" },
+    { filter: "*.*.rabbit", topic: "quick.orange.rabbit", expected: true, why: "RabbitMQ tutorial 5" },
+    { filter: "*.orange.*", topic: "lazy.orange.elephant", expected: true, why: "RabbitMQ tutorial 5" },
+    { filter: "lazy.#", topic: "lazy.orange.elephant", expected: true, why: "RabbitMQ tutorial 5" },
+    { filter: "*.orange.*", topic: "quick.orange.fox", expected: true, why: "RabbitMQ tutorial 5" },
+    { filter: "*.*.rabbit", topic: "quick.orange.fox", expected: false, why: "RabbitMQ tutorial 5" },
+    { filter: "lazy.#", topic: "lazy.brown.fox", expected: true, why: "RabbitMQ tutorial 5" },
+    { filter: "*.orange.*", topic: "quick.brown.fox", expected: false, why: "RabbitMQ tutorial 5: discarded" },
+    { filter: "*.orange.*", topic: "orange", expected: false, why: "RabbitMQ tutorial 5: one word" },
+    { filter: "*.orange.*", topic: "quick.orange.new.rabbit", expected: false, why: "RabbitMQ tutorial 5: four words" },
+    { filter: "*.*.rabbit", topic: "quick.orange.new.rabbit", expected: false, why: "RabbitMQ tutorial 5: four words" },
+    { filter: "lazy.#", topic: "lazy.orange.new.rabbit", expected: true, why: "RabbitMQ tutorial 5: lazy.# takes any number" },
+    { filter: "lazy.#", topic: "lazy", expected: true, why: "# takes zero words" },
+    { filter: "#.error", topic: "app.db.error", expected: true, why: "# first" },
+    { filter: "#.error", topic: "error", expected: true, why: "# first takes zero words" },
+    { filter: "#.error", topic: "app.error.retry", expected: false, why: "the last word must be error" },
+    { filter: "a.#.b", topic: "a.b", expected: true, why: "# in the middle takes zero words" },
+    { filter: "a.#.b", topic: "a.x.y.b", expected: true, why: "# in the middle takes two words" },
+    { filter: "a.#.b", topic: "a.b.c", expected: false, why: "b must be last" },
+    { filter: "#.#", topic: "a", expected: true, why: "two # share the words" },
+    { filter: "#", topic: "", expected: true, why: "the empty routing key is zero words" },
+    { filter: "#.#", topic: "", expected: true, why: "the empty routing key is zero words" },
+    { filter: "*", topic: "", expected: false, why: "the empty routing key has no word for *" },
+    { filter: "", topic: "", expected: true, why: "the empty binding key takes the empty routing key" },
+    { filter: "", topic: "a", expected: false, why: "the empty binding key takes nothing else" },
+    { filter: "*", topic: "a.", expected: false, why: "a. is two words, the second empty" },
+    { filter: "*.*", topic: "a.", expected: true, why: "* takes an empty word" },
+    { filter: "a*", topic: "a*", expected: true, why: "* inside a word is text" },
+    { filter: "a*", topic: "ab", expected: false, why: "* inside a word is no wildcard" },
+    { filter: "a.*", topic: "a.*", expected: true, why: "a routing key may hold * as a word" },
+    { filter: "#", topic: "$SYS.x", expected: true, why: "no reserved prefix" },
+    { filter: "a.#", topic: "x".repeat(256), expected: false, why: "a routing key is at most 255 bytes" },
+  ],
+};
+
+/** The dialect cases by broker kind. */
+export const casesByProtocol = { nats: natsCases, amqp: amqpCases } as const;

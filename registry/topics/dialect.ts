@@ -10,6 +10,8 @@
  *   `a.>` does not match `a`); no empty tokens; no reserved prefix (`$JS.…` is an ordinary subject).
  * - AMQP 0-9-1 topic exchanges: words split on `.`; `*` exactly one word, `#` zero or more words,
  *   anywhere in a binding key (`#.error`, `a.#.b`); routing keys are short strings (255 bytes).
+ *   The empty routing key is zero words (RabbitMQ splits `""` into none: `#` and the empty binding
+ *   key match it, `*` does not); `*` and `#` inside a word are plain characters.
  */
 
 /** Kinds of broker whose topic syntax the algebra knows. */
@@ -26,12 +28,14 @@ export interface TopicDialect {
   readonly multi: "#" | ">";
   /** fewest levels the many-levels wildcard stands for: 0 for MQTT and AMQP `#`, 1 for NATS `>` */
   readonly multiMinLevels: 0 | 1;
-  /** the many-levels wildcard may stand at any level (AMQP), not only last */
+  /** the many-levels wildcard may stand at any level (AMQP), not only last; the algebra supports it with a minimum of 0 levels only */
   readonly multiAnywhere: boolean;
   /** wildcards at the first level never match a topic whose first level starts with `$` (MQTT §4.7.2) */
   readonly reservedDollar: boolean;
   /** topics and filters may have empty levels (`a//b`) */
   readonly emptyLevels: boolean;
+  /** names may hold spaces and other whitespace (NATS splits its protocol lines on them) */
+  readonly whitespace: boolean;
   /** most UTF-8 bytes of a topic or filter */
   readonly maxBytes: number;
   /** what the algebra calls a concrete name and a filter in this kind's words, for messages */
@@ -47,6 +51,7 @@ export const MQTT_DIALECT: TopicDialect = Object.freeze({
   multiAnywhere: false,
   reservedDollar: true,
   emptyLevels: true,
+  whitespace: true,
   maxBytes: 65_535,
   words: Object.freeze({ topic: "topic", filter: "topic filter" }),
 });
@@ -60,6 +65,7 @@ export const NATS_DIALECT: TopicDialect = Object.freeze({
   multiAnywhere: false,
   reservedDollar: false,
   emptyLevels: false,
+  whitespace: false,
   maxBytes: 65_535,
   words: Object.freeze({ topic: "subject", filter: "subject filter" }),
 });
@@ -73,6 +79,7 @@ export const AMQP_DIALECT: TopicDialect = Object.freeze({
   multiAnywhere: true,
   reservedDollar: false,
   emptyLevels: true,
+  whitespace: true,
   maxBytes: 255,
   words: Object.freeze({ topic: "routing key", filter: "binding key" }),
 });
