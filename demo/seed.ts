@@ -2,13 +2,14 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { count, eq } from "drizzle-orm";
+import { count, eq, inArray } from "drizzle-orm";
 import { dataDir } from "@/db/config.ts";
 import { getDb } from "@/db/client.ts";
-import { application, team, user } from "@/db/schema.ts";
+import { application, broker, brokerBridge, team, user } from "@/db/schema.ts";
 import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
 import { createTeam, setTeamMember } from "@/lib/accounts/teams.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
+import { declareBridge, declareBroker } from "@/lib/brokers/brokers.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
 import { registerSchema } from "@/lib/schema-registry/api.ts";
@@ -16,6 +17,7 @@ import { openChangeRequest, overrideChangeRequest } from "@/lib/reviews/requests
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { createToken, listTokens, principalForToken } from "@/lib/tokens/tokens.ts";
 import { DEMO_APPLICATIONS, readDemoContract } from "./contracts/index.ts";
+import { DEMO_BROKERS, declaredDemoBridges } from "./mesh.ts";
 
 /** The demo admin's sign-in. */
 export const DEMO_ADMIN_EMAIL = "admin@meshport.demo";
@@ -61,9 +63,17 @@ export async function seedDemo(): Promise<{ seeded: boolean; email: string; pass
     .from(user)
     .where(eq(user.email, DEMO_ADMIN_EMAIL));
   if (existing) {
+    const actor: Principal = { kind: "user", ...existing, role: "admin" };
     // A demo data folder from before the catalog existed gets the catalog now.
     const [apps] = await db.select({ n: count() }).from(application);
-    if ((apps?.n ?? 0) === 0) await seedDemoCatalog({ kind: "user", ...existing, role: "admin" });
+    if ((apps?.n ?? 0) === 0) await seedDemoCatalog(actor);
+    // One from before the mesh gets its second broker, the bridge and the integrations, once.
+    const [cloud] = await db.select({ id: broker.id }).from(broker).where(eq(broker.id, "cloud-core"));
+    if (!cloud) {
+      await seedDemoMesh(actor);
+      const present = new Set((await db.select({ slug: application.slug }).from(application)).map((a) => a.slug));
+      await seedDemoCatalog(actor, { only: new Set(DEMO_APPLICATIONS.map((a) => a.slug).filter((slug) => !present.has(slug))) });
+    }
     return { seeded: false, email: DEMO_ADMIN_EMAIL, password };
   }
   const system = systemPrincipal("demo-seed");
@@ -85,9 +95,29 @@ export async function seedDemo(): Promise<{ seeded: boolean; email: string; pass
     await createUser(actor, { name: person.name, email: person.email, password, role: person.role });
     await setTeamMember(actor, person.team, { email: person.email, role: person.teamRole });
   }
+  await seedDemoMesh(actor);
   await seedDemoCatalog(actor);
   await seedDemoRegistry(actor);
   return { seeded: true, email: DEMO_ADMIN_EMAIL, password };
+}
+
+/**
+ * The demo mesh's brokers and the bridge between them, declared, so the Brokers page and the
+ * topology show the mesh before (and whatever) the agents report. A broker already known keeps
+ * what it has; its URL comes from its agent, since a taken port falls back to another.
+ */
+export async function seedDemoMesh(actor: Principal): Promise<void> {
+  const db = await getDb();
+  const ids = DEMO_BROKERS.map((b) => b.id);
+  const known = new Set((await db.select({ id: broker.id }).from(broker).where(inArray(broker.id, ids))).map((b) => b.id));
+  for (const b of DEMO_BROKERS) {
+    if (!known.has(b.id)) await declareBroker(actor, { id: b.id, name: b.name, url: "", protocol: "mqtt", description: b.description });
+  }
+  const declared = await db.select({ from: brokerBridge.fromBrokerId, to: brokerBridge.toBrokerId, filter: brokerBridge.topicFilter }).from(brokerBridge);
+  for (const bridge of declaredDemoBridges()) {
+    if (declared.some((d) => d.from === bridge.fromBrokerId && d.to === bridge.toBrokerId && d.filter === bridge.topicFilter)) continue;
+    await declareBridge(actor, bridge);
+  }
 }
 
 /**
@@ -109,29 +139,40 @@ export async function seedDemoRegistry(actor: Principal): Promise<void> {
 }
 
 /**
- * The token the demo's broker agent reports with: created once, its secret kept in the
- * data folder (owner-only) so the demo mesh process can read it. Demo mode only.
+ * The token one demo broker's agent reports with, bound to that broker: created once, its
+ * secret kept in the data folder (owner-only) so the demo mesh process can read it. Demo mode only.
  */
-export async function ensureDemoAgentToken(): Promise<string> {
-  const file = path.join(dataDir(), "demo-agent-token");
+export async function ensureDemoAgentToken(brokerId: (typeof DEMO_BROKERS)[number]["id"] = "plant-eu"): Promise<string> {
+  const demoBroker = DEMO_BROKERS.find((b) => b.id === brokerId);
+  if (!demoBroker) throw new Error(`not a demo broker: ${brokerId}`);
+  const file = path.join(dataDir(), demoBroker.tokenFile);
   try {
     const existing = readFileSync(file, "utf8").trim();
     const known = existing ? await principalForToken(existing) : null;
-    // A token from before broker bindings is refused at ingest: make a bound one instead.
-    if (known?.kind === "token" && (await listTokens(systemPrincipal("demo-seed"))).some((t) => t.id === known.id && t.brokerBinding)) return existing;
+    // A token from before broker bindings (or bound to another broker) is refused at ingest: make a bound one instead.
+    if (known?.kind === "token" && (await listTokens(systemPrincipal("demo-seed"))).some((t) => t.id === known.id && t.brokerBinding === brokerId)) return existing;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const { secret } = await createToken(systemPrincipal("demo-seed"), { name: "demo-agent-plant-eu", scopes: ["agent:report"], brokers: "plant-eu" });
+  const { secret } = await createToken(systemPrincipal("demo-seed"), { name: `demo-agent-${brokerId}`, scopes: ["agent:report"], brokers: brokerId });
   mkdirSync(dataDir(), { recursive: true });
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
 }
 
-/** Registers the demo applications and publishes their versions in order, through the same checks as everyone. */
-export async function seedDemoCatalog(actor: Principal): Promise<void> {
+/** The tokens of every demo broker's agent (see {@link ensureDemoAgentToken}). */
+export async function ensureDemoAgentTokens(): Promise<void> {
+  for (const b of DEMO_BROKERS) await ensureDemoAgentToken(b.id);
+}
+
+/**
+ * Registers the demo applications (or `only` those slugs) and publishes their versions in order,
+ * through the same checks as everyone.
+ */
+export async function seedDemoCatalog(actor: Principal, options: { only?: ReadonlySet<string> } = {}): Promise<void> {
   const db = await getDb();
-  for (const app of DEMO_APPLICATIONS) {
+  const apps = options.only ? DEMO_APPLICATIONS.filter((a) => options.only!.has(a.slug)) : DEMO_APPLICATIONS;
+  for (const app of apps) {
     await createApplication(actor, {
       slug: app.slug,
       name: app.name,
@@ -157,7 +198,7 @@ export async function seedDemoCatalog(actor: Principal): Promise<void> {
     }
   }
   // Proposals last: the consumers they affect must be in the catalog to be asked.
-  for (const app of DEMO_APPLICATIONS) {
+  for (const app of apps) {
     for (const proposal of app.proposals ?? []) {
       const [author] = await db.select({ id: user.id, email: user.email, name: user.name, role: user.role }).from(user).where(eq(user.email, proposal.author));
       if (!author) continue;

@@ -2,10 +2,14 @@ import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseContract, type Contract, type JsonSchema } from "@/registry/index.ts";
+import type { BridgeTopic } from "@/agents/embedded-bridge.ts";
+import { filterMatchesTopic } from "@/registry/topics/index.ts";
 import { DEMO_APPLICATIONS, latestReleased, readDemoContract } from "./contracts/index.ts";
+import { DEMO_BRIDGE, declaredDemoBridges } from "./mesh.ts";
 import {
   DEMO_CLIENTS,
   DEMO_SUBSCRIPTIONS,
+  demoBrokerOf,
   DemoWorld,
   legacyMeterReading,
   meterReading,
@@ -168,6 +172,9 @@ describe("demo subscriptions", () => {
       [DEMO_CLIENTS.shipmentTracker]: "shipment-tracker",
       [DEMO_CLIENTS.batchRelease]: "batch-release",
       [DEMO_CLIENTS.opsDashboard]: "ops-dashboard",
+      [DEMO_CLIENTS.crmOrderSync]: "crm-order-sync",
+      [DEMO_CLIENTS.analyticsIngest]: "analytics-ingest",
+      [DEMO_CLIENTS.documentArchive]: "document-archive",
     };
     for (const [client, app] of Object.entries(byClient)) {
       const contract = latest.get(app)!;
@@ -180,5 +187,52 @@ describe("demo subscriptions", () => {
     const declared = [...latest.values()].flatMap((c) => Object.values(c.operations).filter((o) => o.action === "receive").map((o) => filterOf(o.channel)));
     expect(DEMO_SUBSCRIPTIONS[DEMO_CLIENTS.excelExport]).toEqual(["orders/#"]);
     expect(declared).not.toContain("orders/#");
+  });
+});
+
+describe("demo mesh", () => {
+  /** True when a bridge line forwards the topic away from the broker it was published on. */
+  const crosses = (topic: string, from: string) =>
+    DEMO_BRIDGE.topics.some((t: BridgeTopic) => filterMatchesTopic(t.filter, topic) && (t.direction === "both" || t.direction === (from === DEMO_BRIDGE.local ? "out" : "in")));
+
+  it("names every client after an application whose client-id patterns match it", () => {
+    const patterns = DEMO_APPLICATIONS.flatMap((a) => a.clientIdPatterns.map((p) => ({ app: a.slug, p })));
+    const matches = (id: string, p: string) => (p.endsWith("*") ? id.startsWith(p.slice(0, -1)) : id === p);
+    for (const id of Object.values(DEMO_CLIENTS)) {
+      if (id === DEMO_CLIENTS.excelExport) continue;
+      expect(patterns.filter((x) => matches(id, x.p)).map((x) => x.app), id).toHaveLength(1);
+    }
+  });
+
+  it("delivers every integration event to each subscriber on either broker, crossing the bridge where it must", () => {
+    const integrationTopics = messages.filter((m) => m.topic.startsWith("erp/") || m.topic.startsWith("scm/"));
+    expect(new Set(integrationTopics.map((m) => m.contract?.message))).toEqual(new Set(["salesOrderConfirmed", "invoicePosted", "advanceShippingNotice"]));
+    let crossed = 0;
+    for (const m of integrationTopics) {
+      const from = demoBrokerOf(m.client);
+      for (const [client, filters] of Object.entries(DEMO_SUBSCRIPTIONS)) {
+        if (!filters.some((f) => filterMatchesTopic(f, m.topic))) continue;
+        const to = demoBrokerOf(client);
+        if (to === from) continue;
+        expect(crosses(m.topic, from), `${m.topic} from ${from} to ${client} on ${to}`).toBe(true);
+        crossed++;
+      }
+    }
+    expect(crossed).toBeGreaterThan(integrationTopics.length);
+    // Both ways: the ERP's events go out to the cloud, the suppliers' notices come in to the plant.
+    expect(new Set(integrationTopics.map((m) => demoBrokerOf(m.client)))).toEqual(new Set(["plant-eu", "cloud-core"]));
+  });
+
+  it("keeps the shop floor on plant-eu, where the broker pages and their tests look for it", () => {
+    const shopFloor = new Set(messages.filter((x) => !x.topic.startsWith("erp/") && !x.topic.startsWith("scm/")).map((m) => m.client));
+    expect([...shopFloor].filter((client) => demoBrokerOf(client) !== "plant-eu")).toEqual([]);
+    expect(demoBrokerOf(DEMO_CLIENTS.lineSensors)).toBe("plant-eu");
+  });
+
+  it("declares the bridge as the portal declares bridges, one per filter from the broker messages leave", () => {
+    expect(declaredDemoBridges().map((b) => [b.fromBrokerId, b.toBrokerId, b.topicFilter, b.direction])).toEqual([
+      ["plant-eu", "cloud-core", "erp/#", "out"],
+      ["cloud-core", "plant-eu", "scm/#", "out"],
+    ]);
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Demo traffic for the embedded broker: MQTT clients named after the demo applications publish
+ * Demo traffic for the embedded brokers: MQTT clients named after the demo applications publish
  * and subscribe as their contracts (latest released versions in demo/contracts) say, so the
- * agent sees live topics, producers and consumers at once.
+ * agents see live topics, producers and consumers at once. The shop floor and the ERP's source
+ * integration run on plant-eu; the supplier network's source and the CRM and analytics targets
+ * run on cloud-core, so their events cross the bridge between the two (`erp/#` out, `scm/#` in).
  *
  * Deliberate drift from the contracts, so that the portal has something to flag:
  * - undocumented topic: `line-sensors-gw-1` publishes plain-text PLC debug lines on
@@ -262,6 +264,79 @@ export function legacyMeterReading(input: { siteId: SiteId; meterId: string; ene
   return { siteId: input.siteId, meterId: input.meterId, timestamp: input.at.toISOString(), kwh: round(input.energyWh / 1000, 1), powerKw: round(input.powerKw, 1) };
 }
 
+/** A sales order line. */
+export interface DemoSalesOrderLine {
+  sku: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+/** A sales order of the simulation (the ERP's view of it). */
+export interface DemoSalesOrder {
+  salesOrderId: string;
+  customerId: string;
+  customerName: string;
+  siteId: SiteId;
+  currency: "EUR" | "USD";
+  requestedDelivery: string;
+  lines: DemoSalesOrderLine[];
+}
+
+const orderTotal = (order: DemoSalesOrder) => round(order.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0), 2);
+
+/** A sales order confirmation as erp-order-source 1.0.0 sends it. */
+export function salesOrderConfirmed(order: DemoSalesOrder, at: Date): Json {
+  return {
+    salesOrderId: order.salesOrderId,
+    customerId: order.customerId,
+    customerName: order.customerName,
+    siteId: order.siteId,
+    currency: order.currency,
+    totalAmount: orderTotal(order),
+    requestedDelivery: order.requestedDelivery,
+    lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })),
+    timestamp: at.toISOString(),
+  };
+}
+
+/** A posted invoice as erp-order-source 1.0.0 sends it: thirty days net on the whole order. */
+export function invoicePosted(input: { invoiceId: string; order: DemoSalesOrder; at: Date }): Json {
+  return {
+    invoiceId: input.invoiceId,
+    salesOrderId: input.order.salesOrderId,
+    customerId: input.order.customerId,
+    amount: orderTotal(input.order),
+    currency: input.order.currency,
+    dueDate: new Date(input.at.getTime() + 30 * 86_400_000).toISOString().slice(0, 10),
+    timestamp: input.at.toISOString(),
+  };
+}
+
+/** An advance shipping notice as scm-asn-source 1.0.0 sends it. */
+export function advanceShippingNotice(input: {
+  asnId: string;
+  supplierId: string;
+  supplierName: string;
+  siteId: SiteId;
+  purchaseOrder: string;
+  carrier: "dhl-freight" | "ups" | "db-schenker" | "own-fleet";
+  expectedArrival: Date;
+  items: Array<{ sku: string; quantity: number; unitOfMeasure: "pcs" | "kg" | "m" }>;
+  at: Date;
+}): Json {
+  return {
+    asnId: input.asnId,
+    supplierId: input.supplierId,
+    supplierName: input.supplierName,
+    siteId: input.siteId,
+    purchaseOrder: input.purchaseOrder,
+    carrier: input.carrier,
+    expectedArrival: input.expectedArrival.toISOString(),
+    items: input.items,
+    timestamp: input.at.toISOString(),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The simulated plant: state advanced one tick at a time, each tick yielding messages.
 
@@ -284,6 +359,22 @@ const PRODUCTS = ["GBX-HSG-220", "GBX-CVR-110", "PMP-IMP-075", "VLV-BDY-040"] as
 const VIBRATION_LIMIT = 7.1;
 const OPERATORS = ["j.moreau", "s.okafor", "m.rossi", "k.tanaka"] as const;
 
+const CUSTOMERS = [
+  { customerId: "C-10042", customerName: "Rhône Pumps SA", siteId: "lyon", currency: "EUR" },
+  { customerId: "C-10117", customerName: "Alpenantrieb GmbH", siteId: "lyon", currency: "EUR" },
+  { customerId: "C-20008", customerName: "Great Lakes Fluid Power", siteId: "columbus", currency: "USD" },
+  { customerId: "C-20031", customerName: "Ohio Valve Works", siteId: "columbus", currency: "USD" },
+] as const satisfies ReadonlyArray<{ siteId: SiteId; currency: "EUR" | "USD" } & Record<string, unknown>>;
+
+/** List prices of the finished products. */
+const PRICES: Record<(typeof PRODUCTS)[number], number> = { "GBX-HSG-220": 142.5, "GBX-CVR-110": 27.01, "PMP-IMP-075": 64.9, "VLV-BDY-040": 38.25 };
+
+const SUPPLIERS = [
+  { supplierId: "SUP-0042", supplierName: "Fonderie Beaujolais", siteId: "lyon", carrier: "db-schenker", sku: "CST-AL-220", unit: "pcs" },
+  { supplierId: "SUP-0107", supplierName: "Acier Dauphiné", siteId: "lyon", carrier: "dhl-freight", sku: "STL-SHEET-2MM", unit: "kg" },
+  { supplierId: "SUP-2210", supplierName: "Buckeye Castings", siteId: "columbus", carrier: "ups", sku: "CST-AL-220", unit: "pcs" },
+] as const satisfies ReadonlyArray<{ siteId: SiteId; carrier: string; unit: "pcs" | "kg" | "m" } & Record<string, unknown>>;
+
 /** Channel address templates of the contracts, per message stream. */
 const REF = {
   temperature: { app: "line-sensors", channel: "plant/{lineId}/temperature", message: "temperatureReading" },
@@ -297,6 +388,9 @@ const REF = {
   inspection: { app: "quality-inspection", channel: "quality/{lineId}/inspections", message: "inspectionResult" },
   batch: { app: "batch-release", channel: "batches/{batchId}/release", message: "batchDecision" },
   meter: { app: "energy-meter", channel: "energy/{siteId}/{meterId}/reading", message: "meterReading" },
+  salesOrder: { app: "erp-order-source", channel: "erp/orders/{salesOrderId}/confirmed", message: "salesOrderConfirmed" },
+  invoice: { app: "erp-order-source", channel: "erp/invoices/{invoiceId}/posted", message: "invoicePosted" },
+  asn: { app: "scm-asn-source", channel: "scm/suppliers/{supplierId}/asn", message: "advanceShippingNotice" },
 } as const satisfies Record<string, DemoContractRef>;
 
 /** Publishing client ids (named after the applications) and the consumers' subscriptions. */
@@ -312,7 +406,23 @@ export const DEMO_CLIENTS = {
   energyMeters: "energy-meters-gw",
   opsDashboard: "ops-dashboard",
   excelExport: "excel-export",
+  erpOrderSource: "erp-order-source-1",
+  scmAsnSource: "scm-asn-source-1",
+  crmOrderSync: "crm-order-sync-1",
+  analyticsIngest: "analytics-ingest-1",
+  documentArchive: "document-archive-1",
 } as const;
+
+/** The demo mesh's brokers. */
+export type DemoBrokerId = "plant-eu" | "cloud-core";
+
+/** Clients that run in the cloud; every other demo client connects to plant-eu. */
+export const DEMO_CLOUD_CLIENTS: ReadonlySet<string> = new Set([DEMO_CLIENTS.scmAsnSource, DEMO_CLIENTS.crmOrderSync, DEMO_CLIENTS.analyticsIngest]);
+
+/** The broker a demo client connects to. */
+export function demoBrokerOf(clientId: string): DemoBrokerId {
+  return DEMO_CLOUD_CLIENTS.has(clientId) ? "cloud-core" : "plant-eu";
+}
 
 /** Subscription filters per client: what each contract receives, plus the undeclared `excel-export`. */
 export const DEMO_SUBSCRIPTIONS: Readonly<Record<string, readonly string[]>> = {
@@ -324,6 +434,9 @@ export const DEMO_SUBSCRIPTIONS: Readonly<Record<string, readonly string[]>> = {
   [DEMO_CLIENTS.opsDashboard]: ["plant/+/alarms", "orders/+/status", "shipments/+/events", "energy/+/+/reading"],
   // Drift: nobody declared this consumer.
   [DEMO_CLIENTS.excelExport]: ["orders/#"],
+  [DEMO_CLIENTS.crmOrderSync]: ["erp/orders/+/confirmed", "erp/invoices/+/posted"],
+  [DEMO_CLIENTS.analyticsIngest]: ["erp/orders/+/confirmed", "erp/invoices/+/posted", "scm/suppliers/+/asn"],
+  [DEMO_CLIENTS.documentArchive]: ["erp/invoices/+/posted", "scm/suppliers/+/asn"],
 };
 
 interface OpenAlarm {
@@ -345,6 +458,11 @@ export class DemoWorld {
   private readonly energy = new Map<string, number>();
   private orderSeq = 4800;
   private batchSeq = new Map<string, number>();
+  /** Confirmed sales orders waiting to be invoiced, by the tick the invoice is posted. */
+  private readonly toInvoice: Array<{ order: DemoSalesOrder; dueTick: number }> = [];
+  private salesOrderSeq = 40_012_000;
+  private invoiceSeq = 90_004_000;
+  private asnSeq = 70_001_000;
 
   /** `tickMs` is the simulated time between ticks; `random` drives every choice. */
   constructor(
@@ -367,6 +485,9 @@ export class DemoWorld {
     if (n % 12 === 5) this.receipt(now, out);
     this.inspect(now, out);
     this.acknowledge(now, n, out);
+    if (n % 10 === 7) this.confirmSalesOrder(now, n, out);
+    this.postInvoices(now, n, out);
+    if (n % 14 === 9) this.shipFromSupplier(now, out);
     if (n % 10 === 3) {
       const line = pick(this.random, LINES);
       out.push({
@@ -575,6 +696,51 @@ export class DemoWorld {
     out.push(this.json(DEMO_CLIENTS.qualityInspection, REF.inspection, `quality/${order.lineId}/inspections`, payload, 1));
   }
 
+  /** The ERP confirms a customer's order; its invoice follows a few ticks later. */
+  private confirmSalesOrder(now: Date, n: number, out: DemoMessage[]): void {
+    if (this.toInvoice.length >= 20) return;
+    const customer = pick(this.random, CUSTOMERS);
+    const skus = [...PRODUCTS].filter(() => this.random() < 0.5);
+    const lines = (skus.length > 0 ? skus : [pick(this.random, PRODUCTS)]).map((sku) => ({ sku, quantity: 10 * (1 + Math.floor(this.random() * 30)), unitPrice: PRICES[sku] }));
+    const order: DemoSalesOrder = {
+      salesOrderId: `SO-${++this.salesOrderSeq}`,
+      customerId: customer.customerId,
+      customerName: customer.customerName,
+      siteId: customer.siteId,
+      currency: customer.currency,
+      requestedDelivery: new Date(now.getTime() + (7 + Math.floor(this.random() * 21)) * 86_400_000).toISOString().slice(0, 10),
+      lines,
+    };
+    this.toInvoice.push({ order, dueTick: n + 6 + Math.floor(this.random() * 10) });
+    out.push(this.json(DEMO_CLIENTS.erpOrderSource, REF.salesOrder, `erp/orders/${order.salesOrderId}/confirmed`, salesOrderConfirmed(order, now), 1));
+  }
+
+  private postInvoices(now: Date, n: number, out: DemoMessage[]): void {
+    for (const due of this.toInvoice.filter((x) => x.dueTick <= n)) {
+      this.toInvoice.splice(this.toInvoice.indexOf(due), 1);
+      const invoiceId = `INV-${++this.invoiceSeq}`;
+      out.push(this.json(DEMO_CLIENTS.erpOrderSource, REF.invoice, `erp/invoices/${invoiceId}/posted`, invoicePosted({ invoiceId, order: due.order, at: now }), 1));
+    }
+  }
+
+  /** A supplier announces a shipment of material to one of the plants. */
+  private shipFromSupplier(now: Date, out: DemoMessage[]): void {
+    const supplier = pick(this.random, SUPPLIERS);
+    const quantity = supplier.unit === "kg" ? round(between(this.random, 800, 2400), 1) : 120 * (1 + Math.floor(this.random() * 6));
+    const payload = advanceShippingNotice({
+      asnId: `ASN-${++this.asnSeq}`,
+      supplierId: supplier.supplierId,
+      supplierName: supplier.supplierName,
+      siteId: supplier.siteId,
+      purchaseOrder: `PO-${55_001_000 + Math.floor(this.random() * 900)}`,
+      carrier: supplier.carrier,
+      expectedArrival: new Date(now.getTime() + (1 + Math.floor(this.random() * 4)) * 86_400_000),
+      items: [{ sku: supplier.sku, quantity, unitOfMeasure: supplier.unit }],
+      at: now,
+    });
+    out.push(this.json(DEMO_CLIENTS.scmAsnSource, REF.asn, `scm/suppliers/${supplier.supplierId}/asn`, payload, 1));
+  }
+
   private handlingUnit(): string {
     return `HU-${String(Math.floor(this.random() * 1e8)).padStart(8, "0")}`;
   }
@@ -585,7 +751,10 @@ export class DemoWorld {
 
 /** Options of {@link startDemoTraffic}. */
 export interface DemoTrafficOptions {
+  /** plant-eu's URL: every client connects here unless cloudBrokerUrl is given */
   brokerUrl: string;
+  /** cloud-core's URL, for the clients that run in the cloud ({@link DEMO_CLOUD_CLIENTS}) */
+  cloudBrokerUrl?: string;
   /** Time between ticks; each tick publishes about ten messages (default 500 ms, about 20 msg/s). */
   intervalMs?: number;
   log?: (line: string) => void;
@@ -614,8 +783,9 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<Dem
 
   try {
     for (const clientId of Object.values(DEMO_CLIENTS)) {
+      const url = options.cloudBrokerUrl && demoBrokerOf(clientId) === "cloud-core" ? options.cloudBrokerUrl : options.brokerUrl;
       // aedes speaks MQTT 3.1.1 only; fail fast on the first connect, then reconnect quietly.
-      const client = await connectAsync(options.brokerUrl, { clientId, protocolVersion: 4, clean: true, reconnectPeriod: 2000, connectTimeout: 5000, queueQoSZero: false }, false);
+      const client = await connectAsync(url, { clientId, protocolVersion: 4, clean: true, reconnectPeriod: 2000, connectTimeout: 5000, queueQoSZero: false }, false);
       client.on("error", (error) => log(`demo traffic: ${clientId}: ${error.message}`));
       clients.set(clientId, client);
       const filters = DEMO_SUBSCRIPTIONS[clientId];
@@ -628,7 +798,7 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<Dem
     await endAll();
     throw error;
   }
-  log(`demo traffic: ${clients.size} clients on ${options.brokerUrl}, a tick every ${intervalMs} ms`);
+  log(`demo traffic: ${clients.size} clients on ${[options.brokerUrl, options.cloudBrokerUrl].filter(Boolean).join(" and ")}, a tick every ${intervalMs} ms`);
 
   const timer = setInterval(() => {
     for (const message of world.tick()) {

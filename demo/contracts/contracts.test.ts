@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CORE_SCHEMA, load } from "js-yaml";
 import { compare, lint, parseContract, type Contract, type ParseResult } from "@/registry/index.ts";
 import { DEMO_APPLICATIONS, latestReleased, readDemoContract } from "./index.ts";
 
@@ -59,6 +60,7 @@ describe("demo contracts", () => {
         expect(contract.owners, v.file).toEqual([app.team]);
         expect(contract.version, v.file).toBe(v.version);
         expect(Object.keys(contract.servers).sort(), v.file).toContain("plant-eu");
+
       }
     }
   });
@@ -109,6 +111,46 @@ describe("demo contracts", () => {
       for (const op of Object.values(contract.operations)) {
         if (op.action === "receive") expect(sent, `${contract.title} receives ${op.channel}`).toContain(op.channel);
       }
+    }
+  });
+});
+
+describe("demo micro-integrations", () => {
+  const infoOf = (file: string) => (load(readDemoContract(file), { schema: CORE_SCHEMA }) as { info: Record<string, unknown> }).info;
+  const integrations = DEMO_APPLICATIONS.filter((a) => infoOf(latestReleased(a).file)["x-meshport-kind"] !== undefined);
+
+  it("are sources and targets of named systems, each connected as its kind says", () => {
+    expect(integrations.map((a) => [a.slug, infoOf(latestReleased(a).file)["x-meshport-kind"]])).toEqual([
+      ["erp-order-source", "source-integration"],
+      ["scm-asn-source", "source-integration"],
+      ["crm-order-sync", "target-integration"],
+      ["analytics-ingest", "target-integration"],
+      ["document-archive", "target-integration"],
+    ]);
+    const systems = new Map<string, string>();
+    for (const app of integrations) {
+      const info = infoOf(latestReleased(app).file);
+      const listed = info["x-meshport-systems"] as Array<{ name: string; type: string; role: string; description: string }>;
+      expect(listed.length, app.slug).toBeGreaterThan(0);
+      for (const system of listed) {
+        expect(["erp", "crm", "scm", "database", "file-store", "saas", "analytics", "other"], app.slug).toContain(system.type);
+        expect(system.role, app.slug).toBe(info["x-meshport-kind"] === "source-integration" ? "source" : "target");
+        expect(system.description.length, app.slug).toBeGreaterThan(10);
+        // One system, one type, whichever contract names it.
+        expect(systems.get(system.name) ?? system.type, system.name).toBe(system.type);
+        systems.set(system.name, system.type);
+      }
+    }
+    expect([...systems.values()].sort()).toEqual(["analytics", "crm", "erp", "file-store", "scm"]);
+  });
+
+  it("declare both brokers of the mesh, and the older applications' channels stay theirs alone", () => {
+    const older = new Set(DEMO_APPLICATIONS.filter((a) => !integrations.includes(a)).flatMap((a) => Object.values(contractOf(latestReleased(a).file).channels).map((c) => c.address)));
+    for (const app of integrations) {
+      const contract = contractOf(latestReleased(app).file);
+      expect(Object.keys(contract.servers).sort(), app.slug).toEqual(["cloud-core", "plant-eu"]);
+      // Reviews of the shop-floor applications ask the same teams as before the mesh.
+      for (const channel of Object.values(contract.channels)) expect(older.has(channel.address), `${app.slug} ${channel.address}`).toBe(false);
     }
   });
 });

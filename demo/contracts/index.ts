@@ -1,6 +1,8 @@
 /**
- * The demo catalog: a manufacturing company's MQTT event mesh (brokers plant-eu and plant-us),
- * written for Meshport. Each version is an AsyncAPI file beside this module, `<slug>@<version>.yaml`.
+ * The demo catalog: a manufacturing company's MQTT event mesh (the plant broker plant-eu, bridged
+ * to the cloud broker cloud-core), written for Meshport: shop-floor applications, and source and
+ * target micro-integrations between the company's systems (ERP, CRM, supplier network, analytics,
+ * document archive). Each version is an AsyncAPI file beside this module, `<slug>@<version>.yaml`.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -171,6 +173,57 @@ export const DEMO_APPLICATIONS: DemoApplication[] = [
     domain: "operations",
     tags: ["dashboard", "read-only"],
     versions: [{ version: "0.9.0", file: file("ops-dashboard", "0.9.0") }],
+  },
+  // The mesh's micro-integrations: their contracts name their kind and systems (`info.x-meshport-kind`, `x-meshport-systems`).
+  {
+    slug: "erp-order-source",
+    clientIdPatterns: ["erp-order-source-*"],
+    name: "ERP Order Source",
+    team: "logistics",
+    description: "Source integration: confirmed sales orders and posted invoices from the ERP, published on plant-eu.",
+    domain: "orders",
+    tags: ["erp", "integration"],
+    versions: [{ version: "1.0.0", file: file("erp-order-source", "1.0.0") }],
+  },
+  {
+    slug: "scm-asn-source",
+    clientIdPatterns: ["scm-asn-source-*"],
+    name: "Supplier ASN Source",
+    team: "logistics",
+    description: "Source integration: suppliers' advance shipping notices from the supplier network, published on cloud-core.",
+    domain: "logistics",
+    tags: ["scm", "integration"],
+    versions: [{ version: "1.0.0", file: file("scm-asn-source", "1.0.0") }],
+  },
+  {
+    slug: "crm-order-sync",
+    clientIdPatterns: ["crm-order-sync-*"],
+    name: "CRM Order Sync",
+    team: "platform",
+    description: "Target integration: writes sales orders and invoices bridged to cloud-core into the CRM.",
+    domain: "sales",
+    tags: ["crm", "integration"],
+    versions: [{ version: "1.0.0", file: file("crm-order-sync", "1.0.0") }],
+  },
+  {
+    slug: "analytics-ingest",
+    clientIdPatterns: ["analytics-ingest-*"],
+    name: "Analytics Ingest",
+    team: "platform",
+    description: "Target integration: lands orders, invoices and shipping notices from cloud-core in the analytics lakehouse.",
+    domain: "analytics",
+    tags: ["analytics", "integration"],
+    versions: [{ version: "1.0.0", file: file("analytics-ingest", "1.0.0") }],
+  },
+  {
+    slug: "document-archive",
+    clientIdPatterns: ["document-archive-*"],
+    name: "Document Archive Writer",
+    team: "logistics",
+    description: "Target integration: files invoices and the shipping notices bridged in from cloud-core in the plant's document archive.",
+    domain: "logistics",
+    tags: ["archive", "integration"],
+    versions: [{ version: "1.0.0", file: file("document-archive", "1.0.0") }],
   },
 ];
 
