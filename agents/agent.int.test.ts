@@ -5,7 +5,9 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Writable } from "node:stream";
 import { createLogger, startAgent, type AgentHandle, type AgentOptions } from "./agent.ts";
+import { NATS_DIALECT } from "../registry/topics/index.ts";
 import type { AgentReport } from "./protocol.ts";
+import type { BrokerSource, SourceSink } from "./source.ts";
 import { countMessages, startFakePortal, type FakePortal } from "./testing/fake-portal.ts";
 import { MOSQUITTO_BIN, startMosquitto, type Mosquitto } from "./testing/mosquitto.ts";
 
@@ -222,6 +224,90 @@ describe.skipIf(!MOSQUITTO_BIN)("agent against a real Mosquitto", () => {
     expect(t).toMatchObject({ messages: 2, retained: 1, qos: { q0: 1, q1: 1, q2: 0 }, content: { kind: "text" } });
     expect(portal.reports.at(-1)!.capabilities.retainFlag).toBe("exact");
     expect(portal.reports.at(-1)!.broker.protocolVersion).toBe(5);
+  });
+
+  it("discovers another Mosquitto's bridge: what it subscribes flows out, what it publishes flows in", async () => {
+    const a = await agent({ brokerLog: broker.logFile, brokerLogPollMs: 50 });
+    // A second broker bridges to this one (a `connection` section), after the agent listens.
+    const edge = await startMosquitto({
+      bridge: { name: "hub", port: broker.port, clientId: "edge.hub", topics: ["orders/# out 1", "commands/# in 1"] },
+    });
+    cleanups.push(() => edge.cleanup());
+    const bridgeOf = (reports: AgentReport[]) => reports.flatMap((r) => r.bridges ?? []).find((b) => b.name === "edge.hub");
+    await until(() => a.stats().consumersTracked >= 1, "the bridge's subscription");
+    const shop = await mqtt.connectAsync(edge.url, { clientId: "shop" });
+    cleanups.push(() => shop.endAsync(true));
+    await publish(shop, 3, (i) => `orders/${100 + i}/created`);
+    await until(() => a.stats().messagesTotal >= 3, "orders crossing the bridge");
+    const deadline = Date.now() + 20_000;
+    while ((bridgeOf(portal.reports)?.topics.length ?? 0) < 4 && Date.now() < deadline) {
+      await a.flush();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const last = portal.reports.at(-1)!;
+    expect(last.capabilities.bridges).toBe(true);
+    const bridge = bridgeOf([last])!;
+    expect(bridge).toMatchObject({ kind: "mqtt-bridge", name: "edge.hub", direction: "both", state: "connected" });
+    expect(bridge.remote).toMatch(/^edge\.hub@127\.0\.0\.1:\d+$/);
+    expect([...bridge.topics].sort()).toEqual(["commands/#", "orders/100/created", "orders/101/created", "orders/102/created"]);
+    // The bridge is the producer of what it brings in, and a consumer of what it takes out.
+    expect(producerMessages(portal.reports, "orders/{p1}/created", "edge.hub")).toBe(3);
+
+    // Once the bridge is gone, it is no longer reported.
+    await edge.stop();
+    const gone = Date.now() + 20_000;
+    while (bridgeOf([portal.reports.at(-1)!]) && Date.now() < gone) {
+      await a.flush();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(bridgeOf([portal.reports.at(-1)!])).toBeUndefined();
+  });
+
+  it("runs any broker source: the report's broker block, capabilities and links come from it", async () => {
+    let sink: SourceSink | null = null;
+    const source: BrokerSource = {
+      protocol: "nats",
+      dialect: NATS_DIALECT,
+      url: "nats://127.0.0.1:4222",
+      clientId: "meshport-agent",
+      async start(s) {
+        sink = s;
+        s.ready();
+      },
+      status: () => ({
+        connected: true,
+        subscribed: true,
+        reconnects: 0,
+        brokerVersion: "2.9.10",
+        clientsConnected: 2,
+        protocolVersion: null,
+        capabilities: { producers: false, consumers: true, producerSource: "none", consumerSource: "monitoring", sys: false, retainFlag: "none", bridges: true, inventory: true },
+        bridges: [{ kind: "nats-route", name: "r1", remote: "nats://10.0.0.2:6222", direction: "both", topics: [], state: null }],
+        inventory: { streams: [{ name: "ORDERS", subjects: ["orders.>"], messages: 2, bytes: 20, consumers: 0 }] },
+        logLinesRead: 0,
+      }),
+      async stop() {
+        sink = null;
+      },
+    };
+    const a = await agent({ source });
+    sink!.subscriptions([
+      { clientId: "billing", filter: "orders.*.created", qos: 0 },
+      { clientId: "meshport-agent", filter: ">", qos: 0 },
+    ]);
+    for (let i = 0; i < 3; i++) sink!.message(`orders.${4711 + i}.created`, Buffer.from(JSON.stringify({ i })), 0, false);
+    await a.flush();
+    const report = portal.reports.at(-1)!;
+    expect(report.broker).toMatchObject({ url: "nats://127.0.0.1:4222", protocol: "nats", protocolVersion: null, version: "2.9.10", clientsConnected: 2 });
+    expect(report.capabilities).toMatchObject({ consumerSource: "monitoring", retainFlag: "none", inventory: true });
+    expect(report.bridges).toEqual([{ kind: "nats-route", name: "r1", remote: "nats://10.0.0.2:6222", direction: "both", topics: [], state: null }]);
+    expect(report.inventory?.streams?.[0]?.name).toBe("ORDERS");
+    const t = report.topics.find((x) => x.template === "orders.{p1}.created")!;
+    expect(t.messages).toBe(3);
+    expect(t.consumers).toEqual([{ clientId: "billing", filter: "orders.*.created", qos: 0 }]);
+    expect(a.clientId).toBe("meshport-agent");
+    await a.stop({ flush: false });
+    expect(sink).toBeNull();
   });
 
   it("says so when the broker lets it see topics only", async () => {

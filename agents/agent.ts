@@ -1,35 +1,36 @@
 /**
- * The broker agent: connects to one MQTT broker, observes everything it may
- * see, learns producers and consumers where the broker tells, and reports
- * windows to the portal through a durable spool.
+ * The broker agent: observes everything one broker lets it see, learns
+ * producers and consumers where the broker tells, and reports windows to the
+ * portal through a durable spool. The core here is the same for every kind of
+ * broker; a {@link BrokerSource} connects to the broker (MQTT: agents/mqtt-source.ts).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import pino, { type Logger } from "pino";
 import { createRegistry, startMetricsServer, type AgentRuntimeStats, type MetricsServer } from "./metrics.ts";
-import { LogFollower, parseLogFileLine, parseSysLog, type BrokerEvent } from "./mosquitto-log.ts";
+import type { BrokerEvent } from "./mosquitto-log.ts";
+import { createMqttSource, sanitizeUrl, type BrokerEventSource } from "./mqtt-source.ts";
 import { Observer } from "./observer.ts";
-import { emptyDrops, MAX_CLIENTS_PER_TEMPLATE, MAX_LABEL_CHARS, MAX_URL_CHARS, type Capabilities, type DropCounters } from "./protocol.ts";
+import { emptyDrops, MAX_BRIDGES, MAX_CLIENTS_PER_TEMPLATE, MAX_LABEL_CHARS, MAX_URL_CHARS, type DropCounters } from "./protocol.ts";
 import { encodeReport, planWindow, renderPart } from "./report.ts";
 import { fetchChannels, Reporter, type DrainResult } from "./reporter.ts";
+import type { BrokerSource, SourceSink } from "./source.ts";
 import { Spool } from "./spool.ts";
 import { ConsumerTracker } from "./tracker.ts";
+
+export { sanitizeUrl, type BrokerEventSource };
 
 /** Version of the agent, reported with each batch. */
 export const AGENT_VERSION = "0.1.0";
 
-/** A source of broker events other than Mosquitto's logs (the embedded broker's hooks). */
-export interface BrokerEventSource {
-  /** Registers a listener; returns a function that removes it. */
-  subscribe(listener: (event: BrokerEvent) => void): () => void;
-}
-
-/** Options of {@link startAgent}; only broker, brokerId, portal and token are required. */
+/**
+ * Options of {@link startAgent}; only broker, brokerId, portal and token are required.
+ * The MQTT options (credentials, TLS, mqttVersion, brokerLog, brokerEvents, subscribeQos,
+ * reconnectPeriodMs) build the MQTT source when no `source` is given.
+ */
 export interface AgentOptions {
-  /** broker URL: mqtt://, mqtts://, ws://, wss:// */
+  /** broker URL: mqtt://, mqtts://, ws://, wss:// (with `source`: informational, the source's own URL is reported) */
   broker: string;
   /** the broker's id in the mesh, e.g. `plant-eu` */
   brokerId: string;
@@ -81,6 +82,8 @@ export interface AgentOptions {
   reconnectPeriodMs?: number;
   logger?: Logger;
   logLevel?: string;
+  /** the broker to observe (NATS, RabbitMQ…); default: an MQTT source built from these options */
+  source?: BrokerSource;
 }
 
 /** Outcome of {@link AgentHandle.flush}. */
@@ -105,18 +108,6 @@ export interface AgentHandle {
   stop(options?: { flush?: boolean }): Promise<void>;
 }
 
-/** Removes credentials from a broker URL before it is logged or reported. */
-export function sanitizeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//");
-  }
-}
-
 /** Creates the agent's JSON logger; the token and passwords are never written. */
 export function createLogger(level = "info", destination?: pino.DestinationStream): Logger {
   const options = {
@@ -136,10 +127,15 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     { maxBytes: options.spoolMaxBytes, maxFiles: options.spoolMaxFiles },
     options.agentId,
   );
-  const clientId = options.clientId ?? `meshport-agent-${options.brokerId}-${randomBytes(3).toString("hex")}`;
-  const mqttVersion = options.mqttVersion ?? 4;
+  const source =
+    options.source ??
+    createMqttSource({
+      ...options,
+      clientId: options.clientId ?? `meshport-agent-${options.brokerId}-${randomBytes(3).toString("hex")}`,
+    });
+  const clientId = source.clientId;
   // Informational for the portal, which stores at most MAX_URL_CHARS.
-  const brokerUrl = sanitizeUrl(options.broker).slice(0, MAX_URL_CHARS);
+  const brokerUrl = sanitizeUrl(source.url).slice(0, MAX_URL_CHARS);
   const log = logger.child({ agentId: spool.agentId, brokerId: options.brokerId });
 
   // Listen first: a port already in use must fail start-up before anything else is running.
@@ -156,8 +152,9 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     samplesPerTemplate: options.samplesPerTemplate,
     collapseThreshold: options.collapseThreshold,
     redact: options.redact,
+    dialect: source.dialect,
   });
-  const tracker = new ConsumerTracker({ ignoreClientIds: [clientId] });
+  const tracker = new ConsumerTracker({ ignoreClientIds: [clientId], dialect: source.dialect });
 
   // Totals since start, for metrics; per-window figures live in the observer.
   const totals = {
@@ -165,20 +162,12 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     bytes: 0,
     samples: 0,
     spooled: 0,
-    reconnects: 0,
     drops: emptyDrops(),
   };
   const pendingDrops: DropCounters = emptyDrops();
-  let connected = false;
-  let subscribed = false;
-  let sysAllowed = false;
-  // Mosquitto grants a subscription its ACL denies and then delivers nothing: only traffic proves access.
-  let sysSeen = false;
-  let producersSeen = false;
-  let brokerVersion: string | null = null;
-  let clientsConnected: number | null = null;
   let trackerDropsReported = 0;
   let trackerInvalidReported = 0;
+  let stopCalled = false;
   let stopping = false;
   let subscribedWaiters: Array<() => void> = [];
 
@@ -206,109 +195,39 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
         tracker.disconnected(ev.clientId);
         return;
       case "publish":
-        producersSeen = true;
-        if (ev.clientId !== clientId && !ev.topic.startsWith("$")) observer.observeProducer(ev.topic, ev.clientId, ev.bytes);
+        if (ev.clientId !== clientId && !(source.dialect.reservedDollar && ev.topic.startsWith("$"))) observer.observeProducer(ev.topic, ev.clientId, ev.bytes);
         return;
     }
   };
 
-  const onSys = (topic: string, payload: Buffer) => {
-    sysSeen = true;
-    if (topic.startsWith("$SYS/broker/log/")) {
-      const ev = parseSysLog(topic, payload.toString("utf8"));
-      if (ev === "malformed") observer.countMalformed();
-      else if (ev) applyEvent(ev);
-    } else if (topic === "$SYS/broker/version") brokerVersion = payload.toString("utf8").slice(0, 200);
-    else if (topic === "$SYS/broker/clients/connected") {
-      const n = Number(payload.toString("utf8"));
-      if (Number.isSafeInteger(n) && n >= 0) clientsConnected = n;
-    }
+  // What the source sees goes into the window; after stop() nothing does.
+  const sink: SourceSink = {
+    message(topic, payload, qos, retain, exchange) {
+      if (stopping) return;
+      totals.messages++;
+      totals.bytes += payload.length;
+      observer.observe(topic, payload, qos, retain, Date.now(), exchange);
+    },
+    event(ev) {
+      if (!stopping) applyEvent(ev);
+    },
+    subscriptions(all) {
+      if (!stopping) tracker.replaceAll(all);
+    },
+    malformed(count = 1) {
+      observer.countMalformed(count);
+    },
+    ready() {
+      for (const w of subscribedWaiters) w();
+      subscribedWaiters = [];
+    },
   };
-
-  // MQTT connection.
-  const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
-  const mqttOptions: IClientOptions = {
-    clientId,
-    protocolVersion: mqttVersion,
-    // MQTT 3.1 names its protocol differently (MQTT 3.1 §3.1).
-    protocolId: mqttVersion === 3 ? "MQIsdp" : "MQTT",
-    username: options.username,
-    password: options.password,
-    ca: read(options.ca),
-    cert: read(options.cert),
-    key: read(options.key),
-    clean: true,
-    keepalive: 30,
-    reconnectPeriod: options.reconnectPeriodMs ?? 1_000,
-    connectTimeout: 10_000,
-    // We subscribe on every connect ourselves, to learn what was granted.
-    resubscribe: false,
-  };
-  const client: MqttClient = mqtt.connect(options.broker, mqttOptions);
-  let everConnected = false;
-  client.on("connect", () => {
-    connected = true;
-    if (everConnected) totals.reconnects++;
-    everConnected = true;
-    log.info({ broker: brokerUrl, clientId, mqttVersion }, "connected to broker");
-    const qos = options.subscribeQos ?? 2;
-    // MQTT 5 retain-as-published keeps the retain flag of live messages.
-    const subs = mqttVersion === 5 ? { "#": { qos, rap: true }, "$SYS/#": { qos: 0 as const, rap: true } } : { "#": { qos }, "$SYS/#": { qos: 0 as const } };
-    client.subscribe(subs, (err, granted) => {
-      if (err) {
-        log.error({ err: err.message }, "subscription failed");
-        return;
-      }
-      const refused = (g: { qos: number }) => g.qos >= 128;
-      const all = granted?.find((g) => g.topic === "#");
-      const sys = granted?.find((g) => g.topic === "$SYS/#");
-      sysAllowed = !!sys && !refused(sys);
-      subscribed = !!all && !refused(all);
-      if (!subscribed) log.error({ granted }, "broker refused the subscription to #: nothing will be observed");
-      else log.info({ sys: sysAllowed }, "subscribed");
-      if (subscribed) {
-        for (const w of subscribedWaiters) w();
-        subscribedWaiters = [];
-      }
-    });
-  });
-  client.on("close", () => {
-    if (connected && !stopping) log.warn({ broker: brokerUrl }, "broker connection lost; reconnecting");
-    connected = false;
-    subscribed = false;
-  });
-  client.on("error", (err) => {
-    log.warn({ err: err.message, broker: brokerUrl }, "broker connection error");
-  });
-  client.on("message", (topic, payload, packet) => {
-    // $-topics: `#` never matches them, so these come from the `$SYS/#` subscription.
-    if (topic.charCodeAt(0) === 36) {
-      onSys(topic, payload);
-      return;
-    }
-    totals.messages++;
-    totals.bytes += payload.length;
-    observer.observe(topic, payload, packet.qos, packet.retain);
-  });
-
-  // Broker log file and hooks.
-  let follower: LogFollower | null = null;
-  if (options.brokerLog) {
-    follower = new LogFollower(
-      options.brokerLog,
-      (line) => {
-        const ev = parseLogFileLine(line);
-        if (ev) applyEvent(ev);
-      },
-      {
-        pollMs: options.brokerLogPollMs ?? 250,
-        fromStart: options.brokerLogFromStart,
-        onError: (err) => log.warn({ err: String(err), file: options.brokerLog }, "cannot read the broker log"),
-      },
-    );
-    follower.start();
+  try {
+    await source.start(sink, log);
+  } catch (err) {
+    await metrics?.close();
+    throw err;
   }
-  const unhook = options.brokerEvents?.subscribe(applyEvent);
 
   // Channel templates from the portal.
   const refreshChannels = async () => {
@@ -322,24 +241,13 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   const channelTimer = setInterval(() => void refreshChannels(), (options.channelsRefreshSeconds ?? 60) * 1000);
   channelTimer.unref();
 
-  const capabilities = (): Capabilities => {
-    const hooks = !!options.brokerEvents;
-    return {
-      producers: hooks || producersSeen,
-      consumers: hooks || tracker.informed,
-      producerSource: hooks ? "hooks" : options.brokerLog ? "broker-log" : "none",
-      consumerSource: hooks ? "hooks" : tracker.informed ? "sys-log" : "none",
-      sys: sysAllowed && sysSeen,
-      retainFlag: mqttVersion === 5 ? "exact" : "subscribe-only",
-    };
-  };
-
   // Window closing is serialised: the timer and flush() never interleave.
   let closing: Promise<number> = Promise.resolve(0);
   const closeWindow = (): Promise<number> => {
     // A failed close (disk full) must not wedge the chain for every later window.
     closing = closing.catch(() => 0).then(async () => {
       const snap = observer.close(Date.now(), (template) => tracker.consumersOf(template, MAX_CLIENTS_PER_TEMPLATE));
+      const status = source.status();
       const trackerDrops = tracker.dropped - trackerDropsReported;
       trackerDropsReported = tracker.dropped;
       pendingDrops.clientCap += trackerDrops;
@@ -355,22 +263,31 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
         topicsTracked: snap.topicsTracked,
         templatesTracked: snap.templatesTracked,
         samplesKept: snap.samplesKept,
-        brokerConnected: connected,
-        reconnects: totals.reconnects,
+        brokerConnected: status.connected,
+        reconnects: status.reconnects,
         spooledBatches: spool.pendingCount,
         spooledBytes: spool.pendingBytes,
         rejectedBatches: spool.rejectedCount,
-        logLinesRead: follower?.linesRead ?? 0,
+        logLinesRead: status.logLinesRead,
         rssBytes: process.memoryUsage.rss(),
       };
       totals.samples += snap.samplesKept;
       lastWindow = { topics: snap.topicsTracked, templates: snap.templatesTracked };
       const ctx = {
         agent: { id: spool.agentId, version: AGENT_VERSION, hostname: os.hostname().slice(0, MAX_LABEL_CHARS), startedAt: new Date(startedAt).toISOString() },
-        broker: { id: options.brokerId, url: brokerUrl, protocol: "mqtt" as const, protocolVersion: mqttVersion, version: brokerVersion, clientsConnected },
-        capabilities: capabilities(),
+        broker: {
+          id: options.brokerId,
+          url: brokerUrl,
+          protocol: source.protocol,
+          protocolVersion: status.protocolVersion,
+          version: status.brokerVersion?.slice(0, MAX_LABEL_CHARS) ?? null,
+          clientsConnected: status.clientsConnected,
+        },
+        capabilities: status.capabilities,
         extraDrops: extra,
         stats,
+        bridges: status.bridges?.slice(0, MAX_BRIDGES),
+        inventory: status.inventory,
       };
       // Parts are planned from estimates and rendered one at a time: a big window is never held twice.
       const ranges = planWindow(snap);
@@ -413,33 +330,36 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   if (spool.pendingCount) log.info({ pending: spool.pendingCount }, "replaying spooled batches");
   reporter.kick();
 
-  const stats = (): AgentRuntimeStats => ({
-    agentId: spool.agentId,
-    clientId,
-    brokerConnected: connected,
-    subscribed,
-    reconnects: totals.reconnects,
-    messagesTotal: totals.messages,
-    bytesTotal: totals.bytes,
-    topicsTracked: observer.topicsTracked || lastWindow.topics,
-    templatesTracked: observer.templatesTracked || lastWindow.templates,
-    samplesTotal: totals.samples,
-    sampleBytesHeld: observer.sampleBytesHeld,
-    batchesSpooledTotal: totals.spooled,
-    batchesSentTotal: reporter.sentTotal,
-    batchesRejectedTotal: reporter.rejectedTotal,
-    spoolPending: spool.pendingCount,
-    spoolBytes: spool.pendingBytes,
-    spoolRejected: spool.rejectedCount,
-    dropsTotal: addDrops(totals.drops, observer.drops),
-    lastReportAt: reporter.lastSuccessAt,
-    lastError: reporter.lastError,
-    logLinesRead: follower?.linesRead ?? 0,
-    channels: observer.channelCount,
-    consumersTracked: tracker.consumerCount,
-  });
+  const stats = (): AgentRuntimeStats => {
+    const status = source.status();
+    return {
+      agentId: spool.agentId,
+      clientId,
+      brokerConnected: status.connected,
+      subscribed: status.subscribed,
+      reconnects: status.reconnects,
+      messagesTotal: totals.messages,
+      bytesTotal: totals.bytes,
+      topicsTracked: observer.topicsTracked || lastWindow.topics,
+      templatesTracked: observer.templatesTracked || lastWindow.templates,
+      samplesTotal: totals.samples,
+      sampleBytesHeld: observer.sampleBytesHeld,
+      batchesSpooledTotal: totals.spooled,
+      batchesSentTotal: reporter.sentTotal,
+      batchesRejectedTotal: reporter.rejectedTotal,
+      spoolPending: spool.pendingCount,
+      spoolBytes: spool.pendingBytes,
+      spoolRejected: spool.rejectedCount,
+      dropsTotal: addDrops(totals.drops, observer.drops),
+      lastReportAt: reporter.lastSuccessAt,
+      lastError: reporter.lastError,
+      logLinesRead: status.logLinesRead,
+      channels: observer.channelCount,
+      consumersTracked: tracker.consumerCount,
+    };
+  };
 
-  log.info({ broker: brokerUrl, portal: options.portal, spool: spool.dir, intervalSeconds: options.intervalSeconds ?? 10 }, "agent started");
+  log.info({ broker: brokerUrl, protocol: source.protocol, portal: options.portal, spool: spool.dir, intervalSeconds: options.intervalSeconds ?? 10 }, "agent started");
 
   return {
     agentId: spool.agentId,
@@ -451,7 +371,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
       return { spooled, ...(await reporter.drain()) };
     },
     whenSubscribed(timeoutMs = 15_000) {
-      if (subscribed) return Promise.resolve();
+      if (source.status().subscribed) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`not subscribed to ${brokerUrl} after ${timeoutMs} ms`)), timeoutMs);
         subscribedWaiters.push(() => {
@@ -461,17 +381,16 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
       });
     },
     async stop(stopOptions = {}) {
-      if (stopping) return;
-      stopping = true;
+      if (stopCalled) return;
+      stopCalled = true;
       clearInterval(windowTimer);
       clearInterval(channelTimer);
-      unhook?.();
-      await follower?.stop();
+      await source.stop().catch((err: unknown) => log.warn({ err: String(err) }, "could not stop the broker source cleanly"));
+      stopping = true;
       // Spool the last partial window: a graceful stop loses nothing either.
       await closeWindow().catch((err: unknown) => log.error({ err: String(err) }, "could not spool the last window"));
       if (stopOptions.flush !== false) await reporter.drain().catch(() => {});
       await reporter.stop();
-      await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
       await metrics?.close();
       log.info({ pending: spool.pendingCount }, "agent stopped");
     },

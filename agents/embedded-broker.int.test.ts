@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type AgentHandle } from "./agent.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
 import { countMessages, startFakePortal, type FakePortal } from "./testing/fake-portal.ts";
+import { MOSQUITTO_BIN, startMosquitto } from "./testing/mosquitto.ts";
 
 describe("agent on the embedded broker", () => {
   let broker: EmbeddedBroker;
@@ -56,6 +57,36 @@ describe("agent on the embedded broker", () => {
     expect(tpl.consumers).toEqual([{ clientId: "billing", filter: "orders/#", qos: 1 }]);
     expect(tpl.samples.every((s) => !s.payload.includes("S-1"))).toBe(true);
     expect(portal.reports.at(-1)!.capabilities).toMatchObject({ producers: true, consumers: true, producerSource: "hooks", consumerSource: "hooks" });
+  });
+
+  it.skipIf(!MOSQUITTO_BIN)("sees a Mosquitto bridge connect by its CONNECT's bridge bit, and what crosses it", async () => {
+    // aedes drops a client that publishes on $SYS, as Mosquitto's bridge notifications do.
+    const edge = await startMosquitto({ bridge: { name: "demo", port: broker.port, clientId: "edge.demo", topics: ["plant/# out 1", "setpoints/# in 1"], notifications: false } });
+    try {
+      const bridgeOf = () => portal.reports.at(-1)!.bridges?.find((b) => b.name === "edge.demo");
+      const sensor = await mqtt.connectAsync(edge.url, { clientId: "sensor" });
+      const deadline = Date.now() + 15_000;
+      // The bridge connects on its own schedule: publish until its messages arrive here.
+      while (!portal.reports.some((r) => r.topics.some((t) => t.template === "plant/{p1}/temp" && t.producers.some((p) => p.clientId === "edge.demo"))) && Date.now() < deadline) {
+        await sensor.publishAsync("plant/l7/temp", "21.5", { qos: 1 });
+        await new Promise((r) => setTimeout(r, 50));
+        await agent.flush();
+      }
+      await sensor.endAsync();
+      const bridge = bridgeOf()!;
+      expect(bridge).toMatchObject({ kind: "mqtt-bridge", name: "edge.demo", direction: "both", state: "connected" });
+      expect(bridge.remote).toMatch(/^edge\.demo@.*127\.0\.0\.1:\d+$/);
+      expect(bridge.topics).toEqual(expect.arrayContaining(["setpoints/#", "plant/l7/temp"]));
+      expect(portal.reports.at(-1)!.capabilities.bridges).toBe(true);
+    } finally {
+      await edge.cleanup();
+    }
+    const gone = Date.now() + 15_000;
+    while (portal.reports.at(-1)!.bridges?.some((b) => b.name === "edge.demo") && Date.now() < gone) {
+      await new Promise((r) => setTimeout(r, 50));
+      await agent.flush();
+    }
+    expect(portal.reports.at(-1)!.bridges).toEqual([]);
   });
 
   it("serves health and Prometheus metrics", async () => {

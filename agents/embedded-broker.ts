@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import { Aedes } from "aedes";
-import type { BrokerEventSource } from "./agent.ts";
+import type { BrokerEventSource } from "./mqtt-source.ts";
 import type { BrokerEvent } from "./mosquitto-log.ts";
 
 /** A running embedded broker. */
@@ -32,13 +32,31 @@ export interface EmbeddedBrokerOptions {
 
 /** Starts an aedes broker on a TCP port and exposes its hooks as broker events. */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker();
+  // Another broker's bridge sets the bridge bit of CONNECT's protocol level (mqtt-packet's bridgeMode).
+  const bridges = new WeakMap<object, string | undefined>();
+  const aedes = await Aedes.createBroker({
+    preConnect(client, packet, callback) {
+      if ((packet as { bridgeMode?: boolean }).bridgeMode) {
+        const conn = client.conn as { remoteAddress?: string; remotePort?: number };
+        bridges.set(client, conn.remoteAddress ? `${conn.remoteAddress}:${conn.remotePort ?? 0}` : undefined);
+      }
+      callback(null, true);
+    },
+  });
   const listeners = new Set<(event: BrokerEvent) => void>();
   const emit = (event: BrokerEvent) => {
     for (const l of listeners) l(event);
   };
 
-  aedes.on("client", (client) => emit({ type: "connect", clientId: client.id, clean: client.clean, protocolLevel: 4, username: null }));
+  aedes.on("client", (client) => {
+    const event: BrokerEvent = { type: "connect", clientId: client.id, clean: client.clean, protocolLevel: 4, username: null };
+    if (bridges.has(client)) {
+      event.bridge = true;
+      const address = bridges.get(client);
+      if (address) event.address = address;
+    }
+    emit(event);
+  });
   aedes.on("clientDisconnect", (client) => emit({ type: "disconnect", clientId: client.id }));
   aedes.on("subscribe", (subscriptions, client) => {
     for (const s of subscriptions) emit({ type: "subscribe", clientId: client.id, filter: s.topic, qos: s.qos });

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFil
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { LogFollower, parseLogFileLine, parseSysLog, stripTimestamp } from "./mosquitto-log.ts";
+import { LogFollower, parseLogFileConnection, parseLogFileLine, parseSysLog, stripTimestamp } from "./mosquitto-log.ts";
 
 // Lines captured from mosquitto 2.0.11 (log_dest topic + log_dest file, log_type all).
 describe("parseSysLog", () => {
@@ -20,6 +20,7 @@ describe("parseSysLog", () => {
       clean: true,
       protocolLevel: 2,
       username: null,
+      address: "127.0.0.1:39892",
     });
     expect(parseSysLog("$SYS/broker/log/N", "1795844384: New client connected from 127.0.0.1:1 as s (p5, c0, k60, u'alice').")).toMatchObject({ clean: false, username: "alice" });
     expect(parseSysLog("$SYS/broker/log/N", "1795844385: Client prod1 disconnected.")).toEqual({ type: "disconnect", clientId: "prod1" });
@@ -27,6 +28,16 @@ describe("parseSysLog", () => {
     expect(parseSysLog("$SYS/broker/log/N", "1795844385: Socket error on client y, disconnecting.")).toEqual({ type: "disconnect", clientId: "y" });
     expect(parseSysLog("$SYS/broker/log/N", "1795844384: New connection from 127.0.0.1:39892 on port 18831.")).toBeNull();
     expect(parseSysLog("$SYS/broker/log/I", "1795844384: anything")).toBeNull();
+  });
+
+  it("tells a bridge of another broker from a client, on $SYS and in the log file", () => {
+    const line = "1795844386: New bridge connected from 127.0.0.1:40112 as plant-eu.hub (p2, c1, k60).";
+    const bridge = { type: "connect", clientId: "plant-eu.hub", clean: true, protocolLevel: 2, username: null, address: "127.0.0.1:40112", bridge: true };
+    expect(parseSysLog("$SYS/broker/log/N", line)).toEqual(bridge);
+    expect(parseLogFileConnection(line)).toEqual(bridge);
+    expect(parseLogFileConnection("1795844386: Client plant-eu.hub disconnected.")).toEqual({ type: "disconnect", clientId: "plant-eu.hub" });
+    expect(parseSysLog("$SYS/broker/log/N", "1795844384: New client connected from 127.0.0.1:1 as c (p2, c1, k60).")).not.toHaveProperty("bridge");
+    expect(parseLogFileConnection("1795844385: Received PUBLISH from p (d0, q0, r0, m0, 'a', ... (1 bytes))")).toBeNull();
   });
 
   it("strips epoch and ISO timestamps only", () => {

@@ -6,6 +6,7 @@
  *   $SYS/broker/log/M/unsubscribe  "1795844393: cons2 a/#"                     (client, filter)
  *   $SYS/broker/log/N              "1795844384: New client connected from 127.0.0.1:39892 as cons1 (p2, c1, k60)."
  *                                  "1795844385: Client prod1 disconnected."
+ *                                  "1795844386: New bridge connected from 127.0.0.1:40112 as plant-eu.hub (p2, c1, k60)."
  *   log file only (debug):         "1795844385: Received PUBLISH from prod1 (d0, q1, r0, m1, 'plant/a1/temp', ... (7 bytes))"
  *
  * Publishers appear only in the file, so {@link LogFollower} tails it,
@@ -18,7 +19,17 @@ import { StringDecoder } from "node:string_decoder";
 export type BrokerEvent =
   | { type: "subscribe"; clientId: string; qos: number; filter: string }
   | { type: "unsubscribe"; clientId: string; filter: string }
-  | { type: "connect"; clientId: string; clean: boolean; protocolLevel: number; username: string | null }
+  | {
+      type: "connect";
+      clientId: string;
+      clean: boolean;
+      protocolLevel: number;
+      username: string | null;
+      /** the client is another broker's bridge (Mosquitto's bridge bit in CONNECT) */
+      bridge?: boolean;
+      /** the client's address (host:port), when the broker tells */
+      address?: string;
+    }
   | { type: "disconnect"; clientId: string }
   | { type: "publish"; clientId: string; topic: string; qos: number; retain: boolean; bytes: number };
 
@@ -32,7 +43,7 @@ export function stripTimestamp(line: string): string {
 }
 
 const UNSUBSCRIBE = /^(\S+) (.+)$/;
-const CONNECTED = /^New client connected from \S+ as (.+) \(p(\d+), c([01]), k\d+(?:, u'(.*)')?\)\.?$/;
+const CONNECTED = /^New (client|bridge) connected from (\S+) as (.+) \(p(\d+), c([01]), k\d+(?:, u'(.*)')?\)\.?$/;
 const DISCONNECTED = [
   /^Client (.+) disconnected(?: due to [^.]*)?\.$/,
   /^Client (.+) closed its connection\.$/,
@@ -65,7 +76,11 @@ export function parseSysLog(topic: string, payload: string): BrokerEvent | null 
 /** Parses a connection notice (connect or disconnect); null for other notices. */
 export function parseConnectionLine(line: string): BrokerEvent | null {
   const c = CONNECTED.exec(line);
-  if (c) return { type: "connect", clientId: c[1]!, protocolLevel: Number(c[2]), clean: c[3] === "1", username: c[4] ?? null };
+  if (c) {
+    const event: BrokerEvent = { type: "connect", clientId: c[3]!, protocolLevel: Number(c[4]), clean: c[5] === "1", username: c[6] ?? null, address: c[2]! };
+    if (c[1] === "bridge") event.bridge = true;
+    return event;
+  }
   for (const re of DISCONNECTED) {
     const d = re.exec(line);
     if (d) return { type: "disconnect", clientId: d[1]! };
@@ -79,6 +94,12 @@ export function parseLogFileLine(line: string): BrokerEvent | null {
   const m = PUBLISH.exec(line);
   if (!m) return null;
   return { type: "publish", clientId: m[1]!, qos: Number(m[2]), retain: m[3] === "1", topic: m[4]!, bytes: Number(m[5]) };
+}
+
+/** Parses a connection notice of the broker log file (a bridge or client connecting or leaving); null for other lines. */
+export function parseLogFileConnection(line: string): BrokerEvent | null {
+  if (!line.includes("connected") && !line.includes("disconnecting") && !line.includes("closed its connection")) return null;
+  return parseConnectionLine(stripTimestamp(line.trimEnd()));
 }
 
 /** Options of a {@link LogFollower}. */

@@ -16,6 +16,8 @@ import {
   SCHEMA_JSON_LIMITS,
   MAX_CLIENTS_PER_TEMPLATE,
   MAX_CONCRETE_TOPICS_PER_TEMPLATE,
+  MAX_EXCHANGES_PER_TEMPLATE,
+  MAX_NAME_BYTES,
   MAX_SAMPLES_PER_TEMPLATE,
   type ChannelTemplate,
   type Consumer,
@@ -24,6 +26,7 @@ import {
 } from "./protocol.ts";
 import { Reservoir } from "./reservoir.ts";
 import { SchemaAccumulator, type InferenceOptions, type NodeBudget } from "./schema-infer.ts";
+import { MQTT_DIALECT, type TopicDialect } from "../registry/topics/index.ts";
 import { compileChannels, isValidTopic, matchChannel, TemplateTrie, type ChannelMatcher } from "./templates.ts";
 
 /** Limits and behaviour of an {@link Observer}; all have defaults. */
@@ -54,6 +57,8 @@ export interface ObserverOptions {
   maxSchemaNodes?: number;
   /** injectable randomness for the reservoirs */
   random?: () => number;
+  /** topic syntax of the broker (default MQTT): how topics split into levels, how channels match */
+  dialect?: TopicDialect;
 }
 
 interface TemplateEntry {
@@ -75,6 +80,8 @@ interface TemplateEntry {
   parsed: number;
   schema: SchemaAccumulator | null;
   samples: Reservoir<RawSample> | null;
+  /** AMQP exchanges the template's messages were published to, at most MAX_EXCHANGES_PER_TEMPLATE */
+  exchanges: Set<string> | null;
 }
 
 interface TopicEntry {
@@ -131,7 +138,9 @@ export type ConsumerLookup = (template: string, topics: readonly string[]) => { 
 
 /** Aggregates messages per topic and template for one window at a time. */
 export class Observer {
-  private readonly o: Required<Omit<ObserverOptions, "redact" | "inference" | "random">>;
+  private readonly o: Required<Omit<ObserverOptions, "redact" | "inference" | "random" | "dialect">>;
+  /** topic syntax of the observed broker */
+  readonly dialect: TopicDialect;
   private schemaBudget: NodeBudget;
   private readonly redactFields: ReadonlySet<string>;
   private readonly inference: InferenceOptions;
@@ -168,14 +177,15 @@ export class Observer {
     this.redactFields = new Set((options.redact ?? []).map((f) => f.toLowerCase()));
     this.inference = options.inference ?? {};
     this.random = options.random ?? Math.random;
+    this.dialect = options.dialect ?? MQTT_DIALECT;
     // The trie outlives windows so templates stay stable; it is bounded on its own.
-    this.trie = new TemplateTrie({ collapseThreshold: this.o.collapseThreshold, maxNodes: Math.max(4 * this.o.maxTopics, 1_000) });
+    this.trie = new TemplateTrie({ collapseThreshold: this.o.collapseThreshold, maxNodes: Math.max(4 * this.o.maxTopics, 1_000), dialect: this.dialect });
     this.windowStart = now;
   }
 
   /** Replaces the contract channel templates used to label observations. */
   setChannels(channels: readonly ChannelTemplate[]): void {
-    this.channels = compileChannels(channels);
+    this.channels = compileChannels(channels, this.dialect);
   }
 
   /** Number of channel templates known. */
@@ -208,8 +218,8 @@ export class Observer {
     this.drops.malformed += n;
   }
 
-  /** Observes one message as delivered to the agent. */
-  observe(topic: string, payload: Uint8Array, qos: number, retain: boolean, now = Date.now()): void {
+  /** Observes one message as delivered to the agent; `exchange` is the AMQP exchange it was published to. */
+  observe(topic: string, payload: Uint8Array, qos: number, retain: boolean, now = Date.now(), exchange?: string): void {
     let entry = this.topics.get(topic);
     if (!entry) {
       const created = this.newTopic(topic);
@@ -236,6 +246,7 @@ export class Observer {
     else if (qos === 1) t.q1++;
     else t.q2++;
     if (retain) t.retained++;
+    if (exchange !== undefined) addExchange(t, exchange);
     // The first payloads of a window are parsed; after that, those the reservoir keeps (a uniform
     // trickle, about samples × ln(n)), so late drift still reaches the schema at bounded cost.
     const parsed = t.parsed < this.o.parseBudgetPerTemplate;
@@ -256,7 +267,7 @@ export class Observer {
   /** Records that a client published on a topic (from the broker log or hooks). */
   observeProducer(topic: string, clientId: string, bytes: number, now = Date.now()): void {
     // What the portal would refuse is not reported: too long for its storage.
-    if (!isValidTopic(topic) || !fitsBytes(topic, MAX_TOPIC_BYTES) || !fitsBytes(clientId, MAX_CLIENT_ID_BYTES)) {
+    if (!isValidTopic(topic, this.dialect) || !fitsBytes(topic, MAX_TOPIC_BYTES) || !fitsBytes(clientId, MAX_CLIENT_ID_BYTES)) {
       this.drops.malformed++;
       return;
     }
@@ -277,7 +288,7 @@ export class Observer {
   }
 
   private newTopic(topic: string): TopicEntry | null {
-    if (!isValidTopic(topic) || !fitsBytes(topic, MAX_TOPIC_BYTES)) {
+    if (!isValidTopic(topic, this.dialect) || !fitsBytes(topic, MAX_TOPIC_BYTES)) {
       this.drops.malformed++;
       return null;
     }
@@ -390,6 +401,7 @@ export class Observer {
       estimateBytes(i) {
         const g = groups[i]!;
         let n = 700 + 2 * g.key.length + 60 * Math.min(g.producers.size, MAX_CLIENTS_PER_TEMPLATE);
+        for (const x of g.tpl.exchanges ?? []) n += 2 * x.length + 4;
         for (let k = 0; k < Math.min(g.topics.length, MAX_CONCRETE_TOPICS_PER_TEMPLATE); k++) n += g.topics[k]!.topic.length + 40;
         // JSON escaping and base64 grow a payload by up to a third; each sample has ~150 bytes of fields.
         for (const sample of g.tpl.samples?.items ?? []) n += Math.ceil(sample.bytes.length * 1.4) + 150;
@@ -437,6 +449,7 @@ function renderGroup(
   return {
     template: g.key,
     channel: matchChannel(g.key, channels),
+    ...(t.exchanges?.size ? { exchanges: [...t.exchanges].sort() } : {}),
     topics: listed,
     distinctTopics: g.topics.length,
     messages: t.messages,
@@ -485,7 +498,15 @@ function newTemplate(key: string): TemplateEntry {
     parsed: 0,
     schema: null,
     samples: null,
+    exchanges: null,
   };
+}
+
+/** Notes an exchange of a template, boundedly; a name the portal cannot store is left out. */
+function addExchange(t: TemplateEntry, exchange: string): void {
+  if (t.exchanges?.has(exchange)) return;
+  if ((t.exchanges?.size ?? 0) >= MAX_EXCHANGES_PER_TEMPLATE || !fitsBytes(exchange, MAX_NAME_BYTES)) return;
+  (t.exchanges ??= new Set()).add(exchange);
 }
 
 function mergeTemplate(into: TemplateEntry, from: TemplateEntry, random: () => number): void {
@@ -515,6 +536,7 @@ function mergeTemplate(into: TemplateEntry, from: TemplateEntry, random: () => n
     if (into.schema) into.schema.merge(from.schema);
     else into.schema = from.schema;
   }
+  for (const x of from.exchanges ?? []) addExchange(into, x);
   if (from.samples) {
     if (into.samples) {
       const merged = new Reservoir<RawSample>(into.samples.capacity, random);

@@ -6,7 +6,19 @@ import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import type { ClosedWindow, WindowSnapshot, WindowSummary } from "./observer.ts";
-import { AGENT_PROTOCOL_VERSION, MAX_REPORT_BYTES, storableJson, MAX_TEMPLATES_PER_BATCH, type AgentReport, type AgentStats, type Capabilities, emptyDrops, type TopicObservation } from "./protocol.ts";
+import {
+  AGENT_PROTOCOL_VERSION,
+  MAX_REPORT_BYTES,
+  storableJson,
+  MAX_TEMPLATES_PER_BATCH,
+  type AgentReport,
+  type AgentStats,
+  type Capabilities,
+  type DiscoveredBridge,
+  emptyDrops,
+  type Inventory,
+  type TopicObservation,
+} from "./protocol.ts";
 
 const gzipAsync = promisify(gzip);
 
@@ -18,6 +30,10 @@ export interface ReportContext {
   /** drops outside the observer (spool evictions, tracker caps), added to the first part */
   extraDrops: Partial<AgentReport["drops"]>;
   stats: AgentStats;
+  /** links to other brokers the source sees, on the first part only (absent when it cannot see them) */
+  bridges?: DiscoveredBridge[];
+  /** the broker's resources as last listed, on the first part only */
+  inventory?: Inventory;
 }
 
 /** Inflated bytes a batch aims to stay under; the rest of MAX_REPORT_BYTES is headroom for the envelope. */
@@ -45,7 +61,10 @@ export function planParts(sizes: readonly number[], targetBytes = TARGET_REPORT_
   return ranges;
 }
 
-/** Wraps one part's observations in the report envelope; drops go on the first part only, so summing parts never double-counts. */
+/**
+ * Wraps one part's observations in the report envelope; drops, bridges and inventory go on the
+ * first part only, so summing parts never double-counts and a window lists each link once.
+ */
 export function envelope(summary: WindowSummary, ctx: ReportContext, topics: TopicObservation[], index: number, count: number, sequence: number): AgentReport {
   const drops = index === 0 ? { ...summary.drops } : emptyDrops();
   if (index === 0) for (const [k, v] of Object.entries(ctx.extraDrops)) drops[k as keyof typeof drops] += v ?? 0;
@@ -61,6 +80,8 @@ export function envelope(summary: WindowSummary, ctx: ReportContext, topics: Top
     topics,
     drops,
     stats: ctx.stats,
+    ...(index === 0 && ctx.bridges ? { bridges: ctx.bridges } : {}),
+    ...(index === 0 && ctx.inventory ? { inventory: ctx.inventory } : {}),
   };
 }
 

@@ -7,14 +7,16 @@
 import {
   filterMatchesTopic,
   filterOverlapsTemplate,
-  isValidTemplate,
-  isValidTopic as isValidTopicName,
   isWholeParameter,
   literalLength,
+  MQTT_DIALECT,
+  parseFilter,
   parseTemplate,
+  parseTopic,
   TemplateIndex,
   type Template,
   type TemplateLevel,
+  type TopicDialect,
 } from "../registry/topics/index.ts";
 import type { ChannelTemplate } from "./protocol.ts";
 
@@ -56,6 +58,8 @@ export interface TemplateTrieOptions {
   collapseThreshold?: number;
   /** most trie nodes before the trie resets; default 200,000 */
   maxNodes?: number;
+  /** topic syntax: levels split on its separator (MQTT `/`, NATS and AMQP `.`); default MQTT */
+  dialect?: TopicDialect;
 }
 
 /**
@@ -69,6 +73,7 @@ export class TemplateTrie {
   private nodes = 1;
   private readonly threshold: number;
   private readonly maxNodes: number;
+  private readonly separator: string;
   /** bumps whenever a position collapses, so cached resolutions can be refreshed */
   version = 0;
 
@@ -76,6 +81,7 @@ export class TemplateTrie {
   constructor(options: TemplateTrieOptions = {}) {
     this.threshold = options.collapseThreshold ?? 20;
     this.maxNodes = options.maxNodes ?? 200_000;
+    this.separator = (options.dialect ?? MQTT_DIALECT).separator;
   }
 
   /** Number of nodes, for bounding and metrics. */
@@ -89,7 +95,7 @@ export class TemplateTrie {
    * cap is reached, so topics that will be dropped do not grow the trie.
    */
   peek(topic: string): string {
-    const levels = topic.split("/");
+    const levels = topic.split(this.separator);
     let node: TrieNode | null | undefined = this.root;
     for (let i = 0; i < levels.length; i++) {
       const level = levels[i]!;
@@ -98,7 +104,7 @@ export class TemplateTrie {
         node = node?.param;
       } else node = node?.children?.get(level);
     }
-    return levels.join("/");
+    return levels.join(this.separator);
   }
 
   /** Records a topic (or an earlier template) and returns its current template. */
@@ -109,7 +115,7 @@ export class TemplateTrie {
       this.nodes = 1;
       this.version++;
     }
-    const levels = topic.split("/");
+    const levels = topic.split(this.separator);
     const out: string[] = new Array(levels.length);
     let node = this.root;
     for (let i = 0; i < levels.length; i++) {
@@ -139,7 +145,7 @@ export class TemplateTrie {
       }
       node = next;
     }
-    return out.join("/");
+    return out.join(this.separator);
   }
 
   private count(node: TrieNode): TrieNode {
@@ -165,6 +171,8 @@ export interface ChannelMatcher {
   literals: number;
   /** position in the compiled list, the last tie-break */
   order: number;
+  /** topic syntax the address was read in */
+  dialect: TopicDialect;
 }
 
 // One trie per compiled list, so observer code keeps passing plain arrays.
@@ -173,21 +181,24 @@ const indexes = new WeakMap<readonly ChannelMatcher[], TemplateIndex<ChannelMatc
 function indexOf(matchers: readonly ChannelMatcher[]): TemplateIndex<ChannelMatcher> {
   let index = indexes.get(matchers);
   if (!index) {
-    index = new TemplateIndex();
+    index = new TemplateIndex(matchers[0]?.dialect ?? MQTT_DIALECT);
     for (const m of matchers) if (m.template) index.add(m.template, m);
     indexes.set(matchers, index);
   }
   return index;
 }
 
-/** Compiles channel templates (`plant/{lineId}/temperature`, `plant/line-{lineId}/x`) for {@link matchChannel}. */
-export function compileChannels(channels: readonly ChannelTemplate[]): ChannelMatcher[] {
+/**
+ * Compiles channel templates (`plant/{lineId}/temperature`, `plant/line-{lineId}/x`,
+ * `orders.{region}.created`) in the broker's topic syntax for {@link matchChannel}.
+ */
+export function compileChannels(channels: readonly ChannelTemplate[], dialect: TopicDialect = MQTT_DIALECT): ChannelMatcher[] {
   const matchers = channels
     .map((channel) => {
-      const parsed = parseTemplate(channel.address);
+      const parsed = parseTemplate(channel.address, dialect);
       const template = parsed.ok ? parsed.value : null;
       const literals = template ? template.levels.filter((l) => l.kind === "literal").length : 0;
-      return { channel, template, levels: channel.address.split("/"), literals, order: 0 };
+      return { channel, template, levels: channel.address.split(dialect.separator), literals, order: 0, dialect };
     })
     .sort((a, b) => b.literals - a.literals);
   matchers.forEach((m, i) => (m.order = i));
@@ -211,10 +222,15 @@ function levelScore(observedIsPlaceholder: boolean, level: TemplateLevel): numbe
  * in `line-{lineId}`). A whole-level placeholder of the agent (`{p1}`) stands for any level.
  */
 export function matchChannel(template: string, matchers: readonly ChannelMatcher[]): ChannelTemplate | null {
-  const observed = template.split("/");
+  if (matchers.length === 0) return null;
+  const dialect = matchers[0]!.dialect;
+  const observed = template.split(dialect.separator);
   const placeholders = observed.map(isPlaceholder);
   // The agent's placeholders are not subscriptions: they may stand for `$` levels too.
-  const query = observed.map((level, i) => (placeholders[i] ? "+" : level)).join("/");
+  const parsed = parseFilter(observed.map((level, i) => (placeholders[i] ? dialect.single : level)).join(dialect.separator), dialect);
+  if (!parsed.ok) return null;
+  // A level spelled like a wildcard (an AMQP routing key may hold `*`) is a literal of the observed name.
+  const query = { ...parsed.value, levels: parsed.value.levels.map((l, i) => (placeholders[i] || l.kind === "literal" ? l : { kind: "literal" as const, text: observed[i]! })) };
   let best: ChannelMatcher | null = null;
   let bestScore = -1;
   let bestLiteralChars = -1;
@@ -236,14 +252,20 @@ export function matchChannel(template: string, matchers: readonly ChannelMatcher
 }
 
 /**
- * True when an MQTT subscription filter can deliver messages of a topic or agent template
- * (a placeholder matches any non-empty level; MQTT §4.7, `$` topics out of leading wildcards).
+ * True when a subscription filter can deliver messages of a topic or agent template
+ * (a placeholder matches any non-empty level; MQTT §4.7, `$` topics out of leading wildcards;
+ * NATS and AMQP by their own rules when a dialect is given).
  */
-export function filterMatches(filter: string, topic: string): boolean {
-  return isValidTemplate(topic) ? filterOverlapsTemplate(filter, topic) : filterMatchesTopic(filter, topic);
+export function filterMatches(filter: string, topic: string, dialect: TopicDialect = MQTT_DIALECT): boolean {
+  const f = parseFilter(filter, dialect);
+  if (!f.ok) return false;
+  const tpl = parseTemplate(topic, dialect);
+  if (tpl.ok) return filterOverlapsTemplate(f.value, tpl.value);
+  const t = parseTopic(topic, dialect);
+  return t.ok && filterMatchesTopic(f.value, t.value);
 }
 
-/** True when a topic name is valid for observation (non-empty, no wildcards, no NUL, at most 65,535 bytes). */
-export function isValidTopic(topic: string): boolean {
-  return isValidTopicName(topic);
+/** True when a topic name is valid for observation in the dialect (non-empty, no wildcards, no NUL, bounded bytes; MQTT by default). */
+export function isValidTopic(topic: string, dialect: TopicDialect = MQTT_DIALECT): boolean {
+  return parseTopic(topic, dialect).ok;
 }

@@ -7,8 +7,9 @@
  * the portal decide every filter, topic and template the same way. Bounded in
  * clients and filters per client; the index holds only live subscriptions.
  */
-import { FilterIndex, parseFilter, parseTemplate, type StepCounter } from "../registry/topics/index.ts";
+import { FilterIndex, MQTT_DIALECT, parseFilter, parseTemplate, parseTopic, type Filter, type StepCounter, type TopicDialect } from "../registry/topics/index.ts";
 import { fitsBytes, MAX_CLIENT_ID_BYTES, MAX_TOPIC_BYTES, type Consumer } from "./protocol.ts";
+import type { SubscriptionSnapshot } from "./source.ts";
 
 /** Options of a {@link ConsumerTracker}. */
 export interface ConsumerTrackerOptions {
@@ -18,24 +19,36 @@ export interface ConsumerTrackerOptions {
   maxFiltersPerClient?: number;
   /** client ids never reported (the agent itself) */
   ignoreClientIds?: readonly string[];
+  /** topic syntax of the broker's filters (default MQTT) */
+  dialect?: TopicDialect;
+}
+
+/** One live subscription of a client: its QoS and the parsed filter the index holds it under. */
+interface Held {
+  qos: number;
+  parsed: Filter;
 }
 
 /** Live subscriptions by client, with a filter index for template look-ups. */
 export class ConsumerTracker {
   /** clients with at least one subscription */
-  private readonly clients = new Map<string, Map<string, number>>();
+  private readonly clients = new Map<string, Map<string, Held>>();
   /** session kind per connected client (true: clean); kept apart so publishers never crowd out subscribers */
   private readonly sessions = new Map<string, boolean>();
   /** live subscriptions by filter: filter → (clientId → qos) */
-  private readonly index = new FilterIndex<Map<string, number>>();
+  private readonly index: FilterIndex<Map<string, number>>;
   /** matching work done by {@link consumersOf} (trie nodes and candidate levels), since start */
   readonly matching: StepCounter = { steps: 0 };
   private readonly maxClients: number;
   private readonly maxFilters: number;
   private readonly ignore: Set<string>;
+  /** subscriptions of the last snapshot that were refused, so a steady snapshot is not counted again at every poll */
+  private refused = new Set<string>();
+  /** topic syntax of the filters */
+  readonly dialect: TopicDialect;
   /** subscriptions refused because a cap was reached, since start */
   dropped = 0;
-  /** subscriptions ignored because the filter is no valid MQTT filter (or filter or client id is too long to report), since start */
+  /** subscriptions ignored because the filter is no valid filter in the broker's syntax (or filter or client id is too long to report), since start */
   invalid = 0;
   /** true once the broker has told the agent anything about subscriptions */
   informed = false;
@@ -45,6 +58,8 @@ export class ConsumerTracker {
     this.maxClients = options.maxClients ?? 10_000;
     this.maxFilters = options.maxFiltersPerClient ?? 100;
     this.ignore = new Set(options.ignoreClientIds ?? []);
+    this.dialect = options.dialect ?? MQTT_DIALECT;
+    this.index = new FilterIndex(this.dialect);
   }
 
   /** Number of clients with at least one live subscription. */
@@ -77,55 +92,100 @@ export class ConsumerTracker {
     this.forget(clientId);
   }
 
-  /** Records a subscription. */
-  subscribed(clientId: string, filter: string, qos: number): void {
+  /** Records a subscription; false when it was ignored (invalid, over a cap, or the agent's own). */
+  subscribed(clientId: string, filter: string, qos: number): boolean {
     this.informed = true;
-    if (this.ignore.has(clientId)) return;
+    if (this.ignore.has(clientId)) return false;
     // An invalid filter matches nothing (and a broker refuses it): not worth a slot.
     // Nor is one the portal could not store (see MAX_TOPIC_BYTES).
-    const parsed = fitsBytes(filter, MAX_TOPIC_BYTES) && fitsBytes(clientId, MAX_CLIENT_ID_BYTES) ? parseFilter(filter) : null;
+    const parsed = fitsBytes(filter, MAX_TOPIC_BYTES) && fitsBytes(clientId, MAX_CLIENT_ID_BYTES) ? parseFilter(filter, this.dialect) : null;
     if (!parsed?.ok) {
       this.invalid++;
-      return;
+      return false;
     }
     let filters = this.clients.get(clientId);
     if (!filters) {
       if (this.clients.size >= this.maxClients) {
         this.dropped++;
-        return;
+        return false;
       }
       filters = new Map();
       this.clients.set(clientId, filters);
     }
     if (!filters.has(filter) && filters.size >= this.maxFilters) {
       this.dropped++;
-      return;
+      return false;
     }
-    filters.set(filter, qos);
+    filters.set(filter, { qos, parsed: parsed.value });
     let subscribers = this.index.get(parsed.value);
     if (!subscribers) this.index.set(parsed.value, (subscribers = new Map()));
     subscribers.set(clientId, qos);
+    return true;
   }
 
   /** Records an unsubscription. */
   unsubscribed(clientId: string, filter: string): void {
     this.informed = true;
     const filters = this.clients.get(clientId);
-    if (!filters) return;
+    const held = filters?.get(filter);
+    if (!filters || !held) return;
     filters.delete(filter);
-    this.removeFromIndex(clientId, filter);
+    this.removeFromIndex(clientId, held.parsed);
     if (filters.size === 0) this.clients.delete(clientId);
+  }
+
+  /**
+   * Replaces every subscription with a polled snapshot (NATS `/connz`, RabbitMQ's consumers):
+   * only what changed touches the index, so polling a large, steady broker stays cheap.
+   * Caps and validity count as for {@link subscribed}.
+   */
+  replaceAll(subscriptions: readonly SubscriptionSnapshot[]): void {
+    this.informed = true;
+    const wanted = new Map<string, Map<string, number>>();
+    for (const s of subscriptions) {
+      if (this.ignore.has(s.clientId)) continue;
+      let filters = wanted.get(s.clientId);
+      if (!filters) wanted.set(s.clientId, (filters = new Map()));
+      filters.set(s.filter, s.qos);
+    }
+    // Gone first, so freed slots are there for newcomers.
+    let freed = false;
+    for (const [clientId, filters] of [...this.clients]) {
+      const keep = wanted.get(clientId);
+      if (!keep) {
+        this.forget(clientId);
+        freed = true;
+        continue;
+      }
+      for (const f of [...filters.keys()]) {
+        if (keep.has(f)) continue;
+        this.unsubscribed(clientId, f);
+        freed = true;
+      }
+    }
+    // Something left: what a cap refused last time may fit now.
+    if (freed) this.refused.clear();
+    const refused = new Set<string>();
+    for (const [clientId, filters] of wanted) {
+      for (const [filter, qos] of filters) {
+        if (this.clients.get(clientId)?.get(filter)?.qos === qos) continue;
+        const key = `${clientId}\u0000${filter}`;
+        if (this.refused.has(key)) refused.add(key);
+        else if (!this.subscribed(clientId, filter, qos)) refused.add(key);
+      }
+    }
+    this.refused = refused;
   }
 
   /** Forgets a client entirely. */
   forget(clientId: string): void {
     const filters = this.clients.get(clientId);
     if (!filters) return;
-    for (const f of filters.keys()) this.removeFromIndex(clientId, f);
+    for (const held of filters.values()) this.removeFromIndex(clientId, held.parsed);
     this.clients.delete(clientId);
   }
 
-  private removeFromIndex(clientId: string, filter: string): void {
+  private removeFromIndex(clientId: string, filter: Filter): void {
     const subscribers = this.index.get(filter);
     if (!subscribers) return;
     subscribers.delete(clientId);
@@ -146,8 +206,13 @@ export class ConsumerTracker {
    * at the first level never reach `$` topics.
    */
   consumersOf(template: string, limit = Infinity): { consumers: Consumer[]; omitted: number } {
-    const address = parseTemplate(template);
-    const matches = address.ok ? this.index.matchTemplate(address.value, {}, this.matching) : this.index.matchTopic(template, this.matching);
+    const address = parseTemplate(template, this.dialect);
+    let matches;
+    if (address.ok) matches = this.index.matchTemplate(address.value, {}, this.matching);
+    else {
+      const topic = parseTopic(template, this.dialect);
+      matches = topic.ok ? this.index.matchTopic(topic.value, this.matching) : [];
+    }
     const found: Consumer[] = [];
     for (const { filter, value } of matches) {
       for (const [clientId, qos] of value) found.push({ clientId, filter: filter.filter, qos });

@@ -47,11 +47,26 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** A bridge section (`connection`) to another broker on loopback. */
+export interface MosquittoBridge {
+  /** the connection's name */
+  name: string;
+  /** port of the remote broker on 127.0.0.1 */
+  port: number;
+  /** client id the bridge connects to the remote with (`remote_clientid`) */
+  clientId: string;
+  /** `topic` lines: `orders/# out 1`, `commands/# in 1` */
+  topics: string[];
+  /** publish the bridge's state on `$SYS/broker/connection/<id>/state` (default true; aedes refuses `$SYS` publishes) */
+  notifications?: boolean;
+}
+
 /**
  * Starts Mosquitto; `logAll` false leaves out the debug file log (for throughput
- * measurements); `acl` lines become its ACL file.
+ * measurements); `acl` lines become its ACL file; `bridge` adds a bridge section that
+ * connects this broker to another one (Mosquitto sets the bridge bit in its CONNECT).
  */
-export async function startMosquitto(options: { logAll?: boolean; acl?: string[] } = {}): Promise<Mosquitto> {
+export async function startMosquitto(options: { logAll?: boolean; acl?: string[]; bridge?: MosquittoBridge } = {}): Promise<Mosquitto> {
   if (!MOSQUITTO_BIN) throw new Error("mosquitto is not installed (apt-get install mosquitto)");
   const dir = mkdtempSync(path.join(os.tmpdir(), "meshport-mosquitto-"));
   const port = await freePort();
@@ -71,6 +86,21 @@ export async function startMosquitto(options: { logAll?: boolean; acl?: string[]
   if (options.acl) {
     writeFileSync(path.join(dir, "acl"), options.acl.join("\n") + "\n");
     lines.push(`acl_file ${path.join(dir, "acl")}`);
+  }
+  if (options.bridge) {
+    const b = options.bridge;
+    lines.push(
+      `connection ${b.name}`,
+      `address 127.0.0.1:${b.port}`,
+      `remote_clientid ${b.clientId}`,
+      "bridge_protocol_version mqttv311",
+      "try_private true",
+      "cleansession true",
+      "start_type automatic",
+      "restart_timeout 1",
+      `notifications ${b.notifications === false ? "false" : "true"}`,
+      ...b.topics.map((t) => `topic ${t}`),
+    );
   }
   writeFileSync(conf, lines.join("\n") + "\n");
   let child: ChildProcess | null = null;
