@@ -414,7 +414,8 @@ const newNode = <T>(): TrieNode<T> => ({ literals: null, patterns: null, entries
  * A trie of channel templates in one dialect, one level per edge. A topic or filter walks only the
  * branches that can match: literal children by hash look-up, parameter children by the linear level
  * matcher, the wildcards fan out. Iterative, so a template with thousands of levels cannot exhaust
- * the stack. Strings parse in the index's dialect; a parsed value of another kind of broker is refused.
+ * the stack. Strings parse in the index's dialect (`options.dialect` of a look-up is not consulted); a parsed
+ * value of another kind of broker is refused.
  */
 export class TemplateIndex<T> {
   private readonly root: TrieNode<T> = newNode();
@@ -587,8 +588,8 @@ const isEmptyNode = <T>(node: FilterNode<T>) => !(node.entry || node.multi || no
  * look-up, wildcard children directly), so finding the subscribers of a topic does not scan every
  * subscription. Answers exactly as {@link filterMatchesTopic} and {@link filterOverlapsTemplate}; one
  * value per distinct filter; empty branches are pruned on delete, so the trie never outgrows the
- * filters it holds. Iterative throughout. Strings parse in the index's dialect; a parsed value of
- * another kind of broker is refused.
+ * filters it holds. Iterative throughout. Strings parse in the index's dialect (`options.dialect` of a
+ * look-up is not consulted); a parsed value of another kind of broker is refused.
  */
 export class FilterIndex<T> {
   private readonly root: FilterNode<T> = newFilterNode();
