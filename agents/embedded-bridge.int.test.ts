@@ -50,7 +50,8 @@ describe("embedded bridge between two embedded brokers", () => {
     }
     bridge = await startEmbeddedBridge({
       name: "plant.cloud",
-      local: { url: plant.url },
+      // Both-way lines need the local end's bit too.
+      local: { url: plant.url, bridgeBit: true },
       remote: { url: cloud.url },
       topics: [
         { filter: "erp/#", direction: "out" },
@@ -129,6 +130,32 @@ describe("embedded bridge between two embedded brokers", () => {
     expect(late.seen[0]).toEqual({ topic: "erp/status/plant-eu", payload: "online", retain: true });
   });
 
+  it("is a plain client on the local broker by default, as Mosquitto's bridge is inside it", async () => {
+    const second = await startEmbeddedBridge({
+      name: "plant.cloud.2",
+      local: { url: plant.url },
+      remote: { url: cloud.url },
+      topics: [
+        { filter: "erp2/#", direction: "out" },
+        { filter: "scm2/#", direction: "in" },
+      ],
+    });
+    try {
+      await second.whenReady();
+      expect(connects).toContainEqual({ broker: "plant", clientId: "local.plant.cloud.2", bridgeMode: false });
+      expect(connects).toContainEqual({ broker: "cloud", clientId: "plant.cloud.2", bridgeMode: true });
+      const cloudSide = await client(cloud, "erp2-reader", ["erp2/#"]);
+      const plantSide = await client(plant, "scm2-reader", ["scm2/#"]);
+      await (await client(plant, "erp2-writer", [])).client.publishAsync("erp2/x", "1", { qos: 1 });
+      await (await client(cloud, "scm2-writer", [])).client.publishAsync("scm2/y", "2", { qos: 1 });
+      await cloudSide.waitFor("erp2/x");
+      await plantSide.waitFor("scm2/y");
+      expect(second.stats()).toEqual({ out: 1, in: 1, dropped: 0 });
+    } finally {
+      await second.close();
+    }
+  });
+
   it("refuses a bridge it cannot run safely, before connecting", async () => {
     const start = (topics: Array<{ filter: string; direction?: "out" | "in" | "both" }>, name = "x") =>
       startEmbeddedBridge({ name, local: { url: plant.url }, remote: { url: cloud.url }, topics });
@@ -137,6 +164,10 @@ describe("embedded bridge between two embedded brokers", () => {
     await expect(start([{ filter: "erp/#", direction: "sideways" as "out" }])).rejects.toThrow(/direction/);
     await expect(start(Array.from({ length: 101 }, (_, i) => ({ filter: `t/${i}` })))).rejects.toThrow(/at most 100/);
     await expect(start([{ filter: "erp/#" }], "../etc")).rejects.toThrow(/name/);
+    // A local end without the bit would be sent back what comes in.
+    await expect(start([{ filter: "sync/#", direction: "both" }])).rejects.toThrow(/local end needs the bridge bit/);
+    await expect(start([{ filter: "erp/+/x", direction: "out" }, { filter: "erp/#", direction: "in" }])).rejects.toThrow(/local end needs the bridge bit/);
+    await expect(startEmbeddedBridge({ name: "z", local: { url: plant.url, bridgeBit: true }, remote: { url: cloud.url, bridgeBit: false }, topics: [{ filter: "a/+", direction: "in" }, { filter: "+/b", direction: "out" }] })).rejects.toThrow(/remote end needs the bridge bit/);
     await expect(startEmbeddedBridge({ name: "y", local: { url: "http://nowhere" }, remote: { url: cloud.url }, topics: [{ filter: "a" }] })).rejects.toThrow(/URL/);
   });
 });

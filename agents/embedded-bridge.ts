@@ -3,12 +3,14 @@
  * remote broker and forwards the topics of its filters out (local → remote), in
  * (remote → local) or both ways.
  *
- * Loop safety is the brokers' own: an MQTT 3.1.1 connection sets the bridge bit
- * (protocol level 0x84, Mosquitto's `try_private`), so the broker neither sends a
- * message back to the connection it came from nor clears its retain flag; an MQTT 5
- * connection subscribes with no-local and retain-as-published instead. A message
- * the bridge forwards into a broker therefore never comes back to it, and a remote
- * broker (or its agent) can tell the connection is a bridge.
+ * Loop safety is the brokers' own: an MQTT 3.1.1 connection with the bridge bit
+ * (protocol level 0x84, Mosquitto's `try_private`) is never sent a message back that
+ * it published, nor one with its retain flag cleared; an MQTT 5 connection subscribes
+ * with no-local and retain-as-published instead. The remote end sets the bit, so the
+ * remote broker (and its agent) can tell the connection is a bridge. The local end,
+ * inside the broker for Mosquitto, is a plain client unless told otherwise; without
+ * the bit it may not subscribe to what the bridge forwards into its broker, so lines
+ * that would echo (both-way lines, in and out filters that overlap) are refused.
  */
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from "mqtt";
 import { filterMatchesTopic, parseFilter, type Filter } from "../registry/topics/index.ts";
@@ -32,8 +34,10 @@ export interface BridgeEndpoint {
   clientId?: string;
   username?: string;
   password?: string;
-  /** 4 (3.1.1 with the bridge bit, default) or 5 (no-local subscriptions) */
+  /** 4 (3.1.1, default) or 5 (no-local subscriptions) */
   mqttVersion?: 4 | 5;
+  /** MQTT 3.1.1 only: set the bridge bit (default: on the remote end, off on the local one) */
+  bridgeBit?: boolean;
 }
 
 /** Options of {@link startEmbeddedBridge}. */
@@ -104,6 +108,17 @@ function checkEndpoint(end: BridgeEndpoint, which: string): void {
   if (end.mqttVersion !== undefined && end.mqttVersion !== 4 && end.mqttVersion !== 5) throw new Error(`The bridge's ${which} MQTT version is 4 (3.1.1) or 5.`);
 }
 
+/** True when some topic matches both filters (MQTT filters, level by level). */
+export function filtersOverlap(a: Filter, b: Filter): boolean {
+  for (let i = 0; ; i++) {
+    const x = a.levels[i];
+    const y = b.levels[i];
+    if (x?.kind === "multi" || y?.kind === "multi") return true;
+    if (x === undefined || y === undefined) return x === y;
+    if (x.kind === "literal" && y.kind === "literal" && x.text !== y.text) return false;
+  }
+}
+
 /** The filters one end subscribes to: out topics on the local end, in topics on the remote one. */
 function subscriptionsOf(topics: readonly CompiledTopic[], end: "local" | "remote"): CompiledTopic[] {
   const wanted = end === "local" ? "out" : "in";
@@ -121,7 +136,7 @@ function subscriptionsOf(topics: readonly CompiledTopic[], end: "local" | "remot
  * Connects one end. mqtt.js does not pass `bridgeMode` from its options into the CONNECT
  * packet it writes, so the packet is amended on its way out, before the first connect.
  */
-function connectEnd(end: BridgeEndpoint, clientId: string, reconnectPeriod: number): MqttClient {
+function connectEnd(end: BridgeEndpoint, clientId: string, reconnectPeriod: number, bridgeBit: boolean): MqttClient {
   const version = end.mqttVersion ?? 4;
   const options: IClientOptions = {
     clientId,
@@ -136,7 +151,7 @@ function connectEnd(end: BridgeEndpoint, clientId: string, reconnectPeriod: numb
     manualConnect: true,
   };
   const client = mqtt.connect(end.url, options);
-  if (version === 4) {
+  if (version === 4 && bridgeBit) {
     const internals = client as unknown as { _writePacket(packet: Packet, ...rest: unknown[]): void };
     const write = internals._writePacket.bind(client);
     internals._writePacket = (packet: Packet, ...rest: unknown[]) => write(packet.cmd === "connect" ? ({ ...packet, bridgeMode: true } as Packet) : packet, ...rest);
@@ -153,6 +168,16 @@ export async function startEmbeddedBridge(options: EmbeddedBridgeOptions): Promi
   checkEndpoint(options.local, "local");
   checkEndpoint(options.remote, "remote");
   const topics = compileTopics(options.topics);
+  const localBit = options.local.bridgeBit ?? false;
+  const remoteBit = options.remote.bridgeBit ?? true;
+  for (const [which, end, bit] of [["local", options.local, localBit], ["remote", options.remote, remoteBit]] as const) {
+    if ((end.mqttVersion ?? 4) === 5 || bit) continue;
+    // Without no-local, this end would be sent back what the bridge forwards into its broker.
+    const subscribed = subscriptionsOf(topics, which);
+    const forwardedInto = subscriptionsOf(topics, which === "local" ? "remote" : "local");
+    const echo = subscribed.find((s) => forwardedInto.some((f) => filtersOverlap(s.filter, f.filter)));
+    if (echo) throw new Error(`The bridge's ${which} end needs the bridge bit (or MQTT 5) for ${echo.text}: it would be sent back what the bridge forwards.`);
+  }
   const log = options.log ?? (() => {});
   const reconnectPeriod = Math.min(Math.max(options.reconnectPeriodMs ?? 2_000, 100), 60_000);
   // Mosquitto's defaults: the remote id is the connection's, the local one `local.<remote id>`.
@@ -160,8 +185,8 @@ export async function startEmbeddedBridge(options: EmbeddedBridgeOptions): Promi
   const localClientId = options.local.clientId ?? `local.${remoteClientId}`;
   const stats: BridgeStats = { out: 0, in: 0, dropped: 0 };
 
-  const local = connectEnd(options.local, localClientId, reconnectPeriod);
-  const remote = connectEnd(options.remote, remoteClientId, reconnectPeriod);
+  const local = connectEnd(options.local, localClientId, reconnectPeriod, localBit);
+  const remote = connectEnd(options.remote, remoteClientId, reconnectPeriod, remoteBit);
   const ends = [
     { which: "local" as const, client: local, subscriptions: subscriptionsOf(topics, "local"), version: options.local.mqttVersion ?? 4 },
     { which: "remote" as const, client: remote, subscriptions: subscriptionsOf(topics, "remote"), version: options.remote.mqttVersion ?? 4 },
