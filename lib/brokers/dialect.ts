@@ -97,7 +97,7 @@ export class ChannelIndexes<T> {
   index(dialect: TopicDialect): TemplateIndex<T> {
     let index = this.built.get(dialect.protocol);
     if (!index) {
-      index = new TemplateIndex<T>();
+      index = new TemplateIndex<T>(dialect);
       for (const { address, value } of this.entries) {
         const parsed = templateIn(address, dialect);
         if (parsed) index.add(parsed, value);

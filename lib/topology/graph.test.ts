@@ -215,3 +215,81 @@ describe("layout and SVG", () => {
     expect(escapeXml(`a"b'<c>&`)).toBe("a&quot;b&apos;&lt;c&gt;&amp;");
   });
 });
+
+describe("buildTopology on a mesh of several kinds", () => {
+  const mesh = (over: Partial<TopologyInput> = {}) =>
+    input({
+      applications: [app("order-service", "orders", "sales"), app("order-audit", "audit", "sales"), app("billing", "finance", "money")],
+      flows: [
+        { applicationId: "id-order-service", channel: "orders.{region}.created", action: "send" },
+        { applicationId: "id-order-audit", channel: "orders.{region}.created", action: "receive" },
+        { applicationId: "id-billing", channel: "invoice.{region}.paid", action: "receive" },
+      ],
+      brokers: [
+        { id: "orders-nats", name: "Orders", protocol: "nats" },
+        { id: "billing-rabbit", name: "Billing", protocol: "amqp" },
+        { id: "plant-eu", name: "Plant EU", protocol: "mqtt" },
+      ],
+      ...over,
+    });
+  const carried = (g: ReturnType<typeof buildTopology>, broker: string) =>
+    g.edges.filter((e) => e.kind === "carried" && e.target === `broker:${broker}`).map((e) => e.source).sort();
+
+  it("matches a NATS broker's subjects token by token: a parameter never spans two tokens", () => {
+    const g = buildTopology(
+      mesh({
+        observations: [
+          seen({ brokerId: "orders-nats", template: "orders.{p1}.created", topics: ["orders.eu.created"], producers: [{ clientId: "x" }] }),
+          seen({ brokerId: "orders-nats", template: "orders.{p1}.{p2}.created", topics: ["orders.eu.west.created"] }),
+        ],
+      }),
+    );
+    expect(carried(g, "orders-nats")).toEqual(["channel:orders.{p1}.{p2}.created", "channel:orders.{region}.created"]);
+    expect(g.nodes.find((n) => n.key === "orders.{p1}.{p2}.created")).toMatchObject({ undocumented: true });
+    expect(g.nodes.find((n) => n.key === "orders-nats")).toMatchObject({ detail: "NATS · orders-nats" });
+  });
+
+  it("matches an AMQP broker's routing-key templates in words, also by template overlap when topics are not all listed", () => {
+    const g = buildTopology(mesh({ observations: [seen({ brokerId: "billing-rabbit", template: "invoice.{p1}.paid", topics: [], distinctTopics: 40 })] }));
+    expect(carried(g, "billing-rabbit")).toEqual(["channel:invoice.{region}.paid"]);
+  });
+
+  it("reads an MQTT broker's topics in MQTT syntax, where a dot is no separator", () => {
+    const g = buildTopology(mesh({ observations: [seen({ brokerId: "plant-eu", template: "orders.eu.west.created", topics: ["orders.eu.west.created"] })] }));
+    // One MQTT level: `{region}` matches `eu.west` there, as the algebra says for MQTT.
+    expect(carried(g, "plant-eu")).toEqual(["channel:orders.{region}.created"]);
+  });
+
+  it("draws resolved discovered links as bridges, once per pair, and not beside a declared bridge of the same brokers", () => {
+    const g = buildTopology(
+      mesh({
+        bridges: [{ id: "b1", fromBrokerId: "plant-eu", toBrokerId: "orders-nats", topicFilter: "orders/#", direction: "out" }],
+        links: [
+          { brokerId: "orders-nats", kind: "mqtt-bridge", remoteBrokerId: "plant-eu", direction: "in", topics: [] },
+          { brokerId: "orders-nats", kind: "rabbitmq-shovel", remoteBrokerId: "billing-rabbit", direction: "out", topics: ["invoice.>"] },
+          { brokerId: "billing-rabbit", kind: "rabbitmq-shovel", remoteBrokerId: "orders-nats", direction: "in", topics: ["invoice.#"] },
+          { brokerId: "billing-rabbit", kind: "rabbitmq-federation", remoteBrokerId: "gone", direction: "both", topics: [] },
+        ],
+      }),
+    );
+    const bridges = g.edges.filter((e) => e.kind === "bridge").map((e) => [e.source, e.target, e.label, e.bidirectional]);
+    expect(bridges).toEqual([
+      ["broker:orders-nats", "broker:billing-rabbit", "invoice.#, invoice.>", false],
+      ["broker:plant-eu", "broker:orders-nats", "orders/#", false],
+    ]);
+  });
+
+  it("draws a discovered link both ways when its ends say it runs both ways", () => {
+    const g = buildTopology(
+      mesh({
+        links: [
+          { brokerId: "orders-nats", kind: "nats-leafnode", remoteBrokerId: "billing-rabbit", direction: "out", topics: [] },
+          { brokerId: "billing-rabbit", kind: "nats-leafnode", remoteBrokerId: "orders-nats", direction: "out", topics: [] },
+        ],
+      }),
+    );
+    expect(g.edges.filter((e) => e.kind === "bridge").map((e) => [e.source, e.target, e.label, e.bidirectional])).toEqual([
+      ["broker:billing-rabbit", "broker:orders-nats", "nats-leafnode", true],
+    ]);
+  });
+});

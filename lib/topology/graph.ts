@@ -3,7 +3,8 @@
  * flows the contracts declare and the ones the agents observed. Pure: lib/topology/topology.ts loads the input,
  * lib/topology/layout.ts places the nodes.
  */
-import { subscriptionFilterFor, TemplateIndex, templatesOverlap } from "@/registry/topics/index.ts";
+import { brokerDialect, ChannelIndexes, kindLabel } from "@/lib/brokers/dialect.ts";
+import { MQTT_DIALECT, type TopicDialect } from "@/registry/topics/index.ts";
 
 /** Nodes drawn at most; past it the graph says `truncated`. */
 export const MAX_NODES = 800;
@@ -40,6 +41,8 @@ export interface TopologyFlow {
 export interface TopologyBroker {
   id: string;
   name: string;
+  /** its kind (mqtt, nats, amqp…): the syntax its observed templates are matched in; MQTT when absent */
+  protocol?: string;
 }
 
 export interface TopologyBridge {
@@ -48,6 +51,16 @@ export interface TopologyBridge {
   toBrokerId: string;
   topicFilter: string;
   direction: "out" | "both";
+}
+
+/** A link to another broker that a broker told its agent of, with its far end resolved to a broker of the mesh. */
+export interface TopologyLink {
+  brokerId: string;
+  kind: string;
+  remoteBrokerId: string;
+  /** seen from `brokerId` */
+  direction: "in" | "out" | "both";
+  topics: readonly string[];
 }
 
 export interface TopologyObservation {
@@ -69,6 +82,8 @@ export interface TopologyInput {
   flows: readonly TopologyFlow[];
   brokers: readonly TopologyBroker[];
   bridges: readonly TopologyBridge[];
+  /** discovered links whose far end is a broker of the mesh: drawn as bridges where no declared bridge links the two */
+  links?: readonly TopologyLink[];
   observations: readonly TopologyObservation[];
   /** client id → ids of the applications whose client-id patterns match it, most specific first */
   mapClient: (clientId: string) => readonly string[];
@@ -167,21 +182,58 @@ interface ChannelInfo {
 
 /**
  * The observed template meets the declared channels: one of its listed topics is an instance of the channel, or
- * (when it lists no topics, or fewer than it saw) the template overlaps the channel.
+ * (when it lists no topics, or fewer than it saw) the template overlaps the channel; both read in the dialect of
+ * the broker it was observed on.
  */
-export function channelsMet(index: TemplateIndex<string>, obs: Pick<TopologyObservation, "template" | "topics" | "distinctTopics">): string[] {
-  const met = new Set<string>();
-  const listed = obs.topics.slice(0, MAX_LISTED_TOPICS);
-  for (const topic of listed) for (const hit of index.matchTopic(topic)) met.add(hit.value);
-  if (listed.length === 0 || obs.distinctTopics > listed.length) {
-    const filter = subscriptionFilterFor(obs.template);
-    if (filter !== null) {
-      for (const hit of index.matchFilter(filter, { reservedTopics: true })) {
-        if (!met.has(hit.value) && templatesOverlap(obs.template, hit.template)) met.add(hit.value);
-      }
-    }
+export function channelsMet(
+  index: ChannelIndexes<string>,
+  obs: Pick<TopologyObservation, "template" | "topics" | "distinctTopics">,
+  dialect: TopicDialect = MQTT_DIALECT,
+): string[] {
+  return index.met(dialect, { template: obs.template, topics: obs.topics.slice(0, MAX_LISTED_TOPICS), distinctTopics: obs.distinctTopics }).sort();
+}
+
+/** Most topics of discovered links named on one bridge edge. */
+const MAX_LINK_LABEL_TOPICS = 3;
+
+/**
+ * The bridge edges of the mesh: declared bridges, then discovered links between two brokers no declared bridge
+ * links (either way), one edge per pair whatever the agents of both ends told, both ways when either end says so
+ * or the links run both ways.
+ */
+export function bridgeEdges(brokers: ReadonlySet<string>, bridges: readonly TopologyBridge[], links: readonly TopologyLink[]): Array<{ from: string; to: string; label: string; bidirectional: boolean }> {
+  const out: Array<{ from: string; to: string; label: string; bidirectional: boolean }> = [];
+  const pair = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+  const declared = new Set<string>();
+  for (const bridge of bridges) {
+    if (!brokers.has(bridge.fromBrokerId) || !brokers.has(bridge.toBrokerId)) continue;
+    declared.add(pair(bridge.fromBrokerId, bridge.toBrokerId));
+    out.push({ from: bridge.fromBrokerId, to: bridge.toBrokerId, label: bridge.topicFilter, bidirectional: bridge.direction === "both" });
   }
-  return [...met].sort();
+  const discovered = new Map<string, { ways: Set<string>; topics: Set<string>; kinds: Set<string> }>();
+  for (const link of links) {
+    if (link.brokerId === link.remoteBrokerId || !brokers.has(link.brokerId) || !brokers.has(link.remoteBrokerId)) continue;
+    const key = pair(link.brokerId, link.remoteBrokerId);
+    if (declared.has(key)) continue;
+    let entry = discovered.get(key);
+    if (!entry) discovered.set(key, (entry = { ways: new Set(), topics: new Set(), kinds: new Set() }));
+    if (link.direction !== "in") entry.ways.add(`${link.brokerId}\u0000${link.remoteBrokerId}`);
+    if (link.direction !== "out") entry.ways.add(`${link.remoteBrokerId}\u0000${link.brokerId}`);
+    for (const t of link.topics) entry.topics.add(t);
+    entry.kinds.add(link.kind);
+  }
+  for (const [key, entry] of [...discovered].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const [a, b] = key.split("\u0000") as [string, string];
+    const both = entry.ways.size > 1;
+    const [from, to] = both || entry.ways.has(`${a}\u0000${b}`) ? [a, b] : [b, a];
+    const topics = [...entry.topics].sort();
+    const label =
+      topics.length > 0
+        ? topics.slice(0, MAX_LINK_LABEL_TOPICS).join(", ") + (topics.length > MAX_LINK_LABEL_TOPICS ? ", …" : "")
+        : [...entry.kinds].sort().join(", ");
+    out.push({ from, to, label, bidirectional: both });
+  }
+  return out;
 }
 
 /** Builds the graph: nodes, edges with their declared / observed state, filters, grouping and bounds. */
@@ -191,11 +243,13 @@ export function buildTopology(input: TopologyInput, options: TopologyOptions = {
   let truncated = false;
   const apps = new Map(input.applications.map((a) => [a.id, a]));
   const brokers = new Map(input.brokers.map((b) => [b.id, b]));
+  // An observation of a broker the graph does not know is read as MQTT, as before kinds existed.
+  const dialectOf = (brokerId: string) => brokerDialect(brokers.get(brokerId)?.protocol);
 
   // --- the full picture: channels and edges keyed by their ends ---
   const channels = new Map<string, ChannelInfo>();
   const declaredBy = new Map<string, Set<string>>(); // "send|app|channel"
-  const index = new TemplateIndex<string>();
+  const index = new ChannelIndexes<string>();
   for (const f of input.flows) {
     const app = apps.get(f.applicationId);
     if (!app) continue;
@@ -243,7 +297,7 @@ export function buildTopology(input: TopologyInput, options: TopologyOptions = {
   let observedTopics = 0;
   for (const obs of input.observations) {
     observedTopics++;
-    let met = channelsMet(index, obs);
+    let met = channelsMet(index, obs, dialectOf(obs.brokerId));
     if (met.length === 0) {
       // An observed template that meets no declared channel is a channel of its own, undocumented.
       if (!channels.has(obs.template)) channels.set(obs.template, { address: obs.template, undocumented: true, brokers: new Set() });
@@ -280,15 +334,14 @@ export function buildTopology(input: TopologyInput, options: TopologyOptions = {
       }
     }
   }
-  for (const bridge of input.bridges) {
-    if (!brokers.has(bridge.fromBrokerId) || !brokers.has(bridge.toBrokerId)) continue;
+  for (const bridge of bridgeEdges(new Set(brokers.keys()), input.bridges, input.links ?? [])) {
     addEdge({
       kind: "bridge",
-      source: nodeId("broker", bridge.fromBrokerId),
-      target: nodeId("broker", bridge.toBrokerId),
+      source: nodeId("broker", bridge.from),
+      target: nodeId("broker", bridge.to),
       state: "observed",
-      label: bridge.topicFilter,
-      bidirectional: bridge.direction === "both",
+      label: bridge.label,
+      bidirectional: bridge.bidirectional,
     });
   }
 
@@ -341,7 +394,7 @@ export function buildTopology(input: TopologyInput, options: TopologyOptions = {
       kind: "broker",
       key: b.id,
       label: b.name,
-      ...(b.name !== b.id ? { detail: b.id } : {}),
+      ...(b.protocol && b.protocol !== "mqtt" ? { detail: b.name !== b.id ? `${kindLabel(b.protocol)} · ${b.id}` : kindLabel(b.protocol) } : b.name !== b.id ? { detail: b.id } : {}),
       href: `/brokers/${enc(b.id)}`,
       driftHref: `/drift?${new URLSearchParams({ broker: b.id })}`,
       column: 1,

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, expect, it } from "vitest";
-import { application, broker, brokerBridge, brokerTopic, contractVersion, observation } from "@/db/schema.ts";
+import { application, broker, brokerBridge, brokerLink, brokerTopic, contractVersion, observation } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createTeam } from "@/lib/accounts/teams.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
@@ -176,5 +176,65 @@ describeEachBackend("topology", ({ handle }) => {
     await expect(getTopology(nobody, {})).resolves.toBeDefined();
     const none: Principal = { kind: "token", id: "n", name: "n", scopes: [], teamId: null, createdBy: null };
     await expect(getTopology(none, {})).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describeEachBackend("topology of a mesh of NATS, RabbitMQ and MQTT brokers", ({ handle }) => {
+  const actor = systemPrincipal("test");
+  const reader: Principal = { kind: "token", id: "t", name: "t", scopes: ["read"], teamId: null, createdBy: null };
+  const db = () => handle().db;
+  const now = new Date();
+
+  beforeAll(async () => {
+    await createTeam(actor, { slug: "orders", name: "Orders" });
+    await createApplication(actor, { slug: "order-service", name: "Order service", team: "orders", clientIdPatterns: [] });
+    await createApplication(actor, { slug: "billing", name: "Billing", team: "orders", clientIdPatterns: ["billing-*"] });
+    await publishVersion(actor, "order-service", { files: { "asyncapi.yaml": doc("Order service", "1.0.0", [{ address: "orders.{region}.created", action: "send" }]) } });
+    await publishVersion(actor, "billing", { files: { "asyncapi.yaml": doc("Billing", "1.0.0", [{ address: "invoice.{region}.paid", action: "send" }]) } });
+    await db().insert(broker).values([
+      { id: "orders-nats", name: "Orders NATS", protocol: "nats" },
+      { id: "billing-rabbit", name: "Billing RabbitMQ", protocol: "amqp" },
+      { id: "plant-eu", name: "Plant EU", protocol: "mqtt" },
+    ]);
+    const topic = (brokerId: string, template: string, topics: string[], producers: string[] = []) => ({
+      brokerId,
+      template,
+      firstSeen: now,
+      lastSeen: now,
+      totalMessages: 10,
+      totalBytes: 100,
+      lastRatePerSecond: 1,
+      lastWindowEnd: now,
+      contentKind: "json",
+      distinctTopics: topics.length,
+      topics: topics.map((t) => ({ topic: t, messages: 5 })),
+      samples: [],
+      producers: producers.map((clientId) => ({ clientId, lastSeen: now.toISOString() })),
+      consumers: [],
+    });
+    await db()
+      .insert(brokerTopic)
+      .values([
+        topic("orders-nats", "orders.{p1}.created", ["orders.eu.created"]),
+        // Two tokens where the channel has one: another subject, undocumented.
+        topic("orders-nats", "orders.{p1}.{p2}.created", ["orders.eu.west.created"]),
+        topic("billing-rabbit", "invoice.{p1}.paid", ["invoice.eu.paid"], ["billing-1"]),
+      ]);
+    await db().insert(brokerLink).values([
+      { brokerId: "orders-nats", kind: "rabbitmq-shovel", name: "s1", remote: "amqp://rabbit:5672", remoteBrokerId: "billing-rabbit", direction: "in", topics: ["invoice.>"] },
+      { brokerId: "orders-nats", kind: "nats-route", name: "r1", remote: "nats-route://10.9.9.9:6222", remoteBrokerId: null, direction: "both", topics: [] },
+    ]);
+  });
+
+  it("matches each broker's templates in its own syntax and draws resolved discovered links as bridges", async () => {
+    const view = await getTopology(reader, { group: "none" });
+    const edge = (kind: string, source: string, target: string) => view.edges.find((e) => e.kind === kind && e.source === source && e.target === target);
+    expect(edge("carried", "channel:orders.{region}.created", "broker:orders-nats")?.state).toBe("observed");
+    expect(edge("carried", "channel:orders.{p1}.{p2}.created", "broker:orders-nats")).toBeDefined();
+    expect(view.nodes.find((n) => n.key === "orders.{p1}.{p2}.created")).toMatchObject({ undocumented: true });
+    expect(edge("carried", "channel:invoice.{region}.paid", "broker:billing-rabbit")).toBeDefined();
+    expect(edge("send", "application:billing", "channel:invoice.{region}.paid")?.state).toBe("both");
+    expect(view.edges.filter((e) => e.kind === "bridge").map((e) => [e.source, e.target, e.label])).toEqual([["broker:billing-rabbit", "broker:orders-nats", "invoice.>"]]);
+    expect(view.nodes.find((n) => n.key === "billing-rabbit")).toMatchObject({ detail: "RabbitMQ · billing-rabbit" });
   });
 });

@@ -1,13 +1,13 @@
 import "server-only";
-import { and, asc, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
-import { application, broker, brokerBridge, brokerTopic, contractVersion, flow, team } from "@/db/schema.ts";
+import { application, broker, brokerBridge, brokerLink, brokerTopic, contractVersion, flow, team } from "@/db/schema.ts";
 import { isCurrentVersion } from "@/lib/catalog/applications.ts";
 import { observedBetween } from "@/lib/observations/history.ts";
 import { clientMapper } from "@/lib/reviews/impact.ts";
 import { defineQuery } from "@/lib/service.ts";
-import { buildTopology, MAX_CLIENTS_PER_TOPIC, type TopologyApplication, type TopologyBridge, type TopologyFlow, type TopologyInput, type TopologyObservation } from "./graph.ts";
+import { buildTopology, MAX_CLIENTS_PER_TOPIC, type TopologyApplication, type TopologyBridge, type TopologyFlow, type TopologyInput, type TopologyLink, type TopologyObservation } from "./graph.ts";
 import { layoutTopology, type LaidOutGraph } from "./layout.ts";
 
 /** Applications read at most. */
@@ -187,7 +187,7 @@ export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryI
   truncated ||= flowRows.length > MAX_FLOWS;
   const flows: TopologyFlow[] = flowRows.slice(0, MAX_FLOWS);
 
-  const brokerRows = await db.select({ id: broker.id, name: broker.name }).from(broker).orderBy(asc(broker.id)).limit(MAX_BROKERS + 1);
+  const brokerRows = await db.select({ id: broker.id, name: broker.name, protocol: broker.protocol }).from(broker).orderBy(asc(broker.id)).limit(MAX_BROKERS + 1);
   truncated ||= brokerRows.length > MAX_BROKERS;
   const brokers = brokerRows.slice(0, MAX_BROKERS);
   const bridgeRows = await db
@@ -198,6 +198,15 @@ export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryI
     .limit(MAX_BRIDGES + 1);
   truncated ||= bridgeRows.length > MAX_BRIDGES;
   const bridges: TopologyBridge[] = bridgeRows.slice(0, MAX_BRIDGES);
+  // Discovered links count as bridges once their far end is known to be a broker of the mesh.
+  const linkRows = await db
+    .select({ brokerId: brokerLink.brokerId, kind: brokerLink.kind, remoteBrokerId: brokerLink.remoteBrokerId, direction: brokerLink.direction, topics: brokerLink.topics })
+    .from(brokerLink)
+    .where(and(isNotNull(brokerLink.remoteBrokerId), brokerRows.length > 0 ? inArray(brokerLink.brokerId, brokers.map((b) => b.id)) : undefined))
+    .orderBy(asc(brokerLink.brokerId), asc(brokerLink.kind), asc(brokerLink.name))
+    .limit(MAX_BRIDGES + 1);
+  truncated ||= linkRows.length > MAX_BRIDGES;
+  const links: TopologyLink[] = linkRows.slice(0, MAX_BRIDGES).flatMap((l) => (l.remoteBrokerId ? [{ ...l, remoteBrokerId: l.remoteBrokerId }] : []));
 
   const seconds = TOPOLOGY_WINDOWS[input.window];
   const end = input.at ?? now;
@@ -215,6 +224,7 @@ export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryI
     flows,
     brokers,
     bridges,
+    links,
     observations: observed.topics,
     mapClient: (clientId) => {
       const found = map(clientId);
@@ -227,7 +237,7 @@ export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryI
     choices: {
       teams: [...teams].map(([slug, name]) => ({ slug, name })).sort((a, b) => a.name.localeCompare(b.name)),
       domains: [...new Set(apps.map((a) => a.domain).filter(Boolean))].sort(),
-      brokers,
+      brokers: brokers.map((b) => ({ id: b.id, name: b.name })),
     },
   };
 }
