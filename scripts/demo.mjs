@@ -1,6 +1,7 @@
 // One command from a fresh clone to a running demo portal: install dependencies when
-// they are missing or stale, build when the sources changed, then start with demo data,
-// an embedded MQTT broker, an agent on it and demo traffic.
+// they are missing or stale, build when the sources changed, then start with demo data and
+// the demo mesh (scripts/demo-mesh.ts): two embedded MQTT brokers bridged to each other, an
+// agent on each, and demo traffic.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
