@@ -7,7 +7,7 @@
  * the portal decide every filter, topic and template the same way. Bounded in
  * clients and filters per client; the index holds only live subscriptions.
  */
-import { FilterIndex, MQTT_DIALECT, parseFilter, parseTemplate, parseTopic, type Filter, type StepCounter, type TopicDialect } from "../registry/topics/index.ts";
+import { FilterIndex, MQTT_DIALECT, parseFilter, parseTemplate, parseTopic, type StepCounter, type TopicDialect } from "../registry/topics/index.ts";
 import { fitsBytes, MAX_CLIENT_ID_BYTES, MAX_TOPIC_BYTES, type Consumer } from "./protocol.ts";
 import type { SubscriptionSnapshot } from "./source.ts";
 
@@ -23,16 +23,10 @@ export interface ConsumerTrackerOptions {
   dialect?: TopicDialect;
 }
 
-/** One live subscription of a client: its QoS and the parsed filter the index holds it under. */
-interface Held {
-  qos: number;
-  parsed: Filter;
-}
-
 /** Live subscriptions by client, with a filter index for template look-ups. */
 export class ConsumerTracker {
   /** clients with at least one subscription */
-  private readonly clients = new Map<string, Map<string, Held>>();
+  private readonly clients = new Map<string, Map<string, number>>();
   /** session kind per connected client (true: clean); kept apart so publishers never crowd out subscribers */
   private readonly sessions = new Map<string, boolean>();
   /** live subscriptions by filter: filter → (clientId → qos) */
@@ -116,7 +110,7 @@ export class ConsumerTracker {
       this.dropped++;
       return false;
     }
-    filters.set(filter, { qos, parsed: parsed.value });
+    filters.set(filter, qos);
     let subscribers = this.index.get(parsed.value);
     if (!subscribers) this.index.set(parsed.value, (subscribers = new Map()));
     subscribers.set(clientId, qos);
@@ -127,10 +121,9 @@ export class ConsumerTracker {
   unsubscribed(clientId: string, filter: string): void {
     this.informed = true;
     const filters = this.clients.get(clientId);
-    const held = filters?.get(filter);
-    if (!filters || !held) return;
+    if (!filters?.has(filter)) return;
     filters.delete(filter);
-    this.removeFromIndex(clientId, held.parsed);
+    this.removeFromIndex(clientId, filter);
     if (filters.size === 0) this.clients.delete(clientId);
   }
 
@@ -168,7 +161,7 @@ export class ConsumerTracker {
     const refused = new Set<string>();
     for (const [clientId, filters] of wanted) {
       for (const [filter, qos] of filters) {
-        if (this.clients.get(clientId)?.get(filter)?.qos === qos) continue;
+        if (this.clients.get(clientId)?.get(filter) === qos) continue;
         const key = `${clientId}\u0000${filter}`;
         if (this.refused.has(key)) refused.add(key);
         else if (!this.subscribed(clientId, filter, qos)) refused.add(key);
@@ -181,11 +174,12 @@ export class ConsumerTracker {
   forget(clientId: string): void {
     const filters = this.clients.get(clientId);
     if (!filters) return;
-    for (const held of filters.values()) this.removeFromIndex(clientId, held.parsed);
+    for (const f of filters.keys()) this.removeFromIndex(clientId, f);
     this.clients.delete(clientId);
   }
 
-  private removeFromIndex(clientId: string, filter: Filter): void {
+  // The index reads filter text in its own dialect.
+  private removeFromIndex(clientId: string, filter: string): void {
     const subscribers = this.index.get(filter);
     if (!subscribers) return;
     subscribers.delete(clientId);
