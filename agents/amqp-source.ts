@@ -87,7 +87,8 @@ export const MAX_SUBSCRIPTIONS = 100_000;
 /** Most trace events held while the name of their connection is looked up. */
 const MAX_PENDING_TRACES = 10_000;
 /** Delays between look-ups of a connection the last poll did not list. */
-const LOOKUP_DELAYS_MS = [0, 250, 500, 1_000, 2_000, 4_000];
+const LOOKUP_DELAYS_MS = [0, 250, 250, 500, 1_000, 2_000, 4_000];
+const CONNECTIONS_PATH = "/api/connections?columns=name,user_provided_name,client_properties";
 /** Most connection names remembered between polls. */
 const MAX_CONNECTION_NAMES = 20_000;
 
@@ -454,6 +455,10 @@ export function createAmqpSource(options: AmqpSourceOptions): AmqpSource {
   let bridges: DiscoveredBridge[] | undefined;
   /** connection name → client id */
   let clients = new Map<string, string>();
+  const setClients = (conns: readonly Connection[]) => {
+    clients = new Map();
+    for (const c of conns) if (clients.size < MAX_CONNECTION_NAMES) clients.set(c.name, clientIdOf(c));
+  };
 
   // The agent's own queues and channels.
   const binders = new Map<string, Binder>();
@@ -545,6 +550,8 @@ export function createAmqpSource(options: AmqpSourceOptions): AmqpSource {
   };
 
   const poll = async () => {
+    let shovelsOff = false;
+    let linksOff = false;
     const [overview, vhost, ex, qs, bs, cs, conns, sh, fl] = await Promise.all([
       object("/api/overview", managementSchemas.overview, "overview"),
       object(`/api/vhosts/${vh}`, managementSchemas.vhost, "vhost"),
@@ -552,10 +559,10 @@ export function createAmqpSource(options: AmqpSourceOptions): AmqpSource {
       list(`/api/queues/${vh}?columns=name,durable,messages,consumers`, managementSchemas.queue, "queues"),
       list(`/api/bindings/${vh}`, managementSchemas.binding, "bindings"),
       list(`/api/consumers/${vh}`, managementSchemas.consumer, "consumers"),
-      list("/api/connections?columns=name,user_provided_name,client_properties", managementSchemas.connection, "connections"),
+      list(CONNECTIONS_PATH, managementSchemas.connection, "connections"),
       // 404 (or 400) means the plugin is off: no links, and no error.
-      list(`/api/shovels/${vh}`, managementSchemas.shovel, "shovels", () => (shovels = null)),
-      list(`/api/federation-links/${vh}`, managementSchemas.federationLink, "federation links", () => (links = null)),
+      list(`/api/shovels/${vh}`, managementSchemas.shovel, "shovels", () => (shovelsOff = true)),
+      list(`/api/federation-links/${vh}`, managementSchemas.federationLink, "federation links", () => (linksOff = true)),
     ]);
     if (stopping) return;
     if (overview) {
@@ -567,13 +574,11 @@ export function createAmqpSource(options: AmqpSourceOptions): AmqpSource {
     if (ex) exchanges = ex;
     if (qs) queues = qs;
     if (bs) bindings = bs;
-    if (conns) {
-      clients = new Map();
-      for (const c of conns) if (clients.size < MAX_CONNECTION_NAMES) clients.set(c.name, clientIdOf(c));
-    }
-    if (sh) shovels = sh;
-    if (fl) links = fl;
-    if (sh || fl || shovels || links) bridges = bridgesFrom(shovels ?? [], links ?? []);
+    if (conns) setClients(conns);
+    if (sh || shovelsOff) shovels = sh;
+    if (fl || linksOff) links = fl;
+    // Links are known while either plugin answers; with both off the broker tells of none.
+    bridges = shovels || links ? bridgesFrom(shovels ?? [], links ?? []) : shovelsOff && linksOff ? undefined : bridges;
     if (exchanges && queues && bindings) inventory = inventoryFrom(exchanges, queues, bindings, ownQueues);
     // Subscriptions replace what the agent knew: only from a complete, fresh picture.
     if (cs && ex && bs && conns) {
@@ -633,26 +638,25 @@ export function createAmqpSource(options: AmqpSourceOptions): AmqpSource {
     }
   };
 
+  // One list request at a time, shared by every connection waiting for its name.
+  let refreshingConnections: Promise<void> | null = null;
+  const refreshConnections = (): Promise<void> =>
+    (refreshingConnections ??= list(CONNECTIONS_PATH, managementSchemas.connection, "connections")
+      .then((conns) => {
+        if (conns) setClients(conns);
+      })
+      .finally(() => (refreshingConnections = null)));
+
   const resolvePending = async (connection: string) => {
-    let clientId = connection;
-    // The management API lists a new connection a second or so after it opens: ask a few times.
+    // The management API lists a new connection a moment after it opens: ask a few times.
     for (const delay of LOOKUP_DELAYS_MS) {
       if (delay) await new Promise((r) => setTimeout(r, delay).unref());
       if (stopping) return;
-      const known = clients.get(connection);
-      if (known !== undefined) {
-        clientId = known;
-        break;
-      }
-      const r = await get(`/api/connections/${encodeURIComponent(connection)}`);
-      const parsed = r.kind === "ok" ? managementSchemas.connection.safeParse(r.body) : null;
-      if (parsed?.success) {
-        clientId = clientIdOf(parsed.data);
-        if (clients.size < MAX_CONNECTION_NAMES) clients.set(connection, clientId);
-        break;
-      }
-      if (r.kind === "failed") break;
+      if (clients.has(connection)) break;
+      await refreshConnections();
+      if (clients.has(connection)) break;
     }
+    const clientId = clients.get(connection) ?? connection;
     const held = pendingTraces.get(connection) ?? [];
     pendingTraces.delete(connection);
     pendingCount -= held.length;
@@ -713,7 +717,8 @@ export function createAmqpSource(options: AmqpSourceOptions): AmqpSource {
   /** Binds to the exchanges wanted now and leaves those gone; says ready once everything is bound. */
   let reconciling: Promise<void> = Promise.resolve();
   const reconcile = (): Promise<void> => {
-    reconciling = reconciling.then(async () => {
+    // A failed step must not wedge the chain for every later one.
+    reconciling = reconciling.catch(() => {}).then(async () => {
       const m = model;
       if (!m || !connected || stopping) return;
       const want = wanted();
@@ -780,7 +785,7 @@ export function createAmqpSource(options: AmqpSourceOptions): AmqpSource {
 
   let polling: Promise<void> = Promise.resolve();
   const pollNow = (): Promise<void> => {
-    polling = polling.then(async () => {
+    polling = polling.catch(() => {}).then(async () => {
       if (stopping) return;
       await poll().catch((err: unknown) => log?.error({ err: String(err) }, "management poll failed"));
       await reconcile();

@@ -27,6 +27,8 @@ export interface RabbitMq {
   dir: string;
   /** how long the node took to answer on its management API, in ms */
   startMs: number;
+  /** Creates a vhost that guest may use (tests keep apart in vhosts of their own). */
+  vhost(name: string, options?: { tracing?: boolean }): Promise<void>;
   /** Runs rabbitmqctl against this node (same environment); throws with its output when it fails. */
   ctl(...args: string[]): string;
   /** Calls the management API as guest; returns the status and the parsed body (null when none). */
@@ -54,6 +56,8 @@ export async function startRabbitMq(options: { plugins?: string[] } = {}): Promi
       "management.tcp.ip = 127.0.0.1",
       // A temp directory on a small disk must not raise the free-disk alarm, which blocks publishers.
       "disk_free_limit.absolute = 1MB",
+      // The management API lists new connections and consumers after a statistics interval (5 s by default).
+      "collect_statistics_interval = 500",
       "",
     ].join("\n"),
   );
@@ -149,6 +153,13 @@ export async function startRabbitMq(options: { plugins?: string[] } = {}): Promi
     startMs: Date.now() - started,
     ctl,
     api,
+    vhost: async (name, vhostOptions = {}) => {
+      const v = encodeURIComponent(name);
+      const created = await api("PUT", `/api/vhosts/${v}`, { tracing: vhostOptions.tracing ?? false });
+      if (created.status >= 300) throw new Error(`cannot create vhost ${name}: ${created.status}`);
+      const granted = await api("PUT", `/api/permissions/${v}/guest`, { configure: ".*", write: ".*", read: ".*" });
+      if (granted.status >= 300) throw new Error(`cannot grant vhost ${name} to guest: ${granted.status}`);
+    },
     cleanup,
   };
 }
