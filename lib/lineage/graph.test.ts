@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { attributeClient, bridgePaths, channelTemplate, historyPrefixes, meetsChannel, schemaChanges, type BridgeLike } from "./graph.ts";
+import { AMQP_DIALECT, MQTT_DIALECT, NATS_DIALECT } from "@/registry/topics/index.ts";
+import { attributeClient, bridgePaths, channelTemplate, historyPrefixes, historyPrefixesIn, meetsChannel, schemaChanges, type BridgeLike } from "./graph.ts";
 
 const channel = channelTemplate("plant/{lineId}/temperature")!;
 
@@ -94,6 +95,40 @@ describe("schemaChanges", () => {
       ["2.0.0", "changed", true],
       ["2.1.0", "changed", true],
       ["3.0.0", "removed", true],
+    ]);
+  });
+});
+
+describe("matching in a broker's dialect", () => {
+  it("reads the channel in the broker's syntax: on NATS a parameter is one token", () => {
+    const nats = channelTemplate("orders.{region}.created", NATS_DIALECT)!;
+    expect(meetsChannel({ template: "orders.{p1}.created", topics: ["orders.eu.created"], distinctTopics: 1 }, nats).meets).toBe(true);
+    expect(meetsChannel({ template: "orders.{p1}.{p2}.created", topics: ["orders.eu.west.created"], distinctTopics: 1 }, nats).meets).toBe(false);
+    // In MQTT syntax the dotted name is one level, and the parameter takes `eu.west`.
+    expect(meetsChannel({ template: "orders.{p1}.{p2}.created", topics: ["orders.eu.west.created"], distinctTopics: 1 }, channelTemplate("orders.{region}.created")!).meets).toBe(true);
+  });
+
+  it("reads history under the channel's first level in every syntax, each prefix once", () => {
+    expect(historyPrefixesIn("orders.eu.created", [MQTT_DIALECT, NATS_DIALECT, AMQP_DIALECT])).toEqual(["orders.", "{"]);
+    expect(historyPrefixesIn("plant/{line}/temperature", [MQTT_DIALECT, NATS_DIALECT])).toEqual([undefined]);
+  });
+
+  it("follows bridges whose filter carries the channel in the syntax of the broker that declared or told it", () => {
+    const channel = channelTemplate("orders.{region}.created")!;
+    const { hops } = bridgePaths(
+      ["nats"],
+      [
+        { id: "l1", fromBrokerId: "nats", toBrokerId: "rabbit", topicFilter: "orders.>", direction: "out", dialect: NATS_DIALECT },
+        { id: "l1", fromBrokerId: "nats", toBrokerId: "rabbit", topicFilter: "orders.*.created", direction: "out", dialect: NATS_DIALECT },
+        { id: "l2", fromBrokerId: "rabbit", toBrokerId: "mqtt", topicFilter: "#.created", direction: "out", dialect: AMQP_DIALECT },
+        { id: "l3", fromBrokerId: "nats", toBrokerId: "other", topicFilter: "orders.>.x", direction: "out", dialect: NATS_DIALECT },
+        { id: "l4", fromBrokerId: "nats", toBrokerId: "else", topicFilter: "billing.>", direction: "out", dialect: NATS_DIALECT },
+      ],
+      channel,
+    );
+    expect(hops.map((h) => [h.bridgeId, h.fromBrokerId, h.toBrokerId, h.hop])).toEqual([
+      ["l1", "nats", "rabbit", 1],
+      ["l2", "rabbit", "mqtt", 2],
     ]);
   });
 });

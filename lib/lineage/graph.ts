@@ -3,7 +3,8 @@
  * which application an observed client counts for, and how its payload schemas changed from version to version.
  * No I/O; lib/lineage/lineage.ts loads the rows and assembles the answer.
  */
-import { FilterIndex, parseTemplate, templatesOverlap, topicMatchesTemplate, type Template } from "@/registry/topics/index.ts";
+import { templateIn } from "@/lib/brokers/dialect.ts";
+import { FilterIndex, MQTT_DIALECT, parseTemplate, templatesOverlap, topicMatchesTemplate, type Template, type TopicDialect } from "@/registry/topics/index.ts";
 
 /** Bridge hops followed at most from a broker where the channel was observed. */
 export const MAX_BRIDGE_HOPS = 8;
@@ -12,9 +13,9 @@ export const MAX_BRIDGE_EDGES = 500;
 /** Concrete topics listed per observed template at most. */
 export const MAX_TOPICS_SHOWN = 10;
 
-/** The channel as a template, or null when the address is not a valid channel address or topic. */
-export function channelTemplate(address: string): Template | null {
-  const parsed = parseTemplate(address);
+/** The channel as a template (in the dialect, MQTT by default), or null when the address is not a valid channel address or topic there. */
+export function channelTemplate(address: string, dialect: TopicDialect = MQTT_DIALECT): Template | null {
+  const parsed = parseTemplate(address, dialect);
   return parsed.ok ? parsed.value : null;
 }
 
@@ -28,7 +29,8 @@ export interface ObservedShape {
 /**
  * Whether an observed template meets the channel, and the listed concrete topics that are instances of it. A listed
  * topic that is an instance decides; when the agent listed no topics, or fewer than it saw, the templates meeting
- * (some topic in common) also counts, since an unlisted topic may be an instance.
+ * (some topic in common) also counts, since an unlisted topic may be an instance. The observed texts are read in the
+ * channel template's dialect: parse the channel in the dialect of the broker they were observed on.
  */
 export function meetsChannel(observed: ObservedShape, channel: Template): { meets: boolean; topics: string[] } {
   const topics = observed.topics.filter((t) => topicMatchesTemplate(t, channel));
@@ -44,16 +46,36 @@ export function meetsChannel(observed: ObservedShape, channel: Template): { meet
 export function historyPrefixes(channel: Template): Array<string | undefined> {
   const first = channel.levels[0]!;
   if (first.kind !== "literal") return [undefined];
-  return [channel.levels.length > 1 ? `${first.text}/` : first.text, "{"];
+  return [channel.levels.length > 1 ? `${first.text}${channel.dialect.separator}` : first.text, "{"];
 }
 
-/** A declared bridge as the lineage follows it. */
+/**
+ * The history reads for the channel read in every dialect given, without a prefix that another already covers
+ * (`orders.` covers `orders.eu.created`); one read of everything when any dialect needs it.
+ */
+export function historyPrefixesIn(address: string, dialects: readonly TopicDialect[]): Array<string | undefined> {
+  const all = new Set<string>();
+  for (const dialect of dialects) {
+    const channel = channelTemplate(address, dialect);
+    if (!channel) continue;
+    for (const prefix of historyPrefixes(channel)) {
+      if (prefix === undefined) return [undefined];
+      all.add(prefix);
+    }
+  }
+  const sorted = [...all].sort();
+  return sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(q)));
+}
+
+/** A declared bridge (or a discovered link, one per filter it lists) as the lineage follows it. */
 export interface BridgeLike {
   id: string;
   fromBrokerId: string;
   toBrokerId: string;
   topicFilter: string;
   direction: "out" | "both";
+  /** the syntax of the filter: the broker's that declared or told it (MQTT when absent) */
+  dialect?: TopicDialect;
 }
 
 /** One hop of the event across a bridge. */
@@ -85,14 +107,23 @@ export function bridgePaths(
 ): { hops: BridgeHop[]; reached: Map<string, number>; truncated: boolean } {
   const maxHops = limits.maxHops ?? MAX_BRIDGE_HOPS;
   const maxEdges = limits.maxEdges ?? MAX_BRIDGE_EDGES;
-  // One look-up for every filter: bridges sharing a filter share an entry.
-  const index = new FilterIndex<BridgeLike[]>();
+  // One look-up for every filter of a syntax: bridges sharing a filter share an entry.
+  const indexes = new Map<string, FilterIndex<BridgeLike[]>>();
   for (const bridge of bridges) {
+    const dialect = bridge.dialect ?? MQTT_DIALECT;
+    let index = indexes.get(dialect.protocol);
+    if (!index) indexes.set(dialect.protocol, (index = new FilterIndex<BridgeLike[]>(dialect)));
     const list = index.get(bridge.topicFilter);
     if (list) list.push(bridge);
     else index.set(bridge.topicFilter, [bridge]);
   }
-  const carrying = index.matchTemplate(channel).flatMap((entry) => entry.value);
+  const carryingAll: BridgeLike[] = [];
+  for (const index of indexes.values()) {
+    const inDialect = index.dialect.protocol === channel.dialect.protocol ? channel : templateIn(channel.address, index.dialect);
+    if (inDialect) carryingAll.push(...index.matchTemplate(inDialect).flatMap((entry) => entry.value));
+  }
+  // A link listing several filters that carry the channel is one hop.
+  const carrying = [...new Map(carryingAll.map((b) => [b.id, b])).values()];
   const leaving = new Map<string, Array<{ bridge: BridgeLike; to: string; reverse: boolean }>>();
   const add = (from: string, step: { bridge: BridgeLike; to: string; reverse: boolean }) => {
     const list = leaving.get(from);

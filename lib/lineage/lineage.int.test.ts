@@ -264,3 +264,57 @@ describeEachBackend("lineage", ({ handle }) => {
     expect(refused.status).toBe(405);
   });
 });
+
+describeEachBackend("lineage across NATS and RabbitMQ brokers", () => {
+  const actor = systemPrincipal("test");
+  const reader: Principal = { kind: "token", id: "t", name: "t", scopes: ["read"], teamId: null, createdBy: null };
+  const at = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 1000).toISOString();
+
+  beforeAll(async () => {
+    await createTeam(actor, { slug: "orders", name: "Orders" });
+    await createApplication(actor, { slug: "order-service", name: "Order service", team: "orders", clientIdPatterns: [] });
+    await createApplication(actor, { slug: "order-audit", name: "Order audit", team: "orders", clientIdPatterns: ["order-audit*"] });
+    await publishVersion(actor, "order-service", { files: { "asyncapi.yaml": doc("Order service", "1.0.0", [{ address: "orders.{region}.created", action: "send" }]) } });
+    await publishVersion(actor, "order-audit", { files: { "asyncapi.yaml": doc("Order audit", "1.0.0", [{ address: "orders.{region}.created", action: "receive" }]) } });
+    await declareBroker(actor, { id: "billing-rabbit", name: "Billing", url: "amqp://127.0.0.1:5672", protocol: "amqp" });
+    await declareBroker(actor, { id: "archive", name: "Archive", url: "mqtt://127.0.0.1:1883" });
+    // Subjects on NATS; a shovel-like link carries them on to RabbitMQ; nothing tells what reaches the archive.
+    const subject = (template: string, listed: string) => ({ ...topic(template, 6), topics: [{ topic: listed, messages: 6 }], producers: [], consumers: [{ clientId: "order-audit-1", filter: "orders.*.created", qos: 0 }] });
+    const nats = report(1, [subject("orders.{p1}.created", "orders.eu.created"), subject("orders.{p1}.{p2}.created", "orders.eu.west.created")], at(-20), at(-10), "orders-nats");
+    await ingestReport(actor, {
+      ...nats,
+      broker: { ...nats.broker, url: "nats://127.0.0.1:4222", protocol: "nats", protocolVersion: null },
+      capabilities: { producers: false, consumers: true, producerSource: "none", consumerSource: "monitoring", sys: false, retainFlag: "none", bridges: true },
+      bridges: [
+        { kind: "rabbitmq-shovel", name: "to-billing", remote: "amqp://127.0.0.1:5672", direction: "out", topics: ["orders.>"], state: "running" },
+        { kind: "nats-leafnode", name: "archive", remote: "archive", direction: "out", topics: [], state: null },
+      ],
+    });
+  });
+
+  it("meets a NATS subject template token by token, and follows resolved discovered links that carry it", async () => {
+    const lineage = await channelLineage(reader, { channel: "orders.{region}.created" });
+    expect(lineage.brokers.map((b) => [b.brokerId, b.observed, b.hop, b.topics.map((t) => t.template)])).toEqual([
+      ["orders-nats", true, null, ["orders.{p1}.created"]],
+      ["billing-rabbit", false, 1, []],
+    ]);
+    expect(lineage.bridges).toEqual([
+      {
+        id: "link:orders-nats/rabbitmq-shovel/to-billing",
+        fromBrokerId: "orders-nats",
+        toBrokerId: "billing-rabbit",
+        topicFilter: "orders.>",
+        direction: "out",
+        reverse: false,
+        hop: 1,
+        discovered: { kind: "rabbitmq-shovel", reportedBy: "orders-nats" },
+      },
+    ]);
+    expect(lineage.consumers.map((c) => [c.application.slug, c.mark])).toEqual([["order-audit", "both"]]);
+  });
+
+  it("reads the history of a NATS broker in its syntax too", async () => {
+    const lineage = await channelLineage(reader, { channel: "orders.{region}.created", at: at(0) });
+    expect(lineage.brokers.filter((b) => b.observed).map((b) => [b.brokerId, b.topics.map((t) => t.template)])).toEqual([["orders-nats", ["orders.{p1}.created"]]]);
+  });
+});

@@ -1,17 +1,18 @@
 import "server-only";
-import { and, asc, desc, eq, getTableColumns, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
-import { application, auditEntry, broker, brokerBridge, brokerTopic, changeRequest, contractVersion, flow, team } from "@/db/schema.ts";
+import { application, auditEntry, broker, brokerBridge, brokerLink, brokerTopic, changeRequest, contractVersion, flow, team } from "@/db/schema.ts";
 import { parseAuditInstant } from "@/lib/audit/audit.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { isCurrentVersion } from "@/lib/catalog/applications.ts";
 import { MeshportError, slugSchema } from "@/lib/errors.ts";
 import { clientMapper, mayOverlap, patternOwners } from "@/lib/reviews/impact.ts";
 import { defineQuery } from "@/lib/service.ts";
-import { templatesOverlap, utf8Length, type Template } from "@/registry/topics/index.ts";
+import { AMQP_DIALECT, MQTT_DIALECT, NATS_DIALECT, splitLevels, templatesOverlap, utf8Length, type Template, type TopicDialect } from "@/registry/topics/index.ts";
 import type { AppRef } from "@/registry/index.ts";
-import { attributeClient, bridgePaths, channelTemplate, historyPrefixes, meetsChannel, schemaChanges, type SchemaChange } from "./graph.ts";
+import { brokerDialect } from "@/lib/brokers/dialect.ts";
+import { attributeClient, bridgePaths, channelTemplate, historyPrefixesIn, meetsChannel, schemaChanges, type BridgeLike, type SchemaChange } from "./graph.ts";
 import { observedBetween, type ObservedAt } from "@/lib/observations/history.ts";
 
 /*
@@ -101,6 +102,8 @@ export interface LineageBridge {
   direction: "out" | "both";
   reverse: boolean;
   hop: number;
+  /** for a link a broker told of (not declared): how the brokers link, and which broker told */
+  discovered?: { kind: string; reportedBy: string };
 }
 
 /** One version of a producer's contract, with the payload schemas of the channel's messages. */
@@ -189,7 +192,17 @@ export const channelLineageInput = z.object({
     .optional(),
 });
 
-const levelsOf = (address: string) => address.split("/").length;
+/**
+ * The channel read in each broker dialect, parsed once: observed templates, topics and filters of a broker meet it
+ * in the broker's syntax (null: the address is no channel there).
+ */
+function channelIn(address: string): (dialect: TopicDialect) => Template | null {
+  const parsed = new Map<string, Template | null>();
+  return (dialect) => {
+    if (!parsed.has(dialect.protocol)) parsed.set(dialect.protocol, channelTemplate(address, dialect));
+    return parsed.get(dialect.protocol)!;
+  };
+}
 
 /** Rows whose address column may meet the channel (same narrowing as a change's impact); checked exactly in code. */
 const mayMeet = (column: typeof flow.channel | typeof brokerTopic.template, channel: string) => mayOverlap(column, [channel]);
@@ -283,10 +296,12 @@ const iso = (value: Date | string | null | undefined): string | null => {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 };
 
-/** The current picture: broker topics that meet the channel. */
+/** The current picture: broker topics that meet the channel, each read in its broker's syntax. */
 async function observedNow(db: Executor, channel: Template): Promise<{ rows: ObservedRow[]; truncated: boolean }> {
+  const inDialect = channelIn(channel.address);
   const rows = await db
     .select({
+      protocol: broker.protocol,
       brokerId: brokerTopic.brokerId,
       template: brokerTopic.template,
       topics: brokerTopic.topics,
@@ -299,13 +314,17 @@ async function observedNow(db: Executor, channel: Template): Promise<{ rows: Obs
       consumers: brokerTopic.consumers,
     })
     .from(brokerTopic)
+    .innerJoin(broker, eq(broker.id, brokerTopic.brokerId))
+    // Levels by `/` narrow dotted names too (as one level), so the narrowing holds for every kind.
     .where(mayMeet(brokerTopic.template, channel.address))
     .orderBy(asc(brokerTopic.brokerId), asc(brokerTopic.template))
     .limit(MAX_LINEAGE_TOPICS + 1);
   const found: ObservedRow[] = [];
   for (const row of rows.slice(0, MAX_LINEAGE_TOPICS)) {
+    const there = inDialect(brokerDialect(row.protocol));
+    if (!there) continue;
     const listed = (row.topics ?? []).flatMap((t) => (typeof t?.topic === "string" ? [t.topic] : []));
-    const met = meetsChannel({ template: row.template, topics: listed, distinctTopics: row.distinctTopics }, channel);
+    const met = meetsChannel({ template: row.template, topics: listed, distinctTopics: row.distinctTopics }, there);
     if (!met.meets) continue;
     const producers = row.producers ?? [];
     const consumers = row.consumers ?? [];
@@ -332,19 +351,26 @@ async function observedNow(db: Executor, channel: Template): Promise<{ rows: Obs
 /** A past picture: what the agents reported in the window before the instant. */
 async function observedAt(db: Executor, channel: Template, range: { from: Date; to: Date }): Promise<{ rows: ObservedRow[]; truncated: boolean }> {
   const seconds = Math.max(1, (range.to.getTime() - range.from.getTime()) / 1000);
+  const inDialect = channelIn(channel.address);
   const topics: ObservedAt[] = [];
   let truncated = false;
-  for (const templatePrefix of historyPrefixes(channel)) {
+  for (const templatePrefix of historyPrefixesIn(channel.address, [MQTT_DIALECT, NATS_DIALECT, AMQP_DIALECT])) {
     const history = await observedBetween(db, range, templatePrefix === undefined ? {} : { templatePrefix }, MAX_LINEAGE_TOPICS);
     truncated ||= history.truncated;
     topics.push(...history.topics);
   }
+  const brokerIds = [...new Set(topics.map((t) => t.brokerId))];
+  const kinds = new Map(
+    brokerIds.length === 0 ? [] : (await db.select({ id: broker.id, protocol: broker.protocol }).from(broker).where(inArray(broker.id, brokerIds))).map((b) => [b.id, b.protocol] as const),
+  );
   const found: ObservedRow[] = [];
   for (const row of topics) {
-    if (levelsOf(row.template) !== channel.levels.length) continue;
+    const dialect = brokerDialect(kinds.get(row.brokerId));
+    const there = inDialect(dialect);
+    if (!there || splitLevels(row.template, dialect).length !== there.levels.length) continue;
     // A past window keeps no topic list: the agent's label, or the templates meeting, decides.
-    const labelled = row.channelAddress !== null && (row.channelAddress === channel.address || templatesOverlap(row.channelAddress, channel));
-    if (!labelled && !meetsChannel({ template: row.template, topics: [], distinctTopics: 0 }, channel).meets) continue;
+    const labelled = row.channelAddress !== null && (row.channelAddress === channel.address || templatesOverlap(row.channelAddress, there));
+    if (!labelled && !meetsChannel({ template: row.template, topics: [], distinctTopics: 0 }, there).meets) continue;
     found.push({
       brokerId: row.brokerId,
       template: row.template,
@@ -533,6 +559,57 @@ async function changesOf(db: Executor, slugs: readonly string[], at: Date | null
 }
 
 /**
+ * The bridges the event may cross: declared bridges, and links brokers told of whose far end is a broker of the
+ * mesh, one per filter they list, in the syntax of the broker that told (a link between two brokers a declared
+ * bridge already links is left out; a link that tells nothing of what flows over it carries nothing here).
+ */
+async function bridgesOf(db: Executor): Promise<{ list: BridgeLike[]; discovered: Map<string, { kind: string; reportedBy: string }>; truncated: boolean }> {
+  const declared = await db
+    .select({
+      id: brokerBridge.id,
+      fromBrokerId: brokerBridge.fromBrokerId,
+      toBrokerId: brokerBridge.toBrokerId,
+      topicFilter: brokerBridge.topicFilter,
+      direction: brokerBridge.direction,
+      protocol: broker.protocol,
+    })
+    .from(brokerBridge)
+    .innerJoin(broker, eq(broker.id, brokerBridge.fromBrokerId))
+    .orderBy(asc(brokerBridge.id))
+    .limit(MAX_LINEAGE_BRIDGES + 1);
+  const links = await db
+    .select({
+      brokerId: brokerLink.brokerId,
+      kind: brokerLink.kind,
+      name: brokerLink.name,
+      remoteBrokerId: brokerLink.remoteBrokerId,
+      direction: brokerLink.direction,
+      topics: brokerLink.topics,
+      protocol: broker.protocol,
+    })
+    .from(brokerLink)
+    .innerJoin(broker, eq(broker.id, brokerLink.brokerId))
+    .where(and(isNotNull(brokerLink.remoteBrokerId), sql`cardinality(${brokerLink.topics}) > 0`))
+    .orderBy(asc(brokerLink.brokerId), asc(brokerLink.kind), asc(brokerLink.name))
+    .limit(MAX_LINEAGE_BRIDGES + 1);
+  const list: BridgeLike[] = declared.slice(0, MAX_LINEAGE_BRIDGES).map(({ protocol, ...b }) => ({ ...b, dialect: brokerDialect(protocol) }));
+  const pair = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+  const linked = new Set(list.map((b) => pair(b.fromBrokerId, b.toBrokerId)));
+  const discovered = new Map<string, { kind: string; reportedBy: string }>();
+  for (const link of links.slice(0, MAX_LINEAGE_BRIDGES)) {
+    const remote = link.remoteBrokerId!;
+    if (remote === link.brokerId || linked.has(pair(link.brokerId, remote))) continue;
+    const id = `link:${link.brokerId}/${link.kind}/${link.name}`;
+    discovered.set(id, { kind: link.kind, reportedBy: link.brokerId });
+    const [fromBrokerId, toBrokerId] = link.direction === "in" ? [remote, link.brokerId] : [link.brokerId, remote];
+    for (const topicFilter of link.topics) {
+      list.push({ id, fromBrokerId, toBrokerId, topicFilter, direction: link.direction === "both" ? "both" : "out", dialect: brokerDialect(link.protocol) });
+    }
+  }
+  return { list, discovered, truncated: declared.length > MAX_LINEAGE_BRIDGES || links.length > MAX_LINEAGE_BRIDGES };
+}
+
+/**
  * The lineage of a channel address (a contract's channel template or a concrete topic), optionally of one message
  * of it and from one application's side, now or as it stood at `at`: declared producers and consumers are the
  * flows of each application's current version (for `at`: the highest released or deprecated version published by
@@ -584,14 +661,10 @@ export const channelLineage = defineQuery({
     const consumers = participants("consumer", receives, observed.rows, mapClient, unknownClients);
     truncated ||= producers.truncated || consumers.truncated;
 
-    const bridgeRows = await db
-      .select({ id: brokerBridge.id, fromBrokerId: brokerBridge.fromBrokerId, toBrokerId: brokerBridge.toBrokerId, topicFilter: brokerBridge.topicFilter, direction: brokerBridge.direction })
-      .from(brokerBridge)
-      .orderBy(asc(brokerBridge.id))
-      .limit(MAX_LINEAGE_BRIDGES + 1);
-    truncated ||= bridgeRows.length > MAX_LINEAGE_BRIDGES;
+    const bridges = await bridgesOf(db);
+    truncated ||= bridges.truncated;
     const origins = [...new Set(observed.rows.map((r) => r.brokerId))];
-    const paths = bridgePaths(origins, bridgeRows.slice(0, MAX_LINEAGE_BRIDGES), channel);
+    const paths = bridgePaths(origins, bridges.list, channel);
     truncated ||= paths.truncated;
     const brokerIds = [...new Set([...origins, ...paths.reached.keys()])];
     const names = new Map(
@@ -623,7 +696,10 @@ export const channelLineage = defineQuery({
       consumers: consumers.list,
       unknownClients,
       brokers: brokersOf(observed.rows, paths.reached, names),
-      bridges: paths.hops.map((h) => ({ id: h.bridgeId, fromBrokerId: h.fromBrokerId, toBrokerId: h.toBrokerId, topicFilter: h.topicFilter, direction: h.direction, reverse: h.reverse, hop: h.hop })),
+      bridges: paths.hops.map((h) => {
+        const told = bridges.discovered.get(h.bridgeId);
+        return { id: h.bridgeId, fromBrokerId: h.fromBrokerId, toBrokerId: h.toBrokerId, topicFilter: h.topicFilter, direction: h.direction, reverse: h.reverse, hop: h.hop, ...(told ? { discovered: told } : {}) };
+      }),
       versions: history.versions,
       changes: { visible, entries: changes.entries, truncated: changes.truncated },
       truncated,
