@@ -2,6 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { getDb } from "@/db/client.ts";
+import { broker, brokerBridge } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { systemPrincipal } from "@/lib/auth/principal.ts";
 import { listBridges, listBrokers } from "@/lib/brokers/brokers.ts";
@@ -101,5 +104,19 @@ describeEachBackend("demo seed", () => {
     const erp = await getSystem(reader, systems.find((s) => s.name === "SAP ERP")!.slug);
     expect(erp.integrations.source.map((i) => i.application.slug)).toEqual(["erp-order-source"]);
     expect(erp.events.out.map((e) => e.channel).sort()).toEqual(["erp/invoices/{invoiceId}/posted", "erp/orders/{salesOrderId}/confirmed"]);
+  });
+
+  it("gives a demo folder from before the mesh its second broker and the bridge, once", async () => {
+    const db = await getDb();
+    await db.delete(brokerBridge);
+    await db.delete(broker).where(eq(broker.id, "cloud-core"));
+    expect((await seedDemo()).seeded).toBe(false);
+    expect((await listBrokers(reader)).map((b) => b.id)).toContain("cloud-core");
+    expect((await listBridges(reader)).map((b) => b.topicFilter)).toEqual(["scm/#", "erp/#"]);
+    expect((await listApplications(reader, { limit: 200 })).total).toBe(DEMO_APPLICATIONS.length);
+    // A bridge removed afterwards stays removed.
+    await db.delete(brokerBridge);
+    await seedDemo();
+    expect(await listBridges(reader)).toEqual([]);
   });
 });
