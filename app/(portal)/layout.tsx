@@ -10,6 +10,7 @@ import { signOutAction } from "../(auth)/actions.ts";
 
 const SECTIONS = [
   { href: "/catalog", label: "Catalog" },
+  { href: "/systems", label: "Systems" },
   { href: "/registry", label: "Registry" },
   { href: "/discover", label: "Discover" },
   { href: "/reviews", label: "Reviews" },

@@ -2,7 +2,7 @@ import "server-only";
 import { and, asc, eq, gte, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client.ts";
-import { application, catalogEntry, contractVersion, team } from "@/db/schema.ts";
+import { application, catalogEntry, contractVersion, system, team, type SystemType } from "@/db/schema.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { parseFilter, TemplateIndex, type Filter } from "@/registry/topics/index.ts";
@@ -40,6 +40,16 @@ export interface SearchHit {
   snippet: string;
   rank: number;
 }
+
+/** A system whose name has every word searched for (systems are catalog entries of their own, outside the contract index). */
+export interface SystemHit {
+  slug: string;
+  name: string;
+  type: SystemType;
+}
+
+/** Systems a word search lists at most, beside its hits. */
+export const MAX_SYSTEM_HITS = 10;
 
 /** Totals above this are reported as "more than" it, not counted. */
 export const MAX_COUNTED = 1000;
@@ -141,8 +151,30 @@ async function withFlows(db: Executor, rows: HitRow[]): Promise<SearchHit[]> {
 export const searchCatalog = defineQuery({
   permission: "catalog:read",
   input: searchInput,
-  run: ({ db, input }) => search(db, input),
+  run: async ({ db, input }) => {
+    const found = await search(db, input);
+    // Words alone also find systems by name, on the first page.
+    const systems = input.q && !input.topic && !input.field && !input.kind && input.offset === 0 ? await systemsNamed(db, input.q) : [];
+    return { ...found, systems };
+  },
 });
+
+/** The systems whose name holds every word of the text (at most {@link MAX_SYSTEM_HITS}, by name). */
+async function systemsNamed(db: Executor, text: string): Promise<SystemHit[]> {
+  const words = text
+    .toLowerCase()
+    .split(/[\s,]+/u)
+    .filter(Boolean)
+    .slice(0, 12);
+  if (words.length === 0) return [];
+  // position(), not LIKE: the words need no escaping.
+  return db
+    .select({ slug: system.slug, name: system.name, type: system.type })
+    .from(system)
+    .where(and(...words.map((w) => sql`position(${w} in lower(${system.name})) > 0`)))
+    .orderBy(sql`lower(${system.name})`, asc(system.slug))
+    .limit(MAX_SYSTEM_HITS);
+}
 
 async function search(db: Database, query: z.output<typeof searchInput>): Promise<{ hits: SearchHit[]; total: number; totalCapped?: boolean }> {
   const conditions: SQL[] = [];

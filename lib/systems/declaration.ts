@@ -181,3 +181,6 @@ export function systemSlugOf(name: string): string {
     .replace(/-+$/g, "");
   return base.length >= 2 ? base : `system${base ? `-${base}` : ""}`;
 }
+
+/** The kinds and system types, for pages (which read through lib/). */
+export { APPLICATION_KINDS, SYSTEM_TYPES, type ApplicationKind, type SystemType };

@@ -12,6 +12,8 @@ import { createFirstAdmin, createUser } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication, getApplication, listApplications, updateApplication } from "@/lib/catalog/applications.ts";
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
+import { applicationMesh } from "@/lib/catalog/mesh.ts";
+import { searchCatalog } from "@/lib/catalog/search.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
 import { createSystem, deleteSystem, getSystem, listSystems, updateSystem } from "./systems.ts";
 
@@ -254,5 +256,28 @@ describeEachBackend("systems", ({ handle }) => {
     expect(((await viaApi.json()) as { systems: Array<{ slug: string }> }).systems.map((s) => s.slug)).toEqual(["order-archive"]);
     const rows = await handle().db.select().from(application).where(eq(application.slug, "erp-orders"));
     expect(rows[0]!.kind).toBe("gateway");
+  });
+
+  it("draws the flow systems → integration → channels → integrations → their systems, and says what the contract declares", async () => {
+    const erp = await applicationMesh(admin, "erp-orders");
+    expect(erp.sources.map((x) => x.name)).toEqual(["SAP S/4HANA"]);
+    expect(erp.channels).toEqual([
+      expect.objectContaining({
+        action: "send",
+        channel: "erp/orders/{id}",
+        counterparts: [expect.objectContaining({ application: expect.objectContaining({ slug: "crm-sync", kind: "target-integration" }), systems: [expect.objectContaining({ name: "HubSpot", role: "target" })] })],
+      }),
+    ]);
+    // Its current version carries no extension: the portal's setting stands.
+    expect(erp.declared).toBeNull();
+    const crm = await applicationMesh(admin, "crm-sync");
+    expect(crm.channels[0]!.counterparts.map((c) => c.application.slug)).toEqual(["erp-orders"]);
+    expect(crm.declared).toEqual({ version: "1.1.0", kind: true, systems: true });
+  });
+
+  it("finds systems by name in the catalog search", async () => {
+    expect((await searchCatalog(admin, { q: "hubsp" })).systems.map((x) => x.slug)).toEqual(["hubspot"]);
+    expect((await searchCatalog(admin, { q: "sap hana" })).systems.map((x) => x.slug)).toEqual(["sap-s-4hana"]);
+    expect((await searchCatalog(admin, { q: "nothing-like-it" })).systems).toEqual([]);
   });
 });

@@ -97,3 +97,24 @@ export async function setGovernanceAction(appSlug: string, _state: FormState<unk
   if (state?.ok) revalidatePath(`/catalog/${appSlug}`);
   return state;
 }
+
+/**
+ * Sets what an application is in the mesh and the systems it connects, one per line: `source: SAP S/4HANA`,
+ * `target: Salesforce`, or a name alone (the kind's default role). An empty list disconnects every system.
+ */
+export async function setKindAction(appSlug: string, _state: FormState<unknown>, formData: FormData): Promise<FormState<unknown>> {
+  const state = await runAction(async () => {
+    const fields = formFields(formData);
+    const systems = (fields.systems ?? "")
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .map((line) => {
+        const role = /^(source|target)\s*:\s*(.*)$/i.exec(line);
+        return role ? { name: role[2]!, role: role[1]!.toLowerCase() } : line;
+      });
+    return updateApplication(await requireActor(), appSlug, { kind: fields.kind, systems });
+  }, "Kind and systems saved.");
+  if (state?.ok) revalidatePath(`/catalog/${appSlug}`);
+  return state;
+}

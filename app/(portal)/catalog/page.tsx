@@ -7,6 +7,7 @@ import { listTeams } from "@/lib/accounts/teams.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import { listApplications } from "@/lib/catalog/applications.ts";
 import { pageNumber, queryText, type SearchParamValue } from "@/lib/http/page-query.ts";
+import { APPLICATION_KINDS, KIND_LABELS, SYSTEM_TYPE_LABELS } from "@/lib/systems/declaration.ts";
 
 export const metadata: Metadata = { title: "Catalog" };
 
@@ -14,11 +15,14 @@ const PAGE_SIZE = 25;
 /** Far past any real catalog; keeps the offset a small whole number. */
 const MAX_PAGE = 10_000;
 
-export default async function CatalogPage({ searchParams }: { searchParams: Promise<Record<"team" | "tag" | "domain" | "page", SearchParamValue>> }) {
+export default async function CatalogPage({ searchParams }: { searchParams: Promise<Record<"team" | "tag" | "domain" | "kind" | "system" | "page", SearchParamValue>> }) {
   const principal = await requireUser();
   const query = await searchParams;
   const page = pageNumber(query.page, MAX_PAGE);
-  const filters = { team: queryText(query.team), tag: queryText(query.tag), domain: queryText(query.domain) };
+  // A kind the portal does not know is dropped, not refused: a page cannot answer 422.
+  const kindText = queryText(query.kind);
+  const kind = APPLICATION_KINDS.find((k) => k === kindText);
+  const filters = { team: queryText(query.team), tag: queryText(query.tag), domain: queryText(query.domain), kind, system: queryText(query.system, 80) };
   const [{ applications, total }, teams] = await Promise.all([
     listApplications(principal, { ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
     listTeams(principal),
@@ -56,6 +60,16 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
           </Link>
         ))}
       </nav>
+      <nav className="filters" aria-label="Kinds">
+        <Link href={link({ kind: undefined })} className={!filters.kind ? "chip current" : "chip"}>
+          All kinds
+        </Link>
+        {APPLICATION_KINDS.map((k) => (
+          <Link key={k} href={link({ kind: k })} className={filters.kind === k ? "chip current" : "chip"}>
+            {KIND_LABELS[k]}
+          </Link>
+        ))}
+      </nav>
       {active.length > 0 ? (
         <p className="muted small">
           Filtered by {active.map(([k, v]) => `${k} ${v}`).join(", ")} · <Link href="/catalog">clear</Link>
@@ -75,6 +89,8 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
             <thead>
               <tr>
                 <th>Application</th>
+                <th>Kind</th>
+                <th>Systems</th>
                 <th>Team</th>
                 <th>Domain</th>
                 <th>Tags</th>
@@ -87,6 +103,23 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
                   <td>
                     <Link href={`/catalog/${a.slug}`}>{a.name}</Link>
                     <div className="muted small clamp">{a.description}</div>
+                  </td>
+                  <td data-testid="application-kind">
+                    <Link href={link({ kind: a.kind })}>{KIND_LABELS[a.kind]}</Link>
+                  </td>
+                  <td>
+                    {a.systems.length === 0 ? (
+                      <span className="muted">—</span>
+                    ) : (
+                      a.systems.map((s) => (
+                        <div key={`${s.slug} ${s.role}`} className="small">
+                          {s.role === "source" ? "from " : "into "}
+                          <Link href={link({ system: s.slug })} title={`${SYSTEM_TYPE_LABELS[s.type]}: list the applications connecting it`}>
+                            {s.name}
+                          </Link>
+                        </div>
+                      ))
+                    )}
                   </td>
                   <td>
                     <Link href={link({ team: a.team.slug })}>{a.team.name}</Link>

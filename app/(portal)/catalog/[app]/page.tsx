@@ -9,6 +9,9 @@ import { applicationFlows, currentContract } from "@/lib/catalog/views.ts";
 import { approvalRuleOf, reviewPolicyOf } from "@/lib/catalog/applications.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { GovernanceForm } from "./governance-form.tsx";
+import { KindForm } from "./kind-form.tsx";
+import { MeshFlow } from "./mesh-flow.tsx";
+import { applicationMesh } from "@/lib/catalog/mesh.ts";
 import { ModeForm } from "./mode-form.tsx";
 import { SchemaId } from "./schema-id.tsx";
 import { DriftPanel } from "@/app/(portal)/drift/drift-panel.tsx";
@@ -29,7 +32,10 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
   const reviewPolicy = reviewPolicyOf(app);
   const approvalRule = approvalRuleOf(app);
   // What it sends and receives comes from the flow table; the contract only names and describes what it lists.
-  const { flows, truncated } = version ? await applicationFlows(principal, slug) : { flows: [], truncated: false };
+  const [{ flows, truncated }, mesh] = await Promise.all([
+    version ? applicationFlows(principal, slug) : { flows: [], truncated: false },
+    applicationMesh(principal, slug),
+  ]);
   return (
     <>
       <p className="muted small">
@@ -110,6 +116,23 @@ export default async function ApplicationPage({ params }: { params: Promise<{ ap
             <a href={`/api/v1/applications/${app.slug}/versions/${version.version}/document?format=json`}>Download JSON</a>
             {versions.length > 1 ? <Link href={`/catalog/${app.slug}/diff`}>Compare versions</Link> : null}
           </p>
+        ) : null}
+      </section>
+
+      <section className="panel" data-testid="mesh">
+        <h2>In the mesh</h2>
+        <MeshFlow appSlug={app.slug} appName={app.name} mesh={mesh} />
+        {can(principal, "contracts:write") ? (
+          <details>
+            <summary className="small">Set the kind and systems</summary>
+            {mesh.declared ? (
+              <p className="muted small" data-testid="kind-declared">
+                Version {mesh.declared.version} of the contract sets {[mesh.declared.kind ? "the kind" : null, mesh.declared.systems ? "the systems" : null].filter(Boolean).join(" and ")} (
+                <code>x-meshport-kind</code>, <code>x-meshport-systems</code>); what you save here holds until the next publish carrying them.
+              </p>
+            ) : null}
+            <KindForm appSlug={app.slug} kind={mesh.kind} systems={[...mesh.sources, ...mesh.targets]} />
+          </details>
         ) : null}
       </section>
 
