@@ -6,7 +6,12 @@
  * turn on the same broker in the same run. Then the agent's peak RSS with
  * 100,000 distinct topics in one window.
  *
+ * NATS: the same beside a bare `nats` client counting on `>`, on a real nats-server, at 1,000
+ * and at 100,000 distinct subjects; the agent also polls the monitoring endpoint. RabbitMQ:
+ * bench/agent-amqp.ts, called from here.
+ *
  *   npx tsx bench/agent.ts        (writes bench/results/agent.json)
+ *   npx tsx bench/agent.ts nats   (only the NATS part, printed)
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -15,11 +20,11 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import mqtt from "mqtt";
-import { startAgent } from "../agents/agent.ts";
-import { startEmbeddedBroker } from "../agents/embedded-broker.ts";
-import { startFakePortal } from "../agents/testing/fake-portal.ts";
+// Clients, the agent and the fake portal are imported where used: each child process then holds
+// only its own modules, so the bare subscriber's and the agent's RSS are their own.
+import type { FakePortal } from "../agents/testing/fake-portal.ts";
 import { MOSQUITTO_BIN, startMosquitto } from "../agents/testing/mosquitto.ts";
+import { NATS_SERVER_BIN, startNatsServer } from "../agents/testing/nats.ts";
 import type { BenchResult } from "./run.ts";
 import { median, round } from "./stats.ts";
 
@@ -28,7 +33,15 @@ const TOPICS = 1_000;
 const DISTINCT_TOPICS = 100_000;
 const ROUNDS = 2;
 
-type Role = "bare" | "agent";
+type Role = "bare" | "agent" | "nats-bare" | "nats-agent";
+
+/** NATS: messages over 100,000 distinct subjects, so the ratio is measured where the agent holds the most. */
+const NATS_MESSAGES = 200_000;
+const NATS_SUBJECTS = 100_000;
+const NATS_RSS_TARGET_MB = 150;
+const NATS_RATIO_TARGET = 0.9;
+/** publish rate of the RSS measurement, below what the agent handles on 2 cores */
+const NATS_HELD_RATE = 20_000;
 
 interface ChildReport {
   received: number;
@@ -93,10 +106,48 @@ async function load(url: string, count: number, topic: (i: number) => string): P
   return started;
 }
 
-function spawnChild(role: Role, broker: string, portal: string, expect: number, spool: string, brokerLog?: string): Promise<{ child: ChildProcess; done: Promise<ChildReport> }> {
+/**
+ * Publishes on a raw NATS socket from pre-encoded PUB lines, paced only by TCP back-pressure or, with
+ * `perSecond`, held to that rate; ends after the server's PONG.
+ */
+async function loadNats(url: string, count: number, subject: (i: number) => string, perSecond?: number): Promise<number> {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  await once(socket, "connect");
+  socket.setNoDelay(true);
+  await once(socket, "data"); // INFO
+  socket.write(`CONNECT {"verbose":false,"pedantic":false,"name":"bench-loader-${process.pid}"}\r\n`);
+  const payloads = Array.from({ length: 100 }, (_, i) => Buffer.from(payload(i)));
+  const started = Date.now();
+  for (let i = 0; i < count; ) {
+    const chunk: Buffer[] = [];
+    for (const end = Math.min(count, i + 500); i < end; i++) {
+      const body = payloads[i % 100]!;
+      chunk.push(Buffer.from(`PUB ${subject(i)} ${body.length}\r\n`), body, Buffer.from("\r\n"));
+    }
+    if (!socket.write(Buffer.concat(chunk))) await once(socket, "drain");
+    const due = perSecond ? started + (i / perSecond) * 1000 : 0;
+    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+  }
+  // PONG answers the PING once the server has processed every PUB before it.
+  const pong = new Promise<void>((resolve) => {
+    let seen = "";
+    socket.on("data", (d: Buffer) => {
+      seen = (seen + d.toString("latin1")).slice(-64);
+      if (seen.includes("PONG")) resolve();
+    });
+  });
+  socket.write("PING\r\n");
+  await pong;
+  socket.end();
+  await once(socket, "close");
+  return started;
+}
+
+function spawnChild(role: Role, broker: string, portal: string, expect: number, spool: string, brokerLog?: string, monitor?: string): Promise<{ child: ChildProcess; done: Promise<ChildReport> }> {
   const child = fork(fileURLToPath(import.meta.url), ["--child", role, broker, portal, String(expect), spool], {
     execArgv: ["--import", "tsx"],
-    env: { ...process.env, BENCH_BROKER_LOG: brokerLog ?? "" },
+    env: { ...process.env, BENCH_BROKER_LOG: brokerLog ?? "", BENCH_NATS_MONITOR: monitor ?? "" },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {
@@ -115,11 +166,19 @@ function spawnChild(role: Role, broker: string, portal: string, expect: number, 
   });
 }
 
-async function measure(role: Role, broker: string, portal: string, count: number, topic: (i: number) => string, brokerLog?: string): Promise<Measure> {
+async function measure(
+  role: Role,
+  broker: string,
+  portal: string,
+  count: number,
+  topic: (i: number) => string,
+  brokerLog?: string,
+  nats?: { monitor: string; perSecond?: number },
+): Promise<Measure> {
   const spool = mkdtempSync(path.join(os.tmpdir(), "bench-agent-spool-"));
   try {
-    const { child, done } = await spawnChild(role, broker, portal, count, spool, brokerLog);
-    const started = await load(broker, count, topic);
+    const { child, done } = await spawnChild(role, broker, portal, count, spool, brokerLog, nats?.monitor);
+    const started = nats ? await loadNats(broker, count, topic, nats.perSecond) : await load(broker, count, topic);
     // A subscriber that cannot keep up would never finish: bound the wait.
     const timer = setTimeout(() => child.send({ stop: true }), 120_000);
     const r = await done;
@@ -149,6 +208,7 @@ async function child(role: Role, broker: string, portal: string, expect: number,
     if ((m as { stop?: boolean }).stop) stopRequested = true;
   });
   if (role === "bare") {
+    const { default: mqtt } = await import("mqtt");
     const client = await mqtt.connectAsync(broker, { clientId: `bench-bare-${process.pid}` });
     client.on("message", () => {
       const now = Date.now();
@@ -158,8 +218,42 @@ async function child(role: Role, broker: string, portal: string, expect: number,
     });
     await client.subscribeAsync("#", { qos: 2 });
     finish = () => client.endAsync();
+  } else if (role === "nats-bare") {
+    const { connect: natsConnect } = await import("nats");
+    const nc = await natsConnect({ servers: broker, name: `bench-bare-${process.pid}` });
+    nc.subscribe(">", {
+      callback: () => {
+        const now = Date.now();
+        if (count === 0) first = now;
+        count++;
+        last = now;
+      },
+    });
+    await nc.flush();
+    finish = () => nc.close();
+  } else if (role === "nats-agent") {
+    const [{ startAgent }, { createNatsSource }] = await Promise.all([import("../agents/agent.ts"), import("../agents/nats-source.ts")]);
+    const source = createNatsSource({ servers: broker, monitorUrl: process.env.BENCH_NATS_MONITOR || undefined, brokerId: "bench", pollSeconds: 5 });
+    const agent = await startAgent({ broker, source, brokerId: "bench", portal, token: "bench", spool, logLevel: "silent", intervalSeconds: 10 });
+    await agent.whenSubscribed();
+    const poll = setInterval(() => {
+      const n = agent.stats().messagesTotal;
+      if (n !== count) {
+        const now = Date.now();
+        if (count === 0) first = now;
+        count = n;
+        last = now;
+      }
+    }, 2);
+    finish = async () => {
+      clearInterval(poll);
+      await agent.flush();
+      sampleRss();
+      await agent.stop();
+    };
   } else {
     const brokerLog = process.env.BENCH_BROKER_LOG || undefined;
+    const { startAgent } = await import("../agents/agent.ts");
     const agent = await startAgent({ broker, brokerId: "bench", portal, token: "bench", spool, logLevel: "silent", intervalSeconds: 10, brokerLog, brokerLogPollMs: 100 });
     await agent.whenSubscribed();
     // Sample the agent's counter often; message timestamps are then accurate to a few ms.
@@ -206,11 +300,89 @@ async function child(role: Role, broker: string, portal: string, expect: number,
   process.send!(report, () => process.exit(0));
 }
 
+/** The NATS part: the agent beside a bare `nats` client on `>`, in turn, on one nats-server; null without nats-server. */
+export async function runNats(portal: FakePortal): Promise<{ summary: string[]; figures: Record<string, unknown> } | null> {
+  if (!NATS_SERVER_BIN) return null;
+  // A subscriber the server cuts off as slow would lose messages: let it buffer the whole run.
+  const server = await startNatsServer({ jetstream: false, maxPending: 1024 * 1024 * 1024 });
+  try {
+    const mb = (b: number) => round(b / 1024 / 1024, 1);
+    const nats = { monitor: server.monitorUrl };
+    /** Bare and agent in turn, ROUNDS times, on the same subjects; medians of rates and CPU, the highest RSS. */
+    const compare = async (subjects: number, subject: (i: number) => string) => {
+      const rounds: Measure[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        rounds.push(await measure("nats-bare", server.url, portal.url, NATS_MESSAGES, subject, undefined, nats));
+        rounds.push(await measure("nats-agent", server.url, portal.url, NATS_MESSAGES, subject, undefined, nats));
+      }
+      const of = (role: Role) => rounds.filter((m) => m.role === role);
+      const rate = (role: Role) => median(of(role).map((m) => m.messagesPerSecond));
+      const cpu = (role: Role) => median(of(role).map((m) => ((m.cpuUserMs + m.cpuSystemMs) * 1000) / Math.max(m.received, 1)));
+      const side = (role: Role) => ({
+        messagesPerSecond: Math.round(rate(role)),
+        cpuMicrosPerMessage: round(cpu(role)),
+        peakRssMb: mb(Math.max(...of(role).map((m) => m.peakRssBytes))),
+        readyRssMb: mb(median(of(role).map((m) => m.readyRssBytes))),
+      });
+      return {
+        subjects,
+        bare: side("nats-bare"),
+        agent: side("nats-agent"),
+        throughputRatio: round(rate("nats-agent") / rate("nats-bare"), 3),
+        cpuRatio: round(cpu("nats-bare") / cpu("nats-agent"), 3),
+        lost: rounds.filter((m) => m.received < NATS_MESSAGES).length,
+        all: rounds.map((m) => ({ role: m.role, received: m.received, messagesPerSecond: Math.round(m.messagesPerSecond), cpuMs: round(m.cpuUserMs + m.cpuSystemMs), peakRssMb: mb(m.peakRssBytes) })),
+      };
+    };
+    const steady = await compare(TOPICS, (i) => `plant.line-${i % TOPICS}.sensor.temperature`);
+    const fleet = (i: number) => `fleet.site${i % 50}.device-${i % NATS_SUBJECTS}.telemetry`;
+    const distinct = await compare(NATS_SUBJECTS, fleet);
+    // Flooded, the client library reads ahead of a slower subscriber into memory, so the peak above
+    // includes that backlog. Held below the agent's pace, the RSS is what 100,000 subjects cost.
+    const held = await measure("nats-agent", server.url, portal.url, NATS_SUBJECTS, fleet, undefined, { ...nats, perSecond: NATS_HELD_RATE });
+    const version = ((await (await fetch(`${server.monitorUrl}/varz`)).json()) as { version?: string }).version ?? "?";
+    const figures = {
+      broker: `nats-server ${version} (loopback)`,
+      messages: NATS_MESSAGES,
+      rounds: ROUNDS,
+      throughputTarget: NATS_RATIO_TARGET,
+      rssTargetMb: NATS_RSS_TARGET_MB,
+      steadySubjects: steady,
+      distinctSubjects: distinct,
+      distinctSubjectsHeldRate: { subjects: NATS_SUBJECTS, perSecond: NATS_HELD_RATE, received: held.received, peakRssMb: mb(held.peakRssBytes), readyRssMb: mb(held.readyRssBytes) },
+    };
+    const line = (c: typeof steady) => [
+      `  bare nats client on >: ${c.bare.messagesPerSecond} msg/s, ${c.bare.cpuMicrosPerMessage} µs CPU/msg, peak RSS ${c.bare.peakRssMb} MB (${c.bare.readyRssMb} MB idle)`,
+      `  NATS agent:            ${c.agent.messagesPerSecond} msg/s, ${c.agent.cpuMicrosPerMessage} µs CPU/msg, peak RSS ${c.agent.peakRssMb} MB (${c.agent.readyRssMb} MB idle)`,
+      `  throughput ratio agent/bare: ${c.throughputRatio} (target ≥ ${NATS_RATIO_TARGET}) ${c.throughputRatio >= NATS_RATIO_TARGET ? "OK" : "MISSED"}; CPU-per-message ratio bare/agent: ${c.cpuRatio}`,
+      ...(c.lost ? [`  warning: ${c.lost} run(s) received fewer messages than published (see nats.*.all)`] : []),
+    ];
+    const summary = [
+      `NATS: ${figures.broker}; ${NATS_MESSAGES} messages per run, ${ROUNDS} rounds, medians`,
+      `NATS over ${TOPICS} subjects:`,
+      ...line(steady),
+      `NATS over ${NATS_SUBJECTS} distinct subjects:`,
+      ...line(distinct),
+      `NATS agent peak RSS at ${NATS_SUBJECTS} subjects, published at ${NATS_HELD_RATE} msg/s: ${mb(held.peakRssBytes)} MB (${mb(held.readyRssBytes)} MB idle; target < ${NATS_RSS_TARGET_MB}) ${held.peakRssBytes < NATS_RSS_TARGET_MB * 1024 * 1024 ? "OK" : "MISSED"}; flooded: ${distinct.agent.peakRssMb} MB`,
+    ];
+    return { summary, figures };
+  } finally {
+    await server.cleanup();
+  }
+}
+
+/** The RabbitMQ part (bench/agent-amqp.ts): the agent beside a bare amqplib consumer; null without rabbitmq-server. */
+async function runAmqpPart(portal: FakePortal): Promise<{ summary: string[]; figures: Record<string, unknown> } | null> {
+  const { benchAmqpAgent } = await import("./agent-amqp.ts");
+  return benchAmqpAgent({ portalUrl: portal.url });
+}
+
 /** Runs the benchmark and returns its figures. */
 export async function run(): Promise<BenchResult> {
   const mosquitto = MOSQUITTO_BIN ? await startMosquitto({ logAll: false }) : null;
-  const embedded = mosquitto ? null : await startEmbeddedBroker({ port: 0 });
+  const embedded = mosquitto ? null : await (await import("../agents/embedded-broker.ts")).startEmbeddedBroker({ port: 0 });
   const brokerUrl = mosquitto?.url ?? embedded!.url;
+  const { startFakePortal } = await import("../agents/testing/fake-portal.ts");
   const portal = await startFakePortal("bench");
   try {
     const topic = (i: number) => `plant/line-${i % TOPICS}/sensor/temperature`;
@@ -249,6 +421,8 @@ export async function run(): Promise<BenchResult> {
         await logged.cleanup();
       }
     }
+    const nats = await runNats(portal);
+    const amqp = await runAmqpPart(portal);
     const figures = {
       broker: mosquitto ? "mosquitto 2.0.11 (loopback)" : "aedes (embedded, loopback)",
       messages: MESSAGES,
@@ -271,6 +445,8 @@ export async function run(): Promise<BenchResult> {
       nonCollapsingTopics: { topics: DISTINCT_TOPICS, received: wide.received, peakRssMb: mb(wide.peakRssBytes), readyRssMb: mb(wide.readyRssBytes) },
       agentWithBrokerLog: withLog,
       all: rounds.map((m) => ({ role: m.role, received: m.received, messagesPerSecond: Math.round(m.messagesPerSecond), cpuMs: round(m.cpuUserMs + m.cpuSystemMs), peakRssMb: mb(m.peakRssBytes) })),
+      nats: nats?.figures ?? null,
+      amqp: amqp?.figures ?? null,
       cpus: os.cpus().length,
       node: process.version,
     };
@@ -285,6 +461,8 @@ export async function run(): Promise<BenchResult> {
       ...(withLog
         ? [`agent following the broker log (log_type all): ${withLog.messagesPerSecond} msg/s, ${withLog.cpuMicrosPerMessage} µs CPU/msg, producer messages learned ${withLog.producerMessagesLearned}/${MESSAGES}`]
         : []),
+      ...(nats?.summary ?? ["NATS: nats-server is not installed; skipped"]),
+      ...(amqp?.summary ?? []),
       "RSS includes node and the tsx loader (~50 MB), as when the agent runs through its launcher",
       ...(lost ? [`warning: ${lost} run(s) received fewer messages than published (see "all")`] : []),
     ];
@@ -300,6 +478,19 @@ const isMain = process.argv[1] && import.meta.url === pathToFileURL(path.resolve
 if (isMain && process.argv[2] === "--child") {
   const [, , , role, broker, portal, expect, spool] = process.argv;
   await child(role as Role, broker!, portal!, Number(expect), spool!);
+} else if (isMain && process.argv[2] === "nats") {
+  const { startFakePortal } = await import("../agents/testing/fake-portal.ts");
+  const portal = await startFakePortal("bench");
+  const nats = await runNats(portal);
+  await portal.close();
+  for (const line of nats?.summary ?? ["nats-server is not installed"]) console.log(line);
+  if (nats) {
+    const dir = path.resolve("bench/results");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "agent-nats.json"), `${JSON.stringify({ name: "agent-nats", summary: nats.summary, figures: { ...nats.figures, cpus: os.cpus().length, node: process.version }, at: new Date().toISOString() }, null, 2)}\n`);
+    console.log(`results: ${path.relative(process.cwd(), path.join(dir, "agent-nats.json"))}`);
+  }
+  process.exit(0);
 } else if (isMain) {
   const result = await run();
   for (const line of result.summary) console.log(line);
