@@ -2,6 +2,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedBridge, type EmbeddedBridge } from "./embedded-bridge.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
+import { startMosquitto } from "./testing/mosquitto.ts";
 
 /** Messages a client received, in order, and a wait for one of them. */
 function recorder(client: MqttClient) {
@@ -169,5 +170,46 @@ describe("embedded bridge between two embedded brokers", () => {
     await expect(start([{ filter: "erp/+/x", direction: "out" }, { filter: "erp/#", direction: "in" }])).rejects.toThrow(/local end needs the bridge bit/);
     await expect(startEmbeddedBridge({ name: "z", local: { url: plant.url, bridgeBit: true }, remote: { url: cloud.url, bridgeBit: false }, topics: [{ filter: "a/+", direction: "in" }, { filter: "+/b", direction: "out" }] })).rejects.toThrow(/remote end needs the bridge bit/);
     await expect(startEmbeddedBridge({ name: "y", local: { url: "http://nowhere" }, remote: { url: cloud.url }, topics: [{ filter: "a" }] })).rejects.toThrow(/URL/);
+  });
+});
+
+describe("embedded bridge to a Mosquitto over MQTT 5", () => {
+  it("forwards both ways once, with no-local subscriptions on the remote end", async () => {
+    const plant = await startEmbeddedBroker({ port: 0 });
+    const mosquitto = await startMosquitto({ logAll: false });
+    const bridge = await startEmbeddedBridge({
+      name: "plant.mosquitto",
+      local: { url: plant.url, bridgeBit: true },
+      remote: { url: mosquitto.url, mqttVersion: 5 },
+      topics: [{ filter: "sync/+", direction: "both" }],
+    });
+    const clients: MqttClient[] = [];
+    try {
+      await bridge.whenReady();
+      const plantSide = await mqtt.connectAsync(plant.url, { clientId: "plant-sync", protocolVersion: 4 });
+      const cloudSide = await mqtt.connectAsync(mosquitto.url, { clientId: "cloud-sync", protocolVersion: 5 });
+      clients.push(plantSide, cloudSide);
+      const onPlant = recorder(plantSide);
+      const onCloud = recorder(cloudSide);
+      await plantSide.subscribeAsync("sync/+", { qos: 1 });
+      await cloudSide.subscribeAsync("sync/+", { qos: 1 });
+      await plantSide.publishAsync("sync/from-plant", "p", { qos: 1 });
+      await cloudSide.publishAsync("sync/from-cloud", "c", { qos: 1 });
+      await onCloud.waitFor("sync/from-plant");
+      await onPlant.waitFor("sync/from-cloud");
+      // Bounces would cross before these, on the same connections.
+      await cloudSide.publishAsync("sync/last-cloud", "", { qos: 1 });
+      await plantSide.publishAsync("sync/last-plant", "", { qos: 1 });
+      await onPlant.waitFor("sync/last-cloud");
+      await onCloud.waitFor("sync/last-plant");
+      expect(onPlant.topics().sort()).toEqual(["sync/from-cloud", "sync/from-plant", "sync/last-cloud", "sync/last-plant"]);
+      expect(onCloud.topics().sort()).toEqual(["sync/from-cloud", "sync/from-plant", "sync/last-cloud", "sync/last-plant"]);
+      expect(bridge.stats()).toEqual({ out: 2, in: 2, dropped: 0 });
+    } finally {
+      await Promise.all(clients.map((c) => c.endAsync()));
+      await bridge.close();
+      await plant.close();
+      await mosquitto.cleanup();
+    }
   });
 });
