@@ -2,8 +2,8 @@ import "server-only";
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client.ts";
 import { application, contractVersion, flow, team } from "@/db/schema.ts";
+import { filterOverlapsTemplate, MQTT_DIALECT, splitLevels, type TopicDialect } from "@/registry/topics/index.ts";
 import { isCurrentVersion } from "./applications.ts";
-import { levelsOf, topicMatchesTemplate } from "./topics.ts";
 
 /** An application that sends or receives on a channel, in its current version. */
 export interface ChannelParticipant {
@@ -34,10 +34,19 @@ export const MAX_CANDIDATE_FLOWS = 200_000;
  * Who sends and who receives each of the given addresses (channel templates or concrete topics), in one bounded
  * query on `flow`: the flows of the current version of every application (highest released or deprecated;
  * drafts and retired versions excluded) whose channel template the address reaches, with MQTT semantics
- * (`plant/{lineId}/temperature` reaches `plant/{line}/temperature`). At most `perAddress` producers and as many
- * consumers per address, ordered by application name.
+ * (`plant/{lineId}/temperature` reaches `plant/{line}/temperature`), or in the dialect of the broker the addresses
+ * were seen on (`dialectFor(broker.protocol)`: on NATS `orders.{p1}.created` reaches `orders.{region}.created`, a
+ * parameter never spanning two tokens). At most `perAddress` producers and as many consumers per address, ordered by
+ * application name.
  */
-export async function participantsOf(db: Executor, addresses: readonly string[], perAddress: number): Promise<Map<string, Participants>> {
+export async function participantsOf(
+  db: Executor,
+  addresses: readonly string[],
+  perAddress: number,
+  dialect: TopicDialect = MQTT_DIALECT,
+): Promise<Map<string, Participants>> {
+  const levelsOf = (address: string) => splitLevels(address, dialect);
+  const separator = dialect.separator;
   const result = new Map<string, Participants>();
   const distinct = [...new Set(addresses)];
   for (const address of distinct) result.set(address, { producers: [], consumers: [], truncated: false });
@@ -51,9 +60,9 @@ export async function participantsOf(db: Executor, addresses: readonly string[],
     distinct.map((a) => sql`${levelsOf(a).length}`),
     sql`, `,
   )}]::int[]) as queried(address, levels)`;
-  const levelsOfChannel = sql`array_length(string_to_array(${flow.channel}, '/'), 1)`;
-  const firstLevelOfChannel = sql`split_part(${flow.channel}, '/', 1)`;
-  const firsts = [...new Set(distinct.map((a) => levelsOf(a)[0]!))];
+  const levelsOfChannel = sql`array_length(string_to_array(${flow.channel}, ${separator}::text), 1)`;
+  const firstLevelOfChannel = sql`split_part(${flow.channel}, ${separator}::text, 1)`;
+  const firsts = [...new Set(distinct.map((a) => levelsOf(a)[0] ?? ""))];
   // The flows of current versions that may reach one of the addresses: a template without parameters by its own
   // address only, one with parameters by an address of as many levels. Each is read once, with its LIKE pattern:
   // every `{parameter}` a wildcard and the literal `\`, `%` and `_` escaped (the levels being equal, a wildcard
@@ -126,7 +135,7 @@ export async function participantsOf(db: Executor, addresses: readonly string[],
   const seen = new Map<string, number>();
   for (const row of rows.slice(0, MAX_PARTICIPANT_ROWS)) {
     const entry = result.get(row.queried)!;
-    if (row.address !== row.queried && !topicMatchesTemplate(row.queried, row.address)) continue;
+    if (row.address !== row.queried && !filterOverlapsTemplate(row.queried, row.address, { dialect })) continue;
     const key = `${row.queried}\u0000${row.appSlug}\u0000${row.address}\u0000${row.action}`;
     let participant = grouped.get(key);
     if (!participant) {
