@@ -280,4 +280,23 @@ describeEachBackend("systems", ({ handle }) => {
     expect((await searchCatalog(admin, { q: "sap hana" })).systems.map((x) => x.slug)).toEqual(["sap-s-4hana"]);
     expect((await searchCatalog(admin, { q: "nothing-like-it" })).systems).toEqual([]);
   });
+
+  it("answers bad input over the API with clear 4xx errors and changes nothing", async () => {
+    const before = await rows(system);
+    const readToken = (await createToken(admin, { name: "reader", scopes: ["read"] })).secret;
+    const call = (method: string, path: string, body?: string, token = erpToken) =>
+      new Request(`${BASE}${path}`, { method, ...(body !== undefined ? { body } : {}), headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+    expect((await systemsRoute.GET(call("GET", `/systems?q=${"x".repeat(101)}`), { params: Promise.resolve({}) })).status).toBe(422);
+    expect((await systemsRoute.GET(call("GET", "/systems?type=mainframe"), { params: Promise.resolve({}) })).status).toBe(422);
+    expect((await systemsRoute.POST(call("POST", "/systems", JSON.stringify({ name: 12, team: "erp-team" })), { params: Promise.resolve({}) })).status).toBe(422);
+    expect((await systemsRoute.POST(call("POST", "/systems", "{not json"), { params: Promise.resolve({}) })).status).toBe(422);
+    expect((await systemsRoute.POST(call("POST", "/systems", JSON.stringify({ name: "Reader's", team: "erp-team" }), readToken), { params: Promise.resolve({}) })).status).toBe(403);
+    expect((await systemRoute.PATCH(call("PATCH", "/systems/salesforce", "{}"), { params: Promise.resolve({ slug: "salesforce" }) })).status).toBe(422);
+    expect((await systemRoute.GET(call("GET", "/systems/no-such"), { params: Promise.resolve({ slug: "no-such" }) })).status).toBe(404);
+    expect((await systemRoute.DELETE(call("DELETE", "/systems/salesforce", undefined, readToken), { params: Promise.resolve({ slug: "salesforce" }) })).status).toBe(403);
+    const tooMany = JSON.stringify({ systems: Array.from({ length: 21 }, (_, i) => ({ name: `S${i}`, role: "source" })) });
+    expect((await applicationRoute.PATCH(call("PATCH", "/applications/erp-orders", tooMany), { params: Promise.resolve({ app: "erp-orders" }) })).status).toBe(422);
+    expect((await applicationRoute.PATCH(call("PATCH", "/applications/erp-orders", JSON.stringify({ kind: "robot" })), { params: Promise.resolve({ app: "erp-orders" }) })).status).toBe(422);
+    expect(await rows(system)).toBe(before);
+  });
 });
