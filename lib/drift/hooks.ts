@@ -9,7 +9,7 @@ import { evaluateObservedTopics, silentChannels } from "@/registry/drift/index.t
 import type { ObservedTopic } from "@/registry/drift/types.ts";
 import { bumpCatalogGeneration, loadDriftCatalog } from "./catalog.ts";
 import { applyEvaluation } from "./findings.ts";
-import { capabilitiesOf, channelActivityOf, observedFromReport, observedFromTopic, observingSince, recordChannelActivity, silentAfterSeconds } from "./observed.ts";
+import { brokerFactsOf, channelActivityOf, observedFromReport, observedFromTopic, observingSince, recordChannelActivity, silentAfterSeconds } from "./observed.ts";
 import { requestDriftSweep } from "./sweep.ts";
 
 /**
@@ -117,8 +117,8 @@ export async function driftOnCatalogChange(tx: Transaction, principal: Principal
   }
 
   const rows = [...topics.values()];
-  const capabilities = await capabilitiesOf(tx, rows.map((r) => r.brokerId));
-  const observed: ObservedTopic[] = rows.map((row) => observedFromTopic(row, capabilities.get(row.brokerId) ?? null, now));
+  const brokers = await brokerFactsOf(tx, rows.map((r) => r.brokerId));
+  const observed: ObservedTopic[] = rows.map((row) => observedFromTopic(row, brokers.get(row.brokerId) ?? null, now));
   const evaluation = evaluateObservedTopics(loaded.compiled, observed, loaded.validators);
 
   // The app's declared send channels judged for silence; a silent channel it no longer declares is documented away.

@@ -15,6 +15,13 @@ describe("import of an undocumented topic", () => {
     expect(parametersOf("a/{x}/b/{y}/{x}")).toEqual(["x", "y"]);
   });
 
+  it("names the placeholders of a NATS subject or AMQP routing key between its dots", () => {
+    expect(addressFromTemplate("orders.{p1}.created", ".")).toBe("orders.{orderId}.created");
+    expect(addressFromTemplate("billing.invoices.{p2}.{p3}", ".")).toBe("billing.invoices.{invoiceId}.{param1}");
+    // Read as MQTT, the dotted subject is one level and its placeholder has no level before it.
+    expect(addressFromTemplate("orders.{p1}.created")).toBe("orders.{p1}.created");
+  });
+
   it("drops the 2020-12 dialect of the inferred schema", () => {
     expect(payloadFromInferred({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" })).toEqual({ type: "object" });
     expect(payloadFromInferred(undefined)).toBeUndefined();

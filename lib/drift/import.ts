@@ -10,6 +10,7 @@ import type { Principal } from "@/lib/auth/principal.ts";
 import { assertWritesForTeam, currentVersions } from "@/lib/catalog/applications.ts";
 import { MeshportError, parseInput } from "@/lib/errors.ts";
 import { openChangeRequest, type ChangeRequestOutcome } from "@/lib/reviews/requests.ts";
+import { brokerDialect } from "@/lib/brokers/dialect.ts";
 
 /** A channel address: no spaces or topic wildcards; `{name}` placeholders only (fixed pattern, never built from input). */
 const ADDRESS = /^(?:[^{}\s+#\u0000]|\{[A-Za-z0-9_-]{1,100}\})+$/;
@@ -57,12 +58,16 @@ function unique(base: string, taken: Set<string>): string {
   return name;
 }
 
+/** What separates levels in a broker's topic syntax (`/` for MQTT, `.` for NATS subjects and AMQP routing keys). */
+type Separator = "/" | ".";
+
 /**
- * The channel address for an observed template: the agent's `{p1}` placeholders get names from the level before
- * them (`plant/{p1}/temperature` → `plant/{plantId}/temperature`), else `param1`, `param2`…; named ones stay.
+ * The channel address for an observed template, levels split in its broker's syntax: the agent's `{p1}`
+ * placeholders get names from the level before them (`plant/{p1}/temperature` → `plant/{plantId}/temperature`,
+ * `orders.{p1}.created` → `orders.{orderId}.created`), else `param1`, `param2`…; named ones stay.
  */
-export function addressFromTemplate(template: string): string {
-  const levels = template.split("/");
+export function addressFromTemplate(template: string, separator: Separator = "/"): string {
+  const levels = template.split(separator);
   const taken = new Set(levels.flatMap((l) => [...l.matchAll(/\{([A-Za-z0-9_-]+)\}/g)].map((m) => m[1]!)).filter((n) => !/^p\d+$/.test(n)));
   let generic = 0;
   return levels
@@ -73,7 +78,7 @@ export function addressFromTemplate(template: string): string {
       const base = words.length ? `${camel([...words.slice(0, -1), singular(words[words.length - 1]!)])}Id` : "";
       return `{${unique(/^[A-Za-z]/.test(base) ? base : `param${++generic}`, taken)}}`;
     })
-    .join("/");
+    .join(separator);
 }
 
 /** The parameter names of an address, in order. */
@@ -82,9 +87,9 @@ export function parametersOf(address: string): string[] {
 }
 
 /** The literal words of an address, for names: `plant/{plantId}/temperature` → [`plant`, `temperature`]. */
-function literalWords(address: string): string[] {
+function literalWords(address: string, separator: Separator = "/"): string[] {
   return address
-    .split("/")
+    .split(separator)
     .filter((l) => !l.includes("{"))
     .flatMap(wordsOf)
     .slice(-6);
@@ -111,8 +116,8 @@ export interface ImportPlan {
 }
 
 /** Names for the new channel, message and operation that no existing one of the contract uses. */
-export function planNames(contract: Contract, address: string, message: string | undefined, action: "send" | "receive") {
-  const words = literalWords(address);
+export function planNames(contract: Contract, address: string, message: string | undefined, action: "send" | "receive", separator: Separator = "/") {
+  const words = literalWords(address, separator);
   const channelIds = new Set(Object.values(contract.channels).map((c) => c.id));
   const operationIds = new Set(Object.keys(contract.operations));
   const messageKeys = new Set(Object.values(contract.channels).flatMap((c) => Object.keys(c.messages)));
@@ -232,7 +237,10 @@ export async function importUndocumentedTopic(principal: Principal, findingId: s
   const [version] = await db.select().from(contractVersion).where(eq(contractVersion.id, current.id));
   const versions = await db.select({ version: contractVersion.version }).from(contractVersion).where(eq(contractVersion.applicationId, app.id));
   const contract = version!.contract;
-  const address = input.channel ?? addressFromTemplate(finding.template);
+  const [brokerRow] = finding.brokerId ? await db.select({ name: broker.name, protocol: broker.protocol }).from(broker).where(eq(broker.id, finding.brokerId)) : [];
+  // The template is in its broker's syntax: a NATS subject's placeholders sit between dots.
+  const { separator } = brokerDialect(brokerRow?.protocol);
+  const address = input.channel ?? addressFromTemplate(finding.template, separator);
   if (!ADDRESS.test(address)) {
     throw new MeshportError("invalid_input", `The template ${finding.template} makes no channel address; give one.`, { details: { fieldErrors: { channel: ["Give a channel address."] }, formErrors: [] } });
   }
@@ -243,8 +251,7 @@ export async function importUndocumentedTopic(principal: Principal, findingId: s
   if (payload && Buffer.byteLength(JSON.stringify(payload)) > MAX_SCHEMA_BYTES) {
     throw new MeshportError("conflict", "The inferred schema is too large to import.", { subject: "schema_too_large" });
   }
-  const [brokerRow] = finding.brokerId ? await db.select({ name: broker.name }).from(broker).where(eq(broker.id, finding.brokerId)) : [];
-  const names = planNames(contract, address, input.message, input.action);
+  const names = planNames(contract, address, input.message, input.action, separator);
   const next = nextMinor(version!.version, new Set(versions.map((v) => v.version)));
   const seenOn = brokerRow?.name ?? finding.brokerId ?? "a broker";
   const plan: ImportPlan = {

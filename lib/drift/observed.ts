@@ -3,6 +3,7 @@ import { and, asc, gte, inArray, isNotNull, min, sql } from "drizzle-orm";
 import type { AgentReport, TopicObservation } from "@/agents/protocol.ts";
 import type { Executor } from "@/db/client.ts";
 import { broker, channelActivity, ingestBatch, type BrokerTopic, type KnownClient } from "@/db/schema.ts";
+import { brokerDialect } from "@/lib/brokers/dialect.ts";
 import type { CompiledDriftCatalog } from "@/registry/drift/index.ts";
 import type { ObservedSample, ObservedTopic } from "@/registry/drift/types.ts";
 
@@ -12,10 +13,11 @@ export function silentAfterSeconds(): number {
   return Number.isFinite(seconds) && seconds >= 1 && seconds <= 10 * 365 * 86_400 ? Math.floor(seconds) : 86_400;
 }
 
-/** One observation of a report as the rules read it. */
+/** One observation of a report as the rules read it, in the syntax of the broker's kind. */
 export function observedFromReport(report: AgentReport, t: TopicObservation): ObservedTopic {
   return {
     brokerId: report.broker.id,
+    dialect: brokerDialect(report.broker.protocol),
     template: t.template,
     topics: t.topics.map((x) => x.topic),
     distinctTopics: t.distinctTopics,
@@ -45,14 +47,22 @@ function storedSample(raw: Record<string, unknown>): ObservedSample | null {
 const clients = (list: readonly KnownClient[] | null, since: number) =>
   Array.isArray(list) ? list.filter((c) => typeof c?.clientId === "string" && typeof c.lastSeen === "string" && Date.parse(c.lastSeen) >= since) : [];
 
+/** What drift needs of a broker to judge its stored topics: its kind (the topic syntax) and what its agent can learn. */
+export interface BrokerFacts {
+  protocol: string;
+  capabilities: Record<string, unknown> | null;
+}
+
 /**
- * The merged picture of a broker topic as the rules read it, with what its broker's agent can learn; its clients
- * are those seen within the stale window before `now`.
+ * The merged picture of a broker topic as the rules read it, in the syntax of its broker's kind, with what the
+ * broker's agent can learn; its clients are those seen within the stale window before `now`.
  */
-export function observedFromTopic(row: BrokerTopic, capabilities: Record<string, unknown> | null, now = new Date()): ObservedTopic {
+export function observedFromTopic(row: BrokerTopic, facts: BrokerFacts | null, now = new Date()): ObservedTopic {
   const since = now.getTime() - silentAfterSeconds() * 1000;
+  const capabilities = facts?.capabilities ?? null;
   return {
     brokerId: row.brokerId,
+    dialect: brokerDialect(facts?.protocol),
     template: row.template,
     topics: (Array.isArray(row.topics) ? row.topics : []).flatMap((t) => (typeof t?.topic === "string" ? [t.topic] : [])),
     distinctTopics: row.distinctTopics,
@@ -154,13 +164,13 @@ export async function observingSince(db: Executor, now: Date, windowSeconds: num
   return earliest!.toISOString();
 }
 
-/** The broker capabilities by id (what each agent can learn), for re-judging stored topics. */
-export async function capabilitiesOf(db: Executor, brokerIds: readonly string[]): Promise<Map<string, Record<string, unknown> | null>> {
+/** The brokers' kinds and capabilities by id (their topic syntax, what each agent can learn), for re-judging stored topics. */
+export async function brokerFactsOf(db: Executor, brokerIds: readonly string[]): Promise<Map<string, BrokerFacts>> {
   const ids = [...new Set(brokerIds)];
-  const found = new Map<string, Record<string, unknown> | null>();
+  const found = new Map<string, BrokerFacts>();
   for (let i = 0; i < ids.length; i += CHUNK) {
-    const rows = await db.select({ id: broker.id, capabilities: broker.capabilities }).from(broker).where(inArray(broker.id, ids.slice(i, i + CHUNK)));
-    for (const r of rows) found.set(r.id, r.capabilities ?? null);
+    const rows = await db.select({ id: broker.id, protocol: broker.protocol, capabilities: broker.capabilities }).from(broker).where(inArray(broker.id, ids.slice(i, i + CHUNK)));
+    for (const r of rows) found.set(r.id, { protocol: r.protocol, capabilities: r.capabilities ?? null });
   }
   return found;
 }

@@ -1,9 +1,11 @@
 /**
  * The catalog as the drift rules query it, compiled once per catalog generation: a template
  * index over the channels of the current versions, one over the channels of other versions,
- * and the flows of each channel by action and application.
+ * and the flows of each channel by action and application. Observations are matched in their
+ * broker's topic syntax: the indexes and memos are kept per dialect, built on first use (an
+ * address that is no template in a dialect is absent from its indexes).
  */
-import { parseTemplate, subscriptionFilterFor, TemplateIndex, templatesOverlap, type Template } from "../topics/index.ts";
+import { MQTT_DIALECT, parseTemplate, subscriptionFilterFor, TemplateIndex, templatesOverlap, type Template, type TopicDialect } from "../topics/index.ts";
 import type { DeclaredFlow, DriftApp, DriftCatalog, ObservedTopic, OtherVersionFlow } from "./types.ts";
 
 /** One declared channel address with the flows on it. */
@@ -28,16 +30,21 @@ export interface TopicMeeting<C> {
   unmatched: string[];
 }
 
-/** Indexes channels by address, grouping the flows of each address. */
-function indexChannels<F extends { channel: string }, C>(flows: readonly F[], make: (address: string, flows: F[]) => C): TemplateIndex<C> {
+/** The channels of the flows, one per address with the flows of that address, in first-seen order. */
+function channelsOf<F extends { channel: string }, C>(flows: readonly F[], make: (address: string, flows: F[]) => C): Array<{ address: string; channel: C }> {
   const byAddress = new Map<string, F[]>();
   for (const flow of flows) {
     const list = byAddress.get(flow.channel);
     if (list) list.push(flow);
     else byAddress.set(flow.channel, [flow]);
   }
-  const index = new TemplateIndex<C>();
-  for (const [address, list] of byAddress) index.add(address, make(address, list));
+  return [...byAddress].map(([address, list]) => ({ address, channel: make(address, list) }));
+}
+
+/** Indexes the channels in the dialect; the same channel objects in every dialect. */
+function indexChannels<C>(channels: readonly { address: string; channel: C }[], dialect: TopicDialect): TemplateIndex<C> {
+  const index = new TemplateIndex<C>(dialect);
+  for (const { address, channel } of channels) index.add(address, channel);
   return index;
 }
 
@@ -101,7 +108,7 @@ class TemplateMemo<C> {
   overlapping(index: TemplateIndex<C>, template: string, given?: Template | null): readonly C[] {
     let channels = this.map.get(template);
     if (channels === undefined) {
-      const parsed = given === undefined ? parsedOrNull(template) : given;
+      const parsed = given === undefined || (given !== null && given.dialect.protocol !== index.dialect.protocol) ? parsedOrNull(template, index.dialect) : given;
       const hits = parsed ? overlapping(index, parsed) : NONE;
       channels = hits.length === 0 ? NONE : hits;
       if (template.length > MEMO_KEY_CHARS) return channels;
@@ -112,45 +119,94 @@ class TemplateMemo<C> {
   }
 }
 
-function parsedOrNull(address: string): Template | null {
-  const parsed = parseTemplate(address);
+function parsedOrNull(address: string, dialect: TopicDialect): Template | null {
+  const parsed = parseTemplate(address, dialect);
   return parsed.ok ? parsed.value : null;
 }
 
 const NONE: readonly never[] = [];
 
-/** The compiled catalog: built once per catalog generation, queried for every observed topic. It remembers the channels of the concrete topics it was asked about. */
+/** The indexes and memos of one dialect. */
+interface DialectView {
+  channels: TemplateIndex<DriftChannel>;
+  otherChannels: TemplateIndex<OtherChannel>;
+  memo: TopicMemo<DriftChannel>;
+  otherMemo: TopicMemo<OtherChannel>;
+  templateMemo: TemplateMemo<DriftChannel>;
+  otherTemplateMemo: TemplateMemo<OtherChannel>;
+  /** other versions' channels that are the same channel as a declared address */
+  sameChannel: TemplateMemo<OtherChannel>;
+}
+
+/** The dialect an observation is read in (MQTT when it names none). */
+export const observedDialect = (topic: Pick<ObservedTopic, "dialect">): TopicDialect => topic.dialect ?? MQTT_DIALECT;
+
+/**
+ * The compiled catalog: built once per catalog generation, queried for every observed topic in the observation's
+ * dialect. It remembers the channels of the concrete topics and templates it was asked about, per dialect.
+ */
 export class CompiledDriftCatalog {
-  /** channels of the current versions */
-  readonly channels: TemplateIndex<DriftChannel>;
-  /** channels of other versions (older, or newer drafts and pre-releases) */
-  readonly otherChannels: TemplateIndex<OtherChannel>;
   /** applications by id */
   readonly applications: ReadonlyMap<string, DriftApp>;
-  private readonly memo = new TopicMemo<DriftChannel>();
-  private readonly otherMemo = new TopicMemo<OtherChannel>();
-  private readonly templateMemo = new TemplateMemo<DriftChannel>();
-  private readonly otherTemplateMemo = new TemplateMemo<OtherChannel>();
-  /** other versions' channels that are the same channel as a declared address */
-  private readonly sameChannel = new TemplateMemo<OtherChannel>();
+  private readonly declared: Array<{ address: string; channel: DriftChannel }>;
+  private readonly others: Array<{ address: string; channel: OtherChannel }>;
+  private readonly views = new Map<string, DialectView>();
 
   constructor(readonly catalog: DriftCatalog) {
-    this.channels = indexChannels(catalog.flows, (address, flows) => ({
+    this.declared = channelsOf(catalog.flows, (address, flows) => ({
       address,
       flows,
       send: flows.filter((f) => f.action === "send"),
       receive: flows.filter((f) => f.action === "receive"),
     }));
-    this.otherChannels = indexChannels(catalog.otherVersions, (address, flows) => ({ address, flows }));
+    this.others = channelsOf(catalog.otherVersions, (address, flows) => ({ address, flows }));
     const apps = new Map<string, DriftApp>();
     for (const app of catalog.applications) apps.set(app.id, app);
     for (const flow of catalog.flows) if (!apps.has(flow.application.id)) apps.set(flow.application.id, flow.application);
     this.applications = apps;
   }
 
-  /** The declared channels the topic meets, and its listed topics that meet none (`parsed`: the topic's template, parsed when needed if not given). */
+  private view(dialect: TopicDialect): DialectView {
+    let view = this.views.get(dialect.protocol);
+    if (!view) {
+      view = {
+        channels: indexChannels(this.declared, dialect),
+        otherChannels: indexChannels(this.others, dialect),
+        memo: new TopicMemo(),
+        otherMemo: new TopicMemo(),
+        templateMemo: new TemplateMemo(),
+        otherTemplateMemo: new TemplateMemo(),
+        sameChannel: new TemplateMemo(),
+      };
+      this.views.set(dialect.protocol, view);
+    }
+    return view;
+  }
+
+  /** Channels of the current versions, indexed in MQTT's syntax. */
+  get channels(): TemplateIndex<DriftChannel> {
+    return this.view(MQTT_DIALECT).channels;
+  }
+
+  /** Channels of other versions (older, or newer drafts and pre-releases), indexed in MQTT's syntax. */
+  get otherChannels(): TemplateIndex<OtherChannel> {
+    return this.view(MQTT_DIALECT).otherChannels;
+  }
+
+  /** Channels of the current versions indexed in the dialect. */
+  channelsIn(dialect: TopicDialect): TemplateIndex<DriftChannel> {
+    return this.view(dialect).channels;
+  }
+
+  /** Channels of other versions indexed in the dialect. */
+  otherChannelsIn(dialect: TopicDialect): TemplateIndex<OtherChannel> {
+    return this.view(dialect).otherChannels;
+  }
+
+  /** The declared channels the topic meets in its dialect, and its listed topics that meet none (`parsed`: the topic's template, parsed when needed if not given). */
   meet(topic: ObservedTopic, parsed?: Template | null): TopicMeeting<DriftChannel> {
-    return meet(this.channels, this.memo, this.templateMemo, topic, parsed);
+    const view = this.view(observedDialect(topic));
+    return meet(view.channels, view.memo, view.templateMemo, topic, parsed);
   }
 
   /** The declared channels the topic meets. */
@@ -160,12 +216,14 @@ export class CompiledDriftCatalog {
 
   /** The channels of other versions the topic meets. */
   otherChannelsMet(topic: ObservedTopic, parsed?: Template | null): OtherChannel[] {
-    return meet(this.otherChannels, this.otherMemo, this.otherTemplateMemo, topic, parsed).channels;
+    const view = this.view(observedDialect(topic));
+    return meet(view.otherChannels, view.otherMemo, view.otherTemplateMemo, topic, parsed).channels;
   }
 
-  /** The channels of other versions that are the same channel as the address: equal, or overlapping it (`plant/{line}/x` and `plant/{id}/x`). */
-  otherChannelsOverlapping(address: string): readonly OtherChannel[] {
-    return this.sameChannel.overlapping(this.otherChannels, address);
+  /** The channels of other versions that are the same channel as the address in the dialect: equal, or overlapping it (`plant/{line}/x` and `plant/{id}/x`). */
+  otherChannelsOverlapping(address: string, dialect: TopicDialect = MQTT_DIALECT): readonly OtherChannel[] {
+    const view = this.view(dialect);
+    return view.sameChannel.overlapping(view.otherChannels, address);
   }
 
   /** The flows with the action on the channels, of the applications when given. */
@@ -194,9 +252,9 @@ export class CompiledDriftCatalog {
   }
 }
 
-/** The observed template parsed, or null when it is not a valid template (then only its listed topics meet channels). */
+/** The observed template parsed in its dialect, or null when it is not a valid template there (then only its listed topics meet channels). */
 export function parseObserved(topic: ObservedTopic): Template | null {
-  return parsedOrNull(topic.template);
+  return parsedOrNull(topic.template, observedDialect(topic));
 }
 
 /** Compiles the catalog for the drift rules. */

@@ -3,7 +3,7 @@
  * (SILENT_CHANNEL). Pure: the caller gives the compiled catalog, the observations and a
  * validator cache it owns, and stores what comes back.
  */
-import type { CompiledDriftCatalog, DriftChannel, OtherChannel } from "./catalog.ts";
+import { observedDialect, type CompiledDriftCatalog, type DriftChannel, type OtherChannel } from "./catalog.ts";
 import { undocumentedFields } from "./fields.ts";
 import { driftRuleById } from "./rules.ts";
 import type {
@@ -267,7 +267,7 @@ class Run {
     const others = new Set<OtherChannel>(this.compiled.otherChannelsMet(topic));
     const skewed = new Set<(typeof failing)[number]>();
     const skewOf = pairs.map((pair) => {
-      const sameChannel = others.size === 0 ? [] : this.compiled.otherChannelsOverlapping(pair.channel).filter((c) => others.has(c));
+      const sameChannel = others.size === 0 ? [] : this.compiled.otherChannelsOverlapping(pair.channel, observedDialect(topic)).filter((c) => others.has(c));
       const otherFlows = sameChannel.length === 0 ? [] : this.compiled.otherFlowsOn(sameChannel, pair.app.id, side.action);
       const payloads: typeof failing = [];
       const versions = new Set<string>();

@@ -2,6 +2,7 @@
  * The drift model: what the contracts declare, what the agents observed, and the findings
  * the rules draw from the two. Pure data; lib/drift stores it, registry/drift decides it.
  */
+import type { TopicDialect } from "../topics/index.ts";
 
 /** Ids of the drift rules (the catalogue is in ./rules.ts). */
 export const DRIFT_RULE_IDS = [
@@ -82,6 +83,8 @@ export interface ObservedSample {
 /** What one agent saw on one topic template in one report window (or the merged current picture). */
 export interface ObservedTopic {
   brokerId: string;
+  /** the broker's topic syntax: the template, its topics and consumers' filters are read in it (default MQTT) */
+  dialect?: TopicDialect;
   /** topic template as the agent collapsed it, e.g. `plant/{p1}/temperature` */
   template: string;
   /** concrete topics listed (busiest first, possibly fewer than distinctTopics) */
