@@ -234,7 +234,14 @@ describe.skipIf(!MOSQUITTO_BIN)("agent against a real Mosquitto", () => {
     });
     cleanups.push(() => edge.cleanup());
     const bridgeOf = (reports: AgentReport[]) => reports.flatMap((r) => r.bridges ?? []).find((b) => b.name === "edge.hub");
-    await until(() => a.stats().consumersTracked >= 1, "the bridge's subscription");
+    const subscribedAt = Date.now() + 20_000;
+    while (!bridgeOf(portal.reports)?.topics.includes("commands/#")) {
+      if (Date.now() > subscribedAt) throw new Error("timed out waiting for the bridge's subscription");
+      await a.flush();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // A bridge is a link, not a consumer of this broker.
+    expect(a.stats().consumersTracked).toBe(0);
     const shop = await mqtt.connectAsync(edge.url, { clientId: "shop" });
     cleanups.push(() => shop.endAsync(true));
     await publish(shop, 3, (i) => `orders/${100 + i}/created`);
@@ -250,8 +257,9 @@ describe.skipIf(!MOSQUITTO_BIN)("agent against a real Mosquitto", () => {
     expect(bridge).toMatchObject({ kind: "mqtt-bridge", name: "edge.hub", direction: "both", state: "connected" });
     expect(bridge.remote).toMatch(/^edge\.hub@127\.0\.0\.1:\d+$/);
     expect([...bridge.topics].sort()).toEqual(["commands/#", "orders/100/created", "orders/101/created", "orders/102/created"]);
-    // The bridge is the producer of what it brings in, and a consumer of what it takes out.
-    expect(producerMessages(portal.reports, "orders/{p1}/created", "edge.hub")).toBe(3);
+    // What it brings in is the link's traffic, not the bridge's publishing: it is no producer.
+    expect(portal.reports.flatMap((r) => r.topics).find((t) => t.template === "orders/{p1}/created")?.messages).toBe(3);
+    expect(producerMessages(portal.reports, "orders/{p1}/created", "edge.hub")).toBe(0);
 
     // Once the bridge is gone, it is no longer reported.
     await edge.stop();

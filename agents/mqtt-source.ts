@@ -207,7 +207,9 @@ export function createMqttSource(options: MqttSourceOptions): BrokerSource {
         if (ev.type === "publish") producersSeen = true;
         else if (ev.type === "subscribe" || ev.type === "unsubscribe") consumersInformed = true;
         bridges.event(ev);
-        sink.event(ev);
+        // A bridge is a link between brokers, not an application: what it carries is reported as the link's
+        // topics, never as its producing or consuming. Its disconnect still reaches the tracker, to forget it.
+        if (ev.type === "disconnect" || !bridges.has(ev.clientId)) sink.event(ev);
       };
       const onSys = (topic: string, payload: Buffer) => {
         sysSeen = true;

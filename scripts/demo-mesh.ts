@@ -73,7 +73,8 @@ try {
   const cloud = brokers.get(DEMO_BRIDGE.remote)!;
   bridge = await startEmbeddedBridge({
     name: DEMO_BRIDGE.name,
-    local: { url: plant.url },
+    // Both ends carry the bridge bit: each broker's agent then tells of the link, and neither mistakes it for an application.
+    local: { url: plant.url, bridgeBit: true },
     remote: { url: cloud.url },
     topics: [...DEMO_BRIDGE.topics],
     log: (line) => console.log(`meshport demo mesh: ${line}`),
