@@ -58,6 +58,12 @@ function unique(base: string, taken: Set<string>): string {
   return name;
 }
 
+/** The channel address an import suggests for a finding's template, in the syntax of the broker it was seen on. */
+export async function suggestedChannelAddress(brokerId: string | null, template: string): Promise<string> {
+  const [row] = brokerId ? await (await getDb()).select({ protocol: broker.protocol }).from(broker).where(eq(broker.id, brokerId)) : [];
+  return addressFromTemplate(template, brokerDialect(row?.protocol).separator);
+}
+
 /** What separates levels in a broker's topic syntax (`/` for MQTT, `.` for NATS subjects and AMQP routing keys). */
 type Separator = "/" | ".";
 

@@ -4,7 +4,7 @@ import { Pager } from "@/app/_components/pager.tsx";
 import { channelHref, messageHref } from "@/app/_components/catalog.tsx";
 import { EmptyState } from "@/app/_components/empty-state.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
-import { searchCatalog, type SearchHit } from "@/lib/catalog/search.ts";
+import { searchCatalog, type SearchHit, type SystemHit } from "@/lib/catalog/search.ts";
 import { subscriptionFilterFor } from "@/lib/catalog/topics.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { pageNumber, queryText, type SearchParamValue } from "@/lib/http/page-query.ts";
@@ -46,7 +46,7 @@ export default async function DiscoverPage({ searchParams }: { searchParams: Pro
   const page = pageNumber(query.page, MAX_PAGE);
   // Generous text bounds: the search's own, tighter limits answer with a message the page shows.
   const asked = { q: queryText(query.q, 4096), topic: queryText(query.topic, 4096), field: queryText(query.field, 4096) };
-  let result: { hits: SearchHit[]; total: number; totalCapped?: boolean } | null = null;
+  let result: { hits: SearchHit[]; total: number; totalCapped?: boolean; systems: SystemHit[] } | null = null;
   let error: string | null = null;
   if (asked.q || asked.topic || asked.field) {
     try {
@@ -85,9 +85,22 @@ export default async function DiscoverPage({ searchParams }: { searchParams: Pro
             its channel) or by field name. Each answer gives the subscription filter, the payload schema, the broker and the owning team.
           </p>
         </EmptyState>
-      ) : result.hits.length === 0 ? (
+      ) : null}
+      {result && result.systems.length > 0 ? (
+        <section className="panel" data-testid="system-results">
+          <h2>Systems</h2>
+          <ul>
+            {result.systems.map((system) => (
+              <li key={system.slug}>
+                <Link href={`/systems/${encodeURIComponent(system.slug)}`}>{system.name}</Link> <span className="muted small">{system.type}</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      {!result ? null : result.hits.length === 0 ? (
         <p className="muted" data-testid="no-results">
-          Nothing matches.
+          {result.systems.length > 0 ? "No channel, message or field matches." : "Nothing matches."}
         </p>
       ) : (
         <section className="panel">
