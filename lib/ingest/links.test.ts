@@ -29,6 +29,13 @@ describe("resolveRemote", () => {
     expect(resolveRemote("plant-eu.bridge", "plant-eu", brokers)).toBeNull();
   });
 
+  it("does not tell a broker by an id too short to be more than a common word", () => {
+    const short = [{ id: "eu", url: "" }, { id: "core", url: "" }, { id: "cloud-core", url: "" }];
+    expect(resolveRemote("bridge-plant-eu", "x", short)).toBeNull();
+    expect(resolveRemote("core.bridge", "x", short)).toBeNull();
+    expect(resolveRemote("plant-eu.cloud-core@127.0.0.1:51234", "x", short)).toBe("cloud-core");
+  });
+
   it("prefers a URL match to an id match, and is the same whatever order the brokers come in", () => {
     const remote = "plant-us via mqtt://127.0.0.1:1883";
     expect(resolveRemote(remote, "x", brokers)).toBe("plant-eu");

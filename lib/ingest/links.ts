@@ -5,8 +5,9 @@
  *  1. a broker whose URL's `host:port` appears in `remote` (a shovel's destination URI, a route's URL), the port
  *     being the URL's or its scheme's default (mqtt 1883, mqtts 8883, nats 4222, amqp 5672, amqps 5671), not part of
  *     a longer host name or port (`eu.example:5672` is not in `plant.eu.example:5672`, `:1883` not in `:18830`);
- *  2. else a broker whose id appears in `remote` as a whole word: not preceded or followed by a letter or digit
- *     (`plant-us` in `bridge-plant-us` or `plant-us.bridge`, not in `plant-usa`);
+ *  2. else a broker whose id, of at least MIN_ID_MATCH_CHARS characters, appears in `remote` as a whole word: not
+ *     preceded or followed by a letter or digit (`plant-us` in `bridge-plant-us` or `plant-us.bridge`, not in
+ *     `plant-usa`); a shorter id (`eu`, `core`) is too common a word to tell a broker by;
  *  3. among several, the longest match wins, then the smallest broker id.
  * Host names and ids compare without case. The reporting broker itself is never the far end.
  */
@@ -33,6 +34,9 @@ export function hostPort(url: string): string | null {
   const port = parsed.port || DEFAULT_PORTS[scheme];
   return port ? `${host}:${port}` : null;
 }
+
+/** Shortest broker id rule 2 matches by. */
+export const MIN_ID_MATCH_CHARS = 5;
 
 const isWordChar = (c: string | undefined) => c !== undefined && /[a-z0-9]/.test(c);
 
@@ -61,7 +65,7 @@ export function resolveRemote(remote: string, selfId: string, brokers: readonly 
     const address = b.url ? hostPort(b.url) : null;
     // A port is followed by no further digit: `:1883` is not `:18830`.
     if (address && containsWord(text, address, isHostChar, isDigit)) consider(b.id, 2, address.length);
-    else if (containsWord(text, b.id.toLowerCase())) consider(b.id, 1, b.id.length);
+    else if (b.id.length >= MIN_ID_MATCH_CHARS && containsWord(text, b.id.toLowerCase())) consider(b.id, 1, b.id.length);
   }
   return (best as { id: string } | null)?.id ?? null;
 }

@@ -133,6 +133,16 @@ describeEachBackend("agent report ingest: NATS and RabbitMQ brokers, their inven
     expect(changes.map((c) => c.details)).toEqual([expect.objectContaining({ before: { protocol: "kafka" }, after: { protocol: "amqp" } })]);
   });
 
+  it("forgets the topics and links a broker reported in its old kind's syntax when it changes kind", async () => {
+    const topicsOf = async () => (await db().select({ template: brokerTopic.template }).from(brokerTopic).where(eq(brokerTopic.brokerId, "turncoat"))).map((t) => t.template);
+    expect((await post(agent, amqpReport(1, [dottedTopic("orders.{p1}.created", 3)], at(-20), at(-10), "turncoat", { bridges: [link({ kind: "rabbitmq-shovel", name: "s1" })] }))).status).toBe(202);
+    expect(await topicsOf()).toEqual(["orders.{p1}.created"]);
+    expect((await links("turncoat")).length).toBe(1);
+    expect((await post(agent, natsReport(2, [dottedTopic("billing.{p1}.paid", 2)], at(-10), at(-5), "turncoat"))).status).toBe(202);
+    expect(await topicsOf()).toEqual(["billing.{p1}.paid"]);
+    expect(await links("turncoat")).toEqual([]);
+  });
+
   it("refuses inconsistent or oversized mesh fields with 422 and stores nothing", async () => {
     const batches = async () => (await db().select({ n: count() }).from(ingestBatch))[0]!.n;
     const before = await batches();

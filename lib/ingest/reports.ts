@@ -260,6 +260,9 @@ async function updateBrokerFromReport(tx: Transaction, report: AgentReport, audi
     })
     .where(eq(broker.id, report.broker.id));
   if (kindChanged) {
+    // What was stored is in the old kind's topic syntax: read in the new one it would mean other topics.
+    await tx.delete(brokerTopic).where(eq(brokerTopic.brokerId, report.broker.id));
+    await tx.delete(brokerLink).where(eq(brokerLink.brokerId, report.broker.id));
     audit({
       action: "broker.register",
       targetType: "broker",
