@@ -10,7 +10,7 @@ import path from "node:path";
 import pino, { type Logger } from "pino";
 import { createRegistry, startMetricsServer, type AgentRuntimeStats, type MetricsServer } from "./metrics.ts";
 import type { BrokerEvent } from "./mosquitto-log.ts";
-import { createMqttSource, sanitizeUrl, type BrokerEventSource } from "./mqtt-source.ts";
+import type { BrokerEventSource } from "./mqtt-source.ts";
 import { Observer } from "./observer.ts";
 import { emptyDrops, MAX_BRIDGES, MAX_CLIENTS_PER_TEMPLATE, MAX_LABEL_CHARS, MAX_URL_CHARS, type DropCounters } from "./protocol.ts";
 import { encodeReport, planWindow, renderPart } from "./report.ts";
@@ -18,6 +18,7 @@ import { fetchChannels, Reporter, type DrainResult } from "./reporter.ts";
 import type { BrokerSource, SourceSink } from "./source.ts";
 import { Spool } from "./spool.ts";
 import { ConsumerTracker } from "./tracker.ts";
+import { sanitizeUrl } from "./url.ts";
 
 export { sanitizeUrl, type BrokerEventSource };
 
@@ -127,9 +128,10 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     { maxBytes: options.spoolMaxBytes, maxFiles: options.spoolMaxFiles },
     options.agentId,
   );
+  // The MQTT client library loads only for an MQTT broker: NATS and RabbitMQ agents do without it.
   const source =
     options.source ??
-    createMqttSource({
+    (await import("./mqtt-source.ts")).createMqttSource({
       ...options,
       clientId: options.clientId ?? `meshport-agent-${options.brokerId}-${randomBytes(3).toString("hex")}`,
     });

@@ -29,6 +29,15 @@ import { SchemaAccumulator, type InferenceOptions, type NodeBudget } from "./sch
 import { MQTT_DIALECT, type TopicDialect } from "../registry/topics/index.ts";
 import { compileChannels, isValidTopic, matchChannel, TemplateTrie, type ChannelMatcher } from "./templates.ts";
 
+// Read once: each new topic checks them, and imported bindings cost a call each under the loader.
+const TOPIC_BYTES = MAX_TOPIC_BYTES;
+const TEMPLATE_BYTES = MAX_TEMPLATE_BYTES;
+
+/** {@link fitsBytes}, without counting bytes when even three per character fit (UTF-8 needs at most that). */
+function fitsShort(text: string, maxBytes: number): boolean {
+  return 3 * text.length <= maxBytes || fitsBytes(text, maxBytes);
+}
+
 /** Limits and behaviour of an {@link Observer}; all have defaults. */
 export interface ObserverOptions {
   /** distinct concrete topics per window (default 100,000); messages on further topics are dropped and counted */
@@ -288,7 +297,7 @@ export class Observer {
   }
 
   private newTopic(topic: string): TopicEntry | null {
-    if (!isValidTopic(topic, this.dialect) || !fitsBytes(topic, MAX_TOPIC_BYTES)) {
+    if (!isValidTopic(topic, this.dialect) || !fitsShort(topic, TOPIC_BYTES)) {
       this.drops.malformed++;
       return null;
     }
@@ -300,7 +309,7 @@ export class Observer {
     // At the template cap only topics of known templates are kept, and the rest must not grow the trie.
     const key = full ? this.trie.peek(topic) : this.trie.resolve(topic);
     // Placeholders can make a template longer than its topic; one the portal cannot store is malformed.
-    if (!fitsBytes(key, MAX_TEMPLATE_BYTES)) {
+    if (!fitsShort(key, TEMPLATE_BYTES)) {
       this.drops.malformed++;
       return null;
     }
@@ -328,10 +337,12 @@ export class Observer {
       this.drops.sampleCap++;
       return false;
     }
+    const j = r.draw();
+    if (j < 0) return false;
+    this.sampleBytes += keep - (r.items[j]?.bytes.length ?? 0);
     // Copy: the payload may be a view into a much larger socket buffer.
-    const result = r.offer(() => ({ at: now, size: payload.length, bytes: Buffer.from(payload.subarray(0, keep)) }));
-    if (result.kept) this.sampleBytes += keep - (result.evicted?.bytes.length ?? 0);
-    return result.kept;
+    r.items[j] = { at: now, size: payload.length, bytes: Buffer.from(payload.subarray(0, keep)) };
+    return true;
   }
 
   /** Closes the current window and renders every observation (see {@link close}). */

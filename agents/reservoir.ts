@@ -23,17 +23,24 @@ export class Reservoir<T> {
    * `undefined` when nothing was replaced; `kept` tells whether it was kept.
    */
   offer(make: () => T): { kept: boolean; evicted?: T } {
-    this.seen++;
-    if (this.capacity <= 0) return { kept: false };
-    if (this.items.length < this.capacity) {
-      this.items.push(make());
-      return { kept: true };
-    }
-    const j = Math.floor(this.random() * this.seen);
-    if (j >= this.capacity) return { kept: false };
+    const j = this.draw();
+    if (j < 0) return { kept: false };
     const evicted = this.items[j];
     this.items[j] = make();
-    return { kept: true, evicted };
+    return evicted === undefined ? { kept: true } : { kept: true, evicted };
+  }
+
+  /**
+   * Offers the next stream element without allocating: the slot of `items` to
+   * write it to (`items.length` while filling), or -1 when it is not kept.
+   * Same draws as {@link offer}; the caller must write the slot at once.
+   */
+  draw(): number {
+    this.seen++;
+    if (this.capacity <= 0) return -1;
+    if (this.items.length < this.capacity) return this.items.length;
+    const j = Math.floor(this.random() * this.seen);
+    return j >= this.capacity ? -1 : j;
   }
 
   /** Folds another reservoir in so the result is a uniform sample of both streams combined. */

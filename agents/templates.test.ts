@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileChannels, filterMatches, isIdLikeLevel, matchChannel, TemplateTrie } from "./templates.ts";
+import { AMQP_DIALECT, MQTT_DIALECT, NATS_DIALECT, parseTopic } from "../registry/topics/index.ts";
+import { compileChannels, filterMatches, isIdLikeLevel, isValidTopic, matchChannel, TemplateTrie } from "./templates.ts";
 
 describe("isIdLikeLevel", () => {
   it.each(["42", "-3.5", "6f1c3a2e-1b2c-4d3e-8f4a-5b6c7d8e9f00", "deadbeef01", "device42", "line-7", "SN_0042A", "01ARZ3NDEKTSV4RRFFQ69G5FAV"])("treats %s as an id", (l) => {
@@ -109,5 +110,34 @@ describe("filterMatches", () => {
     ["a/b", "a/b/c", false],
   ])("%s vs %s → %s", (filter, topic, expected) => {
     expect(filterMatches(filter, topic)).toBe(expected);
+  });
+});
+
+describe("isValidTopic", () => {
+  // The quick pass for plain names must agree with the parser on every name, in every dialect.
+  it("agrees with parseTopic on arbitrary names", () => {
+    const chars = fc.constantFrom("a", "Z", "7", "-", "/", ".", "+", "#", "*", ">", " ", "\t", "\u0000", "é", "$", "{", "}", "_");
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 12 }), (parts) => {
+        const name = parts.join("");
+        for (const dialect of [MQTT_DIALECT, NATS_DIALECT, AMQP_DIALECT]) expect(isValidTopic(name, dialect)).toBe(parseTopic(name, dialect).ok);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe("TemplateTrie.resolve", () => {
+  it("gives the topics of one template one string, and a literal topic itself", () => {
+    const trie = new TemplateTrie({ dialect: NATS_DIALECT });
+    const a = trie.resolve("fleet.site1.device-1.telemetry");
+    const b = trie.resolve("fleet.site2.device-2.telemetry");
+    expect(a).toBe("fleet.{p1}.{p2}.telemetry");
+    expect(b).toBe(a);
+    const topic = ["orders", "created"].join(".");
+    expect(trie.resolve(topic)).toBe("orders.created");
+    // Collapsing a position still yields the parameter from then on.
+    const small = new TemplateTrie({ dialect: NATS_DIALECT, collapseThreshold: 2 });
+    expect(["a.x.z", "a.y.z", "a.w.z", "a.x.z"].map((t) => small.resolve(t))).toEqual(["a.x.z", "a.y.z", "a.{p1}.z", "a.{p1}.z"]);
   });
 });

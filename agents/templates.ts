@@ -46,10 +46,16 @@ interface TrieNode {
   param: TrieNode | null;
   /** once the distinct literal children pass the threshold, every value becomes a parameter */
   collapsed: boolean;
+  /** the template of the topics ending here, once one did: a node's path fixes it */
+  key: string | null;
 }
 
+// Placeholder names by position, made once rather than per topic.
+const PLACEHOLDERS = Array.from({ length: 32 }, (_, i) => `{p${i}}`);
+const placeholderAt = (i: number) => PLACEHOLDERS[i] ?? `{p${i}}`;
+
 function newNode(): TrieNode {
-  return { children: null, param: null, collapsed: false };
+  return { children: null, param: null, collapsed: false, key: null };
 }
 
 /** Options of a {@link TemplateTrie}. */
@@ -116,36 +122,35 @@ export class TemplateTrie {
       this.version++;
     }
     const levels = topic.split(this.separator);
-    const out: string[] = new Array(levels.length);
+    let literal = true;
     let node = this.root;
     for (let i = 0; i < levels.length; i++) {
       const level = levels[i]!;
-      let next: TrieNode | undefined;
-      if (node.collapsed || isPlaceholder(level) || isIdLikeLevel(level)) {
-        next = node.param ?? (node.param = this.count(newNode()));
-        out[i] = `{p${i}}`;
-      } else {
-        next = node.children?.get(level);
-        if (!next) {
-          if (node.children && node.children.size >= this.threshold) {
-            // Too many distinct values here: the position is a parameter from now on.
-            node.collapsed = true;
-            for (const child of node.children.values()) this.nodes -= this.countSubtree(child);
-            node.children = null;
-            this.version++;
-            next = node.param ?? (node.param = this.count(newNode()));
-            out[i] = `{p${i}}`;
-            node = next;
-            continue;
-          }
+      // A known literal child was no placeholder or id when it was added: skip the patterns.
+      let next = node.collapsed ? undefined : node.children?.get(level);
+      if (next === undefined) {
+        if (node.collapsed || isPlaceholder(level) || isIdLikeLevel(level)) {
+          next = node.param ?? (node.param = this.count(newNode()));
+          levels[i] = placeholderAt(i);
+          literal = false;
+        } else if (node.children && node.children.size >= this.threshold) {
+          // Too many distinct values here: the position is a parameter from now on.
+          node.collapsed = true;
+          for (const child of node.children.values()) this.nodes -= this.countSubtree(child);
+          node.children = null;
+          this.version++;
+          next = node.param ?? (node.param = this.count(newNode()));
+          levels[i] = placeholderAt(i);
+          literal = false;
+        } else {
           next = this.count(newNode());
           (node.children ??= new Map()).set(level, next);
         }
-        out[i] = level;
       }
       node = next;
     }
-    return out.join(this.separator);
+    // Topics of one template share its string instead of joining a new one each.
+    return (node.key ??= literal ? topic : levels.join(this.separator));
   }
 
   private count(node: TrieNode): TrieNode {
@@ -267,5 +272,25 @@ export function filterMatches(filter: string, topic: string, dialect: TopicDiale
 
 /** True when a topic name is valid for observation in the dialect (non-empty, no wildcards, no NUL, bounded bytes; MQTT by default). */
 export function isValidTopic(topic: string, dialect: TopicDialect = MQTT_DIALECT): boolean {
-  return parseTopic(topic, dialect).ok;
+  return isPlainTopic(topic, dialect) || parseTopic(topic, dialect).ok;
+}
+
+/**
+ * A quick pass for the common name, without parsing: printable ASCII (so as many bytes as
+ * characters), no wildcard characters, no empty level. Such a name is valid in every dialect;
+ * anything else is left to the parser.
+ */
+function isPlainTopic(topic: string, dialect: TopicDialect): boolean {
+  const n = topic.length;
+  if (n === 0 || n > dialect.maxBytes) return false;
+  const sep = dialect.separator.charCodeAt(0);
+  const single = dialect.single.charCodeAt(0);
+  const multi = dialect.multi.charCodeAt(0);
+  let previous = sep;
+  for (let i = 0; i < n; i++) {
+    const c = topic.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === single || c === multi || (c === sep && previous === sep)) return false;
+    previous = c;
+  }
+  return previous !== sep;
 }

@@ -12,6 +12,7 @@
  *
  *   npx tsx bench/agent.ts        (writes bench/results/agent.json)
  *   npx tsx bench/agent.ts nats   (only the NATS part, printed)
+ *   BENCH_CPU_PROF=<dir> …        (also a CPU profile of each child)
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -146,7 +147,8 @@ async function loadNats(url: string, count: number, subject: (i: number) => stri
 
 function spawnChild(role: Role, broker: string, portal: string, expect: number, spool: string, brokerLog?: string, monitor?: string): Promise<{ child: ChildProcess; done: Promise<ChildReport> }> {
   const child = fork(fileURLToPath(import.meta.url), ["--child", role, broker, portal, String(expect), spool], {
-    execArgv: ["--import", "tsx"],
+    // BENCH_CPU_PROF=<dir> writes a CPU profile of each child there (node --cpu-prof).
+    execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, BENCH_BROKER_LOG: brokerLog ?? "", BENCH_NATS_MONITOR: monitor ?? "" },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -183,7 +185,9 @@ async function measure(
     const timer = setTimeout(() => child.send({ stop: true }), 120_000);
     const r = await done;
     clearTimeout(timer);
-    child.kill();
+    // The child exits by itself once it reported; a profile is written only if it is let to.
+    if (process.env.BENCH_CPU_PROF && child.exitCode === null) await once(child, "exit");
+    else child.kill();
     return {
       role,
       ...r,
