@@ -3,6 +3,7 @@
  * `$SYS/broker/log/…` notices and log file for consumers and producers, or the embedded
  * broker's hooks; and the bridges of other brokers connected to this one.
  */
+import { sanitizeUrl } from "./url.ts";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
@@ -47,17 +48,7 @@ export interface MqttSourceOptions {
   reconnectPeriodMs?: number;
 }
 
-/** Removes credentials from a broker URL before it is logged or reported. */
-export function sanitizeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//");
-  }
-}
+export { sanitizeUrl };
 
 interface BridgeEntry {
   address: string | null;
