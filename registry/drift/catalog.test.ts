@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { TopicDialect } from "../topics/index.ts";
 import type { DeclaredFlow, DriftApp, ObservedTopic, OtherVersionFlow } from "./types.ts";
+import type { ServedOn } from "./catalog.ts";
 
 // Counts the template-overlap checks, to see that the compiled catalog remembers them.
 const overlapCalls = vi.hoisted(() => ({ count: 0 }));
@@ -14,7 +16,8 @@ vi.mock("../topics/index.ts", async (importOriginal) => {
   };
 });
 
-const { compileDriftCatalog, TEMPLATE_MEMO_SIZE } = await import("./catalog.ts");
+const { channelDialects, compileDriftCatalog, TEMPLATE_MEMO_SIZE } = await import("./catalog.ts");
+const { AMQP_DIALECT, NATS_DIALECT } = await import("../topics/index.ts");
 
 const sensors: DriftApp = { id: "id-sensors", slug: "sensors", name: "Sensors", teamId: "team" };
 const flow = (channel: string, action: "send" | "receive" = "send"): DeclaredFlow => ({
@@ -102,5 +105,45 @@ describe("CompiledDriftCatalog", () => {
     const checks = overlapCalls.count;
     same("plant/{line}/temperature");
     expect(overlapCalls.count).toBe(checks);
+  });
+});
+
+describe("the syntaxes a channel is served in", () => {
+  const server = (name: string, protocol: string) => ({ name, url: `${name}.example:1`, protocol, variables: {} }) as never;
+  const channel = (servers: string[]) => ({ servers }) as never;
+  const compiledFor = (contract: Parameters<typeof channelDialects>[0]) => {
+    const served: DeclaredFlow & ServedOn = { ...flow("orders.{region}.created"), dialects: channelDialects(contract, "orders.{region}.created") };
+    return compileDriftCatalog({
+      flows: [served],
+      otherVersions: [],
+      applications: [sensors],
+      mapClient: () => [sensors],
+    });
+  };
+  const met = (compiled: ReturnType<typeof compiledFor>, dialect: TopicDialect) =>
+    compiled.channelsMet({ ...observed("orders.{p1}.created", ["orders.eu.created"], 1), dialect }).map((c) => c.address);
+
+  it("a contract on an AMQP server is met by routing keys, not by NATS subjects", () => {
+    const compiled = compiledFor({ servers: { rabbit: server("rabbit", "amqp") }, channels: {} });
+    expect(met(compiled, AMQP_DIALECT)).toEqual(["orders.{region}.created"]);
+    expect(met(compiled, NATS_DIALECT)).toEqual([]);
+  });
+
+  it("the channel's own servers win over the contract's", () => {
+    const contract = { servers: { rabbit: server("rabbit", "amqps"), nats: server("nats", "nats") }, channels: { "orders.{region}.created": channel(["nats"]) } };
+    expect(channelDialects(contract, "orders.{region}.created")).toEqual(["nats"]);
+    const compiled = compiledFor(contract);
+    expect(met(compiled, NATS_DIALECT)).toEqual(["orders.{region}.created"]);
+    expect(met(compiled, AMQP_DIALECT)).toEqual([]);
+  });
+
+  it("a contract with no server, or none of a known kind, is met in every syntax", () => {
+    const contracts: Parameters<typeof channelDialects>[0][] = [{ servers: {}, channels: {} }, { servers: { k: server("k", "kafka") }, channels: {} }];
+    for (const contract of contracts) {
+      expect(channelDialects(contract, "orders.{region}.created")).toEqual([]);
+      const compiled = compiledFor(contract);
+      for (const dialect of [AMQP_DIALECT, NATS_DIALECT]) expect(met(compiled, dialect)).toEqual(["orders.{region}.created"]);
+      expect(compiled.channelsMet(observed("orders.eu.created", ["orders.eu.created"], 1)).map((c) => c.address)).toEqual(["orders.{region}.created"]);
+    }
   });
 });

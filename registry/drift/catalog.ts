@@ -5,8 +5,32 @@
  * broker's topic syntax: the indexes and memos are kept per dialect, built on first use (an
  * address that is no template in a dialect is absent from its indexes).
  */
-import { MQTT_DIALECT, parseTemplate, subscriptionFilterFor, TemplateIndex, templatesOverlap, type Template, type TopicDialect } from "../topics/index.ts";
+import { dialectFor, MQTT_DIALECT, parseTemplate, subscriptionFilterFor, TemplateIndex, templatesOverlap, type Template, type TopicDialect, type TopicProtocol } from "../topics/index.ts";
+import type { Contract } from "../types.ts";
 import type { DeclaredFlow, DriftApp, DriftCatalog, ObservedTopic, OtherVersionFlow } from "./types.ts";
+
+/**
+ * What a flow may add: the topic syntaxes of the servers its channel is on ({@link channelDialects}). Absent or
+ * empty: the contract names no server of a known kind, and the channel is matched in every syntax.
+ */
+export interface ServedOn {
+  dialects?: readonly TopicProtocol[];
+}
+
+/** Server protocols whose topic syntax is known (others, such as kafka, say nothing of the syntax). */
+const KNOWN_PROTOCOL = /^(mqtt|mqtt5|mqtts|secure-mqtt|nats|tls-nats|amqp|amqps)$/i;
+
+/**
+ * The topic syntaxes a contract's channel is served in: those of the channel's servers, else of all the
+ * contract's servers, that are of a known kind; empty when there are none (then every syntax).
+ */
+export function channelDialects(contract: Pick<Contract, "servers" | "channels">, address: string): TopicProtocol[] {
+  const named = contract.channels[address]?.servers ?? [];
+  const servers = named.length > 0 ? named.map((name) => contract.servers[name]).filter((s) => s !== undefined) : Object.values(contract.servers);
+  const out = new Set<TopicProtocol>();
+  for (const server of servers) if (KNOWN_PROTOCOL.test(server.protocol)) out.add(dialectFor(server.protocol).protocol);
+  return [...out].sort();
+}
 
 /** One declared channel address with the flows on it. */
 export interface DriftChannel {
@@ -30,21 +54,34 @@ export interface TopicMeeting<C> {
   unmatched: string[];
 }
 
-/** The channels of the flows, one per address with the flows of that address, in first-seen order. */
-function channelsOf<F extends { channel: string }, C>(flows: readonly F[], make: (address: string, flows: F[]) => C): Array<{ address: string; channel: C }> {
+/** A channel with the syntaxes it is indexed in (null: every syntax). */
+interface Indexed<C> {
+  address: string;
+  channel: C;
+  dialects: ReadonlySet<TopicProtocol> | null;
+}
+
+/**
+ * The channels of the flows, one per address with the flows of that address, in first-seen order. A channel is
+ * served in the union of its flows' syntaxes; in every syntax when one of its flows names none.
+ */
+function channelsOf<F extends { channel: string } & ServedOn, C>(flows: readonly F[], make: (address: string, flows: F[]) => C): Array<Indexed<C>> {
   const byAddress = new Map<string, F[]>();
   for (const flow of flows) {
     const list = byAddress.get(flow.channel);
     if (list) list.push(flow);
     else byAddress.set(flow.channel, [flow]);
   }
-  return [...byAddress].map(([address, list]) => ({ address, channel: make(address, list) }));
+  return [...byAddress].map(([address, list]) => {
+    const all = list.some((f) => !f.dialects || f.dialects.length === 0);
+    return { address, channel: make(address, list), dialects: all ? null : new Set(list.flatMap((f) => f.dialects ?? [])) };
+  });
 }
 
-/** Indexes the channels in the dialect; the same channel objects in every dialect. */
-function indexChannels<C>(channels: readonly { address: string; channel: C }[], dialect: TopicDialect): TemplateIndex<C> {
+/** Indexes the channels served in the dialect; the same channel objects in every dialect. */
+function indexChannels<C>(channels: readonly Indexed<C>[], dialect: TopicDialect): TemplateIndex<C> {
   const index = new TemplateIndex<C>(dialect);
-  for (const { address, channel } of channels) index.add(address, channel);
+  for (const { address, channel, dialects } of channels) if (dialects === null || dialects.has(dialect.protocol)) index.add(address, channel);
   return index;
 }
 
@@ -148,8 +185,8 @@ export const observedDialect = (topic: Pick<ObservedTopic, "dialect">): TopicDia
 export class CompiledDriftCatalog {
   /** applications by id */
   readonly applications: ReadonlyMap<string, DriftApp>;
-  private readonly declared: Array<{ address: string; channel: DriftChannel }>;
-  private readonly others: Array<{ address: string; channel: OtherChannel }>;
+  private readonly declared: Array<Indexed<DriftChannel>>;
+  private readonly others: Array<Indexed<OtherChannel>>;
   private readonly views = new Map<string, DialectView>();
 
   constructor(readonly catalog: DriftCatalog) {
