@@ -8,6 +8,7 @@ import { defineCommand, type AuthorizeContext } from "@/lib/service.ts";
 import { evaluateChange } from "@/registry/index.ts";
 import { emitEvent } from "@/lib/notifications/events.ts";
 import { consumersOf } from "@/lib/reviews/impact.ts";
+import { currentVersions } from "@/lib/catalog/applications.ts";
 import { registerContractSubjects, subjectsAuditDetails } from "@/lib/schema-registry/contracts.ts";
 import { policyOf, storedVersionsOf } from "./evaluate.ts";
 import { applyContractDeclaration, authorizeContract, changeRequestsPath, rebuildIndex, withoutContent, type PublishOutcome } from "./publish.ts";
@@ -61,6 +62,7 @@ export const setVersionState = defineCommand({
       throw new MeshportError("conflict", `A ${found.state} version cannot become ${data.state}.`, { subject: "lifecycle" });
     }
     if (found.state === "draft" && data.state === "released") await assertReleasable(tx, principal, app, found);
+    const currentBefore = (await currentVersions(tx, [app.id])).get(app.id)?.id ?? null;
     const [updated] = await tx
       .update(contractVersion)
       .set({ state: data.state, stateReason: data.reason || null })
@@ -74,8 +76,13 @@ export const setVersionState = defineCommand({
       targetId: app.id,
       details: { application: app.slug, version, from: found.state, to: data.state, reason: data.reason, ...(subjects ? subjectsAuditDetails(subjects) : {}) },
     });
-    // Releasing a draft publishes it: its mesh extensions set the application's kind and systems.
-    if (found.state === "draft" && data.state === "released") await applyContractDeclaration(tx, principal, app, found.contract, version);
+    // The current version speaks for the application: when this change makes another version current (a draft
+    // released above the others, the current one deprecated or retired), its mesh extensions set the kind and systems.
+    const currentAfter = (await currentVersions(tx, [app.id])).get(app.id) ?? null;
+    if (currentAfter && currentAfter.id !== currentBefore) {
+      const [now] = await tx.select({ contract: contractVersion.contract }).from(contractVersion).where(eq(contractVersion.id, currentAfter.id));
+      if (now) await applyContractDeclaration(tx, principal, app, now.contract, currentAfter.version);
+    }
     await rebuildIndex(tx, app);
     await driftOnCatalogChange(tx, principal, app);
     if (data.state === "deprecated" || data.state === "retired") await notifyConsumers(tx, principal, app, version, data.state, data.reason);

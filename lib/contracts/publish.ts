@@ -261,14 +261,17 @@ export async function commitVersion(
       ...(subjects ? subjectsAuditDetails(subjects) : {}),
     },
   });
-  if (state === "released") await applyContractDeclaration(tx, principal, app, input.contract, input.versionText);
+  // Only the current version speaks for the application: an older patch line released later leaves its word.
+  if (state === "released" && (await currentVersions(tx, [app.id])).get(app.id)?.id === created.id) {
+    await applyContractDeclaration(tx, principal, app, input.contract, input.versionText);
+  }
   if (state === "released") await rebuildIndex(tx, app);
   await driftOnCatalogChange(tx, principal, app);
   return { version: created, report: evaluation.report, created: true, lint: evaluation.lint };
 }
 
 /**
- * A released version carrying `x-meshport-kind` / `x-meshport-systems` on `info` sets the application's kind and
+ * The application's current version carrying `x-meshport-kind` / `x-meshport-systems` on `info` sets its kind and
  * systems (`kindSource` `contract`), audited in the caller's transaction; one without them leaves what is there.
  */
 export async function applyContractDeclaration(tx: Transaction, principal: Principal, app: Application, contract: Contract, version: string): Promise<void> {

@@ -66,7 +66,9 @@ describe("mesh declarations", () => {
   it("makes URL slugs of names", () => {
     expect(systemSlugOf("SAP S/4HANA")).toBe("sap-s-4hana");
     expect(systemSlugOf("Café Ledger")).toBe("cafe-ledger");
-    expect(systemSlugOf("データ")).toBe("system");
+    expect(systemSlugOf("データ")).toMatch(/^system-[a-z0-9]{6}$/);
+    expect(systemSlugOf("データ")).toBe(systemSlugOf("データ"));
+    expect(systemSlugOf("データ")).not.toBe(systemSlugOf("在庫"));
     expect(systemSlugOf("X")).toBe("system-x");
     expect(systemSlugOf("a".repeat(100)).length).toBe(60);
   });

@@ -169,7 +169,11 @@ export const SYSTEM_TYPE_LABELS: Record<SystemType, string> = {
   other: "other",
 };
 
-/** A URL slug for a system's name: lowercase letters and digits with single hyphens, at most 60 characters ("system" when none are left). */
+/**
+ * A URL slug for a system's name: lowercase letters and digits with single hyphens, at most 60 characters; a name
+ * with no Latin letters or digits left gets `system-` and six characters of a hash of the name, so such names do
+ * not all compete for `system`, `system-2`, ….
+ */
 export function systemSlugOf(name: string): string {
   const base = name
     .normalize("NFKD")
@@ -179,7 +183,18 @@ export function systemSlugOf(name: string): string {
     .replace(/^-+|-+$/g, "")
     .slice(0, 60)
     .replace(/-+$/g, "");
-  return base.length >= 2 ? base : `system${base ? `-${base}` : ""}`;
+  if (base === "") return `system-${nameHash(name)}`;
+  return base.length >= 2 ? base : `system-${base}`;
+}
+
+/** Six base-36 characters of a 32-bit FNV-1a hash of the name (no node modules: pages import this file). */
+function nameHash(name: string): string {
+  let hash = 0x811c9dc5;
+  for (const ch of name.normalize("NFC")) {
+    hash ^= ch.codePointAt(0)!;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(36).padStart(6, "0").slice(-6);
 }
 
 /** The kinds and system types, for pages (which read through lib/). */

@@ -299,4 +299,37 @@ describeEachBackend("systems", ({ handle }) => {
     expect((await applicationRoute.PATCH(call("PATCH", "/applications/erp-orders", JSON.stringify({ kind: "robot" })), { params: Promise.resolve({ app: "erp-orders" }) })).status).toBe(422);
     expect(await rows(system)).toBe(before);
   });
+
+  it("hands the word to the version that becomes current when the current one is retired", async () => {
+    await createApplication(editor, { slug: "erp-lines", name: "ERP lines", team: "erp-team" });
+    expect((await publish("erp-lines", contract("1.0.0", "send", "erp/lines", ["x-meshport-kind: target-integration", "x-meshport-systems: [HubSpot]"]), erpToken)).status).toBe(201);
+    expect((await publish("erp-lines", contract("2.0.0", "send", "erp/lines", ["x-meshport-kind: source-integration", "x-meshport-systems: [Ledger]"]), erpToken)).status).toBe(201);
+    let found = await getApplication(admin, "erp-lines");
+    expect(found.application).toMatchObject({ kind: "source-integration", kindSource: "contract" });
+    expect(found.systems.map((s) => s.name)).toEqual(["Ledger"]);
+    await setVersionState(editor, "erp-lines", "2.0.0", { state: "retired", reason: "Gone" });
+    found = await getApplication(admin, "erp-lines");
+    expect(found.application).toMatchObject({ kind: "target-integration", kindSource: "contract" });
+    expect(found.systems.map((s) => s.name)).toEqual(["HubSpot"]);
+  });
+
+  it("keeps an unset kind unset, and a kind's source, when only systems are set", async () => {
+    await createApplication(editor, { slug: "erp-plain", name: "ERP plain", team: "erp-team" });
+    await updateApplication(editor, "erp-plain", { systems: [{ name: "Ledger", role: "source" }] });
+    let found = await getApplication(admin, "erp-plain");
+    expect(found.application).toMatchObject({ kind: null, kindSource: null });
+    expect(found.systems.map((s) => s.name)).toEqual(["Ledger"]);
+    await updateApplication(editor, "erp-plain", { kind: "gateway" });
+    expect((await publish("erp-plain", contract("1.0.0", "send", "erp/plain", ["x-meshport-systems: [{ name: SAP S/4HANA, role: source }]"]), erpToken)).status).toBe(201);
+    found = await getApplication(admin, "erp-plain");
+    expect(found.application).toMatchObject({ kind: "gateway", kindSource: "portal" });
+    expect(found.systems.map((s) => s.name)).toEqual(["SAP S/4HANA"]);
+  });
+
+  it("gives systems with non-Latin names distinct slugs, past fifty of them", async () => {
+    const slugs = new Set<string>();
+    for (let i = 0; i < 55; i++) slugs.add((await createSystem(editor, { name: `システム${String.fromCharCode(0x3042 + i)}`, team: "erp-team" })).slug);
+    expect(slugs.size).toBe(55);
+    for (const slug of slugs) expect(slug).toMatch(/^system-[a-z0-9]{6}(-\d+)?$/);
+  });
 });

@@ -402,10 +402,11 @@ export async function applyDeclaration(
 ): Promise<Application> {
   const before = await meshStateOf(tx, app);
   let current = app;
-  if (declaration.kind !== undefined || app.kindSource !== source) {
+  // Systems alone leave the kind, and whoever said it, as they are.
+  if (declaration.kind !== undefined) {
     const [updated] = await tx
       .update(application)
-      .set({ ...(declaration.kind !== undefined ? { kind: declaration.kind } : {}), kindSource: source })
+      .set({ kind: declaration.kind, kindSource: source })
       .where(eq(application.id, app.id))
       .returning();
     current = updated!;

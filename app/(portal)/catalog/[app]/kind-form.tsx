@@ -1,5 +1,6 @@
 "use client";
 
+import { useState } from "react";
 import { ActionForm, SelectField, SubmitButton } from "@/app/_components/action-form.tsx";
 import { setKindAction } from "../actions.ts";
 
@@ -12,9 +13,14 @@ const KINDS = [
 
 /** Sets the application's kind and the systems it connects (the portal's word until a contract carrying the extensions is published). */
 export function KindForm({ appSlug, kind, systems }: { appSlug: string; kind: string; systems: Array<{ name: string; role: string }> }) {
+  // The kind is sent only when changed here: saving systems alone keeps an unset kind unset and its source as it is.
+  const [selected, setSelected] = useState<string | null>(null);
+  const changed = selected !== null && selected !== kind;
   return (
     <ActionForm action={setKindAction.bind(null, appSlug)} className="form form-grid" resetOnSuccess={false} testId="kind-form">
-      <SelectField name="kind" label="Kind" defaultValue={kind} options={KINDS} />
+      <div style={{ display: "contents" }} onChange={(e) => setSelected((e.target as unknown as HTMLSelectElement).value)}>
+        <SelectField name={changed ? "kind" : "kind-unchanged"} label="Kind" defaultValue={kind} options={KINDS} />
+      </div>
       <div className="field">
         <label htmlFor={`systems-${appSlug}`}>Systems</label>
         <textarea
