@@ -109,13 +109,20 @@ describe("management answers", () => {
       ],
       managementSchemas.shovel,
     );
-    const links = parse([{ upstream: "dc1", type: "exchange", exchange: "orders", uri: "amqp://u:p@dc1.example", status: "running" }], managementSchemas.federationLink);
+    const links = parse(
+      [
+        { upstream: "dc1", type: "exchange", exchange: "orders", uri: "amqp://u:p@dc1.example", status: "running" },
+        { upstream: "dc3", type: "queue", queue: "billing", uri: "amqp://dc3.example", status: "running" },
+      ],
+      managementSchemas.federationLink,
+    );
     const bridges = bridgesFrom(shovels, links);
     expect(bridges).toEqual([
       { kind: "rabbitmq-shovel", name: "to-dc2", remote: "amqp://dc2.example:5672/%2F", direction: "out", topics: ["orders.#"], state: "running" },
-      { kind: "rabbitmq-shovel", name: "from-edge", remote: "amqps://edge.example/plant", direction: "in", topics: ["telemetry"], state: "running" },
+      { kind: "rabbitmq-shovel", name: "from-edge", remote: "amqps://edge.example/plant", direction: "in", topics: [], state: "running" },
       { kind: "rabbitmq-shovel", name: "starting", remote: "", direction: "both", topics: [], state: "starting" },
-      { kind: "rabbitmq-federation", name: "dc1", remote: "amqp://dc1.example", direction: "in", topics: ["orders"], state: "running" },
+      { kind: "rabbitmq-federation", name: "dc1", remote: "amqp://dc1.example", direction: "in", topics: ["#"], state: "running" },
+      { kind: "rabbitmq-federation", name: "dc3", remote: "amqp://dc3.example", direction: "in", topics: [], state: "running" },
     ]);
     expect(JSON.stringify(bridges)).not.toContain("secret");
     expect(withoutCredentials("not a url //user:pw@host")).toBe("not a url //host");
@@ -221,7 +228,7 @@ describe("polling the management API", () => {
       let status = source.status();
       expect(status).toMatchObject({ connected: false, subscribed: false, brokerVersion: "3.10.8", clientsConnected: 3, protocolVersion: null, logLinesRead: 0 });
       // Federation answers 404: the plugin is off, which is no error.
-      expect(status.bridges).toEqual([{ kind: "rabbitmq-shovel", name: "to-dc2", remote: "amqp://dc2.example", direction: "out", topics: ["billing"], state: "running" }]);
+      expect(status.bridges).toEqual([{ kind: "rabbitmq-shovel", name: "to-dc2", remote: "amqp://dc2.example", direction: "out", topics: [], state: "running" }]);
       expect(status.inventory?.queues).toEqual([{ name: "billing", messages: 0, consumers: 1, durable: true }]);
       expect(status.capabilities).toEqual({
         producers: false,

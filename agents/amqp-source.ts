@@ -284,7 +284,9 @@ export function bridgesFrom(shovels: readonly Shovel[], links: readonly Federati
     if (srcLocal && destLocal && s.src_uri !== undefined && s.dest_uri !== undefined) continue;
     const direction = srcLocal && !destLocal ? "out" : !srcLocal && destLocal ? "in" : "both";
     const remote = direction === "in" ? s.src_uri : s.dest_uri;
-    const what = s.src_exchange !== undefined ? (s.src_exchange_key ?? "#") : s.src_queue;
+    // Topics are routing-key filters: a shovel from an exchange binds with its key (`#` when none);
+    // one from a queue carries whatever was routed there, so its keys are unknown.
+    const what = s.src_exchange !== undefined ? (s.src_exchange_key ?? "#") : undefined;
     out.push({
       kind: "rabbitmq-shovel",
       name: s.name || "shovel",
@@ -295,7 +297,9 @@ export function bridgesFrom(shovels: readonly Shovel[], links: readonly Federati
     });
   }
   for (const l of links) {
-    const what = l.exchange ?? l.queue;
+    // A federated exchange receives everything published to its upstream exchange; a federated
+    // queue's routing keys are unknown.
+    const what = l.exchange !== undefined && l.type !== "queue" ? "#" : undefined;
     out.push({
       kind: "rabbitmq-federation",
       name: l.upstream || "upstream",

@@ -84,9 +84,11 @@ export async function startRabbitMq(options: { plugins?: string[] } = {}): Promi
 
   // Our own port mapper, in the foreground, so we stop exactly the one we started.
   const epmd = spawn(EPMD_BIN, ["-port", String(epmdPort), "-address", "127.0.0.1"], { env, stdio: "ignore" });
+  const failed: { error: Error | null } = { error: null };
+  epmd.on("error", (err) => (failed.error = err));
   let server: ChildProcess | null = null;
   const stopEpmd = async () => {
-    if (epmd.exitCode !== null || epmd.signalCode !== null) return;
+    if (epmd.pid === undefined || epmd.exitCode !== null || epmd.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => epmd.once("exit", () => resolve()));
     epmd.kill("SIGTERM");
     await exited;
@@ -107,29 +109,58 @@ export async function startRabbitMq(options: { plugins?: string[] } = {}): Promi
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
   };
+  // rabbitmq-server is a script that runs the Erlang VM in the background and waits for it: killing
+  // the script alone would leave the node running, so kill its whole process group and the VM itself.
+  const killNode = (s: ChildProcess) => {
+    const pids = [-(s.pid ?? 0)];
+    try {
+      pids.push(Number.parseInt(readFileSync(env.RABBITMQ_PID_FILE!, "utf8").trim(), 10));
+    } catch {
+      // no pid file yet: the VM has not started, or is in the group
+    }
+    for (const pid of pids) {
+      if (!Number.isInteger(pid) || pid === 0) continue;
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
   const cleanup = async () => {
     const s = server as ChildProcess | null;
-    if (s && s.exitCode === null && s.signalCode === null) {
+    if (s && s.pid !== undefined && s.exitCode === null && s.signalCode === null) {
       const exited = new Promise<void>((resolve) => s.once("exit", () => resolve()));
       try {
         ctl("stop");
       } catch {
-        s.kill("SIGKILL");
+        killNode(s);
       }
-      const timer = setTimeout(() => s.kill("SIGKILL"), 15_000);
+      const timer = setTimeout(() => killNode(s), 15_000);
       await exited;
       clearTimeout(timer);
+    }
+    // The script may have gone while the VM lingers (killed from outside); make sure of both.
+    if (s && s.pid !== undefined) {
+      try {
+        process.kill(-s.pid, "SIGKILL");
+      } catch {
+        // the group is empty: nothing left
+      }
     }
     await stopEpmd();
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
-    server = spawn(path.join(RABBITMQ_BIN_DIR, "rabbitmq-server"), [], { env, stdio: ["ignore", "ignore", "pipe"] });
+    // Detached: a process group of its own, so cleanup can stop the VM the script runs.
+    server = spawn(path.join(RABBITMQ_BIN_DIR, "rabbitmq-server"), [], { env, stdio: ["ignore", "ignore", "pipe"], detached: true });
+    server.on("error", (err) => (failed.error = err));
     let stderr = "";
     server.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000)));
     const deadline = Date.now() + 90_000;
     for (;;) {
+      if (failed.error) throw new Error(`cannot start rabbitmq: ${failed.error.message}`);
       if (server.exitCode !== null) throw new Error(`rabbitmq-server exited (${server.exitCode}): ${stderr}${tail(env.RABBITMQ_LOGS!)}`);
       if (Date.now() > deadline) throw new Error(`rabbitmq did not answer on ${managementUrl}: ${stderr}${tail(env.RABBITMQ_LOGS!)}`);
       const up = await api("GET", "/api/overview").then(
