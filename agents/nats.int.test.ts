@@ -75,7 +75,7 @@ if (!NATS_SERVER_BIN) {
   console.warn("\n!!! nats-server is not installed: the NATS agent integration tests are skipped (apt-get install nats-server)\n");
 }
 
-describe.skipIf(!NATS_SERVER_BIN)("agent against a real nats-server", () => {
+describe.skipIf(!NATS_SERVER_BIN && !process.env.CI)("agent against a real nats-server", () => {
   beforeEach(async () => {
     server = await startNatsServer();
     portal = await startFakePortal(TOKEN);
@@ -180,7 +180,7 @@ describe.skipIf(!NATS_SERVER_BIN)("agent against a real nats-server", () => {
   });
 });
 
-describe.skipIf(!NATS_SERVER_BIN)("NATS links to other servers", () => {
+describe.skipIf(!NATS_SERVER_BIN && !process.env.CI)("NATS links to other servers", () => {
   beforeEach(async () => {
     portal = await startFakePortal(TOKEN);
     spoolDir = mkdtempSync(path.join(os.tmpdir(), "agent-nats-spool-"));
@@ -233,7 +233,7 @@ describe.skipIf(!NATS_SERVER_BIN)("NATS links to other servers", () => {
   });
 });
 
-describe.skipIf(!NATS_SERVER_BIN)("NATS source alone", () => {
+describe.skipIf(!NATS_SERVER_BIN && !process.env.CI)("NATS source alone", () => {
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
   });
