@@ -176,6 +176,9 @@ function InventoryPanel({ inventory, at }: { inventory: Inventory; at: Date | nu
   );
 }
 
+/** Topics of a link listed before the rest are only counted (a bridge may have carried a hundred concrete topics). */
+const LINK_TOPICS_SHOWN = 8;
+
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
   return { title: `Broker ${decodeParam((await params).id)}` };
 }
@@ -371,7 +374,18 @@ export default async function BrokerPage({
                     )}
                   </td>
                   <td>{l.direction === "both" ? "both ways" : l.direction === "out" ? "out (from here)" : "in (to here)"}</td>
-                  <td>{l.topics.length > 0 ? l.topics.map((t) => <code key={t}>{t} </code>) : <span className="muted">not told</span>}</td>
+                  <td>
+                    {l.topics.length > 0 ? (
+                      <>
+                        {l.topics.slice(0, LINK_TOPICS_SHOWN).map((t) => (
+                          <code key={t}>{t} </code>
+                        ))}
+                        {l.topics.length > LINK_TOPICS_SHOWN ? <span className="muted small">and {l.topics.length - LINK_TOPICS_SHOWN} more</span> : null}
+                      </>
+                    ) : (
+                      <span className="muted">not told</span>
+                    )}
+                  </td>
                   <td>{l.state ?? <span className="muted">{l.source === "declared" ? "—" : "not told"}</span>}</td>
                   <td>
                     <Time value={l.lastSeen} />
