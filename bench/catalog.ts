@@ -68,7 +68,7 @@ function syntheticContract(random: () => number, appIndex: number): Contract {
 }
 
 /** Fills a migrated database with the generated catalog; returns the counts. */
-async function seedCatalog(handle: DatabaseHandle): Promise<{ apps: number; channels: number; messages: number; entries: number; seconds: number }> {
+export async function seedCatalog(handle: DatabaseHandle): Promise<{ apps: number; channels: number; messages: number; entries: number; seconds: number }> {
   const started = performance.now();
   const random = seeded(42);
   const teams = Array.from({ length: 20 }, (_, i) => ({ id: `team_${i}`, slug: `team-${i}`, name: `Team ${i}` }));
