@@ -18,11 +18,27 @@ export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /** Either a database or an open transaction. */
 export type Executor = Database | Transaction;
 
+/** What a listener on a NOTIFY channel hears. */
+export interface NotificationListener {
+  /** A notification on the channel (sent by a transaction that committed). */
+  notify(payload: string): void;
+  /** The listening connection is up (again): notifications from now on arrive. */
+  up(): void;
+  /** The listening connection was lost: notifications are missed until the next `up()`. */
+  down(reason: string): void;
+}
+
 /** An open database connection with its driver and a way to close it. */
 export interface DatabaseHandle {
   db: Database;
   driver: DatabaseTarget["driver"];
   migrate(): Promise<void>;
+  /**
+   * Listens to a NOTIFY channel. On PostgreSQL a dedicated connection (not one of the pool), reconnected with
+   * backoff whenever it dies; on PGlite in process. Returns a function that stops listening; closing the handle
+   * stops every listener. (Optional only so a stand-in handle in a test may leave it out.)
+   */
+  listen?(channel: string, listener: NotificationListener): () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,9 +59,18 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     // The pool drops that connection and opens another on the next query.
     pool.on("error", (error) => console.error(`meshport: an idle database connection closed (${error.message}); it will be replaced`));
     const db = drizzleNodePg({ client: pool, schema }) as unknown as Database;
+    const listeners = new Set<() => Promise<void>>();
     return {
       db,
       driver: "postgres",
+      listen(channel, listener) {
+        const stop = listenOnPostgres(target.url, channel, listener);
+        const stopOnce = async () => {
+          if (listeners.delete(stopOnce)) await stop();
+        };
+        listeners.add(stopOnce);
+        return stopOnce;
+      },
       async migrate() {
         // Several portal instances may start at once: one migrates, the others wait.
         const client = await pool.connect();
@@ -60,7 +85,10 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
           client.release();
         }
       },
-      close: () => pool.end(),
+      async close() {
+        await Promise.all([...listeners].map((stop) => stop()));
+        await pool.end();
+      },
     };
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
@@ -71,7 +99,86 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     db,
     driver: "pglite",
     migrate: () => migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: migrationsDir() }),
+    listen(channel, listener) {
+      // PGlite delivers a NOTIFY to its listeners in process, when the notifying transaction commits.
+      let stopped = false;
+      const unlisten = client.listen(channel, (payload) => {
+        if (!stopped) listener.notify(payload);
+      });
+      unlisten.then(
+        () => {
+          if (!stopped) listener.up();
+        },
+        (error: Error) => listener.down(error.message),
+      );
+      return async () => {
+        if (stopped) return;
+        stopped = true;
+        if (client.closed) return;
+        await (await unlisten.catch(() => null))?.().catch(() => undefined);
+      };
+    },
     close: () => client.close(),
+  };
+}
+
+const LISTEN_RETRY_FIRST_MS = 100;
+const LISTEN_RETRY_MAX_MS = 5_000;
+
+/**
+ * Listens on a connection of its own: a LISTEN lives as long as its session, so it cannot borrow a pooled one.
+ * When the connection dies (the server restarted, the session was ended, the network broke) it says so and
+ * reconnects, waiting twice as long after each failed attempt, up to a few seconds.
+ */
+function listenOnPostgres(url: string, channel: string, listener: NotificationListener): () => Promise<void> {
+  let stopped = false;
+  let current: pg.Client | null = null;
+  let retryMs = LISTEN_RETRY_FIRST_MS;
+  let timer: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<void> => {
+    timer = undefined;
+    if (stopped) return;
+    const client = new pg.Client({ connectionString: url, keepAlive: true, application_name: "meshport-listen" });
+    current = client;
+    let lost = false;
+    const lose = (reason: string) => {
+      if (lost) return;
+      lost = true;
+      if (current === client) current = null;
+      client.removeAllListeners("notification");
+      client.end().catch(() => undefined);
+      if (stopped) return;
+      listener.down(reason);
+      // Jitter, so instances cut off together do not all come back in the same instant.
+      timer = setTimeout(() => void connect(), retryMs * (0.75 + Math.random() / 2));
+      timer.unref();
+      retryMs = Math.min(retryMs * 2, LISTEN_RETRY_MAX_MS);
+    };
+    client.on("error", (error) => lose(error.message));
+    client.on("end", () => lose("the listening connection closed"));
+    client.on("notification", (message) => {
+      if (!stopped && message.channel === channel) listener.notify(message.payload ?? "");
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+    } catch (error) {
+      lose(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (stopped || lost) return;
+    retryMs = LISTEN_RETRY_FIRST_MS;
+    listener.up();
+  };
+
+  void connect();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    const client = current;
+    current = null;
+    if (client) await client.end().catch(() => undefined);
   };
 }
 
@@ -103,6 +210,11 @@ export function getDatabaseHandle(): Promise<DatabaseHandle> {
 /** The process-wide drizzle database. */
 export async function getDb(): Promise<Database> {
   return (await getDatabaseHandle()).db;
+}
+
+/** The process-wide database as it stands, without opening one: undefined when none is open or opening. */
+export function currentDatabaseHandle(): Promise<DatabaseHandle> | undefined {
+  return globalForDb.__meshportDb?.handle;
 }
 
 /** Replaces the process-wide database (tests, CLI); returns the previous one, if any. */

@@ -1,0 +1,163 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { openDatabase, type DatabaseHandle } from "@/db/client.ts";
+import { describeEachBackend } from "@/db/testing/backends.ts";
+import { rowsOf } from "@/lib/observations/partitions.ts";
+import { announceChange, changeFeed, ChangeFeed, changeMessage, onChange, parseChangeMessage, type ChangeTopic } from "./changes.ts";
+
+/** Waits (polling, no timing asserted) until `done` holds; fails after a generous deadline. */
+async function until(done: () => boolean | Promise<boolean>, what: string, deadlineMs = 15_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Collects what a feed delivers on a topic. */
+function collect(feed: ChangeFeed, topic: ChangeTopic): { got: string[]; stop: () => void } {
+  const got: string[] = [];
+  return { got, stop: feed.onChange(topic, (payload) => got.push(payload)) };
+}
+
+let serial = 0;
+const unique = (label: string) => `${label}-${process.pid}-${++serial}`;
+
+describeEachBackend("change feed", ({ backend, handle }) => {
+  it("delivers an announcement at commit, to its topic only, and never one that was rolled back", async () => {
+    const tokens: string[] = [];
+    const catalog: string[] = [];
+    const stops = [onChange("tokens", (p) => tokens.push(p)), onChange("catalog", (p) => catalog.push(p))];
+    try {
+      await until(() => changeFeed().live(), "the feed to be live");
+      const committed = unique("t:tok_committed");
+      await handle().db.transaction(async (tx) => {
+        await announceChange(tx, "tokens", committed);
+        await tx.execute(sql`select 1`);
+        // Not before the commit.
+        expect(tokens).not.toContain(committed);
+      });
+      await until(() => tokens.includes(committed), "the committed announcement");
+      expect(catalog).toEqual([]);
+
+      const rolledBack = unique("t:tok_rolled_back");
+      await expect(
+        handle().db.transaction(async (tx) => {
+          await announceChange(tx, "tokens", rolledBack);
+          throw new Error("changed my mind");
+        }),
+      ).rejects.toThrow("changed my mind");
+      // Announcements arrive in commit order: once a later one is here, the rolled-back one would have been too.
+      const marker = unique("c:usr_marker");
+      await handle().db.transaction((tx) => announceChange(tx, "tokens", marker));
+      await until(() => tokens.includes(marker), "the marker");
+      expect(tokens).not.toContain(rolledBack);
+    } finally {
+      for (const stop of stops) stop();
+    }
+  });
+
+  it("stops delivering to a listener once it unsubscribes", async () => {
+    const seen: string[] = [];
+    const keep: string[] = [];
+    const stop = onChange("catalog", (p) => seen.push(p));
+    const stopKeep = onChange("catalog", (p) => keep.push(p));
+    try {
+      await until(() => changeFeed().live(), "the feed to be live");
+      stop();
+      const payload = unique("app");
+      await handle().db.transaction((tx) => announceChange(tx, "catalog", payload));
+      await until(() => keep.includes(payload), "the announcement");
+      expect(seen).toEqual([]);
+    } finally {
+      stopKeep();
+    }
+  });
+
+  it("refuses a payload that is too long or holds control characters, in the writer", async () => {
+    expect(() => changeMessage("tokens", "x".repeat(257))).toThrow(/at most 256/);
+    expect(() => changeMessage("tokens", "t:a\nb")).toThrow(/control/);
+    expect(() => changeMessage("nope" as ChangeTopic, "x")).toThrow(/unknown change topic/);
+    await expect(handle().db.transaction((tx) => announceChange(tx, "tokens", "\u0000"))).rejects.toThrow(/control/);
+    expect(parseChangeMessage("tokens:t:tok_1")).toEqual({ topic: "tokens", payload: "t:tok_1" });
+    expect(parseChangeMessage("other:x")).toBeNull();
+    expect(parseChangeMessage("no-colon")).toBeNull();
+  });
+
+  if (backend !== "postgres") return;
+
+  describe("across instances", () => {
+    let other: DatabaseHandle;
+    let feed: ChangeFeed;
+
+    beforeAll(async () => {
+      // Another portal instance: its own pool and listening connection on the same database.
+      const [{ name }] = rowsOf<{ name: string }>(await handle().db.execute(sql`select current_database() as name`)) as [{ name: string }];
+      const url = new URL(inject("postgresServerUrl"));
+      url.pathname = `/${name}`;
+      other = await openDatabase({ driver: "postgres", url: url.toString() });
+      const opened = Promise.resolve(other);
+      feed = new ChangeFeed(() => opened);
+    });
+
+    afterAll(async () => {
+      await feed.stop();
+      await other.close();
+    });
+
+    it("delivers an announcement committed by one instance to another", async () => {
+      const { got, stop } = collect(feed, "tokens");
+      try {
+        await until(() => feed.live(), "the other instance's feed to be live");
+        const payload = unique("t:tok_elsewhere");
+        await handle().db.transaction((tx) => announceChange(tx, "tokens", payload));
+        await until(() => got.includes(payload), "the announcement on the other instance");
+      } finally {
+        stop();
+      }
+    });
+
+    it("resets after its listening connection is killed, and hears announcements again", async () => {
+      const { got, stop } = collect(feed, "catalog");
+      let resets = 0;
+      const stopReset = feed.onFeedReset(() => resets++);
+      try {
+        await until(() => feed.live(), "the feed to be live");
+        const before = resets;
+        const killed = await handle().db.execute(
+          sql`select pg_terminate_backend(pid) as killed from pg_stat_activity
+              where datname = current_database() and application_name = 'meshport-listen' and query ilike 'LISTEN%'`,
+        );
+        expect(rowsOf(killed).length).toBeGreaterThan(0);
+        // Lost while down: nobody hears this one, and the reset says so.
+        await handle().db.transaction((tx) => announceChange(tx, "catalog", unique("lost")));
+        await until(() => resets > before, "a reset after the reconnect");
+        expect(feed.live()).toBe(true);
+        const payload = unique("after-reset");
+        await handle().db.transaction((tx) => announceChange(tx, "catalog", payload));
+        await until(() => got.includes(payload), "an announcement after the reconnect");
+      } finally {
+        stop();
+        stopReset();
+      }
+    });
+  });
+});
+
+describe("change feed without a database", () => {
+  it("is not live and delivers nothing until a database is there to follow", () => {
+    const feed = new ChangeFeed(() => undefined);
+    const stop = feed.onChange("tokens", () => undefined);
+    expect(feed.live()).toBe(false);
+    stop();
+  });
+
+  it("is not live on a database that cannot listen", async () => {
+    const standIn = Promise.resolve({ driver: "pglite" } as DatabaseHandle);
+    const feed = new ChangeFeed(() => standIn);
+    const stop = feed.onChange("tokens", () => undefined);
+    await standIn;
+    expect(feed.live()).toBe(false);
+    stop();
+  });
+});
