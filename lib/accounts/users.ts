@@ -184,7 +184,7 @@ export const updateUser = defineCommand({
       .returning(publicColumns);
     if (nextDisabled) await tx.delete(session).where(eq(session.userId, userId));
     // Their tokens' scopes follow the role: cached principals must not outlive it.
-    if (nextRole !== current.role) forgetTokenPrincipalsOf(userId);
+    if (nextRole !== current.role) await forgetTokenPrincipalsOf(tx, userId);
     const actingUser = principal.kind === "user" ? principal.id : principal.kind === "token" ? principal.createdBy : null;
     const revokedTokens = nextDisabled ? await revokeTokensOf(tx, userId, actingUser) : [];
     const limitedTokens = !nextDisabled && nextRole !== current.role ? await tokensLimitedByRole(tx, userId, nextRole) : [];

@@ -33,12 +33,15 @@ export interface TokenCacheOptions {
 interface Slot<T> {
   value: T;
   until: number;
+  /** when it was remembered */
+  since: number;
 }
 
 /**
  * An in-process LRU of resolved token secrets, keyed by the secret's digest (the secret itself is never kept).
- * Bounded in entries and in time: an entry lives at most its TTL, so a change made by another instance of the
- * portal is seen within it; changes made in this process invalidate at once.
+ * Bounded in entries and in time: an entry lives at most its TTL. Changes made in this process invalidate at
+ * once; those of other instances arrive through the change feed (lib/tokens/tokens.ts wires it), and while the
+ * feed is down a reader asks for entries no older than a second (`get`'s `maxAgeMs`).
  */
 export class TokenPrincipalCache {
   readonly #resolved = new Map<string, Slot<CachedToken>>();
@@ -46,6 +49,7 @@ export class TokenPrincipalCache {
   /** `t:<token id>` or `c:<creator id>` → until when it is not cached */
   readonly #held = new Map<string, number>();
   #allHeldUntil = 0;
+  #generation = 0;
   readonly #capacity: number;
   readonly #unknownCapacity: number;
   readonly #unknownTtlMs: number;
@@ -64,14 +68,15 @@ export class TokenPrincipalCache {
 
   /**
    * The remembered outcome for a digest: a token (still unexpired), `null` for a secret known to be bad, or
-   * `undefined` when the database must be asked.
+   * `undefined` when the database must be asked. An entry remembered `maxAgeMs` ago or earlier is not trusted
+   * (and dropped).
    */
-  get(digest: string): CachedToken | null | undefined {
+  get(digest: string, maxAgeMs = Number.POSITIVE_INFINITY): CachedToken | null | undefined {
     const now = this.#now();
     const resolved = this.#resolved.get(digest);
     if (resolved) {
       this.#resolved.delete(digest);
-      if (resolved.until <= now) return undefined;
+      if (resolved.until <= now || now - resolved.since >= maxAgeMs) return undefined;
       const { expiresAt } = resolved.value;
       if (expiresAt !== null && expiresAt <= now) return null;
       this.#resolved.set(digest, resolved);
@@ -85,13 +90,24 @@ export class TokenPrincipalCache {
     return undefined;
   }
 
-  /** Remembers a resolved token for `ttlMs`, unless it or its creator changed within the hold window. */
-  remember(digest: string, token: CachedToken, ttlMs: number): void {
-    if (ttlMs <= 0 || this.#isHeld(token.principal)) return;
-    const until = this.#now() + ttlMs;
+  /**
+   * Counts `clear()` calls: a lookup takes it before reading the database and hands it to `remember`, so a row
+   * read before a clear is not kept after it.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Remembers a resolved token for `ttlMs`, unless it or its creator changed within the hold window, or the
+   * cache was cleared since `generation` (when given) was taken.
+   */
+  remember(digest: string, token: CachedToken, ttlMs: number, generation = this.#generation): void {
+    if (ttlMs <= 0 || generation !== this.#generation || this.#isHeld(token.principal)) return;
+    const now = this.#now();
     this.#unknown.delete(digest);
     this.#resolved.delete(digest);
-    this.#resolved.set(digest, { value: token, until });
+    this.#resolved.set(digest, { value: token, until: now + ttlMs, since: now });
     trim(this.#resolved, this.#capacity);
   }
 
@@ -101,7 +117,8 @@ export class TokenPrincipalCache {
     if (ttl <= 0) return;
     this.#resolved.delete(digest);
     this.#unknown.delete(digest);
-    this.#unknown.set(digest, { value: null, until: this.#now() + ttl });
+    const now = this.#now();
+    this.#unknown.set(digest, { value: null, until: now + ttl, since: now });
     trim(this.#unknown, this.#unknownCapacity);
   }
 
@@ -115,6 +132,12 @@ export class TokenPrincipalCache {
   forgetCreator(creatorId: string): void {
     this.#hold(`c:${creatorId}`);
     this.#drop((token) => token.principal.createdBy === creatorId);
+  }
+
+  /** Forgets every resolved token (changes may have been missed); the holds stay. */
+  clear(): void {
+    this.#generation++;
+    this.#resolved.clear();
   }
 
   /** How many resolved tokens and unknown secrets are kept (for tests). */
@@ -158,12 +181,16 @@ function trim(map: Map<string, unknown>, capacity: number): void {
   }
 }
 
+/** Longest a cached token is trusted while revocations from other instances may not arrive (the change feed is down). */
+export const UNCONFIRMED_TTL_MS = 1_000;
+
 const DEFAULT_TTL_SECONDS = 5;
 const MAX_TTL_SECONDS = 300;
 
 /**
  * How long a resolved token is trusted without asking the database: `MESHPORT_TOKEN_CACHE_SECONDS` (default 5,
- * 0 turns the cache off, at most 300). Other instances of the portal see a revocation within this.
+ * 0 turns the cache off, at most 300). Revocations reach every instance through the change feed; while it is
+ * down an entry is trusted for at most UNCONFIRMED_TTL_MS.
  */
 export function tokenCacheTtlMs(env: Record<string, string | undefined> = process.env): number {
   const text = env.MESHPORT_TOKEN_CACHE_SECONDS?.trim();

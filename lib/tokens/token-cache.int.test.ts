@@ -1,12 +1,25 @@
-import { eq } from "drizzle-orm";
-import { afterEach, beforeAll, expect, it, vi } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { getDb, openDatabase, type DatabaseHandle } from "@/db/client.ts";
 import { apiToken } from "@/db/schema.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createFirstAdmin, createUser, updateUser } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
-import { createToken, principalForToken, revokeToken } from "./tokens.ts";
+import { ChangeFeed, changeFeed } from "@/lib/events/changes.ts";
+import { rowsOf } from "@/lib/observations/partitions.ts";
+import { TokenPrincipalCache } from "./principal-cache.ts";
+import { createToken, followTokenChanges, principalForToken, resolveTokenSecret, revokeToken, type TokenResolver } from "./tokens.ts";
 
 const PASSWORD = "correct horse battery";
+
+/** Waits (polling, no timing asserted) until `done` holds; fails after a generous deadline. */
+async function until(done: () => boolean | Promise<boolean>, what: string, deadlineMs = 15_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describeEachBackend("token principals cached in process", ({ handle }) => {
   let admin: Principal;
@@ -20,6 +33,9 @@ describeEachBackend("token principals cached in process", ({ handle }) => {
 
   beforeAll(async () => {
     admin = asAdmin(await createFirstAdmin(systemPrincipal("test"), { name: "Ada", email: "ada@example.com", password: PASSWORD }));
+    // The cache starts over when the feed first connects; these tests are about the cache once it is up.
+    await principalForToken("not-a-token");
+    await until(() => changeFeed().live(), "the change feed");
   });
 
   afterEach(() => {
@@ -106,5 +122,127 @@ describeEachBackend("token principals cached in process", ({ handle }) => {
     const second = await resolve(secret);
     expect(second!.address).toBeUndefined();
     expect(second!.scopes).toEqual(["read"]);
+  });
+});
+
+describeEachBackend("token revocations reach every instance", ({ backend, handle }) => {
+  let admin: Principal;
+  // Another portal instance: its own cache and change feed (on PostgreSQL its own pool and listening connection too).
+  let other: { handle: DatabaseHandle; feed: ChangeFeed; cache: TokenPrincipalCache; resolver: TokenResolver; heard: string[]; close(): Promise<void> };
+  let clock = Date.now();
+
+  beforeAll(async () => {
+    admin = { kind: "user", ...(await createFirstAdmin(systemPrincipal("test"), { name: "Ada", email: "ada@example.com", password: PASSWORD })), role: "admin" };
+    let otherHandle = handle();
+    if (backend === "postgres") {
+      const [{ name }] = rowsOf<{ name: string }>(await handle().db.execute(sql`select current_database() as name`)) as [{ name: string }];
+      const url = new URL(inject("postgresServerUrl"));
+      url.pathname = `/${name}`;
+      otherHandle = await openDatabase({ driver: "postgres", url: url.toString() });
+    }
+    const opened = Promise.resolve(otherHandle);
+    const feed = new ChangeFeed(() => opened);
+    const cache = new TokenPrincipalCache({ now: () => clock });
+    const heard: string[] = [];
+    feed.onChange("tokens", (payload) => heard.push(payload));
+    followTokenChanges(cache, feed);
+    const resolver: TokenResolver = { db: async () => otherHandle.db, cache, feed, ttlMs: () => 300_000, now: () => clock };
+    other = {
+      handle: otherHandle,
+      feed,
+      cache,
+      resolver,
+      heard,
+      async close() {
+        await feed.stop();
+        if (otherHandle !== handle()) await otherHandle.close();
+      },
+    };
+    await until(() => feed.live(), "the other instance's change feed");
+  });
+
+  afterAll(async () => {
+    await other.close();
+  });
+
+  afterEach(() => {
+    clock = Date.now();
+  });
+
+  const resolveThere = async (secret: string) => {
+    const principal = await resolveTokenSecret(secret, other.resolver);
+    return principal?.kind === "token" ? principal : null;
+  };
+  const renameInDatabase = async (id: string, name: string) => {
+    await (await getDb()).update(apiToken).set({ name }).where(eq(apiToken.id, id));
+  };
+
+  it("refuses a token the other instance cached once its revocation is announced", async () => {
+    const { token, secret } = await createToken(admin, { name: "elsewhere", scopes: ["read"] });
+    expect((await resolveThere(secret))?.name).toBe("elsewhere");
+    await renameInDatabase(token.id, "renamed");
+    // Still answered from its cache: nothing was announced.
+    expect((await resolveThere(secret))?.name).toBe("elsewhere");
+    await revokeToken(admin, token.id);
+    await until(() => other.heard.includes(`t:${token.id}`), "the revocation on the other instance");
+    expect(await resolveThere(secret)).toBeNull();
+  });
+
+  it("narrows the scopes the other instance cached once a demotion is announced", async () => {
+    const kim = await createUser(admin, { name: "Kim", email: "kim@example.com", password: PASSWORD, role: "admin" });
+    const { secret } = await createToken({ kind: "user", ...kim, role: "admin" }, { name: "kim-admin", scopes: ["admin", "read"] });
+    expect((await resolveThere(secret))?.scopes).toEqual(["admin", "read"]);
+    await updateUser(admin, kim.id, { role: "viewer" });
+    await until(() => other.heard.includes(`c:${kim.id}`), "the demotion on the other instance");
+    expect((await resolveThere(secret))?.scopes).toEqual(["read"]);
+    await updateUser(admin, kim.id, { disabled: true });
+    await until(() => other.heard.filter((p) => p === `c:${kim.id}`).length >= 2, "the disabling on the other instance");
+    expect(await resolveThere(secret)).toBeNull();
+  });
+
+  it("trusts a cached token for at most a second while the feed is down", async () => {
+    const { token, secret } = await createToken(admin, { name: "unconfirmed", scopes: ["read"] });
+    const cache = new TokenPrincipalCache({ now: () => clock });
+    // A feed with no database to follow is never live: no announcement could reach this cache.
+    const resolver: TokenResolver = { ...other.resolver, cache, feed: new ChangeFeed(() => undefined) };
+    const resolveDown = async () => ((await resolveTokenSecret(secret, resolver)) as { name: string } | null)?.name;
+    const start = clock;
+    expect(await resolveDown()).toBe("unconfirmed");
+    await renameInDatabase(token.id, "unconfirmed-2");
+    clock = start + 999;
+    expect(await resolveDown()).toBe("unconfirmed");
+    clock = start + 1_000;
+    expect(await resolveDown()).toBe("unconfirmed-2");
+    // The same entry under a live feed keeps its TTL.
+    clock = start;
+    expect((await resolveThere(secret))?.name).toBe("unconfirmed-2");
+    await renameInDatabase(token.id, "unconfirmed-3");
+    clock = start + 60_000;
+    expect((await resolveThere(secret))?.name).toBe("unconfirmed-2");
+  });
+
+  if (backend !== "postgres") return;
+
+  describe("when the listening connection dies", () => {
+    it("forgets every cached token on the reset and hears revocations again", async () => {
+      const { token, secret } = await createToken(admin, { name: "before-gap", scopes: ["read"] });
+      expect((await resolveThere(secret))?.name).toBe("before-gap");
+      await renameInDatabase(token.id, "after-gap");
+      let resets = 0;
+      const stopReset = other.feed.onFeedReset(() => resets++);
+      try {
+        await handle().db.execute(
+          sql`select pg_terminate_backend(pid) from pg_stat_activity
+              where datname = current_database() and application_name = 'meshport-listen' and query ilike 'LISTEN%'`,
+        );
+        await until(() => resets > 0 && other.feed.live(), "the reconnect");
+      } finally {
+        stopReset();
+      }
+      expect((await resolveThere(secret))?.name).toBe("after-gap");
+      await revokeToken(admin, token.id);
+      await until(() => other.heard.includes(`t:${token.id}`), "a revocation after the reconnect");
+      expect(await resolveThere(secret)).toBeNull();
+    });
   });
 });

@@ -1,15 +1,16 @@
 import "server-only";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, type Transaction } from "@/db/client.ts";
+import { getDb, type Database, type Executor, type Transaction } from "@/db/client.ts";
 import { apiToken, team, user, type ApiToken } from "@/db/schema.ts";
 import { effectiveTokenScopes } from "@/lib/auth/permissions.ts";
 import { ROLES, TOKEN_SCOPES, type Principal, type TokenScope } from "@/lib/auth/principal.ts";
 import { MeshportError } from "@/lib/errors.ts";
+import { announceChange, changeFeed, type ChangeFeed } from "@/lib/events/changes.ts";
 import { newId } from "@/lib/ids.ts";
 import { defineCommand, defineQuery, idInput, noInput } from "@/lib/service.ts";
 import { brokerBindingSchema } from "./binding.ts";
-import { tokenCacheTtlMs, tokenPrincipalCache } from "./principal-cache.ts";
+import { tokenCacheTtlMs, TokenPrincipalCache, tokenPrincipalCache, UNCONFIRMED_TTL_MS } from "./principal-cache.ts";
 import { generateTokenSecret, hashTokenSecret, looksLikeToken } from "./secret.ts";
 
 // Writing last-used on every request would turn each read into a write; a minute is precise enough.
@@ -153,9 +154,68 @@ export const revokeToken = defineCommand({
         : new MeshportError("not_found", "No such token.", { subject: "token" });
     }
     tokenPrincipalCache().forgetToken(revoked.id);
+    await announceChange(tx, "tokens", `t:${revoked.id}`);
     audit({ targetType: "api_token", targetId: revoked.id, details: { name: revoked.name } });
   },
 });
+
+/** What resolving a secret reads: the database, the cache and the change feed that keeps it honest, the clock. */
+export interface TokenResolver {
+  db: () => Promise<Database>;
+  cache: TokenPrincipalCache;
+  feed: ChangeFeed;
+  ttlMs: () => number;
+  now: () => number;
+}
+
+let ttlFromEnv: { text: string | undefined; ms: number } | undefined;
+
+/** `tokenCacheTtlMs()`, read again only when the setting changes (it is asked on every request). */
+function currentTtlMs(): number {
+  const text = process.env.MESHPORT_TOKEN_CACHE_SECONDS;
+  if (ttlFromEnv === undefined || ttlFromEnv.text !== text) ttlFromEnv = { text, ms: tokenCacheTtlMs() };
+  return ttlFromEnv.ms;
+}
+
+// On globalThis, like the cache: every copy of this module must wire the one cache once.
+const globalForFollow = globalThis as typeof globalThis & {
+  __meshportTokenFollowers?: WeakMap<TokenPrincipalCache, WeakSet<ChangeFeed>>;
+  __meshportTokenResolver?: TokenResolver;
+};
+
+/** The process's resolver: its database, its one cache, following its change feed. */
+function processResolver(): TokenResolver {
+  const cache = tokenPrincipalCache();
+  const feed = changeFeed();
+  const known = globalForFollow.__meshportTokenResolver;
+  if (known?.cache === cache && known.feed === feed) return known;
+  followTokenChanges(cache, feed);
+  globalForFollow.__meshportTokenResolver = { db: getDb, cache, feed, ttlMs: currentTtlMs, now: () => Date.now() };
+  return globalForFollow.__meshportTokenResolver;
+}
+
+/**
+ * Makes a cache hear the token changes announced by every instance (`t:<tokenId>`, `c:<creatorId>`) and start
+ * over after any gap in the feed. Once per cache and feed; returns a function that stops it.
+ */
+export function followTokenChanges(cache: TokenPrincipalCache, feed: ChangeFeed): () => void {
+  globalForFollow.__meshportTokenFollowers ??= new WeakMap();
+  const feeds = globalForFollow.__meshportTokenFollowers.get(cache) ?? new WeakSet<ChangeFeed>();
+  globalForFollow.__meshportTokenFollowers.set(cache, feeds);
+  if (feeds.has(feed)) return () => undefined;
+  feeds.add(feed);
+  const stops = [
+    feed.onChange("tokens", (payload) => {
+      if (payload.startsWith("t:")) cache.forgetToken(payload.slice(2));
+      else if (payload.startsWith("c:")) cache.forgetCreator(payload.slice(2));
+    }),
+    feed.onFeedReset(() => cache.clear()),
+  ];
+  return () => {
+    feeds.delete(feed);
+    for (const stop of stops) stop();
+  };
+}
 
 /**
  * Resolves a bearer secret to its principal, or null when the secret is unknown,
@@ -163,28 +223,37 @@ export const revokeToken = defineCommand({
  * creator's current role still allows. A hot path (every API request): the outcome is
  * cached per digest for `MESHPORT_TOKEN_CACHE_SECONDS` (principal-cache.ts), so most calls
  * make no database round trip; a miss is one indexed lookup by digest. Revoking a token, or
- * changing its creator's role or account, invalidates this process's cache at once.
+ * changing its creator's role or account, invalidates this process's cache at once and every
+ * other instance's when the change feed delivers it; while the feed is down, a cached token is
+ * trusted for at most a second.
  */
-export async function principalForToken(secret: string): Promise<Principal | null> {
+export function principalForToken(secret: string): Promise<Principal | null> {
+  return resolveTokenSecret(secret, processResolver());
+}
+
+/** `principalForToken` with its database, cache, feed and clock given (another instance, in tests). */
+export async function resolveTokenSecret(secret: string, resolver: TokenResolver): Promise<Principal | null> {
   if (!looksLikeToken(secret)) return null;
   const digest = hashTokenSecret(secret);
-  const ttlMs = tokenCacheTtlMs();
-  const cache = tokenPrincipalCache();
-  const now = Date.now();
+  const ttlMs = resolver.ttlMs();
+  const { cache } = resolver;
+  const now = resolver.now();
   if (ttlMs > 0) {
-    const cached = cache.get(digest);
+    const cached = cache.get(digest, resolver.feed.live() ? Number.POSITIVE_INFINITY : UNCONFIRMED_TTL_MS);
     if (cached === null) return null;
     if (cached) {
       if (cached.lastUsedAt === null || now - cached.lastUsedAt > LAST_USED_RESOLUTION_MS) {
         // Marked first, so concurrent hits write it once.
         cached.lastUsedAt = now;
-        await (await getDb()).update(apiToken).set({ lastUsedAt: new Date(now) }).where(eq(apiToken.id, cached.principal.id));
+        await (await resolver.db()).update(apiToken).set({ lastUsedAt: new Date(now) }).where(eq(apiToken.id, cached.principal.id));
       }
       // A copy: callers annotate the principal of their request (its address).
       return { ...cached.principal, scopes: [...cached.principal.scopes] };
     }
   }
-  const db = await getDb();
+  // Taken before the read: a clear while it runs (the feed came back) means the row may be stale.
+  const generation = cache.generation;
+  const db = await resolver.db();
   const [row] = await db
     .select({ token: apiToken, creatorRole: user.role, creatorDisabledAt: user.disabledAt })
     .from(apiToken)
@@ -209,17 +278,18 @@ export async function principalForToken(secret: string): Promise<Principal | nul
     teamId: found.teamId,
     createdBy: found.createdBy,
   };
-  cache.remember(digest, { principal, expiresAt: found.expiresAt?.getTime() ?? null, lastUsedAt }, ttlMs);
+  cache.remember(digest, { principal, expiresAt: found.expiresAt?.getTime() ?? null, lastUsedAt }, ttlMs, generation);
   return { ...principal, scopes: [...principal.scopes] };
 }
 
 /**
- * Makes this process forget the cached principals of a creator's tokens: call it in the transaction that
- * changes their role or disables their account (the tokens are also kept out of the cache for a while, so a
- * lookup racing the commit does not keep the old row).
+ * Makes every instance forget the cached principals of a creator's tokens: call it in the transaction that
+ * changes their role or disables their account. This process forgets at once (and keeps the tokens out of the
+ * cache for a while, so a lookup racing the commit does not keep the old row); the others when it commits.
  */
-export function forgetTokenPrincipalsOf(creatorId: string): void {
+export async function forgetTokenPrincipalsOf(tx: Executor, creatorId: string): Promise<void> {
   tokenPrincipalCache().forgetCreator(creatorId);
+  await announceChange(tx, "tokens", `c:${creatorId}`);
 }
 
 function knownScopes(scopes: readonly string[]): TokenScope[] {
@@ -248,7 +318,7 @@ export async function tokensLimitedByRole(
 
 /** Revokes every active token a creator made (their account is being disabled); returns the ids. */
 export async function revokeTokensOf(tx: Transaction, creatorId: string, revokedBy: string | null): Promise<string[]> {
-  forgetTokenPrincipalsOf(creatorId);
+  await forgetTokenPrincipalsOf(tx, creatorId);
   const revoked = await tx
     .update(apiToken)
     .set({ revokedAt: new Date(), revokedBy })
