@@ -107,6 +107,29 @@ describe("token principal cache", () => {
     expect(cache.get("d9")).toBeTruthy();
   });
 
+  it("does not trust an entry older than the age a reader allows, and drops it", () => {
+    const time = clock();
+    const cache = new TokenPrincipalCache({ now: time.now });
+    cache.remember("d1", token("tok_1"), 60_000);
+    time.advance(999);
+    expect(cache.get("d1", 1_000)?.principal.id).toBe("tok_1");
+    time.advance(1);
+    expect(cache.get("d1", 1_000)).toBeUndefined();
+    expect(cache.get("d1")).toBeUndefined();
+  });
+
+  it("forgets every resolved token on clear, and keeps no row read before it", () => {
+    const cache = new TokenPrincipalCache();
+    cache.remember("d1", token("tok_1"), 60_000);
+    const before = cache.generation;
+    cache.clear();
+    expect(cache.get("d1")).toBeUndefined();
+    cache.remember("d2", token("tok_2"), 60_000, before);
+    expect(cache.get("d2")).toBeUndefined();
+    cache.remember("d2", token("tok_2"), 60_000, cache.generation);
+    expect(cache.get("d2")?.principal.id).toBe("tok_2");
+  });
+
   it("reads its TTL from MESHPORT_TOKEN_CACHE_SECONDS, bounded", () => {
     expect(tokenCacheTtlMs({})).toBe(5_000);
     expect(tokenCacheTtlMs({ MESHPORT_TOKEN_CACHE_SECONDS: "0" })).toBe(0);
