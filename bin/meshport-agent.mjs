@@ -1,7 +1,17 @@
 #!/usr/bin/env node
-// Launches the broker agent (agents/cli.ts) without a build step.
-import { register as registerTsx } from "tsx/esm/api";
+// Runs the broker agent: the JavaScript build in dist/agent (made by `npm run build` or `node scripts/build-agent.mjs`)
+// while it is newer than every source file it was built from, else the TypeScript sources (agents/cli.ts) through tsx.
+// MESHPORT_AGENT=source or MESHPORT_AGENT=built forces one of them.
+import { buildIsCurrent, runsBuild } from "./build-current.mjs";
 
-registerTsx();
-const { main } = await import("../agents/cli.ts");
+const BUILT_AGENT = new URL("../dist/agent/meshport-agent.mjs", import.meta.url);
+
+let main;
+if (runsBuild(process.env.MESHPORT_AGENT, () => buildIsCurrent("dist/agent", BUILT_AGENT))) {
+  ({ main } = await import(BUILT_AGENT.href));
+} else {
+  const { register: registerTsx } = await import("tsx/esm/api");
+  registerTsx();
+  ({ main } = await import("../agents/cli.ts"));
+}
 process.exitCode = await main(process.argv);

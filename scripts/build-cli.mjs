@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds the `meshport` CLI into plain JavaScript: dist/cli/meshport.mjs (+ chunks), run by bin/meshport.mjs.
+// Builds the `meshport` CLI into plain JavaScript: dist/cli/meshport.mjs (+ chunks), run by bin/meshport.mjs; then
+// the broker agent (scripts/build-agent.mjs: dist/agent, run by bin/meshport-agent.mjs).
 //
 // The contract engine and its npm dependencies (@asyncapi/parser, Spectral, ajv…) are bundled: one file to read and
 // compile instead of hundreds of modules to resolve, and no TypeScript loader at start-up. Imports made for `db`,
@@ -166,3 +167,6 @@ console.log(
   `built dist/cli/meshport.mjs from ${inputs.length - 1} source files in ${Math.round(performance.now() - started)} ms ` +
     `(AsyncAPI validators of ${codes.size} versions compiled in ${Math.round(compiledIn)} ms)`,
 );
+
+// The broker agent is built with the CLI, so `npm run build` builds both.
+await import("./build-agent.mjs");

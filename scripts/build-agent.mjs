@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Builds the broker agent into plain JavaScript: dist/agent/meshport-agent.mjs (+ chunks), run by
+// bin/meshport-agent.mjs, or directly: `node dist/agent/meshport-agent.mjs --broker … --portal …`.
+//
+// The agent and its npm packages (mqtt, nats, amqplib, pino, prom-client, commander, zod) are bundled: one file to
+// read and compile instead of hundreds of modules to resolve, and no TypeScript loader at run time. Each broker
+// source stays a lazy chunk with its client library (agents/agent.ts and agents/cli.ts import them by `--kind`), so
+// an MQTT agent never loads nats or amqplib, nor a NATS agent mqtt.
+//
+// Also writes dist/agent/inputs.json, the source files the build read: bin/meshport-agent.mjs uses the build only
+// while it is newer than every one of them (else it runs the TypeScript sources through tsx).
+//
+// Called by scripts/build-cli.mjs (so `npm run build` builds it); `node scripts/build-agent.mjs` builds only it.
+// MESHPORT_AGENT_EXTERNAL=1 leaves the npm packages to Node's resolver instead (to compare RSS and start time);
+// MESHPORT_AGENT_OUT=<dir> builds elsewhere than dist/agent (tests).
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const OUT = path.resolve(ROOT, process.env.MESHPORT_AGENT_OUT || path.join("dist", "agent"));
+const external = process.env.MESHPORT_AGENT_EXTERNAL === "1";
+
+/**
+ * The entry: agents/cli.ts's `main`, exported for bin/meshport-agent.mjs, and run when this file is the program
+ * itself (`node dist/agent/meshport-agent.mjs …`).
+ */
+const ENTRY = `import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { main } from "./agents/cli.ts";
+export { main };
+const self = fileURLToPath(import.meta.url);
+let program = "";
+try {
+  program = process.argv[1] ? realpathSync(process.argv[1]) : "";
+} catch {}
+if (program === self) process.exitCode = await main(process.argv);
+`;
+
+const entry = {
+  name: "meshport-agent-entry",
+  setup(b) {
+    b.onResolve({ filter: /^meshport-agent-entry$/ }, () => ({ path: "entry", namespace: "meshport-agent-entry" }));
+    b.onLoad({ filter: /.*/, namespace: "meshport-agent-entry" }, () => ({ contents: ENTRY, loader: "js", resolveDir: ROOT }));
+  },
+};
+
+/** With MESHPORT_AGENT_EXTERNAL=1: npm packages stay imports resolved by Node at run time. */
+const packagesExternal = {
+  name: "meshport-agent-external",
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === "entry-point" || args.path.startsWith("node:") ? undefined : { path: args.path, external: true }));
+  },
+};
+
+const started = performance.now();
+// Sources changed from now on are newer than the build, whether or not esbuild read them before the change.
+const builtAt = Date.now();
+rmSync(OUT, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints: { "meshport-agent": "meshport-agent-entry" },
+  outdir: OUT,
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  tsconfig: path.join(ROOT, "tsconfig.json"),
+  // Bundled CommonJS modules call require() for Node built-ins: give each chunk a real one.
+  banner: { js: "import { createRequire as __meshportRequire } from 'node:module'; const require = __meshportRequire(import.meta.url);" },
+  plugins: [entry, ...(external ? [packagesExternal] : [])],
+  metafile: true,
+  legalComments: "none",
+  logLevel: "warning",
+});
+
+const inputs = Object.keys(result.metafile.inputs)
+  .filter((file) => !file.includes("node_modules/") && !file.startsWith("(") && !/^[a-z-]+:/.test(file))
+  .sort();
+// A dependency upgrade changes the lockfile (the bundled copies are stale then too), and so does a change of the build.
+inputs.push("package-lock.json", "tsconfig.json", "scripts/build-agent.mjs");
+// Which chunk holds which lazily imported module, and the npm packages each output holds (a check that the broker
+// client libraries stay in their own source's chunk).
+const rel = (file) => path.relative(OUT, path.resolve(ROOT, file)).split(path.sep).join("/");
+const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".mjs"));
+const chunks = Object.fromEntries(outputs.filter(([, o]) => o.entryPoint).map(([file, o]) => [o.entryPoint, rel(file)]));
+const packageOf = (input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
+const packages = Object.fromEntries(
+  outputs.map(([file, o]) => [rel(file), [...new Set(Object.keys(o.inputs).map(packageOf).filter(Boolean))].sort()]),
+);
+mkdirSync(OUT, { recursive: true });
+writeFileSync(path.join(OUT, "inputs.json"), `${JSON.stringify({ builtAt, external, inputs, chunks, packages }, null, 1)}\n`);
+console.log(`built ${path.relative(ROOT, OUT) || "."}/meshport-agent.mjs from ${inputs.length - 3} source files in ${Math.round(performance.now() - started)} ms${external ? " (npm packages external)" : ""}`);
