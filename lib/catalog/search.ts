@@ -6,6 +6,7 @@ import { application, catalogEntry, contractVersion, system, team, type SystemTy
 import { MeshportError } from "@/lib/errors.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { parseFilter, TemplateIndex, type Filter } from "@/registry/topics/index.ts";
+import { channelIndexCache, matchTopic } from "./channel-index.ts";
 import { actionLabel, directionKey, directionsOf, participantsOf } from "./participants.ts";
 import { topicQueryShape } from "./topics.ts";
 
@@ -72,22 +73,22 @@ export const searchInput = z
   })
   .refine((v) => Boolean(v.q || v.topic || v.field), { message: "Give words, a topic filter or a field name." });
 
-const hitColumns = {
-  kind: catalogEntry.kind,
-  appSlug: application.slug,
-  appName: application.name,
-  teamSlug: team.slug,
-  teamName: team.name,
-  version: contractVersion.version,
-  address: catalogEntry.address,
-  messageKey: catalogEntry.messageKey,
-  fieldPath: catalogEntry.fieldPath,
-  versionId: catalogEntry.versionId,
-  title: catalogEntry.title,
-  body: catalogEntry.body,
+/** One index row of a page, joined for display (the columns named as the page query names them). */
+type HitRow = {
+  kind: unknown;
+  appSlug: unknown;
+  appName: unknown;
+  teamSlug: unknown;
+  teamName: unknown;
+  version: unknown;
+  address: unknown;
+  messageKey: unknown;
+  fieldPath: unknown;
+  versionId: unknown;
+  title: unknown;
+  body: unknown;
+  rank?: number;
 };
-
-type HitRow = { [K in keyof typeof hitColumns]: unknown } & { rank?: number };
 
 function toHit(row: HitRow, rank: number): Omit<SearchHit, "action" | "producers" | "consumers"> {
   return {
@@ -196,79 +197,143 @@ async function search(db: Database, query: z.output<typeof searchInput>): Promis
         : eq(catalogEntry.fieldName, name.replace(/\[\]$/, "")),
     );
   }
-  let topicFilter: Filter | null = null;
-  if (query.topic) {
-    const parsed = parseFilter(query.topic);
-    if (!parsed.ok) {
-      throw new MeshportError("invalid_input", `Not a valid topic or filter: ${parsed.reason}`, {
-        details: { fieldErrors: { topic: [parsed.reason] }, formErrors: [] },
-      });
-    }
-    topicFilter = parsed.value;
-    const shape = topicQueryShape(query.topic);
-    conditions.push(query.kind ? sql`true` : eq(catalogEntry.kind, "channel"));
-    conditions.push(shape.atLeast ? gte(catalogEntry.levelCount, shape.levels) : eq(catalogEntry.levelCount, shape.levels));
-    if (shape.firstLevel !== null) {
-      // Templates starting with a parameter may still match a literal first level.
-      conditions.push(or(eq(catalogEntry.firstLevel, shape.firstLevel), isNull(catalogEntry.firstLevel))!);
-    }
-  }
-
-  const found = await db.transaction(async (tx) => {
-    if (query.q) {
-      // A frequent word matches a few percent of the index, where the planner prefers a
-      // sequential scan that evaluates @@ on every row; the GIN index is far cheaper (bench/catalog.ts).
-      await tx.execute(sql`set local enable_seqscan = off`);
-    }
-    const base = tx
-      .select({ ...hitColumns, rank })
-      .from(catalogEntry)
-      .innerJoin(application, eq(application.id, catalogEntry.applicationId))
-      .innerJoin(team, eq(team.id, application.teamId))
-      .innerJoin(contractVersion, eq(contractVersion.id, catalogEntry.versionId))
-      .$dynamic();
-
-    if (topicFilter) {
-      // Candidates are narrowed in SQL; the wildcard match itself is exact in code, once per distinct address.
-      const candidates = await tx
-        .selectDistinct({ address: catalogEntry.address })
-        .from(catalogEntry)
-        .where(and(...conditions))
-        .orderBy(asc(catalogEntry.address))
-        .limit(MAX_TOPIC_CANDIDATES + 1);
-      const index = new TemplateIndex<string>();
-      for (const { address } of candidates.slice(0, MAX_TOPIC_CANDIDATES)) if (address !== null) index.add(address, address);
-      const matched = [...new Set(index.matchFilter(topicFilter).map((hit) => hit.value))].sort();
-      if (matched.length === 0) return { rows: [], total: 0, totalCapped: false };
-      const where = and(...conditions, inArray(catalogEntry.address, matched));
-      const counted = await countUpTo(tx, where);
-      const rows = await base
-        .where(where)
-        .orderBy(asc(catalogEntry.address), asc(application.slug), asc(catalogEntry.id))
-        .limit(query.limit)
-        .offset(query.offset);
-      const capped = counted > MAX_COUNTED || candidates.length > MAX_TOPIC_CANDIDATES;
-      return { total: Math.min(counted, MAX_COUNTED), totalCapped: capped, rows: rows.map((r) => ({ ...r, rank: 1 })) };
-    }
-    const where = and(...conditions);
-    const total = await countUpTo(tx, where);
-    const rows = await base
-      .where(where)
-      .orderBy(sql`${rank} desc`, asc(application.slug), asc(catalogEntry.id))
-      .limit(query.limit)
-      .offset(query.offset);
-    return { total: Math.min(total, MAX_COUNTED), totalCapped: total > MAX_COUNTED, rows };
-  });
-  // Outside the transaction: the planner setting above is for the word search only.
+  const found = query.topic ? await topicSearch(db, query, query.topic, conditions) : { ...(await pageOf(db, and(...conditions), rank, "rank", query)) };
   const hits = await withFlows(db, found.rows);
   return { total: found.total, totalCapped: found.totalCapped, hits };
 }
 
-/** Counts the index rows matching, stopping past MAX_COUNTED: "more than 1,000 results" is all a reader needs. */
-async function countUpTo(tx: Executor, where: SQL | undefined): Promise<number> {
-  const matching = tx.select({ one: sql`1` }).from(catalogEntry).where(where).limit(MAX_COUNTED + 1).as("matching");
-  const [counted] = await tx.select({ n: sql<number>`count(*)::int` }).from(matching);
-  return counted?.n ?? 0;
+type Found = { rows: HitRow[]; total: number; totalCapped: boolean };
+
+/**
+ * A topic search: the channel templates the filter (or concrete topic) reaches, matched in memory against the
+ * catalog's channels (see channel-index.ts), then one query for the page. Hits come in address order, then by
+ * application and entry; with words, a field or another kind the matched addresses narrow the query instead.
+ */
+async function topicSearch(db: Database, query: z.output<typeof searchInput>, topic: string, conditions: SQL[]): Promise<Found> {
+  const parsed = parseFilter(topic);
+  if (!parsed.ok) {
+    throw new MeshportError("invalid_input", `Not a valid topic or filter: ${parsed.reason}`, {
+      details: { fieldErrors: { topic: [parsed.reason] }, formErrors: [] },
+    });
+  }
+  const shape = topicQueryShape(topic);
+  // Only channel, message and field entries have an address.
+  if (query.kind === "application") return { rows: [], total: 0, totalCapped: false };
+  const cache = channelIndexCache();
+  for (let attempt = 0; ; attempt++) {
+    const index = await cache.get(db);
+    if (!index) return topicSearchInSql(db, query, parsed.value, shape, conditions);
+    const match = matchTopic(index, parsed.value, shape, MAX_TOPIC_CANDIDATES);
+    if (match.addresses.length === 0) return { rows: [], total: 0, totalCapped: false };
+    if (query.q || query.field || (query.kind && query.kind !== "channel")) {
+      const where = and(...conditions, ...shapeConditions(query, shape), inArray(catalogEntry.address, match.addresses.map((a) => a.address)));
+      const page = await pageOf(db, where, sql<number>`1::real`, "address", query);
+      return { ...page, totalCapped: page.totalCapped || match.candidatesCapped };
+    }
+    // The channel entries themselves: counted in memory, the page read by id.
+    const ids = match.addresses.flatMap((a) => a.entries).slice(query.offset, query.offset + query.limit);
+    const rows = ids.length === 0 ? [] : await hitsById(db, ids);
+    if (rows.length < ids.length && attempt === 0) {
+      // An entry gone since the index was built: the catalog changed unheard. Start over once from a fresh index.
+      cache.invalidate();
+      continue;
+    }
+    return { rows, total: Math.min(match.total, MAX_COUNTED), totalCapped: match.total > MAX_COUNTED || match.candidatesCapped };
+  }
+}
+
+/** The SQL narrowing of a topic search: the kind (channels unless another is asked for) and the shape. */
+function shapeConditions(query: z.output<typeof searchInput>, shape: ReturnType<typeof topicQueryShape>): SQL[] {
+  const conditions: SQL[] = [];
+  if (!query.kind) conditions.push(eq(catalogEntry.kind, "channel"));
+  conditions.push(shape.atLeast ? gte(catalogEntry.levelCount, shape.levels) : eq(catalogEntry.levelCount, shape.levels));
+  if (shape.firstLevel !== null) {
+    // Templates starting with a parameter may still match a literal first level.
+    conditions.push(or(eq(catalogEntry.firstLevel, shape.firstLevel), isNull(catalogEntry.firstLevel))!);
+  }
+  return conditions;
+}
+
+/**
+ * A topic search without the index in memory (the catalog holds more channels than it may): candidates narrowed in
+ * SQL, at most {@link MAX_TOPIC_CANDIDATES} distinct addresses, the wildcard match exact in code, once per address.
+ */
+async function topicSearchInSql(db: Database, query: z.output<typeof searchInput>, filter: Filter, shape: ReturnType<typeof topicQueryShape>, conditions: SQL[]): Promise<Found> {
+  const narrowed = [...conditions, ...shapeConditions(query, shape)];
+  const candidates = await db
+    .selectDistinct({ address: catalogEntry.address })
+    .from(catalogEntry)
+    .where(and(...narrowed))
+    .orderBy(asc(catalogEntry.address))
+    .limit(MAX_TOPIC_CANDIDATES + 1);
+  const index = new TemplateIndex<string>();
+  for (const { address } of candidates.slice(0, MAX_TOPIC_CANDIDATES)) if (address !== null) index.add(address, address);
+  const matched = [...new Set(index.matchFilter(filter).map((hit) => hit.value))].sort();
+  if (matched.length === 0) return { rows: [], total: 0, totalCapped: false };
+  const page = await pageOf(db, and(...narrowed, inArray(catalogEntry.address, matched)), sql<number>`1::real`, "address", query);
+  return { ...page, totalCapped: page.totalCapped || candidates.length > MAX_TOPIC_CANDIDATES };
+}
+
+/** The hit columns of the page query, from the joined tables (named as in {@link HitRow}). */
+const hitSelection = sql`${catalogEntry.kind} as "kind", ${application.slug} as "appSlug", ${application.name} as "appName",
+  ${team.slug} as "teamSlug", ${team.name} as "teamName", ${contractVersion.version} as "version", ${catalogEntry.address} as "address",
+  ${catalogEntry.messageKey} as "messageKey", ${catalogEntry.fieldPath} as "fieldPath", ${catalogEntry.versionId} as "versionId",
+  ${catalogEntry.title} as "title", ${catalogEntry.body} as "body"`;
+
+const hitTables = sql`${catalogEntry}
+  join ${application} on ${application.id} = ${catalogEntry.applicationId}
+  join ${team} on ${team.id} = ${application.teamId}
+  join ${contractVersion} on ${contractVersion.id} = ${catalogEntry.versionId}`;
+
+/** The index rows with these ids, joined for display, in the order of the ids. */
+async function hitsById(db: Executor, ids: readonly number[]): Promise<HitRow[]> {
+  const result = await db.execute(sql`select ${catalogEntry.id} as "id", ${hitSelection} from ${hitTables}
+    where ${catalogEntry.id} in (${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`);
+  const byId = new Map(rowsOf<HitRow & { id: unknown }>(result).map((row) => [Number(row.id), row]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [{ ...row, rank: 1 }] : [];
+  });
+}
+
+/**
+ * The count (up to one past {@link MAX_COUNTED}) and one page of the index rows matching, in one statement: the
+ * matches are found and ranked once on the index table alone, the page of them joined for display.
+ * By rank (then application and entry), or by address for a topic search.
+ */
+async function pageOf(db: Executor, where: SQL | undefined, rank: SQL<number>, order: "rank" | "address", page: { limit: number; offset: number }): Promise<Found> {
+  const key = order === "rank" ? sql`matches.rank desc` : sql`matches.address`;
+  const result = await db.execute(sql`
+    with matches as (
+      select ${catalogEntry.id} as id, ${catalogEntry.applicationId} as application_id, ${catalogEntry.address} as address, ${rank} as rank
+      from ${catalogEntry} where ${where ?? sql`true`}
+    ),
+    paged as (
+      select matches.id, matches.rank, matches.address, ${application.slug} as slug
+      from matches join ${application} on ${application.id} = matches.application_id
+      order by ${key}, ${application.slug}, matches.id
+      limit ${page.limit} offset ${page.offset}
+    )
+    select (select count(*)::int from (select 1 from matches limit ${MAX_COUNTED + 1}) as capped) as "total", paged.rank as "rank", ${hitSelection}
+    from (select 1) as one
+      left join (${hitTables} join paged on paged.id = ${catalogEntry.id}) on true
+    order by ${order === "rank" ? sql`paged.rank desc` : sql`paged.address`}, paged.slug, paged.id`);
+  const rows = rowsOf<HitRow & { total: unknown }>(result);
+  const total = Number(rows[0]?.total ?? 0);
+  // No page (past the end, or nothing found) is one row of the count alone.
+  const hits = rows.filter((row) => row.kind !== null && row.kind !== undefined).map(({ total: _total, ...row }) => {
+    void _total;
+    return { ...row, rank: Number(row.rank) };
+  });
+  return { rows: hits, total: Math.min(total, MAX_COUNTED), totalCapped: total > MAX_COUNTED };
+}
+
+/** The rows of a statement's result, as both drivers return them. */
+function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
 }
 
 /** Turns typed words into a safe tsquery: every word required, the last one as a prefix. */

@@ -16,6 +16,7 @@ import { assertWritesForTeam, currentVersions, writableApplication } from "@/lib
 import { writeFlows } from "@/lib/catalog/flows.ts";
 import { registerContractSubjects, subjectsAuditDetails } from "@/lib/schema-registry/contracts.ts";
 import { buildIndexEntries } from "@/lib/catalog/index-entries.ts";
+import { announceCatalogChange } from "@/lib/catalog/channel-index.ts";
 import { recordAudit } from "@/lib/audit/record.ts";
 import { contractDeclaration } from "@/lib/systems/declaration.ts";
 import { applyDeclaration } from "@/lib/systems/systems.ts";
@@ -335,8 +336,10 @@ async function insertVersion(
   return withoutContent(row!);
 }
 
-/** Rebuilds an application's search index from its current version. */
+/** Rebuilds an application's search index from its current version, and tells every portal instance at commit. */
 export async function rebuildIndex(tx: Transaction, app: Application): Promise<void> {
+  // Topic search holds the catalog's channels in memory: each instance drops them when this commits.
+  await announceCatalogChange(tx, app.slug);
   await tx.delete(catalogEntry).where(eq(catalogEntry.applicationId, app.id));
   const current = (await currentVersions(tx, [app.id])).get(app.id);
   if (!current?.id) return;
