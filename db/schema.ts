@@ -572,7 +572,9 @@ export const catalogEntry = pgTable(
     index("catalog_entry_search_idx").using("gin", t.search),
     index("catalog_entry_app_idx").on(t.applicationId),
     index("catalog_entry_topic_idx").on(t.kind, t.levelCount, t.firstLevel),
-    index("catalog_entry_field_idx").on(t.fieldName),
+    // With the application and id, a field search finds and pages its entries from the index alone.
+    index("catalog_entry_field_idx").on(t.fieldName, t.applicationId, t.id),
+    index("catalog_entry_field_path_idx").on(sql`lower(${t.fieldPath})`),
   ],
 );
 

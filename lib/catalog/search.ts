@@ -306,9 +306,11 @@ async function hitsById(db: Executor, ids: readonly number[]): Promise<HitRow[]>
  */
 async function pageOf(db: Executor, where: SQL | undefined, rank: SQL<number>, order: "rank" | "address", page: { limit: number; offset: number }): Promise<Found> {
   const key = order === "rank" ? sql`matches.rank desc` : sql`matches.address`;
+  // Read only when it orders: a field search then finds and pages its matches from the index alone.
+  const address = order === "address" ? sql`${catalogEntry.address}` : sql`null::text`;
   const result = await db.execute(sql`
     with matches as (
-      select ${catalogEntry.id} as id, ${catalogEntry.applicationId} as application_id, ${catalogEntry.address} as address, ${rank} as rank
+      select ${catalogEntry.id} as id, ${catalogEntry.applicationId} as application_id, ${address} as address, ${rank} as rank
       from ${catalogEntry} where ${where ?? sql`true`}
     ),
     paged as (
