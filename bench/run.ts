@@ -39,6 +39,10 @@ const BENCHES: Record<string, { describe: string; load: () => Promise<Bench> }> 
     describe: "drift engine: 1M topics against 10,000 templates and filters beside a RegExp loop, 1M payload checks beside ajv, one 2,000-template report against 10,000 channels",
     load: async () => (await import("./drift.ts")).run,
   },
+  pages: {
+    describe: "every portal page (catalog, application, channel, discover, brokers, broker, audit) at 2,000 applications, about 10,000 observed topics and 30,000 audit entries on PostgreSQL: p50/p95 against 100 ms",
+    load: async () => (await import("./pages.ts")).run,
+  },
   registry: {
     describe: "schema registry: GET /schemas/ids/{id} at 32 connections beside a constant route; registering a 50-field JSON and Avro schema on 100 FULL_TRANSITIVE versions beside one pairwise check and the engine",
     load: async () => (await import("./registry.ts")).run,
