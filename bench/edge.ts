@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import autocannon from "autocannon";
 import { REPORT_JSON_LIMITS } from "../agents/protocol.ts";
 import { parseBoundedJson } from "../lib/http/input.ts";
 import { report as reportOf, topic } from "../lib/ingest/report-fixtures.ts";
+import { cpuPlacement, sample } from "./load.ts";
 import { ensureBuild, startBenchPortal, type BenchPortal } from "./portal.ts";
 import type { BenchResult } from "./run.ts";
 import { median, round } from "./stats.ts";
@@ -15,9 +15,9 @@ const ROUNDS = 3;
 const PARSE_RUNS = 15;
 
 async function requestsPerSecond(url: string, headers: Record<string, string> = {}): Promise<number> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS_PER_ROUND, headers });
+  const result = await sample({ url, headers }, CONNECTIONS, SECONDS_PER_ROUND);
   if (result.non2xx + result.errors > 0) throw new Error(`${result.non2xx + result.errors} requests to ${url} failed`);
-  return result.requests.average;
+  return result.requestsPerSecond;
 }
 
 /** The same route through the portal's server (edge checks, client address) and through bare `next start`, interleaved. */
@@ -25,8 +25,10 @@ async function serverOverhead(route: string, auth: boolean) {
   const dirs = [mkdtempSync(path.join(os.tmpdir(), "meshport-bench-")), mkdtempSync(path.join(os.tmpdir(), "meshport-bench-"))];
   const portals: BenchPortal[] = [];
   try {
-    portals.push(await startBenchPortal({ MESHPORT_DATA_DIR: dirs[0]!, DATABASE_URL: "" }, ["read"], "next"));
-    portals.push(await startBenchPortal({ MESHPORT_DATA_DIR: dirs[1]!, DATABASE_URL: "" }, ["read"], "portal"));
+    // Both on the server's core; only one is under load at a time.
+    const cpus = cpuPlacement().server;
+    portals.push(await startBenchPortal({ MESHPORT_DATA_DIR: dirs[0]!, DATABASE_URL: "" }, ["read"], "next", { cpus }));
+    portals.push(await startBenchPortal({ MESHPORT_DATA_DIR: dirs[1]!, DATABASE_URL: "" }, ["read"], "portal", { cpus }));
     const [bare, product] = portals as [BenchPortal, BenchPortal];
     const headers = (p: BenchPortal): Record<string, string> => (auth ? { authorization: `Bearer ${p.token}` } : {});
     await requestsPerSecond(`${bare.base}${route}`, headers(bare));
@@ -96,7 +98,8 @@ export async function run(): Promise<BenchResult> {
   const ping = await serverOverhead("/api/v1/ping", false);
   const whoami = await serverOverhead("/api/v1/whoami", true);
   const summary = [
-    `load: autocannon, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS_PER_ROUND} s per server, loopback, PGlite`,
+    `load: autocannon in its own process, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS_PER_ROUND} s per server, loopback, PGlite; ${cpuPlacement().note}`,
+    `ping is a dynamic route handler (constant JSON, no database): both servers run it on every request`,
     ...[ping, whoami].map((r) => `${r.route.padEnd(16)} next start ${r.nextStart} req/s | portal server ${r.portalServer} req/s | ratio ${r.ratio}`),
     `report of ${parse.reportBytes} bytes: JSON.parse ${parse.jsonParseMs} ms | nesting bound + parse ${parse.boundedParseMs} ms | ratio ${parse.ratio}`,
     `15 MB of brackets: refused in ${parse.bombRefusedMs} ms; JSON.parse alone takes ${parse.bombJsonParseMs} ms to fail`,
