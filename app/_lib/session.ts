@@ -13,7 +13,10 @@ import { MeshportError } from "@/lib/errors.ts";
  * the page it cannot open).
  */
 export const currentPrincipal = cache(async (): Promise<(Principal & { kind: "user" }) | null> => {
-  const principal = await principalFromHeaders(await headers());
+  const requestHeaders = await headers();
+  // A bearer token would be looked up only to be turned away: with one, nobody is signed in here.
+  if (requestHeaders.has("authorization")) return null;
+  const principal = await principalFromHeaders(requestHeaders);
   return principal?.kind === "user" ? principal : null;
 });
 
