@@ -8,12 +8,12 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import pino, { type Logger } from "pino";
-import { createRegistry, startMetricsServer, type AgentRuntimeStats, type MetricsServer } from "./metrics.ts";
+import type { AgentRuntimeStats, MetricsServer } from "./metrics.ts";
 import type { BrokerEvent } from "./mosquitto-log.ts";
 import type { BrokerEventSource } from "./mqtt-source.ts";
 import { Observer } from "./observer.ts";
 import { emptyDrops, MAX_BRIDGES, MAX_CLIENTS_PER_TEMPLATE, MAX_LABEL_CHARS, MAX_URL_CHARS, type DropCounters } from "./protocol.ts";
-import { encodeReport, planWindow, renderPart } from "./report.ts";
+import { encodePart, planWindow } from "./report.ts";
 import { fetchChannels, Reporter, type DrainResult } from "./reporter.ts";
 import type { BrokerSource, SourceSink } from "./source.ts";
 import { Spool } from "./spool.ts";
@@ -144,6 +144,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   let metrics: MetricsServer | null = null;
   if (options.metricsPort !== undefined) {
     const read = () => stats();
+    // prom-client loads only when metrics are served: an agent without them does without its memory.
+    const { createRegistry, startMetricsServer } = await import("./metrics.ts");
     metrics = await startMetricsServer(options.metricsPort, options.metricsHost ?? "127.0.0.1", createRegistry(read), read);
     log.info({ url: metrics.url }, "metrics and health endpoint listening");
   }
@@ -295,11 +297,11 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
       const ranges = planWindow(snap);
       const first = await spool.reserveSequences(ranges.length);
       for (let part = 0; part < ranges.length; part++) {
-        const report = renderPart(snap, ctx, ranges, part, first + part);
+        const report = await encodePart(snap, ctx, ranges, part, first + part);
         for (const [k, v] of Object.entries(report.drops)) totals.drops[k as keyof DropCounters] += v;
         let evicted: number;
         try {
-          evicted = await spool.put(report.sequence, report.batchId, await encodeReport(report));
+          evicted = await spool.put(report.sequence, report.batchId, report.body);
         } catch (err) {
           // Disk full or unwritable: the batch is lost, so say so in the next one.
           pendingDrops.spoolCap++;

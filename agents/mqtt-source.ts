@@ -232,6 +232,8 @@ export function createMqttSource(options: MqttSourceOptions): BrokerSource {
         connectTimeout: 10_000,
         // We subscribe on every connect ourselves, to learn what was granted.
         resubscribe: false,
+        // The agent writes few packets (subscribe, pings, acks): no table of 65,536 pre-made buffers (~6 MB) for their ids.
+        writeCache: false,
       };
       const c: MqttClient = mqtt.connect(options.broker, mqttOptions);
       client = c;

@@ -341,7 +341,7 @@ export class Observer {
     if (j < 0) return false;
     this.sampleBytes += keep - (r.items[j]?.bytes.length ?? 0);
     // Copy: the payload may be a view into a much larger socket buffer.
-    r.items[j] = { at: now, size: payload.length, bytes: Buffer.from(payload.subarray(0, keep)) };
+    r.put(j, { at: now, size: payload.length, bytes: Buffer.from(payload.subarray(0, keep)) });
     return true;
   }
 

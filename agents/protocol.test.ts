@@ -17,7 +17,7 @@ import {
   utf8Length,
   type AgentReport,
 } from "./protocol.ts";
-import { buildReports, encodeReport, planParts, planWindow, renderPart, type ReportContext } from "./report.ts";
+import { buildReports, encodePart, encodeReport, planParts, planWindow, renderPart, type ReportContext } from "./report.ts";
 import { ConsumerTracker } from "./tracker.ts";
 
 const ctx: ReportContext = {
@@ -112,6 +112,29 @@ describe("agentReportSchema", () => {
     expect(reports.map((r) => r.sequence)).toEqual(ranges.map((_, i) => 10 + i));
     expect(reports.reduce((n, r) => n + r.topics.length, 0)).toBe(closed.size);
     for (const r of reports) expect(agentReportSchema.safeParse(r).success).toBe(true);
+  });
+
+  it("encodes a part observation by observation into the same body as the rendered report", async () => {
+    const obs = new Observer({ collapseThreshold: 1_000 }, 0);
+    for (let i = 0; i < 300; i++) {
+      const payload = i % 2 ? Buffer.from(JSON.stringify({ id: i, note: "a\u0000\"b\ud800".repeat(i % 3) })) : Buffer.from(`text ${i}`);
+      obs.observe(`plant/m${"abcdefghijklmnopqrst"[i % 20]}/${"xyz"[i % 3]}`, payload, i % 3, i % 5 === 0, i);
+    }
+    const closed = obs.close(1_000);
+    const ranges = planWindow(closed, 20_000);
+    expect(ranges.length).toBeGreaterThan(1);
+    const odd = { ...ctx, agent: { ...ctx.agent, hostname: 'h"topics":[],"drops":\u0000' } };
+    for (let i = 0; i < ranges.length; i++) {
+      const encoded = await encodePart(closed, odd, ranges, i, 7 + i);
+      const decoded = JSON.parse(gunzipSync(encoded.body).toString("utf8")) as AgentReport;
+      const report = renderPart(closed, odd, ranges, i, 7 + i);
+      const expected = JSON.parse(gunzipSync(await encodeReport({ ...report, batchId: encoded.batchId })).toString("utf8")) as AgentReport;
+      expect(decoded).toEqual(expected);
+      expect(decoded.topics.length).toBe(ranges[i]![1] - ranges[i]![0]);
+      expect(encoded.sequence).toBe(7 + i);
+      expect(encoded.drops).toEqual(report.drops);
+      expect(agentReportSchema.safeParse(decoded).success).toBe(true);
+    }
   });
 
   it("plans at least one part, and gives an oversized item its own", () => {

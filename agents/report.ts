@@ -113,6 +113,36 @@ export function renderPart(closed: ClosedWindow, ctx: ReportContext, ranges: Rea
   return envelope(closed, ctx, topics, index, ranges.length, sequence);
 }
 
+/** A part encoded for the spool: the gzip JSON body and what the agent notes of it. */
+export interface EncodedPart {
+  sequence: number;
+  batchId: string;
+  drops: AgentReport["drops"];
+  body: Buffer;
+}
+
+// Where the envelope's (empty) observations sit in its JSON; keys and values before it are escaped, so it is found once.
+const TOPICS_SLOT = ',"topics":[],"drops":';
+
+/**
+ * Renders part `index` of a planned window straight into its encoded body, the same bytes as
+ * `encodeReport(renderPart(…))`: each observation becomes JSON text as soon as it is rendered, so a
+ * part of thousands of templates is held as text, never as a tree of objects.
+ */
+export function encodePart(closed: ClosedWindow, ctx: ReportContext, ranges: ReadonlyArray<[number, number]>, index: number, sequence: number): Promise<EncodedPart> {
+  const [b, e] = ranges[index]!;
+  const head = envelope(closed, ctx, [], index, ranges.length, sequence);
+  const pieces: string[] = [];
+  // Each piece is a whole JSON value: an escape never spans two, so each is made storable on its own.
+  for (let i = b; i < e; i++) pieces.push(storableJson(JSON.stringify(closed.render(i))));
+  const json = storableJson(JSON.stringify(head));
+  const at = json.indexOf(TOPICS_SLOT);
+  if (at < 0) throw new Error("report envelope without its observations");
+  const inside = at + ',"topics":['.length;
+  const text = json.slice(0, inside) + pieces.join(",") + json.slice(inside);
+  return gzipAsync(Buffer.from(text, "utf8")).then((body) => ({ sequence: head.sequence, batchId: head.batchId, drops: head.drops, body }));
+}
+
 /**
  * Encodes a report as the gzip JSON body of `POST /api/v1/ingest/reports`. NUL and lone
  * surrogates (from payload text, keys, a sample cut mid-pair) become U+FFFD: the portal

@@ -5,8 +5,8 @@
 
 /** A fixed-capacity uniform sample of a stream. */
 export class Reservoir<T> {
-  /** items kept, at most `capacity` */
-  readonly items: T[] = [];
+  /** items kept, at most `capacity` (write them through {@link put}) */
+  items: T[] = [];
   /** offers seen so far */
   seen = 0;
 
@@ -26,7 +26,7 @@ export class Reservoir<T> {
     const j = this.draw();
     if (j < 0) return { kept: false };
     const evicted = this.items[j];
-    this.items[j] = make();
+    this.put(j, make());
     return evicted === undefined ? { kept: true } : { kept: true, evicted };
   }
 
@@ -43,6 +43,15 @@ export class Reservoir<T> {
     return j >= this.capacity ? -1 : j;
   }
 
+  /**
+   * Writes an item to a slot {@link draw} returned. While filling, the items grow by exactly one:
+   * a push would reserve room for 17, and thousands of templates each hold a reservoir.
+   */
+  put(j: number, item: T): void {
+    if (j < this.items.length) this.items[j] = item;
+    else this.items = this.items.concat([item]);
+  }
+
   /** Folds another reservoir in so the result is a uniform sample of both streams combined. */
   merge(other: Reservoir<T>): void {
     const total = this.seen + other.seen;
@@ -56,8 +65,7 @@ export class Reservoir<T> {
       const from = pickMine ? mine : theirs;
       out.push(from.splice(Math.floor(this.random() * from.length), 1)[0]!);
     }
-    this.items.length = 0;
-    this.items.push(...out);
+    this.items = out;
     this.seen = total;
   }
 }

@@ -46,33 +46,53 @@ const FORMAT_TESTS: Record<Format, RegExp> = {
   uri: /^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/i,
 };
 
-/** Accumulated facts about the values seen at one position of a document. */
-export interface SchemaNode {
+/** Bit of each type in {@link SchemaNode.types}, in TYPE_ORDER. */
+const TYPE_BIT: Record<JsonType, number> = { null: 1, boolean: 2, integer: 4, number: 8, string: 16, array: 32, object: 64 };
+/** Every format: a node's strings match all of them until one does not. */
+const ALL_FORMATS = (1 << FORMATS.length) - 1;
+
+/**
+ * Accumulated facts about the values seen at one position of a document. One fixed shape with
+ * flags for the types seen and the formats every string matched: thousands of templates hold
+ * these for a whole window, so a node is one small object rather than several dictionaries.
+ */
+export class SchemaNode {
   /** values observed at this position */
-  seen: number;
-  types: Partial<Record<JsonType, number>>;
-  minNumber?: number;
-  maxNumber?: number;
-  minLength?: number;
-  maxLength?: number;
+  seen = 0;
+  /** the types seen, one TYPE_BIT each */
+  types = 0;
+  minNumber: number | undefined = undefined;
+  maxNumber: number | undefined = undefined;
+  minLength: number | undefined = undefined;
+  maxLength: number | undefined = undefined;
   /** distinct string values (an array: cheaper than a Map at these sizes); null once there were too many */
-  values?: string[] | null;
-  /** per format, how many strings matched it */
-  formats?: Partial<Record<Format, number>>;
-  strings?: number;
+  values: string[] | null | undefined = undefined;
+  /** the formats (bit i: FORMATS[i]) every string so far matched */
+  formats = ALL_FORMATS;
+  strings = 0;
   /** object facts: how many objects, and per property the sub-node (its `seen` is the presence count) */
-  objects?: number;
-  properties?: Map<string, SchemaNode>;
-  propertiesOverflow?: boolean;
+  objects = 0;
+  properties: Map<string, SchemaNode> | undefined = undefined;
+  propertiesOverflow = false;
   /** array facts */
-  items?: SchemaNode;
-  minItems?: number;
-  maxItems?: number;
+  items: SchemaNode | undefined = undefined;
+  minItems: number | undefined = undefined;
+  maxItems: number | undefined = undefined;
 }
 
 /** An empty node. */
 export function emptyNode(): SchemaNode {
-  return { seen: 0, types: {} };
+  return new SchemaNode();
+}
+
+// Accumulators made with the same options share one resolved copy of them.
+const resolvedOptions = new WeakMap<InferenceOptions, Required<InferenceOptions>>();
+const DEFAULT_OPTIONS: InferenceOptions = {};
+
+function resolve(options: InferenceOptions): Required<InferenceOptions> {
+  let o = resolvedOptions.get(options);
+  if (!o) resolvedOptions.set(options, (o = { ...DEFAULTS, ...options }));
+  return o;
 }
 
 /** Accumulates JSON values of one template and renders their merged JSON Schema. */
@@ -86,8 +106,8 @@ export class SchemaAccumulator {
    * Creates an empty accumulator; `shared` is a node budget several
    * accumulators draw from, so many templates together stay bounded too.
    */
-  constructor(options: InferenceOptions = {}, shared: NodeBudget | null = null) {
-    this.o = { ...DEFAULTS, ...options };
+  constructor(options: InferenceOptions = DEFAULT_OPTIONS, shared: NodeBudget | null = null) {
+    this.o = resolve(options);
     this.budget = { nodes: 1, max: this.o.maxNodes, shared };
     if (shared) shared.used++;
   }
@@ -157,7 +177,7 @@ function take(b: Budget): boolean {
 function observeInto(node: SchemaNode, value: unknown, depth: number, o: Required<InferenceOptions>, budget: Budget): void {
   node.seen++;
   const type = typeOf(value);
-  node.types[type] = (node.types[type] ?? 0) + 1;
+  node.types |= TYPE_BIT[type];
   if (depth >= o.maxDepth) return;
   switch (type) {
     case "integer":
@@ -169,17 +189,17 @@ function observeInto(node: SchemaNode, value: unknown, depth: number, o: Require
     }
     case "string": {
       const s = value as string;
-      node.strings = (node.strings ?? 0) + 1;
+      node.strings++;
       node.minLength = node.minLength === undefined ? s.length : Math.min(node.minLength, s.length);
       node.maxLength = node.maxLength === undefined ? s.length : Math.max(node.maxLength, s.length);
-      const formats = (node.formats ??= {});
-      for (const f of FORMATS) if (FORMAT_TESTS[f].test(s)) formats[f] = (formats[f] ?? 0) + 1;
+      // Only formats every earlier string matched can still be reported: the others are not tested.
+      for (let i = 0; i < FORMATS.length; i++) if (node.formats & (1 << i) && !FORMAT_TESTS[FORMATS[i]!].test(s)) node.formats &= ~(1 << i);
       if (node.values === undefined) node.values = [];
       if (node.values) {
         if (s.length > o.maxEnumValueLength) node.values = null;
         else if (!node.values.includes(s)) {
-          node.values.push(s);
-          if (node.values.length > o.maxEnumValues) node.values = null;
+          // concat makes an array of exact length: a push would reserve room for 17, and most nodes hold one or two.
+          node.values = node.values.length >= o.maxEnumValues ? null : node.values.concat(s);
         }
       }
       return;
@@ -198,7 +218,7 @@ function observeInto(node: SchemaNode, value: unknown, depth: number, o: Require
       return;
     }
     case "object": {
-      node.objects = (node.objects ?? 0) + 1;
+      node.objects++;
       const props = (node.properties ??= new Map());
       for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
         let child = props.get(key);
@@ -224,7 +244,7 @@ const maxDefined = (a: number | undefined, b: number | undefined) => (a === unde
 
 function mergeInto(into: SchemaNode, from: SchemaNode, depth: number, o: Required<InferenceOptions>, budget: Budget): void {
   into.seen += from.seen;
-  for (const t of TYPE_ORDER) if (from.types[t]) into.types[t] = (into.types[t] ?? 0) + from.types[t]!;
+  into.types |= from.types;
   into.minNumber = minDefined(into.minNumber, from.minNumber);
   into.maxNumber = maxDefined(into.maxNumber, from.maxNumber);
   into.minLength = minDefined(into.minLength, from.minLength);
@@ -232,17 +252,17 @@ function mergeInto(into: SchemaNode, from: SchemaNode, depth: number, o: Require
   into.minItems = minDefined(into.minItems, from.minItems);
   into.maxItems = maxDefined(into.maxItems, from.maxItems);
   if (from.strings) {
-    into.strings = (into.strings ?? 0) + from.strings;
-    const formats = (into.formats ??= {});
-    for (const f of FORMATS) if (from.formats?.[f]) formats[f] = (formats[f] ?? 0) + from.formats[f]!;
+    into.strings += from.strings;
+    into.formats &= from.formats;
     if (into.values === undefined) into.values = from.values === null ? null : [];
     if (into.values && from.values) {
-      for (const v of from.values) if (!into.values.includes(v)) into.values.push(v);
-      if (into.values.length > o.maxEnumValues) into.values = null;
+      const merged = [...into.values];
+      for (const v of from.values) if (!merged.includes(v)) merged.push(v);
+      into.values = merged.length > o.maxEnumValues ? null : ([] as string[]).concat(merged);
     } else into.values = null;
   }
   if (from.objects) {
-    into.objects = (into.objects ?? 0) + from.objects;
+    into.objects += from.objects;
     const props = (into.properties ??= new Map());
     if (from.propertiesOverflow) into.propertiesOverflow = true;
     for (const [key, child] of from.properties ?? []) {
@@ -262,7 +282,7 @@ function mergeInto(into: SchemaNode, from: SchemaNode, depth: number, o: Require
 }
 
 function render(node: SchemaNode, o: Required<InferenceOptions>): Record<string, unknown> {
-  let types = TYPE_ORDER.filter((t) => node.types[t]);
+  let types = TYPE_ORDER.filter((t) => node.types & TYPE_BIT[t]);
   // An integer is a number: a mix of both is a number.
   if (types.includes("integer") && types.includes("number")) types = types.filter((t) => t !== "integer");
   if (types.length === 0) return {};
@@ -273,7 +293,7 @@ function render(node: SchemaNode, o: Required<InferenceOptions>): Record<string,
     schema["x-observed-maximum"] = node.maxNumber;
   }
   if (types.includes("string") && node.strings) {
-    const format = FORMATS.find((f) => node.formats?.[f] === node.strings);
+    const format = FORMATS.find((_, i) => node.formats & (1 << i));
     if (format) schema.format = format;
     else if (node.values && node.strings >= o.minEnumSamples && node.values.length <= o.maxEnumValues && node.values.length * 2 <= node.strings) {
       // Few distinct values, each seen repeatedly: most likely a closed set.
@@ -285,7 +305,7 @@ function render(node: SchemaNode, o: Required<InferenceOptions>): Record<string,
   if (types.includes("object") && node.properties) {
     const properties: Record<string, unknown> = {};
     const required: string[] = [];
-    const objects = node.objects ?? 0;
+    const objects = node.objects;
     for (const key of [...node.properties.keys()].sort()) {
       const child = node.properties.get(key)!;
       const sub = render(child, o);
