@@ -266,9 +266,16 @@ export async function runAgent(run: AgentRun): Promise<Measure> {
     await run.load();
     const deadline = Date.now() + DONE_TIMEOUT_MS;
     let account = accountOf(mine(from));
-    while (account.seen + account.dropped < run.expect && Date.now() < deadline && child.proc.exitCode === null) {
+    // Messages the broker dropped never come: two windows in a row with nothing new after the load end the wait.
+    let idle = { windows: mine(from).length, count: account.seen + account.dropped, since: mine(from).length };
+    while (account.seen + account.dropped < run.expect && Date.now() < deadline && child.proc.exitCode === null && idle.windows - idle.since < 2) {
       await new Promise((r) => setTimeout(r, 20));
       account = accountOf(mine(from));
+      const windows = mine(from).length;
+      if (windows !== idle.windows) {
+        const count = account.seen + account.dropped;
+        idle = { windows, count, since: count === idle.count ? idle.since : windows };
+      }
     }
     if (run.settled) {
       const windowsThen = mine(from).length;
