@@ -124,11 +124,18 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
 
 const LISTEN_RETRY_FIRST_MS = 100;
 const LISTEN_RETRY_MAX_MS = 5_000;
+/** How often the listening connection is asked to answer, so a connection cut without a word is noticed. */
+const LISTEN_HEARTBEAT_MS = 500;
+/** Unanswered this long, the connection is reported down (notifications may not be arriving)… */
+const LISTEN_STALLED_MS = 1_000;
+/** …and this long, it is dropped and replaced. */
+const LISTEN_DEAD_MS = 5_000;
 
 /**
  * Listens on a connection of its own: a LISTEN lives as long as its session, so it cannot borrow a pooled one.
  * When the connection dies (the server restarted, the session was ended, the network broke) it says so and
- * reconnects, waiting twice as long after each failed attempt, up to a few seconds.
+ * reconnects, waiting twice as long after each failed attempt, up to a few seconds. A heartbeat notices a
+ * connection that went silent: unanswered for a second it is reported down, for five it is replaced.
  */
 function listenOnPostgres(url: string, channel: string, listener: NotificationListener): () => Promise<void> {
   let stopped = false;
@@ -142,9 +149,11 @@ function listenOnPostgres(url: string, channel: string, listener: NotificationLi
     const client = new pg.Client({ connectionString: url, keepAlive: true, application_name: "meshport-listen" });
     current = client;
     let lost = false;
+    let heartbeat: NodeJS.Timeout | undefined = undefined;
     const lose = (reason: string) => {
       if (lost) return;
       lost = true;
+      if (heartbeat) clearInterval(heartbeat);
       if (current === client) current = null;
       client.removeAllListeners("notification");
       client.end().catch(() => undefined);
@@ -170,6 +179,33 @@ function listenOnPostgres(url: string, channel: string, listener: NotificationLi
     if (stopped || lost) return;
     retryMs = LISTEN_RETRY_FIRST_MS;
     listener.up();
+    let askedAt: number | null = null;
+    let stalled = false;
+    heartbeat = setInterval(() => {
+      if (askedAt === null) {
+        const asked = (askedAt = Date.now());
+        client.query("select 1").then(
+          () => {
+            if (askedAt !== asked || lost) return;
+            askedAt = null;
+            if (stalled) {
+              // Answering again on the same connection: nothing it carried was lost, but the feed starts over anyway.
+              stalled = false;
+              listener.up();
+            }
+          },
+          (error: Error) => lose(error.message),
+        );
+        return;
+      }
+      const waited = Date.now() - askedAt;
+      if (waited > LISTEN_DEAD_MS) lose("the listening connection stopped answering");
+      else if (waited > LISTEN_STALLED_MS && !stalled) {
+        stalled = true;
+        listener.down("the listening connection is not answering");
+      }
+    }, LISTEN_HEARTBEAT_MS);
+    heartbeat.unref();
   };
 
   void connect();

@@ -233,7 +233,7 @@ describeEachBackend("token revocations reach every instance", ({ backend, handle
       try {
         await handle().db.execute(
           sql`select pg_terminate_backend(pid) from pg_stat_activity
-              where datname = current_database() and application_name = 'meshport-listen' and query ilike 'LISTEN%'`,
+              where datname = current_database() and application_name = 'meshport-listen'`,
         );
         await until(() => resets > 0 && other.feed.live(), "the reconnect");
       } finally {
