@@ -109,7 +109,8 @@ interface Group {
   key: string;
   tpl: TemplateEntry;
   topics: Array<{ topic: string; messages: number }>;
-  producers: Map<string, ProducerEntry>;
+  /** null while no producer is known (most templates, when the broker does not tell) */
+  producers: Map<string, ProducerEntry> | null;
 }
 
 /** Figures of a closed window besides its observations. */
@@ -368,27 +369,32 @@ export class Observer {
       finalKey.set(tpl, key);
       const g = byKey.get(key);
       if (g) mergeTemplate(g.tpl, tpl, this.random);
-      else byKey.set(key, { key, tpl: { ...tpl, key }, topics: [], producers: new Map() });
+      else {
+        // The window's own entry becomes its group's: nothing else holds it once the window is closed.
+        tpl.key = key;
+        byKey.set(key, { key, tpl, topics: [], producers: null });
+      }
     }
-    for (const [topic, entry] of this.topics) byKey.get(finalKey.get(entry.tpl)!)!.topics.push({ topic, messages: entry.messages });
+    for (const [topic, entry] of this.topics) addTopic(byKey.get(finalKey.get(entry.tpl)!)!, topic, entry.messages);
     for (const [topic, clients] of this.producers) {
       const key = this.topics.has(topic) ? finalKey.get(this.topics.get(topic)!.tpl)! : this.trie.resolve(topic);
       let g = byKey.get(key);
       if (!g) {
         // Published but not delivered to the agent (an ACL, or the message went before we subscribed).
-        g = { key, tpl: newTemplate(key), topics: [], producers: new Map() };
+        g = { key, tpl: newTemplate(key), topics: [], producers: null };
         byKey.set(key, g);
       }
       // Topics the agent received are listed already; list producer-only ones too, boundedly.
-      if (!this.topics.has(topic) && g.topics.length < this.o.maxTopics) g.topics.push({ topic, messages: 0 });
+      if (!this.topics.has(topic) && g.topics.length < this.o.maxTopics) addTopic(g, topic, 0);
+      const producers = (g.producers ??= new Map());
       for (const [client, p] of clients) {
-        const mine = g.producers.get(client);
+        const mine = producers.get(client);
         if (mine) {
           mine.messages += p.messages;
           mine.bytes += p.bytes;
           mine.first = Math.min(mine.first, p.first);
           mine.last = Math.max(mine.last, p.last);
-        } else g.producers.set(client, { ...p });
+        } else producers.set(client, { ...p });
       }
     }
     const groups = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -411,7 +417,7 @@ export class Observer {
       size: groups.length,
       estimateBytes(i) {
         const g = groups[i]!;
-        let n = 700 + 2 * g.key.length + 60 * Math.min(g.producers.size, MAX_CLIENTS_PER_TEMPLATE);
+        let n = 700 + 2 * g.key.length + 60 * Math.min(g.producers?.size ?? 0, MAX_CLIENTS_PER_TEMPLATE);
         for (const x of g.tpl.exchanges ?? []) n += 2 * x.length + 4;
         for (let k = 0; k < Math.min(g.topics.length, MAX_CONCRETE_TOPICS_PER_TEMPLATE); k++) n += g.topics[k]!.topic.length + 40;
         // JSON escaping and base64 grow a payload by up to a third; each sample has ~150 bytes of fields.
@@ -436,6 +442,12 @@ export class Observer {
   }
 }
 
+/** Lists a topic of a group; a group's first list is made of exact length (most groups have one topic). */
+function addTopic(g: Group, topic: string, messages: number): void {
+  if (g.topics.length === 0) g.topics = [{ topic, messages }];
+  else g.topics.push({ topic, messages });
+}
+
 function renderGroup(
   g: Group,
   seconds: number,
@@ -447,7 +459,7 @@ function renderGroup(
   const t = g.tpl;
   g.topics.sort((a, b) => b.messages - a.messages || (a.topic < b.topic ? -1 : 1));
   const listed = g.topics.slice(0, MAX_CONCRETE_TOPICS_PER_TEMPLATE);
-  const producers = [...g.producers].sort((a, b) => b[1].messages - a[1].messages);
+  const producers = [...(g.producers ?? [])].sort((a, b) => b[1].messages - a[1].messages);
   const cons = consumersOf ? consumersOf(g.key, listed.map((x) => x.topic)) : { consumers: [], omitted: 0 };
   const samples = [...(t.samples?.items ?? [])];
   let first = t.messages ? t.first : Infinity;
