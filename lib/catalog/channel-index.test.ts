@@ -58,6 +58,17 @@ describe("matchTopic", () => {
     expect(matchTopic(index, filter("#"), shape, 6)).toMatchObject({ candidatesCapped: false, total: 5 });
   });
 
+  it("parses an address once across rebuilds, and equal levels once per build", () => {
+    const first = buildChannelIndex([row(1, "a/{x}/t"), row(2, "b/{x}/t")])!;
+    const [a, b] = [first.templates.get("a/{x}/t")!, first.templates.get("b/{x}/t")!];
+    expect(a.levels[1]).toBe(b.levels[1]);
+    expect(a.levels[2]).toBe(b.levels[2]);
+    const second = buildChannelIndex([row(1, "a/{x}/t"), row(3, "c/{y}")], 10, first)!;
+    expect(second.templates.get("a/{x}/t")).toBe(a);
+    expect(second.templates.has("b/{x}/t")).toBe(false);
+    expect(matchTopic(second, filter("c/q"), { levels: 2, atLeast: false, firstLevel: "c" }, 10).total).toBe(1);
+  });
+
   it("holds nothing past its bound", () => {
     expect(buildChannelIndex([row(1, "a"), row(2, "b")], 1)).toBeNull();
     expect(buildChannelIndex([row(1, "a"), row(2, "b")], 2)?.entries).toBe(2);

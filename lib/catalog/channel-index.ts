@@ -4,7 +4,7 @@ import { asc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client.ts";
 import { application, catalogEntry } from "@/db/schema.ts";
 import { announceChange, changeFeedLive, onChange, onFeedReset } from "@/lib/events/changes.ts";
-import { TemplateIndex, type Filter } from "@/registry/topics/index.ts";
+import { parseTemplate, TemplateIndex, type Filter, type Template, type TemplateLevel } from "@/registry/topics/index.ts";
 
 /*
  * The channel templates of the catalog, held in memory for topic search: the channel entries of the search index
@@ -15,10 +15,11 @@ import { TemplateIndex, type Filter } from "@/registry/topics/index.ts";
  */
 
 /**
- * Channel entries the index holds at most; beyond it topic search runs in SQL. An entry costs a few hundred bytes
- * with its share of the trie (about 20 MB at this bound; the catalog benchmark's 20,000 channels take about 5 MB).
+ * Channel entries the index holds at most; beyond it topic search runs in SQL. An entry costs about 1 KB with its
+ * parsed template and its share of the trie (21 MB for the catalog benchmark's 20,000 channels, some 45 MB at the
+ * bound); a rebuild after a change parses only the addresses it has not seen.
  */
-export const MAX_INDEXED_CHANNELS = 60_000;
+export const MAX_INDEXED_CHANNELS = 50_000;
 
 /** How long an index is trusted while announcements may be missed (the feed is down, or one of ours is in flight). */
 export const UNWATCHED_TRUST_MS = 1_000;
@@ -42,6 +43,8 @@ export interface IndexedAddress {
 export interface ChannelIndex {
   addresses: IndexedAddress[];
   trie: TemplateIndex<IndexedAddress>;
+  /** The parsed template of each address (null: invalid), for the next build to reuse. */
+  templates: Map<string, Template | null>;
   entries: number;
 }
 
@@ -102,11 +105,27 @@ export function matchTopic(index: ChannelIndex, filter: Filter, shape: TopicShap
   return { addresses, total, candidatesCapped };
 }
 
-/** Builds the index from rows in page order; null when there are more than `limit`. */
-export function buildChannelIndex(rows: readonly { id: number; address: string | null; levelCount: number | null; firstLevel: string | null }[], limit = MAX_INDEXED_CHANNELS): ChannelIndex | null {
+/**
+ * Builds the index from rows in page order; null when there are more than `limit`. Addresses parsed by a `previous`
+ * index are not parsed again, and equal levels share one parsed level: most of an index's memory is parsed templates.
+ */
+export function buildChannelIndex(
+  rows: readonly { id: number; address: string | null; levelCount: number | null; firstLevel: string | null }[],
+  limit = MAX_INDEXED_CHANNELS,
+  previous: ChannelIndex | null = null,
+): ChannelIndex | null {
   if (rows.length > limit) return null;
   const addresses: IndexedAddress[] = [];
   const trie = new TemplateIndex<IndexedAddress>();
+  const templates = new Map<string, Template | null>();
+  const levels = new Map<string, TemplateLevel>();
+  const shared = (level: TemplateLevel): TemplateLevel => {
+    const key = level.kind === "literal" ? `l${level.text}` : `p${level.pattern.source}`;
+    const known = levels.get(key);
+    if (known) return known;
+    levels.set(key, level);
+    return level;
+  };
   let current = null as IndexedAddress | null;
   let entries = 0;
   for (const row of rows) {
@@ -114,17 +133,23 @@ export function buildChannelIndex(rows: readonly { id: number; address: string |
     if (current?.address !== row.address) {
       current = { address: row.address, order: addresses.length, entries: [] };
       addresses.push(current);
+      let template = previous?.templates.get(row.address);
+      if (template === undefined) {
+        const parsed = parseTemplate(row.address);
+        template = parsed.ok ? { ...parsed.value, levels: parsed.value.levels.map(shared) } : null;
+      }
+      templates.set(row.address, template);
       // An invalid address (stored before validation) is kept in order but matches nothing, as before.
-      trie.add(row.address, current);
+      if (template) trie.add(template, current);
     }
     current.entries.push({ id: Number(row.id), levelCount: row.levelCount, firstLevel: row.firstLevel });
     entries++;
   }
-  return { addresses, trie, entries };
+  return { addresses, trie, templates, entries };
 }
 
 /** Reads the channel entries in page order (at most one past the bound) and builds the index. */
-async function loadChannelIndex(db: Executor): Promise<ChannelIndex | null> {
+async function loadChannelIndex(db: Executor, previous: ChannelIndex | null): Promise<ChannelIndex | null> {
   const rows = await db
     .select({ id: catalogEntry.id, address: catalogEntry.address, levelCount: catalogEntry.levelCount, firstLevel: catalogEntry.firstLevel })
     .from(catalogEntry)
@@ -132,7 +157,7 @@ async function loadChannelIndex(db: Executor): Promise<ChannelIndex | null> {
     .where(eq(catalogEntry.kind, "channel"))
     .orderBy(asc(catalogEntry.address), asc(application.slug), asc(catalogEntry.id))
     .limit(MAX_INDEXED_CHANNELS + 1);
-  return buildChannelIndex(rows);
+  return buildChannelIndex(rows, MAX_INDEXED_CHANNELS, previous);
 }
 
 interface Held {
@@ -153,7 +178,8 @@ export class ChannelIndexCache {
   readonly #nonce = randomBytes(6).toString("hex");
   readonly #now: () => number;
   readonly #feedLive: () => boolean;
-  readonly #load: (db: Executor) => Promise<ChannelIndex | null>;
+  readonly #load: (db: Executor, previous: ChannelIndex | null) => Promise<ChannelIndex | null>;
+  readonly #last = new WeakMap<object, ChannelIndex>();
   #generation = 0;
   #sequence = 0;
   #subscribed = false;
@@ -163,7 +189,7 @@ export class ChannelIndexCache {
     options: {
       now?: () => number;
       feedLive?: () => boolean;
-      load?: (db: Executor) => Promise<ChannelIndex | null>;
+      load?: (db: Executor, previous: ChannelIndex | null) => Promise<ChannelIndex | null>;
       subscribe?: (cache: ChannelIndexCache) => void;
     } = {},
   ) {
@@ -190,7 +216,13 @@ export class ChannelIndexCache {
     const held = this.#held.get(db);
     const watched = this.#feedLive();
     if (held && held.generation === this.#generation && (watched || now - held.builtAt < UNWATCHED_TRUST_MS)) return held.index;
-    const index = this.#load(db);
+    const index = this.#load(db, this.#last.get(db) ?? null);
+    void index.then(
+      (built) => {
+        if (built) this.#last.set(db, built);
+      },
+      () => undefined,
+    );
     if (this.#inFlight.size === 0) {
       const entry: Held = { generation: this.#generation, builtAt: now, index };
       this.#held.set(db, entry);
