@@ -4,6 +4,7 @@ import { getDb, MIGRATION_LOCK_KEY, type Executor } from "@/db/client.ts";
 import { contractVersion, flow, registrySchema } from "@/db/schema.ts";
 import { flowsOf, schemasOf, type Contract } from "@/registry/index.ts";
 import { assertCan } from "@/lib/auth/permissions.ts";
+import { bumpCatalogGeneration } from "@/lib/drift/catalog.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { participantsOf, type ChannelParticipant } from "./participants.ts";
 
@@ -96,6 +97,8 @@ export async function backfillFlows(
           onError(version.id, error);
         }
       }
+      // Caches of the catalog's channels and flows key on the generation: derived flows count as a change (a publish counts its own).
+      if (done > 0) await bumpCatalogGeneration(tx);
       return { seen: pending.length, done };
     });
     derived += batch.done;

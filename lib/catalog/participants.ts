@@ -3,6 +3,7 @@ import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client.ts";
 import { application, contractVersion, flow, team } from "@/db/schema.ts";
 import { filterOverlapsTemplate, MQTT_DIALECT, splitLevels, type TopicDialect } from "@/registry/topics/index.ts";
+import { catalogGenerationOf } from "@/lib/drift/catalog.ts";
 import { isCurrentVersion } from "./applications.ts";
 
 /** An application that sends or receives on a channel, in its current version. */
@@ -27,17 +28,126 @@ export interface Participants {
 /** Rows one call returns at most, whatever the limits per address: a bound on the page, not an expected size. */
 export const MAX_PARTICIPANT_ROWS = 5000;
 
-/** Flows one call considers at most: those of current versions with the queried level counts. */
-export const MAX_CANDIDATE_FLOWS = 200_000;
+/** Channel templates one call matches at most (an address of parameters only can reach every template of its length). */
+export const MAX_MATCHED_CHANNELS = 20_000;
+
+/** Distinct channel templates the process holds at most; past it, each call matches in the database instead. */
+export const MAX_INDEXED_CHANNELS = 500_000;
+
+/** The channel templates of one length, by the literal of each level (or a parameter there). */
+interface LengthBucket {
+  all: string[];
+  literal: Array<Map<string, string[]>>;
+  parameter: string[][];
+}
+
+/** Every channel template of the stored flows, for one catalog generation; indexed per dialect on first use. */
+interface ChannelIndex {
+  key: string;
+  channels: string[];
+  byDialect: Map<string, Map<number, LengthBucket>>;
+}
+
+// Per database object: a process (a test run) may hold several databases.
+const globalForChannels = globalThis as typeof globalThis & { __meshportChannelIndexes?: WeakMap<object, ChannelIndex> };
 
 /**
- * Who sends and who receives each of the given addresses (channel templates or concrete topics), in one bounded
- * query on `flow`: the flows of the current version of every application (highest released or deprecated;
- * drafts and retired versions excluded) whose channel template the address reaches, with MQTT semantics
- * (`plant/{lineId}/temperature` reaches `plant/{line}/temperature`), or in the dialect of the broker the addresses
- * were seen on (`dialectFor(broker.protocol)`: on NATS `orders.{p1}.created` reaches `orders.{region}.created`, a
- * parameter never spanning two tokens). At most `perAddress` producers and as many consumers per address, ordered by
- * application name.
+ * The channel templates of every stored flow (of any version: the query then keeps current versions only), held in
+ * process and checked against the catalog generation at each call, which every publish and lifecycle change counts
+ * in its transaction: another instance's publish is seen at the next call. A transaction reads its own copy (what it
+ * sees may roll back). Null past {@link MAX_INDEXED_CHANNELS}.
+ */
+async function channelIndex(db: Executor): Promise<ChannelIndex | null> {
+  const { generation, stamp } = await catalogGenerationOf(db);
+  const key = `${generation}\u0000${stamp}`;
+  const inTransaction = "rollback" in db;
+  const indexes = (globalForChannels.__meshportChannelIndexes ??= new WeakMap());
+  const held = indexes.get(db);
+  if (!inTransaction && held?.key === key) return held;
+  const rows = await db.selectDistinct({ channel: flow.channel }).from(flow).limit(MAX_INDEXED_CHANNELS + 1);
+  if (rows.length > MAX_INDEXED_CHANNELS) return null;
+  const index: ChannelIndex = { key, channels: rows.map((r) => r.channel), byDialect: new Map() };
+  if (!inTransaction) indexes.set(db, index);
+  return index;
+}
+
+function bucketsOf(index: ChannelIndex, dialect: TopicDialect): Map<number, LengthBucket> {
+  const name = `${dialect.protocol}\u0000${dialect.separator}`;
+  let buckets = index.byDialect.get(name);
+  if (buckets) return buckets;
+  buckets = new Map();
+  for (const channel of index.channels) {
+    const levels = splitLevels(channel, dialect);
+    let bucket = buckets.get(levels.length);
+    if (!bucket) {
+      bucket = { all: [], literal: levels.map(() => new Map()), parameter: levels.map(() => []) };
+      buckets.set(levels.length, bucket);
+    }
+    bucket.all.push(channel);
+    levels.forEach((level, i) => {
+      if (level.includes("{")) bucket.parameter[i]!.push(channel);
+      else (bucket.literal[i]!.get(level) ?? bucket.literal[i]!.set(level, []).get(level)!).push(channel);
+    });
+  }
+  index.byDialect.set(name, buckets);
+  return buckets;
+}
+
+// A `{name}` placeholder inside a level: a constant pattern, never built from input.
+const PLACEHOLDER = /\{[^}]+\}/;
+
+/** True when a template's level, each `{parameter}` standing for any text, covers the queried level (as SQL LIKE would). */
+function levelCovers(template: string, queried: string): boolean {
+  const pieces = template.split(PLACEHOLDER);
+  if (pieces.length === 1) return template === queried;
+  const first = pieces[0]!;
+  const last = pieces[pieces.length - 1]!;
+  if (queried.length < first.length + last.length || !queried.startsWith(first) || !queried.endsWith(last)) return false;
+  let at = first.length;
+  const end = queried.length - last.length;
+  for (const piece of pieces.slice(1, -1)) {
+    const found = queried.indexOf(piece, at);
+    if (found < 0 || found + piece.length > end) return false;
+    at = found + piece.length;
+  }
+  return true;
+}
+
+/**
+ * The templates the address reaches: its own address, and templates with parameters of as many levels whose literal
+ * text matches it level by level, then checked exactly in the topic algebra. The level that narrows most is looked up.
+ */
+function templatesReached(buckets: Map<number, LengthBucket>, address: string, levels: string[], dialect: TopicDialect): string[] {
+  const bucket = buckets.get(levels.length);
+  if (!bucket) return [];
+  let candidates = bucket.all;
+  levels.forEach((level, i) => {
+    if (level.includes("{")) return;
+    const literal = bucket.literal[i]!.get(level) ?? [];
+    const parameter = bucket.parameter[i]!;
+    if (literal.length + parameter.length < candidates.length) candidates = [...literal, ...parameter];
+  });
+  const reached: string[] = [];
+  for (const template of candidates) {
+    if (template === address) {
+      reached.push(template);
+      continue;
+    }
+    if (!template.includes("{")) continue;
+    const own = splitLevels(template, dialect);
+    if (own.every((level, i) => levelCovers(level, levels[i]!)) && filterOverlapsTemplate(address, template, { dialect })) reached.push(template);
+  }
+  return reached;
+}
+
+/**
+ * Who sends and who receives each of the given addresses (channel templates or concrete topics): the flows of the
+ * current version of every application (highest released or deprecated; drafts and retired versions excluded) whose
+ * channel template the address reaches, with MQTT semantics (`plant/{lineId}/temperature` reaches
+ * `plant/{line}/temperature`), or in the dialect of the broker the addresses were seen on (`dialectFor(broker.protocol)`:
+ * on NATS `orders.{p1}.created` reaches `orders.{region}.created`, a parameter never spanning two tokens). At most
+ * `perAddress` producers and as many consumers per address, ordered by application name. The templates reached are
+ * found in the process's index of channel templates; one bounded query then reads their flows.
  */
 export async function participantsOf(
   db: Executor,
@@ -45,13 +155,114 @@ export async function participantsOf(
   perAddress: number,
   dialect: TopicDialect = MQTT_DIALECT,
 ): Promise<Map<string, Participants>> {
-  const levelsOf = (address: string) => splitLevels(address, dialect);
-  const separator = dialect.separator;
   const result = new Map<string, Participants>();
   const distinct = [...new Set(addresses)];
   for (const address of distinct) result.set(address, { producers: [], consumers: [], truncated: false });
   if (distinct.length === 0 || perAddress < 1) return result;
+  const index = await channelIndex(db);
+  if (!index) return participantsInDatabase(db, distinct, perAddress, dialect, result);
+  const buckets = bucketsOf(index, dialect);
 
+  const reachedBy = new Map<string, string[]>();
+  const templates = new Set<string>();
+  for (const address of distinct) {
+    const reached = templatesReached(buckets, address, splitLevels(address, dialect), dialect);
+    const kept = reached.slice(0, Math.max(0, MAX_MATCHED_CHANNELS - templates.size));
+    if (kept.length < reached.length) result.get(address)!.truncated = true;
+    reachedBy.set(address, kept);
+    for (const t of kept) templates.add(t);
+  }
+  if (templates.size === 0) return result;
+
+  const ranked = db
+    .select({
+      channel: flow.channel,
+      action: flow.action,
+      messageKey: flow.messageKey,
+      appSlug: sql<string>`${application.slug}`.as("app_slug"),
+      appName: sql<string>`${application.name}`.as("app_name"),
+      teamSlug: sql<string>`${team.slug}`.as("team_slug"),
+      teamName: sql<string>`${team.name}`.as("team_name"),
+      version: contractVersion.version,
+      // Rows of one participant (application × template × action) share a rank: its messages come together.
+      rank: sql<number>`dense_rank() over (partition by ${flow.channel}, ${flow.action} order by ${application.name}, ${application.slug})`.as("rank"),
+      // The order of participants across templates, in the database's collation.
+      position: sql<number>`dense_rank() over (order by ${application.name}, ${application.slug}, ${flow.channel})`.as("position"),
+    })
+    .from(flow)
+    .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
+    .innerJoin(application, eq(application.id, contractVersion.applicationId))
+    .innerJoin(team, eq(team.id, application.teamId))
+    .where(and(inArray(flow.channel, [...templates]), isCurrentVersion()))
+    .as("ranked");
+  const rows = await db
+    .select()
+    .from(ranked)
+    // One rank past the limit says that there are more.
+    .where(sql`${ranked.rank} <= ${perAddress + 1}`)
+    .orderBy(asc(ranked.channel), asc(ranked.action), asc(ranked.rank), asc(ranked.messageKey))
+    .limit(MAX_PARTICIPANT_ROWS + 1);
+
+  // The participants of each template and action, in rank order; a rank past the limit marks the template cut.
+  const byTemplate = new Map<string, { list: Array<ChannelParticipant & { position: number }>; cut: boolean }>();
+  const grouped = new Map<string, ChannelParticipant>();
+  for (const row of rows.slice(0, MAX_PARTICIPANT_ROWS)) {
+    const side = `${row.channel}\u0000${row.action}`;
+    const entry = byTemplate.get(side) ?? byTemplate.set(side, { list: [], cut: false }).get(side)!;
+    if (Number(row.rank) > perAddress) {
+      entry.cut = true;
+      continue;
+    }
+    const key = `${side}\u0000${row.appSlug}`;
+    let participant = grouped.get(key);
+    if (!participant) {
+      participant = {
+        application: { slug: row.appSlug, name: row.appName },
+        team: { slug: row.teamSlug, name: row.teamName },
+        version: row.version,
+        address: row.channel,
+        action: row.action,
+        messages: [],
+      };
+      grouped.set(key, participant);
+      entry.list.push(Object.assign(participant, { position: Number(row.position) }));
+    }
+    participant.messages.push(row.messageKey);
+  }
+  for (const [address, reached] of reachedBy) {
+    const entry = result.get(address)!;
+    for (const action of ["send", "receive"] as const) {
+      const found: Array<ChannelParticipant & { position: number }> = [];
+      for (const template of reached) {
+        const side = byTemplate.get(`${template}\u0000${action}`);
+        if (!side) continue;
+        if (side.cut) entry.truncated = true;
+        found.push(...side.list);
+      }
+      found.sort((a, b) => a.position - b.position);
+      if (found.length > perAddress) entry.truncated = true;
+      const list = found.slice(0, perAddress).map(({ position: _position, ...p }) => ({ ...p, messages: [...p.messages] }));
+      if (action === "send") entry.producers = list;
+      else entry.consumers = list;
+    }
+  }
+  if (rows.length > MAX_PARTICIPANT_ROWS) for (const entry of result.values()) entry.truncated = true;
+  return result;
+}
+
+/** Flows {@link participantsInDatabase} considers at most: those of current versions with the queried level counts. */
+export const MAX_CANDIDATE_FLOWS = 200_000;
+
+/** {@link participantsOf} matched in the database, for a catalog of more channel templates than the process holds. */
+async function participantsInDatabase(
+  db: Executor,
+  distinct: string[],
+  perAddress: number,
+  dialect: TopicDialect,
+  result: Map<string, Participants>,
+): Promise<Map<string, Participants>> {
+  const levelsOf = (address: string) => splitLevels(address, dialect);
+  const separator = dialect.separator;
   const levels = [...new Set(distinct.map((a) => levelsOf(a).length))];
   const queried = sql`unnest(array[${sql.join(
     distinct.map((a) => sql`${a}`),
