@@ -5,6 +5,9 @@ import path from "node:path";
 import { openDatabase, type DatabaseHandle } from "../db/client.ts";
 import { application, catalogEntry, contractVersion, team } from "../db/schema.ts";
 import { createScratchDatabase, findPostgresBinaries, startTemporaryPostgres } from "../db/testing/postgres-server.ts";
+import { sql } from "drizzle-orm";
+import { backfillFlows } from "../lib/catalog/flows.ts";
+import { backfillRegistrySubjects } from "../lib/schema-registry/contracts.ts";
 import { buildIndexEntries } from "../lib/catalog/index-entries.ts";
 import type { Contract } from "../registry/index.ts";
 import { ensureBuild, startBenchPortal } from "./portal.ts";
@@ -15,6 +18,10 @@ const APPS = 2_000;
 const CHANNELS_PER_APP = 10;
 const MESSAGES_PER_CHANNEL = 2;
 const REQUESTS_PER_QUERY_KIND = 150;
+
+/** p95 targets of every search kind, per database. */
+const TARGET_P95_MS: Record<string, number> = { postgres: 50, pglite: 80 };
+const SEARCH_KINDS = ["text", "topicFilter", "concreteTopic", "field"];
 
 const DOMAINS = ["plant", "orders", "warehouse", "shipments", "quality", "energy", "billing", "fleet", "hr", "maintenance"];
 const NOUNS = ["temperature", "pressure", "status", "created", "updated", "alarm", "reading", "movement", "invoice", "inspection", "delay", "vibration", "humidity", "position", "shift"];
@@ -67,7 +74,11 @@ function syntheticContract(random: () => number, appIndex: number): Contract {
   return { asyncapi: "3.0.0", title: `Service ${appIndex}`, version: "1.0.0", owners: [], tags: [], servers: {}, channels, operations, securitySchemes: {} };
 }
 
-/** Fills a migrated database with the generated catalog; returns the counts. */
+/**
+ * Fills a migrated database with the generated catalog, as publishing it would leave it: applications, versions,
+ * the search index, the flows and schemas (who sends and receives where) and registry subjects; then VACUUM ANALYZE,
+ * as after any bulk load, so the planner sees the real table sizes. Returns the counts.
+ */
 export async function seedCatalog(handle: DatabaseHandle): Promise<{ apps: number; channels: number; messages: number; entries: number; seconds: number }> {
   const started = performance.now();
   const random = seeded(42);
@@ -76,9 +87,9 @@ export async function seedCatalog(handle: DatabaseHandle): Promise<{ apps: numbe
   let entries = 0;
   const batch = 100;
   for (let start = 0; start < APPS; start += batch) {
-    const apps = [];
-    const versions = [];
-    const rows = [];
+    const apps: (typeof application.$inferInsert)[] = [];
+    const versions: (typeof contractVersion.$inferInsert)[] = [];
+    const rows: (typeof catalogEntry.$inferInsert)[] = [];
     for (let i = start; i < Math.min(APPS, start + batch); i++) {
       const contract = syntheticContract(random, i);
       const app = { id: `app_${i}`, slug: `service-${i}`, name: `Service ${i} ${pick(random, NOUNS)}`, teamId: teams[i % teams.length]!.id, description: `Handles ${pick(random, NOUNS)} for ${pick(random, DOMAINS)}`, domain: pick(random, DOMAINS), tags: [pick(random, NOUNS)] };
@@ -95,19 +106,20 @@ export async function seedCatalog(handle: DatabaseHandle): Promise<{ apps: numbe
     for (let r = 0; r < rows.length; r += 1000) await handle.db.insert(catalogEntry).values(rows.slice(r, r + 1000));
     entries += rows.length;
   }
+  // What a publish writes beside the version, derived as the portal derives it at start-up for stored versions.
+  await backfillFlows(handle.db);
+  await backfillRegistrySubjects(handle.db);
+  await handle.db.execute(sql`vacuum analyze`);
   return { apps: APPS, channels: APPS * CHANNELS_PER_APP, messages: APPS * CHANNELS_PER_APP * MESSAGES_PER_CHANNEL, entries, seconds: round((performance.now() - started) / 1000, 1) };
 }
 
-async function timeRequests(urls: string[], token: string): Promise<{ p50: number; p95: number; n: number }> {
-  const times: number[] = [];
-  for (const url of urls) {
-    const started = performance.now();
-    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    times.push(performance.now() - started);
-  }
-  return { p50: round(median(times)), p95: round(percentile(times, 0.95)), n: times.length };
+/** One request, read whole; its time in milliseconds. */
+async function timeRequest(url: string, token: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return performance.now() - started;
 }
 
 async function measure(label: string, env: Record<string, string>, handle: DatabaseHandle) {
@@ -125,10 +137,16 @@ async function measure(label: string, env: Record<string, string>, handle: Datab
       field: () => q({ field: pick(random, FIELDS) }),
       list: () => `${portal.base}/api/v1/applications?limit=50&offset=${Math.floor(random() * (APPS / 50)) * 50}`,
     };
-    const results: Record<string, { p50: number; p95: number; n: number }> = {};
-    // Warm the caches and the JIT before measuring.
-    for (const make of Object.values(kinds)) await timeRequests(Array.from({ length: 10 }, make), portal.token);
-    for (const [kind, make] of Object.entries(kinds)) results[kind] = await timeRequests(Array.from({ length: REQUESTS_PER_QUERY_KIND }, make), portal.token);
+    // Warm the caches and the JIT, then measure the kinds interleaved: one request of each kind per round, so a
+    // slow moment of the machine weighs on every kind alike.
+    for (let i = 0; i < 10; i++) for (const make of Object.values(kinds)) await timeRequest(make(), portal.token);
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(kinds).map((kind) => [kind, []]));
+    for (let i = 0; i < REQUESTS_PER_QUERY_KIND; i++) {
+      for (const [kind, make] of Object.entries(kinds)) times[kind]!.push(await timeRequest(make(), portal.token));
+    }
+    const results = Object.fromEntries(
+      Object.entries(times).map(([kind, t]) => [kind, { p50: round(median(t)), p95: round(percentile(t, 0.95)), n: t.length }]),
+    );
     return { label, seeded: counts, results };
   } finally {
     await portal.stop();
@@ -161,19 +179,20 @@ export async function run(): Promise<BenchResult> {
     }
   }
   const summary = [
-    `catalog: ${APPS} applications, ${APPS * CHANNELS_PER_APP} channels, ${APPS * CHANNELS_PER_APP * MESSAGES_PER_CHANNEL} messages; ${REQUESTS_PER_QUERY_KIND} sequential requests per kind over loopback HTTP`,
+    `catalog: ${APPS} applications, ${APPS * CHANNELS_PER_APP} channels, ${APPS * CHANNELS_PER_APP * MESSAGES_PER_CHANNEL} messages, with their flows; VACUUM ANALYZE after seeding; ${REQUESTS_PER_QUERY_KIND} rounds of one sequential request per kind (interleaved) over loopback HTTP`,
   ];
+  const verdicts: Record<string, { worst: number; target: number; met: boolean }> = {};
   for (const r of runs) {
+    const target = TARGET_P95_MS[r.label]!;
     summary.push(`${r.label}: seeded ${r.seeded.entries} index rows in ${r.seeded.seconds} s`);
     for (const [kind, t] of Object.entries(r.results)) {
       const ratio = kind === "ping" ? "" : ` (p50 ${round(t.p50 / r.results.ping!.p50, 1)}× ping)`;
-      summary.push(`  ${kind.padEnd(14)} p50 ${t.p50} ms  p95 ${t.p95} ms${ratio}`);
+      const verdict = SEARCH_KINDS.includes(kind) ? `  target p95 < ${target} ms ${t.p95 < target ? "met" : "MISSED"}` : "";
+      summary.push(`  ${kind.padEnd(14)} p50 ${t.p50} ms  p95 ${t.p95} ms${ratio}${verdict}`);
     }
+    const worst = Math.max(...SEARCH_KINDS.map((k) => r.results[k]!.p95));
+    verdicts[r.label] = { worst, target, met: worst < target };
+    summary.push(`  target: every search kind p95 under ${target} ms on ${r.label}: worst ${worst} ms, ${worst < target ? "met" : "MISSED"}`);
   }
-  const pg = runs.find((r) => r.label === "postgres");
-  if (pg) {
-    const worst = Math.max(...["text", "topicFilter", "concreteTopic", "field"].map((k) => pg.results[k]!.p95));
-    summary.push(`target: search p95 under 100 ms on PostgreSQL: worst ${worst} ms, ${worst < 100 ? "met" : "NOT met"}`);
-  }
-  return { name: "catalog", summary, figures: { apps: APPS, runs } };
+  return { name: "catalog", summary, figures: { apps: APPS, runs, targets: verdicts } };
 }
