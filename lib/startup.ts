@@ -1,5 +1,6 @@
 import "server-only";
-import { getDatabaseHandle } from "@/db/client.ts";
+import { sql } from "drizzle-orm";
+import { getDatabaseHandle, type DatabaseHandle } from "@/db/client.ts";
 import { databaseTargetFromEnv } from "@/db/config.ts";
 import { portalUrl } from "@/lib/auth/better-auth.ts";
 import { needsFirstAdmin } from "@/lib/accounts/users.ts";
@@ -38,10 +39,12 @@ export async function startPortal({ log = console.log, demo }: StartOptions = {}
   if (derived > 0) log(`meshport: derived the flows and schemas of ${derived} stored contract version(s)`);
   const registered = await backfillRegistrySubjects(handle.db);
   if (registered > 0) log(`meshport: wrote the registry subjects of ${registered} stored contract version(s)`);
+  await refreshPlannerStatistics(handle, derived + registered > 0, log);
   // Every instance runs a sender: leases keep them from sending one delivery twice.
   startWebhookSender({ log });
   if (demo) {
     const admin = await demo();
+    await refreshPlannerStatistics(handle, true, log);
     log(
       [
         "",
@@ -57,4 +60,23 @@ export async function startPortal({ log = console.log, demo }: StartOptions = {}
         "or run `npx meshport admin create --email … --name …` with the portal stopped.",
     );
   }
+}
+
+/**
+ * Brings the query planner's statistics up to date after bulk writes (backfills, the demo seed): searches and pages
+ * pick their index by them. PGlite has no autovacuum, so there they are refreshed at every start; PostgreSQL's own
+ * autovacuum catches up in time, but only after a bulk write has been served with stale plans.
+ */
+async function refreshPlannerStatistics(handle: DatabaseHandle, bulkWritten: boolean, log: (line: string) => void): Promise<void> {
+  if (!bulkWritten && handle.driver !== "pglite") return;
+  const started = performance.now();
+  try {
+    await handle.db.execute(sql`analyze`);
+  } catch (error) {
+    // Statistics make plans better, not answers right: a failure is reported and the portal starts.
+    log(`meshport: could not refresh the planner statistics (${error instanceof Error ? error.message : String(error)})`);
+    return;
+  }
+  const ms = Math.round(performance.now() - started);
+  if (ms >= 1000) log(`meshport: refreshed the planner statistics in ${ms} ms`);
 }
