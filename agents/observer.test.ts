@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Observer } from "./observer.ts";
+import { MAX_CONCRETE_TOPICS_PER_TEMPLATE } from "./protocol.ts";
 import { ConsumerTracker } from "./tracker.ts";
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -33,6 +34,31 @@ describe("Observer", () => {
       { topic: "plant/line-1/temp", messages: 1 },
     ]);
     expect((t.schema!.properties as Record<string, { type: string }>).t!.type).toBe("number");
+  });
+
+  it("lists a template's busiest topics first (ties by name), at most the listing cap, with producer-only topics and counts per window", () => {
+    const o = new Observer({ collapseThreshold: 2 }, 0);
+    for (let i = 0; i < MAX_CONCRETE_TOPICS_PER_TEMPLATE + 20; i++) o.observe(`fleet/d${String(i).padStart(4, "0")}/t`, json({ i }), 0, false, 1);
+    o.observe("fleet/d0060/t", json({}), 0, false, 2);
+    o.observe("fleet/d0060/t", json({}), 0, false, 2);
+    o.observe("fleet/d0007/t", json({}), 0, false, 2);
+    o.observeProducer("fleet/d9999/t", "p1", 5, 3);
+    const t = o.snapshot(10).observations.find((x) => x.template === "fleet/{p1}/t")!;
+    expect(t.distinctTopics).toBe(MAX_CONCRETE_TOPICS_PER_TEMPLATE + 21);
+    expect(t.messages).toBe(MAX_CONCRETE_TOPICS_PER_TEMPLATE + 23);
+    expect(t.topics).toHaveLength(MAX_CONCRETE_TOPICS_PER_TEMPLATE);
+    expect(t.topics.slice(0, 4)).toEqual([
+      { topic: "fleet/d0060/t", messages: 3 },
+      { topic: "fleet/d0007/t", messages: 2 },
+      { topic: "fleet/d0000/t", messages: 1 },
+      { topic: "fleet/d0001/t", messages: 1 },
+    ]);
+    expect(t.producers).toEqual([{ clientId: "p1", messages: 1, bytes: 5 }]);
+    // A new window counts from zero, with the same topics known again.
+    o.observe("fleet/d0007/t", json({}), 0, false, 11);
+    const next = o.snapshot(20).observations;
+    expect(next).toHaveLength(1);
+    expect(next[0]!.topics).toEqual([{ topic: "fleet/d0007/t", messages: 1 }]);
   });
 
   it("classifies very large payloads by their first bytes without parsing them", () => {

@@ -93,11 +93,6 @@ interface TemplateEntry {
   exchanges: Set<string> | null;
 }
 
-interface TopicEntry {
-  tpl: TemplateEntry;
-  messages: number;
-}
-
 interface ProducerEntry {
   messages: number;
   bytes: number;
@@ -108,7 +103,9 @@ interface ProducerEntry {
 interface Group {
   key: string;
   tpl: TemplateEntry;
-  topics: Array<{ topic: string; messages: number }>;
+  /** the group's concrete topics and their messages, in parallel: two arrays rather than an object per topic */
+  topicNames: string[];
+  topicMessages: number[];
   /** null while no producer is known (most templates, when the broker does not tell) */
   producers: Map<string, ProducerEntry> | null;
 }
@@ -158,7 +155,13 @@ export class Observer {
   private readonly trie: TemplateTrie;
   private channels: ChannelMatcher[] = [];
 
-  private topics = new Map<string, TopicEntry>();
+  /**
+   * The window's concrete topics, each its index into the parallel arrays of its template and its
+   * messages: 100,000 topics hold no object each, only a map entry and two array slots.
+   */
+  private topics = new Map<string, number>();
+  private topicTemplates: TemplateEntry[] = [];
+  private topicMessages: number[] = [];
   private templates = new Map<string, TemplateEntry>();
   private producers = new Map<string, Map<string, ProducerEntry>>();
   private producerEntries = 0;
@@ -230,14 +233,13 @@ export class Observer {
 
   /** Observes one message as delivered to the agent; `exchange` is the AMQP exchange it was published to. */
   observe(topic: string, payload: Uint8Array, qos: number, retain: boolean, now = Date.now(), exchange?: string): void {
-    let entry = this.topics.get(topic);
-    if (!entry) {
-      const created = this.newTopic(topic);
-      if (!created) return;
-      entry = created;
+    let i = this.topics.get(topic);
+    if (i === undefined) {
+      i = this.newTopic(topic);
+      if (i < 0) return;
     }
-    entry.messages++;
-    const t = entry.tpl;
+    this.topicMessages[i] = this.topicMessages[i]! + 1;
+    const t = this.topicTemplates[i]!;
     const size = payload.length;
     this.messages++;
     this.bytes += size;
@@ -297,14 +299,15 @@ export class Observer {
     p.last = now;
   }
 
-  private newTopic(topic: string): TopicEntry | null {
+  /** Adds a topic to the window and returns its index, or -1 when it is dropped. */
+  private newTopic(topic: string): number {
     if (!isValidTopic(topic, this.dialect) || !fitsShort(topic, TOPIC_BYTES)) {
       this.drops.malformed++;
-      return null;
+      return -1;
     }
     if (this.topics.size >= this.o.maxTopics) {
       this.drops.topicCap++;
-      return null;
+      return -1;
     }
     const full = this.templates.size >= this.o.maxTemplates;
     // At the template cap only topics of known templates are kept, and the rest must not grow the trie.
@@ -312,20 +315,22 @@ export class Observer {
     // Placeholders can make a template longer than its topic; one the portal cannot store is malformed.
     if (!fitsShort(key, TEMPLATE_BYTES)) {
       this.drops.malformed++;
-      return null;
+      return -1;
     }
     let tpl = this.templates.get(key);
     if (!tpl) {
       if (full) {
         this.drops.templateCap++;
-        return null;
+        return -1;
       }
       tpl = newTemplate(key);
       this.templates.set(key, tpl);
     }
-    const entry = { tpl, messages: 0 };
-    this.topics.set(topic, entry);
-    return entry;
+    const i = this.topicTemplates.length;
+    this.topicTemplates.push(tpl);
+    this.topicMessages.push(0);
+    this.topics.set(topic, i);
+    return i;
   }
 
   /** Offers a payload to the template's reservoir; true when it was kept. */
@@ -372,20 +377,23 @@ export class Observer {
       else {
         // The window's own entry becomes its group's: nothing else holds it once the window is closed.
         tpl.key = key;
-        byKey.set(key, { key, tpl, topics: [], producers: null });
+        byKey.set(key, { key, tpl, topicNames: [], topicMessages: [], producers: null });
       }
     }
-    for (const [topic, entry] of this.topics) addTopic(byKey.get(finalKey.get(entry.tpl)!)!, topic, entry.messages);
+    const topicTemplates = this.topicTemplates;
+    const topicMessages = this.topicMessages;
+    for (const [topic, i] of this.topics) addTopic(byKey.get(finalKey.get(topicTemplates[i]!)!)!, topic, topicMessages[i]!);
     for (const [topic, clients] of this.producers) {
-      const key = this.topics.has(topic) ? finalKey.get(this.topics.get(topic)!.tpl)! : this.trie.resolve(topic);
+      const i = this.topics.get(topic);
+      const key = i !== undefined ? finalKey.get(topicTemplates[i]!)! : this.trie.resolve(topic);
       let g = byKey.get(key);
       if (!g) {
         // Published but not delivered to the agent (an ACL, or the message went before we subscribed).
-        g = { key, tpl: newTemplate(key), topics: [], producers: null };
+        g = { key, tpl: newTemplate(key), topicNames: [], topicMessages: [], producers: null };
         byKey.set(key, g);
       }
       // Topics the agent received are listed already; list producer-only ones too, boundedly.
-      if (!this.topics.has(topic) && g.topics.length < this.o.maxTopics) addTopic(g, topic, 0);
+      if (i === undefined && g.topicNames.length < this.o.maxTopics) addTopic(g, topic, 0);
       const producers = (g.producers ??= new Map());
       for (const [client, p] of clients) {
         const mine = producers.get(client);
@@ -419,7 +427,7 @@ export class Observer {
         const g = groups[i]!;
         let n = 700 + 2 * g.key.length + 60 * Math.min(g.producers?.size ?? 0, MAX_CLIENTS_PER_TEMPLATE);
         for (const x of g.tpl.exchanges ?? []) n += 2 * x.length + 4;
-        for (let k = 0; k < Math.min(g.topics.length, MAX_CONCRETE_TOPICS_PER_TEMPLATE); k++) n += g.topics[k]!.topic.length + 40;
+        for (let k = 0; k < Math.min(g.topicNames.length, MAX_CONCRETE_TOPICS_PER_TEMPLATE); k++) n += g.topicNames[k]!.length + 40;
         // JSON escaping and base64 grow a payload by up to a third; each sample has ~150 bytes of fields.
         for (const sample of g.tpl.samples?.items ?? []) n += Math.ceil(sample.bytes.length * 1.4) + 150;
         return n + 160 * (g.tpl.schema?.nodeCount ?? 0);
@@ -429,6 +437,8 @@ export class Observer {
       },
     };
     this.topics = new Map();
+    this.topicTemplates = [];
+    this.topicMessages = [];
     this.templates = new Map();
     this.producers = new Map();
     this.producerEntries = 0;
@@ -442,10 +452,27 @@ export class Observer {
   }
 }
 
-/** Lists a topic of a group; a group's first list is made of exact length (most groups have one topic). */
+/** Lists a topic of a group; a group's first lists are made of exact length (most groups have one topic). */
 function addTopic(g: Group, topic: string, messages: number): void {
-  if (g.topics.length === 0) g.topics = [{ topic, messages }];
-  else g.topics.push({ topic, messages });
+  if (g.topicNames.length === 0) {
+    g.topicNames = [topic];
+    g.topicMessages = [messages];
+  } else {
+    g.topicNames.push(topic);
+    g.topicMessages.push(messages);
+  }
+}
+
+/** The group's most active topics (most messages first, then by name), at most `max`. */
+function topTopics(g: Group, max: number): Array<{ topic: string; messages: number }> {
+  const names = g.topicNames;
+  const counts = g.topicMessages;
+  const order = Array.from(names, (_, k) => k);
+  order.sort((a, b) => counts[b]! - counts[a]! || (names[a]! < names[b]! ? -1 : 1));
+  const n = Math.min(order.length, max);
+  const listed = new Array<{ topic: string; messages: number }>(n);
+  for (let k = 0; k < n; k++) listed[k] = { topic: names[order[k]!]!, messages: counts[order[k]!]! };
+  return listed;
 }
 
 function renderGroup(
@@ -457,8 +484,7 @@ function renderGroup(
   consumersOf: ConsumerLookup | undefined,
 ): TopicObservation {
   const t = g.tpl;
-  g.topics.sort((a, b) => b.messages - a.messages || (a.topic < b.topic ? -1 : 1));
-  const listed = g.topics.slice(0, MAX_CONCRETE_TOPICS_PER_TEMPLATE);
+  const listed = topTopics(g, MAX_CONCRETE_TOPICS_PER_TEMPLATE);
   const producers = [...(g.producers ?? [])].sort((a, b) => b[1].messages - a[1].messages);
   const cons = consumersOf ? consumersOf(g.key, listed.map((x) => x.topic)) : { consumers: [], omitted: 0 };
   const samples = [...(t.samples?.items ?? [])];
@@ -474,7 +500,7 @@ function renderGroup(
     channel: matchChannel(g.key, channels),
     ...(t.exchanges?.size ? { exchanges: [...t.exchanges].sort() } : {}),
     topics: listed,
-    distinctTopics: g.topics.length,
+    distinctTopics: g.topicNames.length,
     messages: t.messages,
     bytes: t.bytes,
     minSize: t.messages ? t.minSize : 0,
