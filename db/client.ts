@@ -1,4 +1,5 @@
 import "server-only";
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
@@ -24,8 +25,23 @@ export interface NotificationListener {
   notify(payload: string): void;
   /** The listening connection is up (again): notifications from now on arrive. */
   up(): void;
-  /** The listening connection was lost: notifications are missed until the next `up()`. */
+  /** Notifications may be missed (the connection was lost, or they stopped arriving) until the next `up()`. */
   down(reason: string): void;
+}
+
+/** The reason `down` gets when listening was stopped (by its stop function or by closing the handle). */
+export const LISTEN_STOPPED = "stopped";
+
+/** A listener at work. */
+export interface Listening {
+  /**
+   * True while notifications are known to arrive. On PostgreSQL: a probe notification sent through the pool at
+   * most LISTEN_LIVE_MS ago has come back on the listening connection, so everything committed before it has been
+   * delivered (one channel delivers in commit order). On PGlite: while listening (it delivers in process).
+   */
+  live(): boolean;
+  /** Stops listening; `down(LISTEN_STOPPED)` follows. */
+  stop(): Promise<void>;
 }
 
 /** An open database connection with its driver and a way to close it. */
@@ -35,10 +51,11 @@ export interface DatabaseHandle {
   migrate(): Promise<void>;
   /**
    * Listens to a NOTIFY channel. On PostgreSQL a dedicated connection (not one of the pool), reconnected with
-   * backoff whenever it dies; on PGlite in process. Returns a function that stops listening; closing the handle
-   * stops every listener. (Optional only so a stand-in handle in a test may leave it out.)
+   * backoff whenever it dies, whose delivery is proven by probes sent through the pool; on PGlite in process.
+   * Closing the handle stops every listener. Payloads starting with LISTEN_PROBE_PREFIX are the listener's own.
+   * (Optional only so a stand-in handle in a test may leave it out.)
    */
-  listen?(channel: string, listener: NotificationListener): () => Promise<void>;
+  listen?(channel: string, listener: NotificationListener): Listening;
   close(): Promise<void>;
 }
 
@@ -48,8 +65,17 @@ export interface DatabaseHandle {
  */
 export const MIGRATION_LOCK_KEY = 7_316_542_001;
 
+/** How a database is opened, beyond its target. */
+export interface OpenDatabaseOptions {
+  /**
+   * Where the listening connection connects, when not where the pool does (PostgreSQL): a LISTEN needs a session
+   * of its own, which a transaction-pooling proxy in front of the pool does not keep.
+   */
+  listenUrl?: string;
+}
+
 /** Opens a database for the given target (does not migrate). */
-export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   if (target.driver === "postgres") {
     const pool = new pg.Pool({
       connectionString: target.url,
@@ -60,16 +86,19 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     pool.on("error", (error) => console.error(`meshport: an idle database connection closed (${error.message}); it will be replaced`));
     const db = drizzleNodePg({ client: pool, schema }) as unknown as Database;
     const listeners = new Set<() => Promise<void>>();
+    const probe = async (channel: string, payload: string) => {
+      await pool.query("select pg_notify($1, $2)", [channel, payload]);
+    };
     return {
       db,
       driver: "postgres",
       listen(channel, listener) {
-        const stop = listenOnPostgres(target.url, channel, listener);
-        const stopOnce = async () => {
-          if (listeners.delete(stopOnce)) await stop();
+        const listening = listenOnPostgres(options.listenUrl ?? target.url, channel, listener, probe);
+        const stop = async () => {
+          if (listeners.delete(stop)) await listening.stop();
         };
-        listeners.add(stopOnce);
-        return stopOnce;
+        listeners.add(stop);
+        return { live: listening.live, stop };
       },
       async migrate() {
         // Several portal instances may start at once: one migrates, the others wait.
@@ -95,30 +124,44 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   const client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
   await client.waitReady;
   const db = drizzlePglite({ client, schema }) as unknown as Database;
+  const pgliteListeners = new Set<() => Promise<void>>();
   return {
     db,
     driver: "pglite",
     migrate: () => migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: migrationsDir() }),
     listen(channel, listener) {
-      // PGlite delivers a NOTIFY to its listeners in process, when the notifying transaction commits.
+      // PGlite delivers a NOTIFY to its listeners in process, when the notifying transaction commits: no probes.
       let stopped = false;
+      let listening = false;
       const unlisten = client.listen(channel, (payload) => {
-        if (!stopped) listener.notify(payload);
+        if (!stopped && !payload.startsWith(LISTEN_PROBE_PREFIX)) listener.notify(payload);
       });
       unlisten.then(
         () => {
-          if (!stopped) listener.up();
+          if (stopped) return;
+          listening = true;
+          listener.up();
         },
-        (error: Error) => listener.down(error.message),
+        (error: Error) => {
+          if (!stopped) listener.down(error.message);
+        },
       );
-      return async () => {
+      const stop = async () => {
         if (stopped) return;
         stopped = true;
+        listening = false;
+        pgliteListeners.delete(stop);
+        listener.down(LISTEN_STOPPED);
         if (client.closed) return;
         await (await unlisten.catch(() => null))?.().catch(() => undefined);
       };
+      pgliteListeners.add(stop);
+      return { live: () => listening && !client.closed, stop };
     },
-    close: () => client.close(),
+    async close() {
+      await Promise.all([...pgliteListeners].map((stop) => stop()));
+      await client.close();
+    },
   };
 }
 
@@ -126,37 +169,78 @@ const LISTEN_RETRY_FIRST_MS = 100;
 const LISTEN_RETRY_MAX_MS = 5_000;
 /** How often the listening connection is asked to answer, so a connection cut without a word is noticed. */
 const LISTEN_HEARTBEAT_MS = 500;
-/** Unanswered this long, the connection is reported down (notifications may not be arriving)… */
-const LISTEN_STALLED_MS = 1_000;
-/** …and this long, it is dropped and replaced. */
+/** How often a probe notification is sent through the pool, to prove the listening connection still delivers. */
+const LISTEN_PROBE_MS = 250;
+/**
+ * Live while the newest probe that came back was sent at most this long ago: a change committed earlier has been
+ * delivered, so every instance hears of a change within a second (this, less a margin for the probe's round trip).
+ */
+export const LISTEN_LIVE_MS = 750;
+/** A connection that answers nothing, or delivers none of the probes sent, for this long is dropped and replaced. */
 const LISTEN_DEAD_MS = 5_000;
+/** What a probe's payload starts with; the rest is a nonce only its sender knows. */
+export const LISTEN_PROBE_PREFIX = "probe:";
+/** Most probes awaited at once (one is sent at a time; unanswered ones pile up only until the connection is replaced). */
+const MAX_PROBES_AWAITED = 64;
+/** Probe times are kept on a clock that a change of the wall clock does not move. */
+const monotonicNow = () => performance.now();
 
 /**
  * Listens on a connection of its own: a LISTEN lives as long as its session, so it cannot borrow a pooled one.
  * When the connection dies (the server restarted, the session was ended, the network broke) it says so and
- * reconnects, waiting twice as long after each failed attempt, up to a few seconds. A heartbeat notices a
- * connection that went silent: unanswered for a second it is reported down, for five it is replaced.
+ * reconnects, waiting twice as long after each failed attempt, up to a few seconds. A connection that answers is
+ * not proof that it delivers (a proxy that pools sessions, a listener on another server than the pool): every
+ * LISTEN_PROBE_MS a probe is sent through the pool, and the listener is live only while a recent one has come
+ * back. A probe that never comes back, while later ones do, means notifications were lost: the listener reports
+ * down and up again, so caches start over. Silent (no answer, no probe back) for five seconds, the connection is
+ * replaced.
  */
-function listenOnPostgres(url: string, channel: string, listener: NotificationListener): () => Promise<void> {
+function listenOnPostgres(
+  url: string,
+  channel: string,
+  listener: NotificationListener,
+  probe: (channel: string, payload: string) => Promise<void>,
+): Listening {
   let stopped = false;
-  let current: pg.Client | null = null;
+  let current: { end(): Promise<void> } | null = null;
   let retryMs = LISTEN_RETRY_FIRST_MS;
   let timer: NodeJS.Timeout | undefined;
+  // Of the current connection: the send time of the newest probe back, a failing probe, whether `up()` stands.
+  let confirmedAt: number | null = null;
+  let probeFailing = false;
+  let reported = false;
+  const nonceBase = randomBytes(8).toString("hex");
+  let serial = 0;
+  const delivering = (now: number) => !probeFailing && confirmedAt !== null && now - confirmedAt <= LISTEN_LIVE_MS;
 
   const connect = async (): Promise<void> => {
     timer = undefined;
     if (stopped) return;
     const client = new pg.Client({ connectionString: url, keepAlive: true, application_name: "meshport-listen" });
-    current = client;
     let lost = false;
     let heartbeat: NodeJS.Timeout | undefined = undefined;
-    const lose = (reason: string) => {
-      if (lost) return;
+    let probing: NodeJS.Timeout | undefined = undefined;
+    /** Probes sent on this connection's behalf and not back yet, in the order sent; `committed` once the query returned. */
+    const awaited = new Map<string, { sentAt: number; committed: boolean }>();
+    let probeInFlight = false;
+    const end = () => {
       lost = true;
       if (heartbeat) clearInterval(heartbeat);
-      if (current === client) current = null;
+      if (probing) clearInterval(probing);
       client.removeAllListeners("notification");
-      client.end().catch(() => undefined);
+      return client.end().catch(() => undefined);
+    };
+    const connection = { end };
+    current = connection;
+    confirmedAt = null;
+    probeFailing = false;
+    reported = false;
+    const lose = (reason: string) => {
+      if (lost) return;
+      void end();
+      if (current === connection) current = null;
+      confirmedAt = null;
+      reported = false;
       if (stopped) return;
       listener.down(reason);
       // Jitter, so instances cut off together do not all come back in the same instant.
@@ -164,10 +248,69 @@ function listenOnPostgres(url: string, channel: string, listener: NotificationLi
       timer.unref();
       retryMs = Math.min(retryMs * 2, LISTEN_RETRY_MAX_MS);
     };
+    const markDown = (reason: string) => {
+      if (!reported) return;
+      reported = false;
+      listener.down(reason);
+    };
+    const probeReturned = (nonce: string) => {
+      const sent = awaited.get(nonce);
+      // Another instance's probe, or one this connection was not awaiting.
+      if (!sent) return;
+      const now = monotonicNow();
+      const wasDelivering = delivering(now);
+      let gap = false;
+      for (const [key, probe] of awaited) {
+        awaited.delete(key);
+        if (key === nonce) break;
+        // Committed before this one and never delivered: what was committed alongside it is lost too.
+        if (probe.committed) gap = true;
+      }
+      confirmedAt = sent.sentAt;
+      probeFailing = false;
+      if (gap) markDown("notifications were lost on the listening connection");
+      else if (!wasDelivering) markDown("notifications arrived late on the listening connection");
+      if (!reported && delivering(now)) {
+        reported = true;
+        listener.up();
+      }
+    };
+    const sendProbe = () => {
+      if (lost || stopped) return;
+      const now = monotonicNow();
+      if (!delivering(now)) markDown(probeFailing ? "a delivery probe failed" : "notifications are not arriving on the listening connection");
+      const oldest = [...awaited.values()].find((probe) => probe.committed);
+      if (oldest && now - oldest.sentAt > LISTEN_DEAD_MS) {
+        lose("the listening connection stopped delivering notifications");
+        return;
+      }
+      if (probeInFlight || awaited.size >= MAX_PROBES_AWAITED) return;
+      const nonce = `${nonceBase}.${++serial}`;
+      const sent = { sentAt: now, committed: false };
+      awaited.set(nonce, sent);
+      probeInFlight = true;
+      probe(channel, LISTEN_PROBE_PREFIX + nonce).then(
+        () => {
+          probeInFlight = false;
+          sent.committed = true;
+        },
+        (error: Error) => {
+          probeInFlight = false;
+          awaited.delete(nonce);
+          if (lost || stopped) return;
+          if (!probeFailing) console.error(`meshport: a change feed delivery probe failed (${error.message}); the feed is not live until one comes back`);
+          probeFailing = true;
+          markDown(`a delivery probe failed (${error.message})`);
+        },
+      );
+    };
     client.on("error", (error) => lose(error.message));
     client.on("end", () => lose("the listening connection closed"));
     client.on("notification", (message) => {
-      if (!stopped && message.channel === channel) listener.notify(message.payload ?? "");
+      if (stopped || lost || message.channel !== channel) return;
+      const payload = message.payload ?? "";
+      if (payload.startsWith(LISTEN_PROBE_PREFIX)) probeReturned(payload.slice(LISTEN_PROBE_PREFIX.length));
+      else listener.notify(payload);
     });
     try {
       await client.connect();
@@ -178,43 +321,41 @@ function listenOnPostgres(url: string, channel: string, listener: NotificationLi
     }
     if (stopped || lost) return;
     retryMs = LISTEN_RETRY_FIRST_MS;
-    listener.up();
+    // Up once the first probe is back: only then is delivery known.
+    sendProbe();
+    probing = setInterval(sendProbe, LISTEN_PROBE_MS);
+    probing.unref();
     let askedAt: number | null = null;
-    let stalled = false;
     heartbeat = setInterval(() => {
       if (askedAt === null) {
-        const asked = (askedAt = Date.now());
+        const asked = (askedAt = monotonicNow());
         client.query("select 1").then(
           () => {
-            if (askedAt !== asked || lost) return;
-            askedAt = null;
-            if (stalled) {
-              // Answering again on the same connection: nothing it carried was lost, but the feed starts over anyway.
-              stalled = false;
-              listener.up();
-            }
+            if (askedAt === asked) askedAt = null;
           },
           (error: Error) => lose(error.message),
         );
         return;
       }
-      const waited = Date.now() - askedAt;
-      if (waited > LISTEN_DEAD_MS) lose("the listening connection stopped answering");
-      else if (waited > LISTEN_STALLED_MS && !stalled) {
-        stalled = true;
-        listener.down("the listening connection is not answering");
-      }
+      // Not answering: no probe comes back either, so the listener is already down; past this, give it up.
+      if (monotonicNow() - askedAt > LISTEN_DEAD_MS) lose("the listening connection stopped answering");
     }, LISTEN_HEARTBEAT_MS);
     heartbeat.unref();
   };
 
   void connect();
-  return async () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    const client = current;
-    current = null;
-    if (client) await client.end().catch(() => undefined);
+  return {
+    live: () => !stopped && current !== null && reported && delivering(monotonicNow()),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const connection = current;
+      current = null;
+      reported = false;
+      listener.down(LISTEN_STOPPED);
+      await connection?.end();
+    },
   };
 }
 

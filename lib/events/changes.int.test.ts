@@ -4,6 +4,7 @@ import { openDatabase, type DatabaseHandle } from "@/db/client.ts";
 import { describeEachBackend } from "@/db/testing/backends.ts";
 import { rowsOf } from "@/lib/observations/partitions.ts";
 import { announceChange, changeFeed, ChangeFeed, changeMessage, onChange, parseChangeMessage, type ChangeTopic } from "./changes.ts";
+import { startDroppingProxy, type DroppingProxy } from "./testing/dropping-proxy.ts";
 
 /** Waits (polling, no timing asserted) until `done` holds; fails after a generous deadline. */
 async function until(done: () => boolean | Promise<boolean>, what: string, deadlineMs = 15_000): Promise<void> {
@@ -84,7 +85,84 @@ describeEachBackend("change feed", ({ backend, handle }) => {
     expect(parseChangeMessage("no-colon")).toBeNull();
   });
 
+  it("is not live once the database it follows is closed", async () => {
+    let closing: DatabaseHandle;
+    if (backend === "postgres") {
+      const [{ name }] = rowsOf<{ name: string }>(await handle().db.execute(sql`select current_database() as name`)) as [{ name: string }];
+      const url = new URL(inject("postgresServerUrl"));
+      url.pathname = `/${name}`;
+      closing = await openDatabase({ driver: "postgres", url: url.toString() });
+    } else {
+      closing = await openDatabase({ driver: "pglite", dataDir: null });
+    }
+    const opened = Promise.resolve(closing);
+    const feed = new ChangeFeed(() => opened);
+    const stop = feed.onChange("tokens", () => undefined);
+    try {
+      await until(() => feed.live(), "the feed to be live");
+      await closing.close();
+      expect(feed.live()).toBe(false);
+    } finally {
+      stop();
+      await feed.stop();
+    }
+  });
+
   if (backend !== "postgres") return;
+
+  describe("behind a connection that answers but does not deliver", () => {
+    let proxy: DroppingProxy;
+    let proxied: DatabaseHandle;
+    let feed: ChangeFeed;
+
+    beforeAll(async () => {
+      // Another instance whose listening connection passes through a proxy that can drop notifications.
+      const [{ name }] = rowsOf<{ name: string }>(await handle().db.execute(sql`select current_database() as name`)) as [{ name: string }];
+      const url = new URL(inject("postgresServerUrl"));
+      url.pathname = `/${name}`;
+      proxy = await startDroppingProxy(url.toString());
+      proxied = await openDatabase({ driver: "postgres", url: url.toString() }, { listenUrl: proxy.url });
+      const opened = Promise.resolve(proxied);
+      feed = new ChangeFeed(() => opened);
+    });
+
+    afterAll(async () => {
+      await feed.stop();
+      await proxied.close();
+      await proxy.close();
+    });
+
+    it("is not live while notifications stop arriving, and resets once they arrive again", async () => {
+      const { got, stop } = collect(feed, "catalog");
+      let resets = 0;
+      const stopReset = feed.onFeedReset(() => resets++);
+      try {
+        await until(() => feed.live(), "the feed to be live");
+        const heard = unique("heard");
+        await handle().db.transaction((tx) => announceChange(tx, "catalog", heard));
+        await until(() => got.includes(heard), "an announcement through the proxy");
+
+        proxy.dropping = true;
+        const missed = unique("missed");
+        await handle().db.transaction((tx) => announceChange(tx, "catalog", missed));
+        // The connection still answers (the proxy passes every reply): only the probes can tell.
+        await until(() => !feed.live(), "the feed to notice that nothing arrives", 5_000);
+        expect(got).not.toContain(missed);
+
+        const before = resets;
+        proxy.dropping = false;
+        await until(() => feed.live() && resets > before, "the feed to be back, starting over");
+        const after = unique("after-drop");
+        await handle().db.transaction((tx) => announceChange(tx, "catalog", after));
+        await until(() => got.includes(after), "an announcement after the gap");
+        expect(got).not.toContain(missed);
+      } finally {
+        proxy.dropping = false;
+        stop();
+        stopReset();
+      }
+    });
+  });
 
   describe("across instances", () => {
     let other: DatabaseHandle;

@@ -1,13 +1,15 @@
 import "server-only";
 import { sql } from "drizzle-orm";
-import { currentDatabaseHandle, getDatabaseHandle, type DatabaseHandle, type Executor } from "@/db/client.ts";
+import { currentDatabaseHandle, getDatabaseHandle, LISTEN_STOPPED, type DatabaseHandle, type Executor, type Listening } from "@/db/client.ts";
 
 /*
  * A change feed across portal instances. A change that other instances' caches must hear of is announced in the
  * transaction that makes it (`pg_notify`, so it is delivered at commit and never on rollback); each process listens
  * on one channel: on PostgreSQL with a dedicated connection, so every instance sharing the server hears it (this one
- * too), on PGlite in process (PGlite is one process only). While the listening connection is down announcements
- * are lost: `changeFeedLive()` says so, and `onFeedReset` tells caches to start over when it is back.
+ * too), on PGlite in process (PGlite is one process only). On PostgreSQL the feed is live only while a probe sent
+ * through the pool under a second ago has come back to the listener (db/client.ts), so anything committed before
+ * it has arrived; while it is not, announcements may be late or lost: `changeFeedLive()` says so, and
+ * `onFeedReset` tells caches to start over when it is back.
  */
 
 /** What a change is about: API tokens (`t:<tokenId>`, `c:<creatorId>`), or the catalog. */
@@ -53,8 +55,9 @@ export class ChangeFeed {
   readonly #listeners = new Map<ChangeTopic, Set<(payload: string) => void>>();
   readonly #resetListeners = new Set<() => void>();
   #following: Promise<DatabaseHandle> | undefined;
-  #stop: (() => Promise<void>) | undefined;
-  #live = false;
+  #listening: Listening | undefined;
+  /** Between the listener's `up()` and `down()`: only to say once that the feed went down. */
+  #up = false;
   #count = 0;
 
   /**
@@ -77,7 +80,10 @@ export class ChangeFeed {
     if (!this.#database()) void this.#open().then(() => this.#follow(), () => undefined);
     else this.#follow();
     return () => {
-      if (listeners.delete(entry)) this.#count--;
+      if (!listeners.delete(entry)) return;
+      this.#count--;
+      // The last one gone: stop listening (and probing).
+      if (this.#count === 0) this.#follow();
     };
   }
 
@@ -90,47 +96,47 @@ export class ChangeFeed {
     };
   }
 
-  /** True while announcements are known to reach this process. */
+  /** True while announcements are known to reach this process: any committed a second ago or earlier has arrived. */
   live(): boolean {
     this.#follow();
-    return this.#live;
+    return this.#listening?.live() ?? false;
   }
 
   /** Stops listening (the feed starts again on the next `onChange` or `live()` with listeners). */
   async stop(): Promise<void> {
-    const stop = this.#stop;
+    const listening = this.#listening;
     this.#following = undefined;
-    this.#stop = undefined;
-    this.#live = false;
-    await stop?.();
+    this.#listening = undefined;
+    this.#up = false;
+    await listening?.stop();
   }
 
   /** Listens on the current database while anyone listens; leaves a replaced database for the new one. */
   #follow(): void {
     const wanted = this.#count > 0 ? this.#database() : undefined;
     if (wanted === this.#following) return;
-    const stop = this.#stop;
-    this.#stop = undefined;
-    this.#live = false;
-    void stop?.().catch(() => undefined);
+    const listening = this.#listening;
+    this.#listening = undefined;
+    this.#up = false;
     this.#following = wanted;
+    void listening?.stop().catch(() => undefined);
     if (!wanted) return;
     wanted.then(
       (handle) => {
         if (this.#following !== wanted || !handle.listen) return;
-        this.#stop = handle.listen(CHANGE_CHANNEL, {
+        this.#listening = handle.listen(CHANGE_CHANNEL, {
           notify: (message) => {
             if (this.#following === wanted) this.#deliver(message);
           },
           up: () => {
             if (this.#following !== wanted) return;
-            this.#live = true;
+            this.#up = true;
             this.#reset();
           },
           down: (reason) => {
             if (this.#following !== wanted) return;
-            if (this.#live) console.error(`meshport: the change feed lost its connection (${reason}); reconnecting`);
-            this.#live = false;
+            if (this.#up && reason !== LISTEN_STOPPED) console.error(`meshport: the change feed is down (${reason}); caches trust it no longer until it is back`);
+            this.#up = false;
           },
         });
       },
@@ -177,7 +183,7 @@ export function onChange(topic: ChangeTopic, listener: (payload: string) => void
   return changeFeed().onChange(topic, listener);
 }
 
-/** True while announcements are known to reach this process (the LISTEN connection is up, or PGlite). */
+/** True while announcements are known to reach this process (a recent delivery probe came back, or PGlite). */
 export function changeFeedLive(): boolean {
   return changeFeed().live();
 }

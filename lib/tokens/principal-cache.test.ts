@@ -118,6 +118,23 @@ describe("token principal cache", () => {
     expect(cache.get("d1")).toBeUndefined();
   });
 
+  it("counts an entry's age and TTL from when its row was read, not when it was remembered", () => {
+    const time = clock();
+    const cache = new TokenPrincipalCache({ now: time.now });
+    const readAt = time.now();
+    time.advance(400);
+    cache.remember("d1", token("tok_1"), 60_000, cache.generation, readAt);
+    time.advance(599);
+    expect(cache.get("d1", 1_000)?.principal.id).toBe("tok_1");
+    time.advance(1);
+    expect(cache.get("d1", 1_000)).toBeUndefined();
+    cache.remember("d2", token("tok_2"), 1_000, cache.generation, time.now() - 500);
+    time.advance(499);
+    expect(cache.get("d2")?.principal.id).toBe("tok_2");
+    time.advance(1);
+    expect(cache.get("d2")).toBeUndefined();
+  });
+
   it("forgets every resolved token on clear, and keeps no row read before it", () => {
     const cache = new TokenPrincipalCache();
     cache.remember("d1", token("tok_1"), 60_000);

@@ -100,11 +100,12 @@ export class TokenPrincipalCache {
 
   /**
    * Remembers a resolved token for `ttlMs`, unless it or its creator changed within the hold window, or the
-   * cache was cleared since `generation` (when given) was taken.
+   * cache was cleared since `generation` (when given) was taken. Its age counts from `readAt` (when the row was
+   * read, if given): a revocation committed while the read was on its way is refused a second after it at most.
    */
-  remember(digest: string, token: CachedToken, ttlMs: number, generation = this.#generation): void {
+  remember(digest: string, token: CachedToken, ttlMs: number, generation = this.#generation, readAt?: number): void {
     if (ttlMs <= 0 || generation !== this.#generation || this.#isHeld(token.principal)) return;
-    const now = this.#now();
+    const now = Math.min(this.#now(), readAt ?? Number.POSITIVE_INFINITY);
     this.#unknown.delete(digest);
     this.#resolved.delete(digest);
     this.#resolved.set(digest, { value: token, until: now + ttlMs, since: now });

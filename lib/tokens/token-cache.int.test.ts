@@ -6,6 +6,7 @@ import { describeEachBackend } from "@/db/testing/backends.ts";
 import { createFirstAdmin, createUser, updateUser } from "@/lib/accounts/users.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { ChangeFeed, changeFeed } from "@/lib/events/changes.ts";
+import { startDroppingProxy } from "@/lib/events/testing/dropping-proxy.ts";
 import { rowsOf } from "@/lib/observations/partitions.ts";
 import { TokenPrincipalCache } from "./principal-cache.ts";
 import { createToken, followTokenChanges, principalForToken, resolveTokenSecret, revokeToken, type TokenResolver } from "./tokens.ts";
@@ -222,6 +223,44 @@ describeEachBackend("token revocations reach every instance", ({ backend, handle
   });
 
   if (backend !== "postgres") return;
+
+  describe("when the listening connection answers but stops delivering", () => {
+    it("trusts what it cached for at most a second once the feed is not live", async () => {
+      const [{ name }] = rowsOf<{ name: string }>(await handle().db.execute(sql`select current_database() as name`)) as [{ name: string }];
+      const url = new URL(inject("postgresServerUrl"));
+      url.pathname = `/${name}`;
+      const proxy = await startDroppingProxy(url.toString());
+      const proxied = await openDatabase({ driver: "postgres", url: url.toString() }, { listenUrl: proxy.url });
+      const opened = Promise.resolve(proxied);
+      const feed = new ChangeFeed(() => opened);
+      const cache = new TokenPrincipalCache({ now: () => clock });
+      const stopFollowing = followTokenChanges(cache, feed);
+      const resolver: TokenResolver = { db: async () => proxied.db, cache, feed, ttlMs: () => 300_000, now: () => clock };
+      try {
+        const { token, secret } = await createToken(admin, { name: "undelivered", scopes: ["read"] });
+        const resolveHere = async () => ((await resolveTokenSecret(secret, resolver)) as { name: string } | null)?.name;
+        await until(() => feed.live(), "the proxied instance's change feed");
+        const start = clock;
+        expect(await resolveHere()).toBe("undelivered");
+        await renameInDatabase(token.id, "undelivered-2");
+        // Live: the cached entry keeps its TTL.
+        clock = start + 5_000;
+        expect(await resolveHere()).toBe("undelivered");
+
+        proxy.dropping = true;
+        await until(() => !feed.live(), "the feed to notice that nothing arrives", 5_000);
+        clock = start + 999;
+        expect(await resolveHere()).toBe("undelivered");
+        clock = start + 1_000;
+        expect(await resolveHere()).toBe("undelivered-2");
+      } finally {
+        stopFollowing();
+        await feed.stop();
+        await proxied.close();
+        await proxy.close();
+      }
+    });
+  });
 
   describe("when the listening connection dies", () => {
     it("forgets every cached token on the reset and hears revocations again", async () => {

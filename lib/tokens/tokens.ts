@@ -224,8 +224,9 @@ export function followTokenChanges(cache: TokenPrincipalCache, feed: ChangeFeed)
  * cached per digest for `MESHPORT_TOKEN_CACHE_SECONDS` (principal-cache.ts), so most calls
  * make no database round trip; a miss is one indexed lookup by digest. Revoking a token, or
  * changing its creator's role or account, invalidates this process's cache at once and every
- * other instance's when the change feed delivers it; while the feed is down, a cached token is
- * trusted for at most a second.
+ * other instance's when the change feed delivers it (live: a probe sent under a second ago came
+ * back, so every change committed before it has); while it is not live, a cached token is
+ * trusted for at most a second after it was read.
  */
 export function principalForToken(secret: string): Promise<Principal | null> {
   return resolveTokenSecret(secret, processResolver());
@@ -278,7 +279,7 @@ export async function resolveTokenSecret(secret: string, resolver: TokenResolver
     teamId: found.teamId,
     createdBy: found.createdBy,
   };
-  cache.remember(digest, { principal, expiresAt: found.expiresAt?.getTime() ?? null, lastUsedAt }, ttlMs, generation);
+  cache.remember(digest, { principal, expiresAt: found.expiresAt?.getTime() ?? null, lastUsedAt }, ttlMs, generation, now);
   return { ...principal, scopes: [...principal.scopes] };
 }
 
