@@ -98,7 +98,8 @@ export async function benchAmqpAgent(opts: AmqpBenchOptions): Promise<{ summary:
       ...comparisonLines(steady, "bare amqplib consumer", "RabbitMQ agent", "amqp.steadyRoutingKeys.all"),
       `RabbitMQ over ${DISTINCT_KEYS} distinct routing keys:`,
       ...comparisonLines(distinct, "bare amqplib consumer", "RabbitMQ agent", "amqp.distinctRoutingKeys.all"),
-      `RabbitMQ agent peak RSS at ${DISTINCT_KEYS} routing keys: ${distinct.agent.peakRssMb} MB (target < ${RSS_TARGET_MB}) ${distinct.agent.peakRssMb < RSS_TARGET_MB ? "met" : "MISSED"}`,
+      // An agent run that lost messages held fewer routing keys than the target speaks of.
+      `RabbitMQ agent peak RSS at ${DISTINCT_KEYS} routing keys: ${distinct.agent.peakRssMb} MB (target < ${RSS_TARGET_MB}) ${distinct.agent.peakRssMb < RSS_TARGET_MB && distinct.agentLost === 0 ? "met" : "MISSED"}${distinct.agentLost ? ` (${distinct.agentLost} agent run(s) LOST messages)` : ""}`,
     ];
     return { summary, figures };
   } finally {

@@ -1,6 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentReport } from "../agents/protocol.ts";
-import { accountOf, compareSides, sampleProc, type Measure } from "./agent-harness.ts";
+import type { FakePortal } from "../agents/testing/fake-portal.ts";
+import { accountOf, comparisonLines, compareSides, runAgent, runBare, sampleProc, type Measure } from "./agent-harness.ts";
 
 type Topic = { template: string; messages: number; firstSeen: string; lastSeen: string };
 const report = (window: string, part: number, messagesSeen: number, topics: Topic[], drops = { topicCap: 0, templateCap: 0 }) =>
@@ -65,4 +72,80 @@ describe("compareSides", () => {
     expect(missed.throughputMet).toBe(false);
     expect(missed.lost).toBe(1);
   });
+
+  it("does not count the ratios as met while a run lost messages, and says which", () => {
+    const bare = [m("bare", 1000, 1, 100), m("bare", 1000, 1, 100), m("bare", 1000, 1, 100)];
+    const c = compareSides(bare, [m("agent", 1000, 1, 100), m("agent", 600, 1, 10), m("agent", 1000, 1, 100)], 1000);
+    expect(c.cpuRatio).toBe(1);
+    expect(c.throughputRatio).toBe(1);
+    expect(c.cpuMet).toBe(false);
+    expect(c.throughputMet).toBe(false);
+    expect(c.lost).toBe(1);
+    expect(c.agentLost).toBe(1);
+    expect(c.all.filter((r) => "lost" in r)).toEqual([expect.objectContaining({ role: "agent", received: 600, lost: 400 })]);
+    const lines = comparisonLines(c, "bare", "agent", "all");
+    expect(lines[2]).toContain("MISSED");
+    expect(lines[2]).not.toContain(" met");
+    expect(lines[3]).toContain("LOST: 1 run(s)");
+  });
+});
+
+/** Stand-ins for the bare client and the agent that crash during the run. */
+describe("a side that exits before its run is done", () => {
+  let dir: string;
+  let server: ReturnType<typeof createServer>;
+  const portal = { url: "", reports: [] as AgentReport[] } as FakePortal;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "bench-harness-"));
+    writeFileSync(
+      path.join(dir, "bare.mjs"),
+      `process.stdout.write(JSON.stringify({ ready: true }) + "\\n");
+setTimeout(() => { process.stderr.write("bare stand-in: connection reset by the broker\\n"); process.exit(3); }, 100);
+setInterval(() => {}, 1000);
+`,
+    );
+    // Subscribes, reports one empty window, then crashes.
+    writeFileSync(
+      path.join(dir, "agent.mjs"),
+      `const arg = (name) => process.argv[process.argv.indexOf(name) + 1];
+process.stdout.write(JSON.stringify({ msg: "subscribed" }) + "\\n");
+const report = { agent: { id: arg("--agent-id") }, window: { start: "w0", end: "w0" }, part: { index: 0, count: 1 }, stats: { messagesSeen: 0 }, topics: [], drops: { topicCap: 0, templateCap: 0 } };
+await fetch(arg("--portal"), { method: "POST", body: JSON.stringify(report) });
+setTimeout(() => { process.stderr.write("agent stand-in: out of memory\\n"); process.exit(3); }, 100);
+setInterval(() => {}, 1000);
+`,
+    );
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        portal.reports.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as AgentReport);
+        res.writeHead(202).end();
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    portal.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    portal.waitFor = async (predicate, timeoutMs = 20_000, what = "condition") => {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+  });
+  afterAll(async () => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fails the bare client's run with its exit code and stderr, never a cheap measure", async () => {
+    const run = runBare("bare", path.join(dir, "bare.mjs"), ["mqtt://127.0.0.1:1"], 1000, () => new Promise((r) => setTimeout(r, 300)));
+    await expect(run).rejects.toThrow(/bare: .*exited before its run was done \(exit code 3\)[^]*connection reset by the broker/);
+  }, 30_000);
+
+  it("fails the agent's run with its exit code and stderr, never a cheap measure", async () => {
+    const run = runAgent({ role: "agent", program: path.join(dir, "agent.mjs"), args: [], portal, expect: 1000, load: () => new Promise((r) => setTimeout(r, 300)), intervalSeconds: 1 });
+    await expect(run).rejects.toThrow(/agent: .*exited before its run was done \(exit code 3\)[^]*out of memory/);
+  }, 30_000);
 });

@@ -11,6 +11,10 @@
  * the moment the side is done: for the agent, once the window holding the last message is flushed to the portal, so
  * closing that window (snapshot, schemas, gzip, POST) is part of its cost. Peak RSS is VmHWM of /proc/<pid>/status
  * then: the whole process (node and the modules it loaded), start-up included.
+ *
+ * A side that exits before it is done fails its run (with its exit code and the end of its stderr): its CPU and RSS
+ * can no longer be read, and a crashed process must not pass for a cheap one. A run that received fewer messages than
+ * were published is kept and marked lost; the ratio targets are not met while any run of the comparison lost some.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -67,17 +71,28 @@ export function sampleProc(pid: number): ProcSample {
   };
 }
 
+/** How much of a child's stderr a failed run quotes. */
+const STDERR_TAIL_CHARS = 2_000;
+
 /** A child process whose stdout is read line by line. */
 interface Child {
   proc: ChildProcess;
   lines: string[];
+  /** whether the process has exited (or was killed) */
+  gone(): boolean;
   waitLine(predicate: (line: string) => boolean, timeoutMs: number, what: string): Promise<string>;
+  /** `promise`, unless the process exits first: then the run fails */
+  whileAlive<T>(promise: Promise<T>, what: string): Promise<T>;
+  /** /proc figures of the live process; the run fails if it has exited */
+  sample(what: string): Promise<ProcSample>;
+  /** the error a run fails with when the process exited before it was done */
+  exitError(what: string): Promise<Error>;
   stop(): Promise<void>;
 }
 
 function startChild(args: string[], env: Record<string, string> = {}): Child {
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const proc = spawn(process.execPath, [...profile, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...profile, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   let partial = "";
   let notify = () => {};
@@ -88,10 +103,52 @@ function startChild(args: string[], env: Record<string, string> = {}): Child {
     lines.push(...parts);
     notify();
   });
+  // Still shown as it comes; its end is kept for the error of a run the process did not finish.
+  let stderrTail = "";
+  proc.stderr!.setEncoding("utf8");
+  proc.stderr!.on("data", (chunk: string) => {
+    process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+  });
   const exited = once(proc, "exit");
+  // "close" comes once the process has exited and all its output has been read.
+  const closed = once(proc, "close");
+  let isClosed = false;
+  void closed.then(() => {
+    isClosed = true;
+    notify();
+  });
+  const gone = () => proc.exitCode !== null || proc.signalCode !== null;
+  const exitError = async (what: string) => {
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+    const how = proc.signalCode !== null ? `signal ${proc.signalCode}` : `exit code ${proc.exitCode ?? "unknown"}`;
+    const tail = stderrTail.trim();
+    return new Error(`${what}: the process exited before its run was done (${how})${tail ? `; its stderr ended with:\n${tail}` : "; it wrote nothing to stderr"}`);
+  };
   return {
     proc,
     lines,
+    gone,
+    exitError,
+    whileAlive(promise, what) {
+      if (gone()) return exitError(what).then((err) => Promise.reject(err));
+      let onExit = () => {};
+      const died = new Promise<never>((_, reject) => {
+        onExit = () => void exitError(what).then(reject);
+        proc.once("exit", onExit);
+      });
+      return Promise.race([promise, died]).finally(() => proc.off("exit", onExit));
+    },
+    async sample(what) {
+      if (!gone()) {
+        try {
+          return sampleProc(proc.pid!);
+        } catch {
+          // Gone between the check and the read.
+        }
+      }
+      throw await exitError(what);
+    },
     waitLine(predicate, timeoutMs, what) {
       return new Promise((resolve, reject) => {
         let from = 0;
@@ -102,20 +159,18 @@ function startChild(args: string[], env: Record<string, string> = {}): Child {
               return resolve(lines[from]!);
             }
           }
-          if (proc.exitCode !== null || proc.signalCode !== null) {
+          // Every line it wrote has been read: the line will not come.
+          if (isClosed) {
             cleanup();
-            reject(new Error(`${what}: the process exited (${proc.exitCode ?? proc.signalCode})`));
+            void exitError(what).then(reject);
           }
         };
         const timer = setTimeout(() => (cleanup(), reject(new Error(`${what}: timed out after ${timeoutMs} ms`))), timeoutMs);
-        const onExit = () => check();
         const cleanup = () => {
           clearTimeout(timer);
           notify = () => {};
-          proc.off("exit", onExit);
         };
         notify = check;
-        proc.on("exit", onExit);
         check();
       });
     },
@@ -165,24 +220,28 @@ const finish = (role: string, received: number, firstAt: number, lastAt: number,
 });
 
 /**
- * Runs a bare client script (bench/bare-*.mjs) with `args` and the expected count last: waits for its ready line,
- * runs the load, then for its done line.
+ * Runs a bare client script (bench/bare-*.mjs, or an absolute path) with `args` and the expected count last: waits
+ * for its ready line, runs the load, then for its done line. It keeps running after that line until stopped, so one
+ * that exits before it is sampled has crashed: the run fails.
  */
 export async function runBare(role: string, script: string, args: string[], expect: number, load: () => Promise<unknown>): Promise<Measure> {
-  const child = startChild([path.join(ROOT, "bench", script), ...args, String(expect)]);
+  const child = startChild([path.resolve(ROOT, "bench", script), ...args, String(expect)]);
   try {
     await child.waitLine((l) => l.includes('"ready":true'), 30_000, `${role}: ready`);
-    const s0 = sampleProc(child.proc.pid!);
-    await load();
+    const s0 = await child.sample(`${role}: start of the load`);
+    await child.whileAlive(load(), `${role}: during the load`);
     let line: string;
+    let s1: ProcSample;
     try {
       line = await child.waitLine((l) => l.includes('"done":true'), DONE_TIMEOUT_MS, `${role}: done`);
-    } catch {
-      // It prints what it counted when stopped.
+      s1 = await child.sample(`${role}: done`);
+    } catch (err) {
+      if (child.gone()) throw err;
+      // Timed out with messages missing: sampled while still running, then it prints what it counted when stopped.
+      s1 = await child.sample(`${role}: end of the wait`);
       child.proc.kill("SIGTERM");
       line = await child.waitLine((l) => l.includes('"done":true'), 10_000, `${role}: count`);
     }
-    const s1 = child.proc.exitCode === null ? sampleProc(child.proc.pid!) : s0;
     const done = JSON.parse(line) as { received: number; firstAt: number; lastAt: number };
     return finish(role, done.received, done.firstAt, done.lastAt, s0, s1);
   } finally {
@@ -242,6 +301,8 @@ export interface AgentRun {
   intervalSeconds: number;
   /** held after every message is accounted for, until true or two more windows passed (e.g. producers from a log) */
   settled?: (reports: readonly AgentReport[]) => boolean;
+  /** the program run with the arguments (default: the built agent, built first if stale; tests give a stand-in) */
+  program?: string;
 }
 
 /**
@@ -249,10 +310,10 @@ export interface AgentRun {
  * closed, runs the load, and is done once its reports account for every message (or after the timeout).
  */
 export async function runAgent(run: AgentRun): Promise<Measure> {
-  ensureBuiltAgent();
+  if (run.program === undefined) ensureBuiltAgent();
   const agentId = `bench-${process.pid}-${++agentRuns}`;
   const spool = mkdtempSync(path.join(os.tmpdir(), "bench-agent-spool-"));
-  const args = [AGENT_ENTRY, ...run.args, "--broker-id", "bench", "--agent-id", agentId, "--portal", run.portal.url, "--spool", spool, "--interval", String(run.intervalSeconds)];
+  const args = [run.program ?? AGENT_ENTRY, ...run.args, "--broker-id", "bench", "--agent-id", agentId, "--portal", run.portal.url, "--spool", spool, "--interval", String(run.intervalSeconds)];
   // Info is the agent's default log level: a few lines at start and on broker events, none per message.
   const child = startChild(args, { MESHPORT_AGENT_TOKEN: BENCH_TOKEN });
   const mine = (from: number) => run.portal.reports.slice(from).filter((r) => r.agent.id === agentId);
@@ -260,15 +321,15 @@ export async function runAgent(run: AgentRun): Promise<Measure> {
     await child.waitLine((l) => /"msg":"(subscribed|observing the broker)"/.test(l), 30_000, `${run.role}: subscribed`);
     // Align with the window timer: the load starts just after a window closed.
     const before = run.portal.reports.length;
-    await run.portal.waitFor(() => mine(before).length > 0, (run.intervalSeconds + 10) * 1000, `${run.role}: a first window`);
+    await child.whileAlive(run.portal.waitFor(() => mine(before).length > 0, (run.intervalSeconds + 10) * 1000, `${run.role}: a first window`), `${run.role}: a first window`);
     const from = run.portal.reports.length;
-    const s0 = sampleProc(child.proc.pid!);
-    await run.load();
+    const s0 = await child.sample(`${run.role}: start of the load`);
+    await child.whileAlive(run.load(), `${run.role}: during the load`);
     const deadline = Date.now() + DONE_TIMEOUT_MS;
     let account = accountOf(mine(from));
     // Messages the broker dropped never come: two windows in a row with nothing new after the load end the wait.
     let idle = { windows: mine(from).length, count: account.seen + account.dropped, since: mine(from).length };
-    while (account.seen + account.dropped < run.expect && Date.now() < deadline && child.proc.exitCode === null && idle.windows - idle.since < 2) {
+    while (account.seen + account.dropped < run.expect && Date.now() < deadline && !child.gone() && idle.windows - idle.since < 2) {
       await new Promise((r) => setTimeout(r, 20));
       account = accountOf(mine(from));
       const windows = mine(from).length;
@@ -279,9 +340,9 @@ export async function runAgent(run: AgentRun): Promise<Measure> {
     }
     if (run.settled) {
       const windowsThen = mine(from).length;
-      while (!run.settled(mine(from)) && mine(from).length < windowsThen + 2 && child.proc.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      while (!run.settled(mine(from)) && mine(from).length < windowsThen + 2 && !child.gone()) await new Promise((r) => setTimeout(r, 50));
     }
-    const s1 = child.proc.exitCode === null ? sampleProc(child.proc.pid!) : s0;
+    const s1 = await child.sample(`${run.role}: ${account.seen + account.dropped} of ${run.expect} messages accounted for`);
     return {
       ...finish(run.role, account.seen + account.dropped, account.first, account.last, s0, s1),
       messagesPerSecond: account.seen / Math.max((account.last - account.first) / 1000, 0.001),
@@ -323,12 +384,18 @@ export function side(runs: readonly Measure[]): Side {
 /** The targets every broker kind is held to, agent against its bare client in the same run. */
 export const TARGETS = { cpuRatioMax: 1.2, throughputRatioMin: 0.9 } as const;
 
-/** Agent beside bare over interleaved rounds: both sides, the ratios, and whether each target is met. */
+/**
+ * Agent beside bare over interleaved rounds: both sides, the ratios, and whether each target is met. A run that
+ * received fewer than `expect` messages stays in the medians and is marked lost; while any run lost messages, neither
+ * ratio target counts as met (a side that missed part of the load did less work than the other).
+ */
 export function compareSides(bare: readonly Measure[], agent: readonly Measure[], expect: number) {
   const b = side(bare);
   const a = side(agent);
   const throughputRatio = round(median(agent.map((m) => m.messagesPerSecond)) / median(bare.map((m) => m.messagesPerSecond)), 3);
   const cpuRatio = round(median(agent.map(cpuPerMessageUs)) / median(bare.map(cpuPerMessageUs)), 3);
+  const lostOf = (runs: readonly Measure[]) => runs.filter((m) => m.received < expect).length;
+  const lost = lostOf(bare) + lostOf(agent);
   return {
     bare: b,
     agent: a,
@@ -336,18 +403,22 @@ export function compareSides(bare: readonly Measure[], agent: readonly Measure[]
     throughputRatio,
     /** agent CPU per message over bare CPU per message (target ≤ 1.2) */
     cpuRatio,
-    throughputMet: throughputRatio >= TARGETS.throughputRatioMin,
-    cpuMet: cpuRatio <= TARGETS.cpuRatioMax,
-    lost: [...bare, ...agent].filter((m) => m.received < expect).length,
-    all: [...bare, ...agent].map(brief),
+    throughputMet: throughputRatio >= TARGETS.throughputRatioMin && lost === 0,
+    cpuMet: cpuRatio <= TARGETS.cpuRatioMax && lost === 0,
+    /** runs (of both sides) that received fewer messages than published */
+    lost,
+    /** the agent's runs among them */
+    agentLost: lostOf(agent),
+    all: [...bare, ...agent].map((m) => brief(m, expect)),
   };
 }
 
-/** A run in a line, for the results file. */
-export function brief(m: Measure) {
+/** A run in a line, for the results file; with `expect`, how many messages it lost, if any. */
+export function brief(m: Measure, expect?: number) {
   return {
     role: m.role,
     received: m.received,
+    ...(expect !== undefined && m.received < expect ? { lost: expect - m.received } : {}),
     messagesPerSecond: Math.round(m.messagesPerSecond),
     cpuMs: round(m.cpuMs),
     peakRssMb: mb(m.peakRssBytes),
@@ -365,6 +436,6 @@ export function comparisonLines(c: ReturnType<typeof compareSides>, bareName: st
     sideLine(bareName, c.bare),
     sideLine(agentName, c.agent),
     `  CPU per message agent/bare: ${c.cpuRatio} (target ≤ ${TARGETS.cpuRatioMax}) ${c.cpuMet ? "met" : "MISSED"}; throughput agent/bare: ${c.throughputRatio} (target ≥ ${TARGETS.throughputRatioMin}) ${c.throughputMet ? "met" : "MISSED"}`,
-    ...(c.lost ? [`  warning: ${c.lost} run(s) received fewer messages than published (see ${lostWhere})`] : []),
+    ...(c.lost ? [`  LOST: ${c.lost} run(s) received fewer messages than published, so neither ratio counts as met (see ${lostWhere})`] : []),
   ];
 }
