@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildIsCurrent, runsBuild } from "../bin/build-current.mjs";
+import { buildIsCurrent, contentDigests, replaceDir, runsBuild } from "../bin/build-current.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
@@ -47,6 +47,16 @@ describe("the agent as built JavaScript", () => {
     expect(bad.stderr).toContain("--broker: a nats broker URL");
   });
 
+  it("is current right after the build, so bin/meshport-agent.mjs runs it rather than the sources", () => {
+    const entry = pathToFileURL(path.join(out, "meshport-agent.mjs"));
+    expect(buildIsCurrent(out, entry)).toBe(true);
+    expect(runsBuild(undefined, () => buildIsCurrent(out, entry))).toBe(true);
+    // tsconfig.json is judged by content: its digest is recorded, and the build left no staging folder behind.
+    expect(manifest()).toHaveProperty(["digests", "tsconfig.json"], contentDigests()["tsconfig.json"]);
+    const base = path.basename(out);
+    expect(readdirSync(path.dirname(out)).filter((f) => f.startsWith(`${base}.`))).toEqual([]);
+  });
+
   it("exports main without running it when imported", async () => {
     const mod = (await import(pathToFileURL(path.join(out, "meshport-agent.mjs")).href)) as { main: unknown };
     expect(typeof mod.main).toBe("function");
@@ -79,10 +89,63 @@ describe("buildIsCurrent", () => {
     expect(buildIsCurrent(dir, entry())).toBe(false);
   });
 
+  it("judges tsconfig.json by what the bundles read of it, not by its mtime or its include list", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "meshport-build-root-"));
+    try {
+      const config = { compilerOptions: { strict: true, paths: { "@/*": ["./*"] } }, include: ["**/*.ts", ".next/types/**/*.ts"] };
+      writeFileSync(path.join(root, "tsconfig.json"), JSON.stringify(config));
+      writeFileSync(path.join(root, "source.ts"), "export {};\n");
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(path.join(root, "source.ts"), hourAgo, hourAgo);
+      mkdirSync(path.join(root, "dist", "x"), { recursive: true });
+      writeFileSync(path.join(root, "dist", "x", "entry.mjs"), "");
+      // Built half an hour ago: everything written since is newer than the build.
+      const manifest = { builtAt: Date.now() - 1_800_000, inputs: ["source.ts", "tsconfig.json"], digests: contentDigests(root) };
+      writeFileSync(path.join(root, "dist", "x", "inputs.json"), JSON.stringify(manifest));
+      const entry = pathToFileURL(path.join(root, "dist", "x", "entry.mjs"));
+      expect(buildIsCurrent("dist/x", entry, root)).toBe(true);
+      // As `next build` into another folder rewrites it: another include, another layout, a new mtime.
+      writeFileSync(path.join(root, "tsconfig.json"), JSON.stringify({ ...config, include: [...config.include, ".next-e2e/types/**/*.ts"] }, null, 2));
+      expect(buildIsCurrent("dist/x", entry, root)).toBe(true);
+      // A change of what esbuild reads makes the build stale.
+      writeFileSync(path.join(root, "tsconfig.json"), JSON.stringify({ ...config, compilerOptions: { ...config.compilerOptions, paths: { "@/*": ["./src/*"] } } }));
+      expect(buildIsCurrent("dist/x", entry, root)).toBe(false);
+      // Other inputs still go by mtime.
+      writeFileSync(path.join(root, "tsconfig.json"), JSON.stringify(config));
+      writeFileSync(path.join(root, "source.ts"), "export const changed = 1;\n");
+      expect(buildIsCurrent("dist/x", entry, root)).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("is overridden by the environment's choice", () => {
     expect(runsBuild("source", () => true)).toBe(false);
     expect(runsBuild("built", () => false)).toBe(true);
     expect(runsBuild(undefined, () => true)).toBe(true);
     expect(runsBuild(undefined, () => false)).toBe(false);
+  });
+});
+
+describe("replaceDir", () => {
+  it("puts a finished build in place of the old one, which it removes, and works without an old one", () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), "meshport-replace-"));
+    try {
+      const out = path.join(parent, "agent");
+      const stage = (text: string) => {
+        const dir = path.join(parent, `agent.building-${text}`);
+        mkdirSync(path.join(dir, "chunks"), { recursive: true });
+        writeFileSync(path.join(dir, "chunks", "c.mjs"), text);
+        return dir;
+      };
+      replaceDir(stage("one"), out);
+      expect(readFileSync(path.join(out, "chunks", "c.mjs"), "utf8")).toBe("one");
+      replaceDir(stage("two"), out);
+      expect(readFileSync(path.join(out, "chunks", "c.mjs"), "utf8")).toBe("two");
+      expect(readdirSync(parent)).toEqual(["agent"]);
+      expect(existsSync(path.join(parent, "agent.building-two"))).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

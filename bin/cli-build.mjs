@@ -6,8 +6,8 @@ import { buildIsCurrent, runsBuild } from "./build-current.mjs";
 export const BUILT_CLI = new URL("../dist/cli/meshport.mjs", import.meta.url);
 
 /**
- * True when dist/cli holds a complete build and no source file it read (nor the lockfile, tsconfig or the build
- * script) has changed or gone since the build began.
+ * True when dist/cli holds a complete build and no source file it read (nor the lockfile or the build script) has
+ * changed or gone since the build began, nor what it took from tsconfig.json.
  */
 export function builtCliIsCurrent() {
   return buildIsCurrent("dist/cli", BUILT_CLI);

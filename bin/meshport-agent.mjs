@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the broker agent: the JavaScript build in dist/agent (made by `npm run build` or `node scripts/build-agent.mjs`)
-// while it is newer than every source file it was built from, else the TypeScript sources (agents/cli.ts) through tsx.
+// while it is newer than every source file it was built from (tsconfig.json: while what the build took from it is
+// unchanged), else the TypeScript sources (agents/cli.ts) through tsx.
 // MESHPORT_AGENT=source or MESHPORT_AGENT=built forces one of them.
 import { buildIsCurrent, runsBuild } from "./build-current.mjs";
 

@@ -10,7 +10,9 @@
 // 84 MB; through tsx 1.5 s and 110 MB).
 //
 // Also writes dist/agent/inputs.json, the source files the build read: bin/meshport-agent.mjs uses the build only
-// while it is newer than every one of them (else it runs the TypeScript sources through tsx).
+// while it is newer than every one of them and what it took from tsconfig.json is unchanged (else it runs the
+// TypeScript sources through tsx). The build is written beside dist/agent and renamed into place once complete, so an
+// agent running from the old build never finds its folder empty.
 //
 // Called by scripts/build-cli.mjs (so `npm run build` builds it); `node scripts/build-agent.mjs` builds only it.
 // MESHPORT_AGENT_EXTERNAL=1 leaves the npm packages to Node's resolver instead (to compare RSS and start time);
@@ -19,6 +21,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { contentDigests, removeLeftovers, replaceDir, stagingDir } from "../bin/build-current.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = path.resolve(ROOT, process.env.MESHPORT_AGENT_OUT || path.join("dist", "agent"));
@@ -59,11 +62,14 @@ const packagesExternal = {
 const started = performance.now();
 // Sources changed from now on are newer than the build, whether or not esbuild read them before the change.
 const builtAt = Date.now();
-rmSync(OUT, { recursive: true, force: true });
+const digests = contentDigests(ROOT);
+const STAGING = stagingDir(OUT);
+removeLeftovers(OUT);
+rmSync(STAGING, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: { "meshport-agent": "meshport-agent-entry" },
-  outdir: OUT,
+  outdir: STAGING,
   chunkNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
   bundle: true,
@@ -89,16 +95,18 @@ const inputs = Object.keys(result.metafile.inputs)
   .filter((file) => !file.includes("node_modules/") && !file.startsWith("(") && !/^[a-z-]+:/.test(file))
   .sort();
 // A dependency upgrade changes the lockfile (the bundled copies are stale then too), and so does a change of the build.
+// tsconfig.json (the `@/` paths) is judged by what esbuild reads of it, recorded in `digests`, not by its mtime.
 inputs.push("package-lock.json", "tsconfig.json", "scripts/build-agent.mjs");
 // Which chunk holds which lazily imported module, and the npm packages each output holds (a check that the broker
 // client libraries stay in their own source's chunk).
-const rel = (file) => path.relative(OUT, path.resolve(ROOT, file)).split(path.sep).join("/");
+const rel = (file) => path.relative(STAGING, path.resolve(ROOT, file)).split(path.sep).join("/");
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".mjs"));
 const chunks = Object.fromEntries(outputs.filter(([, o]) => o.entryPoint).map(([file, o]) => [o.entryPoint, rel(file)]));
 const packageOf = (input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
 const packages = Object.fromEntries(
   outputs.map(([file, o]) => [rel(file), [...new Set(Object.keys(o.inputs).map(packageOf).filter(Boolean))].sort()]),
 );
-mkdirSync(OUT, { recursive: true });
-writeFileSync(path.join(OUT, "inputs.json"), `${JSON.stringify({ builtAt, external, inputs, chunks, packages }, null, 1)}\n`);
+mkdirSync(STAGING, { recursive: true });
+writeFileSync(path.join(STAGING, "inputs.json"), `${JSON.stringify({ builtAt, digests, external, inputs, chunks, packages }, null, 1)}\n`);
+replaceDir(STAGING, OUT);
 console.log(`built ${path.relative(ROOT, OUT) || "."}/meshport-agent.mjs from ${inputs.length - 3} source files in ${Math.round(performance.now() - started)} ms${external ? " (npm packages external)" : ""}`);

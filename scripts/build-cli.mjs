@@ -12,12 +12,17 @@
 // one lazy chunk per version and handed to the CLI's main, which registers them with the engine.
 //
 // Also writes dist/cli/inputs.json, the source files the build read: bin/meshport.mjs uses the build only while it
-// is newer than every one of them (else it runs the TypeScript sources through tsx, as without a build).
+// is newer than every one of them and what it took from tsconfig.json is unchanged (else it runs the TypeScript
+// sources through tsx, as without a build). The build is written beside dist/cli and renamed into place once
+// complete, so a CLI running from the old build can still import its lazy chunks.
+//
+// `npm run build` runs this after `next build`, which may rewrite tsconfig.json (its include list) on the way.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { tsImport } from "tsx/esm/api";
+import { contentDigests, removeLeftovers, replaceDir, stagingDir } from "../bin/build-current.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = path.join(ROOT, "dist", "cli");
@@ -116,7 +121,10 @@ const lazySpecs = {
 const started = performance.now();
 // Sources changed from now on are newer than the build, whether or not esbuild read them before the change.
 const builtAt = Date.now();
-rmSync(OUT, { recursive: true, force: true });
+const digests = contentDigests(ROOT);
+const STAGING = stagingDir(OUT);
+removeLeftovers(OUT);
+rmSync(STAGING, { recursive: true, force: true });
 const { SUPPORTED_VERSIONS } = await tsImport("../registry/parse/validate.ts", import.meta.url);
 const { standaloneDocumentValidators, standaloneResolveDir } = await tsImport("../registry/parse/schema-check.ts", import.meta.url);
 const codes = new Map();
@@ -129,7 +137,7 @@ const compiledIn = performance.now() - started;
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: { meshport: "meshport-entry" },
-  outdir: OUT,
+  outdir: STAGING,
   chunkNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
   bundle: true,
@@ -154,15 +162,17 @@ const inputs = Object.keys(result.metafile.inputs)
   .filter((file) => !file.includes("node_modules/") && !file.startsWith("(") && !/^[a-z-]+:/.test(file))
   .sort();
 // A dependency upgrade changes the lockfile (the bundled copies are stale then too), and so does a change of the build.
+// tsconfig.json (the `@/` paths) is judged by what esbuild reads of it, recorded in `digests`, not by its mtime.
 inputs.push("package-lock.json", "tsconfig.json", "scripts/build-cli.mjs");
 // Which chunk holds which lazily imported module (the engine benchmark times the import of registry/index.ts).
 const chunks = Object.fromEntries(
   Object.entries(result.metafile.outputs)
     .filter(([, output]) => output.entryPoint)
-    .map(([file, output]) => [output.entryPoint, path.relative(OUT, path.resolve(ROOT, file)).split(path.sep).join("/")]),
+    .map(([file, output]) => [output.entryPoint, path.relative(STAGING, path.resolve(ROOT, file)).split(path.sep).join("/")]),
 );
-mkdirSync(OUT, { recursive: true });
-writeFileSync(path.join(OUT, "inputs.json"), `${JSON.stringify({ builtAt, inputs, chunks }, null, 1)}\n`);
+mkdirSync(STAGING, { recursive: true });
+writeFileSync(path.join(STAGING, "inputs.json"), `${JSON.stringify({ builtAt, digests, inputs, chunks }, null, 1)}\n`);
+replaceDir(STAGING, OUT);
 console.log(
   `built dist/cli/meshport.mjs from ${inputs.length - 1} source files in ${Math.round(performance.now() - started)} ms ` +
     `(AsyncAPI validators of ${codes.size} versions compiled in ${Math.round(compiledIn)} ms)`,
