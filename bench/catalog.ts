@@ -7,6 +7,7 @@ import { application, catalogEntry, contractVersion, team } from "../db/schema.t
 import { createScratchDatabase, findPostgresBinaries, startTemporaryPostgres } from "../db/testing/postgres-server.ts";
 import { sql } from "drizzle-orm";
 import { backfillFlows } from "../lib/catalog/flows.ts";
+import { announceChange } from "../lib/events/changes.ts";
 import { backfillRegistrySubjects } from "../lib/schema-registry/contracts.ts";
 import { buildIndexEntries } from "../lib/catalog/index-entries.ts";
 import type { Contract } from "../registry/index.ts";
@@ -122,7 +123,10 @@ async function timeRequest(url: string, token: string): Promise<number> {
   return performance.now() - started;
 }
 
-async function measure(label: string, env: Record<string, string>, handle: DatabaseHandle) {
+/** Times of the first topic search after a catalog change, each after its own change (the index rebuilt). */
+const REBUILDS = 5;
+
+async function measure(label: string, env: Record<string, string>, handle: DatabaseHandle, announce?: () => Promise<void>) {
   const counts = await seedCatalog(handle);
   await handle.close();
   const portal = await startBenchPortal(env, ["read"]);
@@ -147,7 +151,15 @@ async function measure(label: string, env: Record<string, string>, handle: Datab
     const results = Object.fromEntries(
       Object.entries(times).map(([kind, t]) => [kind, { p50: round(median(t)), p95: round(percentile(t, 0.95)), n: t.length }]),
     );
-    return { label, seeded: counts, results };
+    // The first topic search after a change announced on the feed (as a publish announces it) rebuilds the index.
+    const afterChange: number[] = [];
+    for (let i = 0; announce && i < REBUILDS; i++) {
+      await announce();
+      // Heard by the portal at commit; the wait lets the notification arrive before the search.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      afterChange.push(round(await timeRequest(kinds.topicFilter!(), portal.token)));
+    }
+    return { label, seeded: counts, results, topicAfterChange: afterChange };
   } finally {
     await portal.stop();
   }
@@ -172,7 +184,14 @@ export async function run(): Promise<BenchResult> {
       const scratch = await createScratchDatabase(server.url, "meshport_bench_catalog");
       const handle = await openDatabase({ driver: "postgres", url: scratch.url });
       await handle.migrate();
-      runs.push(await measure("postgres", { DATABASE_URL: scratch.url, MESHPORT_DATA_DIR: scratchDir }, handle));
+      // A second connection announces catalog changes as a publish in another instance would.
+      const announcer = await openDatabase({ driver: "postgres", url: scratch.url });
+      try {
+        const announce = () => announcer.db.transaction((tx) => announceChange(tx, "catalog", "bench rebuild"));
+        runs.push(await measure("postgres", { DATABASE_URL: scratch.url, MESHPORT_DATA_DIR: scratchDir }, handle, announce));
+      } finally {
+        await announcer.close();
+      }
     } finally {
       await server.stop();
       rmSync(scratchDir, { recursive: true, force: true });
@@ -190,6 +209,11 @@ export async function run(): Promise<BenchResult> {
       const verdict = SEARCH_KINDS.includes(kind) ? `  target p95 < ${target} ms ${t.p95 < target ? "met" : "MISSED"}` : "";
       summary.push(`  ${kind.padEnd(14)} p50 ${t.p50} ms  p95 ${t.p95} ms${ratio}${verdict}`);
     }
+    summary.push(
+      r.topicAfterChange.length > 0
+        ? `  first topic search after a catalog change (index rebuilt), ${r.topicAfterChange.length} times: ${r.topicAfterChange.join(", ")} ms (not in the p95 kinds)`
+        : "  first topic search after a catalog change: not measured (the portal holds the only connection to its database)",
+    );
     const worst = Math.max(...SEARCH_KINDS.map((k) => r.results[k]!.p95));
     verdicts[r.label] = { worst, target, met: worst < target };
     summary.push(`  target: every search kind p95 under ${target} ms on ${r.label}: worst ${worst} ms, ${worst < target ? "met" : "MISSED"}`);

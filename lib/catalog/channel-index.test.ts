@@ -8,7 +8,7 @@ vi.mock("@/lib/events/changes.ts", () => ({
   onFeedReset: () => () => undefined,
 }));
 
-const { buildChannelIndex, ChannelIndexCache, matchTopic, UNWATCHED_TRUST_MS } = await import("./channel-index.ts");
+const { buildChannelIndex, ChannelIndexCache, matchTopic, MAX_IN_FLIGHT, UNWATCHED_TRUST_MS } = await import("./channel-index.ts");
 const { announceChange } = await import("@/lib/events/changes.ts");
 
 const row = (id: number, address: string | null, levelCount = address?.split("/").length ?? null, firstLevel: string | null = address && !address.startsWith("{") ? address.split("/")[0]! : null) => ({
@@ -63,7 +63,7 @@ describe("matchTopic", () => {
     const [a, b] = [first.templates.get("a/{x}/t")!, first.templates.get("b/{x}/t")!];
     expect(a.levels[1]).toBe(b.levels[1]);
     expect(a.levels[2]).toBe(b.levels[2]);
-    const second = buildChannelIndex([row(1, "a/{x}/t"), row(3, "c/{y}")], 10, first)!;
+    const second = buildChannelIndex([row(1, "a/{x}/t"), row(3, "c/{y}")], 10, first.templates)!;
     expect(second.templates.get("a/{x}/t")).toBe(a);
     expect(second.templates.has("b/{x}/t")).toBe(false);
     expect(matchTopic(second, filter("c/q"), { levels: 2, atLeast: false, firstLevel: "c" }, 10).total).toBe(1);
@@ -150,6 +150,28 @@ describe("ChannelIndexCache", () => {
     cache.get(db);
     cache.get(db);
     expect(builds()).toBe(6);
+  });
+
+  it("forgets its announcements a second after they were made, searched or not, and tracks a bounded number", async () => {
+    const { cache, advance } = setup();
+    for (let i = 0; i < 5; i++) await cache.announce({} as never, "orders");
+    expect(cache.inFlight).toBe(5);
+    advance(UNWATCHED_TRUST_MS);
+    await cache.announce({} as never, "orders");
+    expect(cache.inFlight).toBe(1);
+    for (let i = 0; i < MAX_IN_FLIGHT + 10; i++) await cache.announce({} as never, "orders");
+    expect(cache.inFlight).toBe(MAX_IN_FLIGHT);
+  });
+
+  it("hands the next build only the parsed addresses of the last one", async () => {
+    const seen: unknown[] = [];
+    const built = buildChannelIndex([row(1, "a/{x}")])!;
+    const cache = new ChannelIndexCache({ feedLive: () => true, subscribe: () => undefined, load: async (_db, previous) => (seen.push(previous), built) });
+    await cache.get(db);
+    cache.invalidate();
+    await cache.get(db);
+    expect(seen).toEqual([null, built.templates]);
+    expect(seen[1]).toBe(built.templates);
   });
 
   it("forgets everything on invalidate (a feed reset)", () => {

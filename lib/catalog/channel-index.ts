@@ -16,13 +16,17 @@ import { parseTemplate, TemplateIndex, type Filter, type Template, type Template
 
 /**
  * Channel entries the index holds at most; beyond it topic search runs in SQL. An entry costs about 1 KB with its
- * parsed template and its share of the trie (21 MB for the catalog benchmark's 20,000 channels, some 45 MB at the
- * bound); a rebuild after a change parses only the addresses it has not seen.
+ * parsed template and its share of the trie (measured on the heap: 21 MB for the catalog benchmark's 20,000 channels,
+ * 52 MB at the bound). A rebuild after a change parses only the addresses it has not seen, keeping of the last index
+ * only its parsed-address table (9 MB at 20,000, 12 MB at the bound) beside the index being built.
  */
 export const MAX_INDEXED_CHANNELS = 50_000;
 
 /** How long an index is trusted while announcements may be missed (the feed is down, or one of ours is in flight). */
 export const UNWATCHED_TRUST_MS = 1_000;
+
+/** Our announcements awaiting their echo that are tracked at most (each is forgotten a second after it is made). */
+export const MAX_IN_FLIGHT = 10_000;
 
 /** One channel entry of the search index, as a topic search filters it. */
 export interface IndexedChannelEntry {
@@ -112,7 +116,7 @@ export function matchTopic(index: ChannelIndex, filter: Filter, shape: TopicShap
 export function buildChannelIndex(
   rows: readonly { id: number; address: string | null; levelCount: number | null; firstLevel: string | null }[],
   limit = MAX_INDEXED_CHANNELS,
-  previous: ChannelIndex | null = null,
+  previous: ReadonlyMap<string, Template | null> | null = null,
 ): ChannelIndex | null {
   if (rows.length > limit) return null;
   const addresses: IndexedAddress[] = [];
@@ -133,7 +137,7 @@ export function buildChannelIndex(
     if (current?.address !== row.address) {
       current = { address: row.address, order: addresses.length, entries: [] };
       addresses.push(current);
-      let template = previous?.templates.get(row.address);
+      let template = previous?.get(row.address);
       if (template === undefined) {
         const parsed = parseTemplate(row.address);
         template = parsed.ok ? { ...parsed.value, levels: parsed.value.levels.map(shared) } : null;
@@ -149,7 +153,7 @@ export function buildChannelIndex(
 }
 
 /** Reads the channel entries in page order (at most one past the bound) and builds the index. */
-async function loadChannelIndex(db: Executor, previous: ChannelIndex | null): Promise<ChannelIndex | null> {
+async function loadChannelIndex(db: Executor, previous: ReadonlyMap<string, Template | null> | null): Promise<ChannelIndex | null> {
   const rows = await db
     .select({ id: catalogEntry.id, address: catalogEntry.address, levelCount: catalogEntry.levelCount, firstLevel: catalogEntry.firstLevel })
     .from(catalogEntry)
@@ -178,8 +182,9 @@ export class ChannelIndexCache {
   readonly #nonce = randomBytes(6).toString("hex");
   readonly #now: () => number;
   readonly #feedLive: () => boolean;
-  readonly #load: (db: Executor, previous: ChannelIndex | null) => Promise<ChannelIndex | null>;
-  readonly #last = new WeakMap<object, ChannelIndex>();
+  readonly #load: (db: Executor, previous: ReadonlyMap<string, Template | null> | null) => Promise<ChannelIndex | null>;
+  // Only the parsed addresses of the last build: its trie and entries go with it (a rebuild holds one index, not two).
+  readonly #last = new WeakMap<object, Map<string, Template | null>>();
   #generation = 0;
   #sequence = 0;
   #subscribed = false;
@@ -189,7 +194,7 @@ export class ChannelIndexCache {
     options: {
       now?: () => number;
       feedLive?: () => boolean;
-      load?: (db: Executor, previous: ChannelIndex | null) => Promise<ChannelIndex | null>;
+      load?: (db: Executor, previous: ReadonlyMap<string, Template | null> | null) => Promise<ChannelIndex | null>;
       subscribe?: (cache: ChannelIndexCache) => void;
     } = {},
   ) {
@@ -212,14 +217,17 @@ export class ChannelIndexCache {
       this.#subscribe(this);
     }
     const now = this.#now();
-    for (const [id, deadline] of this.#inFlight) if (deadline <= now) this.#inFlight.delete(id);
+    this.#prune(now);
     const held = this.#held.get(db);
     const watched = this.#feedLive();
     if (held && held.generation === this.#generation && (watched || now - held.builtAt < UNWATCHED_TRUST_MS)) return held.index;
+    // The index it replaces is not used again: let it go while the new one builds.
+    this.#held.delete(db);
     const index = this.#load(db, this.#last.get(db) ?? null);
     void index.then(
       (built) => {
-        if (built) this.#last.set(db, built);
+        if (built) this.#last.set(db, built.templates);
+        else this.#last.delete(db);
       },
       () => undefined,
     );
@@ -248,10 +256,28 @@ export class ChannelIndexCache {
   /** Announces a catalog change in the writing transaction; until it is heard back, no index built here is kept. */
   async announce(tx: Executor, about: string): Promise<void> {
     const id = `${this.#nonce}.${++this.#sequence}`;
+    const now = this.#now();
+    // A process that publishes but never searches by topic prunes here too; past the bound the oldest go first
+    // (an index built meanwhile is still dropped when that change is heard).
+    this.#prune(now);
+    while (this.#inFlight.size >= MAX_IN_FLIGHT) this.#inFlight.delete(this.#inFlight.keys().next().value!);
     // Heard back at commit; a rolled-back change never is, hence the deadline.
-    this.#inFlight.set(id, this.#now() + UNWATCHED_TRUST_MS);
+    this.#inFlight.set(id, now + UNWATCHED_TRUST_MS);
     this.invalidate();
     await announceChange(tx, "catalog", `${id} ${about}`.slice(0, 200));
+  }
+
+  /** Announcements of ours awaiting their echo (for tests). */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Forgets announcements past their deadline: they were made in order, so the expired ones come first. */
+  #prune(now: number): void {
+    for (const [id, deadline] of this.#inFlight) {
+      if (deadline > now) break;
+      this.#inFlight.delete(id);
+    }
   }
 }
 

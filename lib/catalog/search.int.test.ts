@@ -13,7 +13,7 @@ import { parseFilter, TemplateIndex } from "@/registry/topics/index.ts";
 import { createApplication } from "./applications.ts";
 import { ChannelIndexCache, channelIndexCache } from "./channel-index.ts";
 import { buildIndexEntries } from "./index-entries.ts";
-import { MAX_COUNTED, MAX_TOPIC_CANDIDATES, searchCatalog } from "./search.ts";
+import { MAX_COUNTED, MAX_TOPIC_CANDIDATES, searchCatalog, toPrefixTsquery } from "./search.ts";
 import { topicQueryShape } from "./topics.ts";
 
 const system = systemPrincipal("test");
@@ -58,14 +58,24 @@ function syntheticContract(appIndex: number): Contract {
 }
 
 /** Inserts applications with their index rows directly (as the catalog benchmark does); slugs out of insertion order. */
-async function seed(handle: DatabaseHandle, prefix: string, count: number, extraChannels: string[] = []): Promise<void> {
+async function seed(handle: DatabaseHandle, prefix: string, count: number, extraChannels: string[] = [], late: (address: string) => boolean = () => false): Promise<void> {
   await handle.db.insert(team).values({ id: `${prefix}_team`, slug: `${prefix}-team`, name: `Team ${prefix}` }).onConflictDoNothing();
   for (let i = 0; i < count; i++) {
     const id = `${prefix}_app_${i}`;
     const app = { id, slug: `${prefix}-${(i * 7) % count}-svc`, name: `Service ${i}`, teamId: `${prefix}_team`, description: "", domain: "", tags: [] };
     const contract = syntheticContract(i);
     for (const address of i === 0 ? extraChannels : []) {
-      contract.channels[address] = { address, id: address, description: "", parameters: {}, messages: {}, servers: [], bindings: {}, tags: [], sourcePath: [] };
+      // A late channel has a word, a message and a field of its own: found only past the first candidate addresses.
+      const messages: Contract["channels"][string]["messages"] = late(address)
+        ? {
+            tardy: {
+              key: "tardy", name: "tardy", title: "tardy reading", summary: "", schemaFormat: "application/schema+json;version=draft-07",
+              payload: { type: "object", properties: { lateValue: { type: "number" } } },
+              payloadComparable: true, headersComparable: true, bindings: {}, examples: [], tags: [], sourcePath: [],
+            },
+          }
+        : {};
+      contract.channels[address] = { address, id: address, description: late(address) ? "belated" : "", parameters: {}, messages, servers: [], bindings: {}, tags: [], sourcePath: [] };
     }
     await handle.db.insert(application).values(app);
     await handle.db.insert(contractVersion).values({
@@ -82,10 +92,15 @@ async function seed(handle: DatabaseHandle, prefix: string, count: number, extra
  * Topic search as it was done in SQL before the index in memory: candidates narrowed by shape, at most
  * MAX_TOPIC_CANDIDATES distinct addresses matched in code, counted and paged in SQL. The oracle of the tests.
  */
-async function reference(handle: DatabaseHandle, input: { topic: string; kind?: "application" | "channel" | "message" | "field"; limit?: number; offset?: number }) {
+async function reference(handle: DatabaseHandle, input: Query) {
   const db = handle.db;
   const conditions: SQL[] = [];
   if (input.kind) conditions.push(eq(catalogEntry.kind, input.kind));
+  if (input.q) {
+    const tsquery = toPrefixTsquery(input.q);
+    conditions.push(sql`${catalogEntry.search} @@ (to_tsquery('simple', ${tsquery}) || to_tsquery('english', ${tsquery}))`);
+  }
+  if (input.field) conditions.push(eq(catalogEntry.fieldName, input.field.toLowerCase()));
   const shape = topicQueryShape(input.topic);
   conditions.push(input.kind ? sql`true` : eq(catalogEntry.kind, "channel"));
   conditions.push(shape.atLeast ? gte(catalogEntry.levelCount, shape.levels) : eq(catalogEntry.levelCount, shape.levels));
@@ -122,7 +137,9 @@ async function searched(input: Parameters<typeof searchCatalog>[1]) {
   };
 }
 
-const QUERIES: { topic: string; kind?: "application" | "channel" | "message" | "field"; limit?: number; offset?: number }[] = [
+type Query = { topic: string; q?: string; field?: string; kind?: "application" | "channel" | "message" | "field"; limit?: number; offset?: number };
+
+const QUERIES: Query[] = [
   { topic: "plant/#" },
   { topic: "plant/#", limit: 7, offset: 5 },
   { topic: "plant/#", offset: 10_000 },
@@ -143,6 +160,10 @@ const QUERIES: { topic: string; kind?: "application" | "channel" | "message" | "
   { topic: "orders/#", kind: "field", limit: 50 },
   { topic: "plant/#", kind: "channel", offset: 3 },
   { topic: "plant/#", kind: "application" },
+  { topic: "plant/#", q: "channel" },
+  { topic: "plant/#", q: "message", kind: "message" },
+  { topic: "orders/#", field: "lineId", kind: "field" },
+  { topic: "orders/#", field: "lineId" },
 ];
 
 /** Subscribes the index to the feed (a topic search does) and waits until the feed is live: an index is then held until a change is heard. */
@@ -174,15 +195,33 @@ describeEachBackend("catalog search", ({ handle }) => {
   });
 
   it("caps the candidates as before: past the bound only the first addresses are matched, and the total says more", async () => {
-    await seed(handle(), "bulk", 1, Array.from({ length: MAX_TOPIC_CANDIDATES + 50 }, (_, i) => `bulk/${String(i).padStart(5, "0")}/{id}`));
+    const late = (address: string) => address >= "bulk/04990";
+    await seed(handle(), "bulk", 1, Array.from({ length: MAX_TOPIC_CANDIDATES + 50 }, (_, i) => `bulk/${String(i).padStart(5, "0")}/{id}`), late);
     defaultCache.invalidate();
-    for (const query of [{ topic: "bulk/#" }, { topic: "bulk/+/x" }, { topic: "bulk/04999/x" }, { topic: "bulk/05010/x" }, { topic: "bulk/#", offset: 990 }]) {
+    const queries: Query[] = [
+      { topic: "bulk/#" }, { topic: "bulk/+/x" }, { topic: "bulk/04999/x" }, { topic: "bulk/05010/x" }, { topic: "bulk/#", offset: 990 },
+      // Words, a field or another kind narrow the candidates before the bound, as the search in SQL always did.
+      { topic: "bulk/#", q: "belated" }, { topic: "bulk/+/x", q: "belated", offset: 50 }, { topic: "bulk/#", q: "tardy", kind: "message" },
+      { topic: "bulk/#", field: "lateValue", kind: "field" }, { topic: "bulk/#", field: "lateValue" }, { topic: "bulk/#", kind: "message" },
+      { topic: "bulk/05010/x", kind: "field" },
+    ];
+    for (const query of queries) {
       const mine = await searched(query);
       expect({ query, ...mine }).toEqual({ query, ...(await reference(handle(), query)) });
+      globalForIndex.__meshportChannelIndex = new ChannelIndexCache({ load: async () => null });
+      expect({ query, ...(await searched(query)) }).toEqual({ query, ...mine });
+      globalForIndex.__meshportChannelIndex = defaultCache;
     }
     expect((await searched({ topic: "bulk/#" })).totalCapped).toBe(true);
     // The 5,011th candidate address is past the bound: not matched, as before.
     expect((await searched({ topic: "bulk/05010/x" })).hits).toEqual([]);
+    // Combined, the 60 late addresses are the only candidates: all found, the count exact.
+    expect(await searched({ topic: "bulk/#", q: "belated", limit: 100 })).toMatchObject({ total: 60, totalCapped: false });
+    expect(await searched({ topic: "bulk/#", q: "tardy", kind: "message", limit: 100 })).toMatchObject({ total: 60, totalCapped: false });
+    // Without words, every message of the shape is a candidate: the late ones and those under a parameter first.
+    expect((await searched({ topic: "bulk/#", kind: "message", limit: 100 })).totalCapped).toBe(false);
+    expect(await searched({ topic: "bulk/#", field: "lateValue", kind: "field", limit: 100 })).toMatchObject({ total: 60, totalCapped: false });
+    expect((await searched({ topic: "bulk/05010/x", q: "belated" })).total).toBe(1);
   });
 
   it("answers words, fields and their combinations with a topic in one page with its count", async () => {
