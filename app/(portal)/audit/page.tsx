@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Time } from "@/app/_components/time.tsx";
 import { requirePermission } from "@/app/_lib/session.ts";
-import { AUDIT_ACTIONS, listAudit, verifyAuditChain, type AuditEntry } from "@/lib/audit/audit.ts";
+import { AUDIT_ACTIONS, auditChainStatus, listAudit, type AuditChainStatus, type AuditEntry } from "@/lib/audit/audit.ts";
 import { describeDetails, detailText, entryAddress, entryApplication } from "@/lib/audit/format.ts";
 import { isMeshportError, type InputErrorDetails } from "@/lib/errors.ts";
 import { positiveInteger, queryText, type SearchParamValue } from "@/lib/http/page-query.ts";
@@ -80,6 +80,50 @@ function Row({ entry, href }: { entry: AuditEntry; href: (change: Partial<Record
   );
 }
 
+const BREAK_REASONS = {
+  hash_mismatch: "its content does not match its hash",
+  link_mismatch: "it does not link to the entry before it",
+  checkpoint_changed: "the last verified entry was rewritten",
+} as const;
+
+/** The chain's state in a few words, for the printed header. */
+function chainSummary(chain: AuditChainStatus): string {
+  if (!chain.ok) return `broken at entry #${chain.brokenAt?.seq}`;
+  if (chain.pending || !chain.fullCheckAt) return `intact through #${chain.throughSeq} (${chain.entries} entries); the rest is being checked`;
+  return `intact (${chain.entries} entries)`;
+}
+
+/** What was checked, and when: never more than that. */
+function ChainStatus({ chain }: { chain: AuditChainStatus }) {
+  if (!chain.ok) {
+    const broken = chain.brokenAt!;
+    return (
+      <>
+        Hash chain broken at entry #{broken.seq} ({BREAK_REASONS[broken.reason]}; found <Time value={broken.foundAt} />): the log was altered.
+        {chain.fullRunning ? " Full verification running." : null}
+      </>
+    );
+  }
+  const now = `${chain.checkedNow} newer ${chain.checkedNow === 1 ? "entry" : "entries"} verified now`;
+  if (!chain.fullCheckAt) {
+    return (
+      <>
+        Hash chain intact through entry #{chain.throughSeq}: {chain.entries} entries verified from the first; {chain.pending ? "checking the rest; " : ""}full
+        verification running.
+      </>
+    );
+  }
+  const since = chain.entries - chain.fullEntries;
+  return (
+    <>
+      Hash chain intact: {chain.entries} entries; verified end to end at <Time value={chain.fullCheckAt} /> ({chain.fullEntries} entries);{" "}
+      {since > chain.checkedNow ? `${since} newer entries verified since, ${chain.checkedNow} of them now` : now}
+      {chain.pending ? `; verified through entry #${chain.throughSeq}, checking the rest` : ""}
+      {chain.fullRunning ? "; full verification running" : ""}.
+    </>
+  );
+}
+
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, SearchParamValue>> }) {
   const principal = await requirePermission("audit:read");
   const params = await searchParams;
@@ -110,7 +154,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
     const details = error.details as InputErrorDetails | undefined;
     refused = { message: error.message, fields: Object.entries(details?.fieldErrors ?? {}) };
   }
-  const chain = await verifyAuditChain(principal);
+  const chain = await auditChainStatus(principal);
   const labelOf = (name: string) => FILTERS.find((f) => f.name === name)?.label ?? name;
   const shownFilters = FILTERS.filter((f) => filter[f.name]);
 
@@ -143,14 +187,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             </>
           ) : null}
           <dt>Hash chain</dt>
-          <dd>{chain.ok ? `intact (${chain.entries} entries)` : `broken at entry #${chain.brokenAt?.seq}`}</dd>
+          <dd>{chainSummary(chain)}</dd>
         </dl>
       </header>
       <h1>Audit</h1>
       <p className={chain.ok ? "alert alert-ok" : "alert alert-error"} data-testid="audit-chain-status">
-        {chain.ok
-          ? `Hash chain intact: ${chain.entries} entries verified.`
-          : `Hash chain broken at entry #${chain.brokenAt?.seq} (${chain.brokenAt?.reason.replace("_", " ")}): the log was altered.`}
+        <ChainStatus chain={chain} />
       </p>
       <form className="panel form-grid form" method="get" action="/audit" data-testid="audit-filters">
         {FILTERS.map((f) => (
