@@ -6,7 +6,8 @@ import { createTeam } from "@/lib/accounts/teams.ts";
 import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
-import { getTopology } from "./topology.ts";
+import { buildTopology, type TopologyGraph } from "./graph.ts";
+import { getTopology, loadNeighbourhoodInput, loadTopologyInput } from "./topology.ts";
 
 /** An AsyncAPI 3.0 contract with one operation per channel. */
 function doc(title: string, version: string, channels: Array<{ address: string; action: "send" | "receive" }>): string {
@@ -236,5 +237,104 @@ describeEachBackend("topology of a mesh of NATS, RabbitMQ and MQTT brokers", ({ 
     expect(edge("send", "application:billing", "channel:invoice.{region}.paid")?.state).toBe("both");
     expect(view.edges.filter((e) => e.kind === "bridge").map((e) => [e.source, e.target, e.label])).toEqual([["broker:billing-rabbit", "broker:orders-nats", "invoice.>"]]);
     expect(view.nodes.find((n) => n.key === "billing-rabbit")).toMatchObject({ detail: "RabbitMQ · billing-rabbit" });
+  });
+});
+
+describeEachBackend("topology neighbourhoods read alone", ({ handle }) => {
+  const actor = systemPrincipal("test");
+  const reader: Principal = { kind: "token", id: "t", name: "t", scopes: ["read"], teamId: null, createdBy: null };
+  const db = () => handle().db;
+  const now = new Date();
+
+  beforeAll(async () => {
+    await createTeam(actor, { slug: "plant", name: "Plant" });
+    const apps: Array<[string, string[], Array<{ address: string; action: "send" | "receive" }>]> = [
+      ["sensors", ["sensor-*"], [{ address: "plant/{line}/temperature", action: "send" }, { address: "plant/{line}/status", action: "receive" }]],
+      ["dashboard", ["dash-*"], [{ address: "plant/{site}/temperature", action: "receive" }, { address: "reports/daily", action: "send" }]],
+      ["orders", ["orders-*"], [{ address: "orders.{region}.created", action: "send" }]],
+      ["unrelated", ["other-*"], [{ address: "fleet/{truck}/position", action: "send" }, { address: "fleet/{truck}/fuel", action: "receive" }]],
+      ["wide", [], [{ address: "{tenant}/audit", action: "receive" }]],
+    ];
+    for (const [slug, patterns, channels] of apps) {
+      await createApplication(actor, { slug, name: slug, team: "plant", clientIdPatterns: patterns });
+      await publishVersion(actor, slug, { files: { "asyncapi.yaml": doc(slug, "1.0.0", channels) } });
+    }
+    await db().insert(broker).values([
+      { id: "edge", name: "Edge" },
+      { id: "cloud", name: "Cloud" },
+      { id: "fleet", name: "Fleet" },
+      { id: "bus", name: "Bus", protocol: "nats" },
+    ]);
+    await db().insert(brokerBridge).values([
+      { id: "b1", fromBrokerId: "edge", toBrokerId: "cloud", topicFilter: "plant/#", direction: "out" },
+      { id: "b2", fromBrokerId: "fleet", toBrokerId: "cloud", topicFilter: "fleet/#", direction: "out" },
+    ]);
+    const topic = (brokerId: string, template: string, topics: string[], producers: string[], consumers: string[]) => ({
+      brokerId,
+      template,
+      firstSeen: now,
+      lastSeen: now,
+      totalMessages: 10,
+      totalBytes: 100,
+      lastRatePerSecond: 1,
+      lastWindowEnd: now,
+      contentKind: "json",
+      distinctTopics: topics.length,
+      topics: topics.map((t) => ({ topic: t, messages: 5 })),
+      samples: [],
+      producers: producers.map((clientId) => ({ clientId, lastSeen: now.toISOString() })),
+      consumers: consumers.map((clientId) => ({ clientId, filter: "#", lastSeen: now.toISOString() })),
+    });
+    await db()
+      .insert(brokerTopic)
+      .values([
+        topic("edge", "plant/{p1}/temperature", ["plant/l1/temperature"], ["sensor-1"], ["dash-1", "stranger-1"]),
+        topic("cloud", "plant/{p1}/temperature", ["plant/l2/temperature"], ["sensor-2"], ["dash-2"]),
+        // The sensors' client on a topic no contract declares, and on another's channel.
+        topic("edge", "plant/{p1}/debug", ["plant/l1/debug"], ["sensor-1"], []),
+        topic("cloud", "reports/daily", ["reports/daily"], ["sensor-3"], []),
+        topic("edge", "{p1}/audit", ["acme/audit"], ["stranger-2"], []),
+        topic("fleet", "fleet/{p1}/position", ["fleet/t1/position"], ["other-1"], ["stranger-1"]),
+        topic("fleet", "fleet/{p1}/fuel", ["fleet/t1/fuel"], [], ["other-2"]),
+        topic("cloud", "misc/{p1}", ["misc/a"], ["stranger-3"], []),
+        topic("bus", "orders.{p1}.created", ["orders.eu.created"], ["orders-1"], ["dash-3"]),
+      ]);
+  });
+
+  const drawn = (g: TopologyGraph) => ({
+    nodes: g.nodes.map((n) => ({ ...n })).sort((a, b) => (a.id < b.id ? -1 : 1)),
+    edges: g.edges.map((e) => [e.id, e.state, e.count]).sort(),
+  });
+
+  it.each([
+    { kind: "application", slug: "sensors" },
+    { kind: "application", slug: "dashboard" },
+    { kind: "application", slug: "orders" },
+    { kind: "application", slug: "missing" },
+    { kind: "channel", address: "plant/{line}/temperature" },
+    { kind: "channel", address: "plant/{p1}/debug" },
+    { kind: "channel", address: "{tenant}/audit" },
+    { kind: "channel", address: "orders.{region}.created" },
+    { kind: "broker", id: "edge" },
+    { kind: "broker", id: "cloud" },
+    { kind: "broker", id: "fleet" },
+    { kind: "broker", id: "bus" },
+  ] as const)("draws the neighbourhood of %j as the whole mesh narrowed to it does", async (focus) => {
+    const options = { focus, group: "none" } as const;
+    const whole = buildTopology(await loadTopologyInput(db(), { window: "all" }), options);
+    const alone = buildTopology(await loadNeighbourhoodInput(db(), { window: "all" }, focus), options);
+    expect(drawn(alone)).toEqual(drawn(whole));
+    if (focus.kind !== "application" || focus.slug !== "missing") expect(whole.nodes.length).toBeGreaterThan(1);
+  });
+
+  it("reads less than the whole mesh for a neighbourhood", async () => {
+    const whole = await loadTopologyInput(db(), { window: "all" });
+    const alone = await loadNeighbourhoodInput(db(), { window: "all" }, { kind: "broker", id: "fleet" });
+    // A topic whose first level is a parameter may meet any channel: it is read, and decided in code.
+    expect(alone.observations.map((o) => o.template).sort()).toEqual(["fleet/{p1}/fuel", "fleet/{p1}/position", "{p1}/audit"]);
+    expect(alone.observations.length).toBeLessThan(whole.observations.length);
+    const view = await getTopology(reader, { focus: { kind: "broker", id: "fleet" }, group: "none" });
+    expect(view.nodes.map((n) => n.id)).toContain("application:unrelated");
+    expect(view.nodes.map((n) => n.id)).not.toContain("application:sensors");
   });
 });

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, desc, eq, gte, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNotNull, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
 import { application, broker, brokerBridge, brokerLink, brokerTopic, contractVersion, flow, team } from "@/db/schema.ts";
@@ -16,6 +16,8 @@ export const MAX_APPLICATIONS = 5_000;
 export const MAX_FLOWS = 60_000;
 /** Observed topic templates read at most. */
 export const MAX_OBSERVED_TOPICS = 10_000;
+/** Channels a neighbourhood reaches at most before it reads the whole mesh instead. */
+export const MAX_REACH = 5_000;
 /** Brokers and bridges read at most. */
 export const MAX_BROKERS = 1_000;
 export const MAX_BRIDGES = 5_000;
@@ -101,8 +103,8 @@ function currentAt(at: Date): SQL {
 const iso = (v: Date | string) => (typeof v === "string" ? v : v.toISOString());
 
 /** The present picture: the merged topics of every broker, last seen within the window. */
-async function observedNow(db: Executor, since: Date | null, brokerId: string | undefined): Promise<{ topics: TopologyObservation[]; truncated: boolean }> {
-  const conditions = [since ? gte(brokerTopic.lastSeen, since) : undefined, brokerId ? eq(brokerTopic.brokerId, brokerId) : undefined].filter((c) => c !== undefined);
+async function observedNow(db: Executor, since: Date | null, brokerId: string | undefined, narrow?: SQL): Promise<{ topics: TopologyObservation[]; truncated: boolean }> {
+  const conditions = [since ? gte(brokerTopic.lastSeen, since) : undefined, brokerId ? eq(brokerTopic.brokerId, brokerId) : undefined, narrow].filter((c) => c !== undefined);
   const rows = await db
     .select({
       brokerId: brokerTopic.brokerId,
@@ -156,8 +158,8 @@ async function observedThen(db: Executor, from: Date, to: Date, brokerId: string
   };
 }
 
-/** Loads what the builder needs for the filters: applications, declared flows, brokers, bridges, observations, client mapping. */
-export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryInput, "window" | "at" | "broker">, now = new Date()): Promise<TopologyInput & { choices: TopologyView["choices"] }> {
+/** Applications, brokers, bridges and links: what every picture reads whole (bounded), with the client mapping. */
+async function loadMesh(db: Executor) {
   const appRows = await db
     .select({
       id: application.id,
@@ -176,16 +178,6 @@ export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryI
   let truncated = appRows.length > MAX_APPLICATIONS;
   const apps = appRows.slice(0, MAX_APPLICATIONS);
   const applications: TopologyApplication[] = apps.map((a) => ({ id: a.id, slug: a.slug, name: a.name, teamSlug: a.teamSlug, teamName: a.teamName, domain: a.domain }));
-
-  const flowRows = await db
-    .selectDistinct({ applicationId: contractVersion.applicationId, channel: flow.channel, action: flow.action })
-    .from(flow)
-    .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
-    .where(input.at ? currentAt(input.at) : isCurrentVersion())
-    .orderBy(asc(contractVersion.applicationId), asc(flow.channel), asc(flow.action))
-    .limit(MAX_FLOWS + 1);
-  truncated ||= flowRows.length > MAX_FLOWS;
-  const flows: TopologyFlow[] = flowRows.slice(0, MAX_FLOWS);
 
   const brokerRows = await db.select({ id: broker.id, name: broker.name, protocol: broker.protocol }).from(broker).orderBy(asc(broker.id)).limit(MAX_BROKERS + 1);
   truncated ||= brokerRows.length > MAX_BROKERS;
@@ -207,33 +199,18 @@ export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryI
     .limit(MAX_BRIDGES + 1);
   truncated ||= linkRows.length > MAX_BRIDGES;
   const links: TopologyLink[] = linkRows.slice(0, MAX_BRIDGES).flatMap((l) => (l.remoteBrokerId ? [{ ...l, remoteBrokerId: l.remoteBrokerId }] : []));
-
-  const seconds = TOPOLOGY_WINDOWS[input.window];
-  const end = input.at ?? now;
-  const since = seconds === null ? null : new Date(end.getTime() - seconds * 1000);
-  const observed = input.at ? await observedThen(db, since ?? new Date(0), input.at, input.broker) : await observedNow(db, since, input.broker);
-  truncated ||= observed.truncated;
-
   const owners = apps
     .filter((a) => a.patterns.length > 0)
     .map((a) => ({ ref: { id: a.id, slug: a.slug, name: a.name, teamId: a.teamId, teamSlug: a.teamSlug, teamName: a.teamName }, patterns: a.patterns }));
-  const map = clientMapper(owners);
   const teams = new Map(apps.map((a) => [a.teamSlug, a.teamName]));
   return {
+    apps,
     applications,
-    flows,
     brokers,
     bridges,
     links,
-    observations: observed.topics,
-    mapClient: (clientId) => {
-      const found = map(clientId);
-      if (found.cut) truncated = true;
-      return found.applications.map((a) => a.id);
-    },
-    get truncated() {
-      return truncated;
-    },
+    map: clientMapper(owners),
+    truncated,
     choices: {
       teams: [...teams].map(([slug, name]) => ({ slug, name })).sort((a, b) => a.name.localeCompare(b.name)),
       domains: [...new Set(apps.map((a) => a.domain).filter(Boolean))].sort(),
@@ -242,12 +219,179 @@ export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryI
   };
 }
 
+/** The builder's input from what was loaded; the client mapping may still cut while the graph is built. */
+function assemble(mesh: Awaited<ReturnType<typeof loadMesh>>, flows: TopologyFlow[], observations: TopologyObservation[], cut: boolean): TopologyInput & { choices: TopologyView["choices"] } {
+  let truncated = mesh.truncated || cut;
+  return {
+    applications: mesh.applications,
+    flows,
+    brokers: mesh.brokers,
+    bridges: mesh.bridges,
+    links: mesh.links,
+    observations,
+    mapClient: (clientId) => {
+      const found = mesh.map(clientId);
+      if (found.cut) truncated = true;
+      return found.applications.map((a) => a.id);
+    },
+    get truncated() {
+      return truncated;
+    },
+    choices: mesh.choices,
+  };
+}
+
+/** Current flows (or those current at the date), narrowed by a condition on the flow. */
+async function flowsWhere(db: Executor, at: Date | undefined, narrow?: SQL): Promise<{ flows: TopologyFlow[]; truncated: boolean }> {
+  const rows = await db
+    .selectDistinct({ applicationId: contractVersion.applicationId, channel: flow.channel, action: flow.action })
+    .from(flow)
+    .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
+    .where(and(at ? currentAt(at) : isCurrentVersion(), narrow))
+    .orderBy(asc(contractVersion.applicationId), asc(flow.channel), asc(flow.action))
+    .limit(MAX_FLOWS + 1);
+  return { flows: rows.slice(0, MAX_FLOWS), truncated: rows.length > MAX_FLOWS };
+}
+
+function windowStart(input: Pick<TopologyQueryInput, "window" | "at">, now: Date): Date | null {
+  const seconds = TOPOLOGY_WINDOWS[input.window];
+  const end = input.at ?? now;
+  return seconds === null ? null : new Date(end.getTime() - seconds * 1000);
+}
+
+/** Loads what the builder needs for the filters: applications, declared flows, brokers, bridges, observations, client mapping. */
+export async function loadTopologyInput(db: Executor, input: Pick<TopologyQueryInput, "window" | "at" | "broker">, now = new Date()): Promise<TopologyInput & { choices: TopologyView["choices"] }> {
+  const mesh = await loadMesh(db);
+  const flows = await flowsWhere(db, input.at);
+  const since = windowStart(input, now);
+  const observed = input.at ? await observedThen(db, since ?? new Date(0), input.at, input.broker) : await observedNow(db, since, input.broker);
+  return assemble(mesh, flows.flows, observed.topics, flows.truncated || observed.truncated);
+}
+
+// --- the neighbourhood of one application, channel or broker ---
+
+/**
+ * The literal start of an address or template, before its first level separator (of any kind) or parameter.
+ * Two that meet in any dialect have the same one, unless either has a parameter in that first part.
+ */
+export function firstWord(address: string): string {
+  return /^[^/.{]*/.exec(address)![0];
+}
+
+/** Whether the first part (before any level separator) holds a parameter (or a wildcard): it may meet anything. */
+export function openStart(address: string): boolean {
+  return /^[^/.]*[{+*#>]/.test(address);
+}
+
+/** Rows of the column that may meet one of the addresses (decided exactly in code); null: every row may, undefined: none. */
+function mayMeet(column: typeof flow.channel | typeof brokerTopic.template, addresses: Iterable<string>): SQL | null | undefined {
+  const words = new Set<string>();
+  for (const a of addresses) {
+    if (openStart(a)) return null;
+    words.add(firstWord(a));
+  }
+  if (words.size === 0) return undefined;
+  // The patterns are constants; the words are bound values.
+  return sql`(substring(${column} from '^[^/.{]*') in (${sql.join([...words].map((w) => sql`${w}`), sql`, `)}) or ${column} ~ '^[^/.]*[{+*#>]')`;
+}
+
+/** A client-id pattern (`*` any run) as a LIKE pattern. */
+const likePattern = (glob: string) => glob.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, "%");
+
+/** Observed topics listing a client one of the patterns claims. */
+function claimedBy(patterns: readonly string[]): SQL {
+  const likes = sql.join(
+    patterns.map((p) => sql`${likePattern(p)}`),
+    sql`, `,
+  );
+  return sql`exists (select 1 from jsonb_array_elements(${brokerTopic.producers} || ${brokerTopic.consumers}) as c where c->>'clientId' like any (array[${likes}]::text[]))`;
+}
+
+const obsKey = (o: TopologyObservation) => `${o.brokerId}\u0000${o.template}`;
+
+/**
+ * Loads only what the neighbourhood of a focus can contain, so that the graph drawn for it is the one the whole
+ * mesh narrowed to it gives: the channels in reach of the focus (declared by the application or met by its
+ * clients' topics, met by the broker's topics, or the channel itself), every observed topic that may meet them,
+ * and every declared flow on a channel one of those topics may meet (which decides what the topic meets). Matching
+ * is narrowed in the database by the first literal part and decided in code.
+ */
+export async function loadNeighbourhoodInput(
+  db: Executor,
+  input: Pick<TopologyQueryInput, "window">,
+  focus: NonNullable<TopologyQueryInput["focus"]>,
+  now = new Date(),
+): Promise<TopologyInput & { choices: TopologyView["choices"] }> {
+  const mesh = await loadMesh(db);
+  const since = windowStart({ window: input.window }, now);
+  let cut = false;
+  const reach = new Set<string>();
+  let seed: TopologyObservation[] = [];
+  if (focus.kind === "channel") reach.add(focus.address);
+  else if (focus.kind === "broker") {
+    const observed = await observedNow(db, since, focus.id);
+    cut ||= observed.truncated;
+    seed = observed.topics;
+  } else {
+    const app = mesh.apps.find((a) => a.slug === focus.slug);
+    if (!app) return assemble(mesh, [], [], cut);
+    const own = await flowsWhere(db, undefined, eq(contractVersion.applicationId, app.id));
+    cut ||= own.truncated;
+    for (const f of own.flows) reach.add(f.channel);
+    if (app.patterns.length > 0) {
+      const observed = await observedNow(db, since, undefined, claimedBy(app.patterns));
+      cut ||= observed.truncated;
+      seed = observed.topics;
+    }
+  }
+  // What the seed topics meet joins the reach (or, meeting nothing, their own template does).
+  if (seed.length > 0) {
+    const narrow = mayMeet(flow.channel, seed.map((o) => o.template));
+    const candidates = narrow === undefined ? { flows: [], truncated: false } : await flowsWhere(db, undefined, narrow ?? undefined);
+    cut ||= candidates.truncated;
+    const graph = buildTopology(assemble(mesh, candidates.flows, seed, false), { group: "none", maxNodes: Number.MAX_SAFE_INTEGER, maxEdges: Number.MAX_SAFE_INTEGER });
+    const seedNodes = new Set(
+      focus.kind === "broker" ? [`broker:${focus.id}`] : graph.nodes.filter((n) => n.kind === "application" && n.key === (focus as { slug: string }).slug).map((n) => n.id),
+    );
+    for (const e of graph.edges) {
+      const other = seedNodes.has(e.source) ? e.target : seedNodes.has(e.target) ? e.source : null;
+      if (other?.startsWith("channel:")) reach.add(other.slice("channel:".length));
+    }
+  }
+  if (reach.size === 0) return assemble(mesh, [], [], cut);
+  // A reach this wide (a broker carrying most of the mesh) reads the whole mesh, bounded as the full page is.
+  if (reach.size > MAX_REACH) return loadTopologyInput(db, { window: input.window }, now);
+
+  // Every topic that may meet a channel in reach, then every flow on a channel those topics may meet.
+  const topicNarrow = mayMeet(brokerTopic.template, reach);
+  const observed = topicNarrow === undefined ? { topics: [], truncated: false } : await observedNow(db, since, undefined, topicNarrow ?? undefined);
+  cut ||= observed.truncated;
+  const observations = new Map<string, TopologyObservation>();
+  for (const o of [...seed, ...observed.topics]) observations.set(obsKey(o), o);
+  const flowNarrow = mayMeet(flow.channel, [...observations.values()].map((o) => o.template));
+  const flows = await flowsWhere(db, undefined, flowNarrow === null ? undefined : flowNarrow === undefined ? inArray(flow.channel, [...reach]) : or(flowNarrow, inArray(flow.channel, [...reach])));
+  cut ||= flows.truncated;
+  // The other flows of the applications on those channels, or whose clients the topics list: an application's role
+  // is what all its flows declare.
+  const onReach = new Set(flows.flows.filter((f) => reach.has(f.channel)).map((f) => f.applicationId));
+  for (const o of observations.values())
+    for (const client of [...o.producers.slice(0, MAX_CLIENTS_PER_TOPIC), ...o.consumers.slice(0, MAX_CLIENTS_PER_TOPIC)])
+      if (typeof client?.clientId === "string") for (const a of mesh.map(client.clientId).applications) onReach.add(a.id);
+  const more = onReach.size > 0 ? await flowsWhere(db, undefined, inArray(contractVersion.applicationId, [...onReach])) : { flows: [], truncated: false };
+  cut ||= more.truncated;
+  const all = new Map<string, TopologyFlow>();
+  for (const f of [...flows.flows, ...more.flows]) all.set(`${f.applicationId}\u0000${f.channel}\u0000${f.action}`, f);
+  return assemble(mesh, [...all.values()], [...observations.values()], cut);
+}
+
 /** The topology of the mesh, filtered, grouped and laid out. */
 export const getTopology = defineQuery({
   permission: "catalog:read",
   input: topologyInput,
   run: async ({ db, input }): Promise<TopologyView> => {
-    const loaded = await loadTopologyInput(db, input);
+    // A neighbourhood alone (the application, channel and broker pages) reads only what it can contain.
+    const alone = input.focus && !input.at && !input.team && !input.domain && !input.broker && !input.prefix;
+    const loaded = alone && input.focus ? await loadNeighbourhoodInput(db, input, input.focus) : await loadTopologyInput(db, input);
     const graph = buildTopology(loaded, {
       ...(input.team ? { team: input.team } : {}),
       ...(input.domain ? { domain: input.domain } : {}),
