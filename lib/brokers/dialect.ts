@@ -41,17 +41,38 @@ export function brokerDialect(protocol: string | null | undefined): TopicDialect
   return dialectFor(protocol);
 }
 
-/** A channel address or observed template parsed in the dialect; null when it is not one there. */
-export function templateIn(address: string, dialect: TopicDialect): Template | null {
-  const parsed = parseTemplate(address, dialect);
-  return parsed.ok ? parsed.value : null;
+/** Parsed addresses a process remembers per kind (they are read-only values); past it, it starts over. */
+const MAX_REMEMBERED_PARSES = 50_000;
+
+/**
+ * The same addresses are parsed on every topology, drift and participants view (the catalog's channels, the
+ * observed templates): their parses are remembered, bounded.
+ */
+function remembered<T>(parse: (text: string, dialect: TopicDialect) => T): (text: string, dialect: TopicDialect) => T {
+  const byDialect = new WeakMap<TopicDialect, Map<string, T>>();
+  return (text, dialect) => {
+    let memo = byDialect.get(dialect);
+    if (!memo) byDialect.set(dialect, (memo = new Map()));
+    const known = memo.get(text);
+    if (known !== undefined || memo.has(text)) return known as T;
+    const value = parse(text, dialect);
+    if (memo.size >= MAX_REMEMBERED_PARSES) memo.clear();
+    memo.set(text, value);
+    return value;
+  };
 }
 
+/** A channel address or observed template parsed in the dialect; null when it is not one there. */
+export const templateIn: (address: string, dialect: TopicDialect) => Template | null = remembered((address, dialect) => {
+  const parsed = parseTemplate(address, dialect);
+  return parsed.ok ? parsed.value : null;
+});
+
 /** A concrete topic (subject, routing key) parsed in the dialect; null when it is not one there. */
-export function topicIn(topic: string, dialect: TopicDialect): Topic | null {
+export const topicIn: (topic: string, dialect: TopicDialect) => Topic | null = remembered((topic, dialect) => {
   const parsed = parseTopic(topic, dialect);
   return parsed.ok ? parsed.value : null;
-}
+});
 
 /** A subscription filter parsed in the dialect; null when it is not one there. */
 export function filterIn(filter: string, dialect: TopicDialect): Filter | null {
@@ -67,8 +88,13 @@ export function subscriptionFilterText(template: Template): string {
 
 /** The narrowest filter in the template's own dialect that receives every topic of it; null when the dialect refuses it. */
 export function subscriptionFilterOf(template: Template): Filter | null {
-  return filterIn(subscriptionFilterText(template), template.dialect);
+  return filterOfTemplate(template.address, template.dialect);
 }
+
+const filterOfTemplate = remembered((address, dialect) => {
+  const template = templateIn(address, dialect);
+  return template && filterIn(subscriptionFilterText(template), dialect);
+});
 
 /** How a subscriber of this broker subscribes to the template (`orders/+/created`, `orders.*.created`); null when it is no template there. */
 export function subscriptionFilterIn(template: string, dialect: TopicDialect): string | null {

@@ -3,6 +3,7 @@ import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client.ts";
 import { application, contractVersion, flow, team } from "@/db/schema.ts";
 import { filterOverlapsTemplate, MQTT_DIALECT, splitLevels, type TopicDialect } from "@/registry/topics/index.ts";
+import { ChannelIndexes } from "@/lib/brokers/dialect.ts";
 import { catalogGenerationOf } from "@/lib/drift/catalog.ts";
 import { isCurrentVersion } from "./applications.ts";
 
@@ -46,6 +47,8 @@ interface ChannelIndex {
   key: string;
   channels: string[];
   byDialect: Map<string, Map<number, LengthBucket>>;
+  /** The same templates in the topic algebra's indexes, built on first use. */
+  indexes?: ChannelIndexes<string>;
 }
 
 // Per database object: a process (a test run) may hold several databases.
@@ -69,6 +72,22 @@ async function channelIndex(db: Executor): Promise<ChannelIndex | null> {
   const index: ChannelIndex = { key, channels: rows.map((r) => r.channel), byDialect: new Map() };
   if (!inTransaction) indexes.set(db, index);
   return index;
+}
+
+/**
+ * Every channel template of the stored flows (of any version: callers keep current versions when they read flows),
+ * indexed per dialect, as the process holds them for the catalog generation the executor sees; null past
+ * {@link MAX_INDEXED_CHANNELS}.
+ */
+export async function catalogChannelIndexes(db: Executor): Promise<ChannelIndexes<string> | null> {
+  const index = await channelIndex(db);
+  if (!index) return null;
+  if (!index.indexes) {
+    const indexes = new ChannelIndexes<string>();
+    for (const channel of index.channels) indexes.add(channel, channel);
+    index.indexes = indexes;
+  }
+  return index.indexes;
 }
 
 function bucketsOf(index: ChannelIndex, dialect: TopicDialect): Map<number, LengthBucket> {

@@ -7,7 +7,7 @@ import { systemPrincipal, type Principal } from "@/lib/auth/principal.ts";
 import { createApplication } from "@/lib/catalog/applications.ts";
 import { publishVersion } from "@/lib/contracts/publish.ts";
 import { buildTopology, type TopologyGraph } from "./graph.ts";
-import { getTopology, loadNeighbourhoodInput, loadTopologyInput } from "./topology.ts";
+import { getTopology, loadNeighbourhoodInput, loadTopologyInput, MAX_NEIGHBOURHOOD_CHANNELS } from "./topology.ts";
 
 /** An AsyncAPI 3.0 contract with one operation per channel. */
 function doc(title: string, version: string, channels: Array<{ address: string; action: "send" | "receive" }>): string {
@@ -331,10 +331,48 @@ describeEachBackend("topology neighbourhoods read alone", ({ handle }) => {
     const whole = await loadTopologyInput(db(), { window: "all" });
     const alone = await loadNeighbourhoodInput(db(), { window: "all" }, { kind: "broker", id: "fleet" });
     // A topic whose first level is a parameter may meet any channel: it is read, and decided in code.
-    expect(alone.observations.map((o) => o.template).sort()).toEqual(["fleet/{p1}/fuel", "fleet/{p1}/position", "{p1}/audit"]);
+    // `{p1}/audit` starts with a parameter, so the database hands it over too; it has two levels and meets none of them.
+    expect(alone.observations.map((o) => o.template).sort()).toEqual(["fleet/{p1}/fuel", "fleet/{p1}/position"]);
     expect(alone.observations.length).toBeLessThan(whole.observations.length);
     const view = await getTopology(reader, { focus: { kind: "broker", id: "fleet" }, group: "none" });
     expect(view.nodes.map((n) => n.id)).toContain("application:unrelated");
     expect(view.nodes.map((n) => n.id)).not.toContain("application:sensors");
+  });
+
+  it("draws a broker carrying more channels than a neighbourhood holds around its busiest topics, and says it is partial", async () => {
+    const count = MAX_NEIGHBOURHOOD_CHANNELS + 30;
+    await db().insert(broker).values({ id: "bulk", name: "Bulk" });
+    await db()
+      .insert(brokerTopic)
+      .values(
+        Array.from({ length: count }, (_, i) => ({
+          brokerId: "bulk",
+          template: `bulk/${String(i).padStart(4, "0")}/level`,
+          firstSeen: now,
+          lastSeen: now,
+          // The lower the number, the busier.
+          totalMessages: 10_000 - i,
+          totalBytes: 100,
+          lastRatePerSecond: 1,
+          lastWindowEnd: now,
+          contentKind: "json",
+          distinctTopics: 1,
+          topics: [{ topic: `bulk/${String(i).padStart(4, "0")}/level`, messages: 5 }],
+          samples: [],
+          producers: [{ clientId: `bulk-${i}`, lastSeen: now.toISOString() }],
+          consumers: [],
+        })),
+      );
+    const view = await getTopology(reader, { focus: { kind: "broker", id: "bulk" }, group: "none" });
+    expect(view.truncated).toBe(true);
+    const channels = view.nodes.filter((n) => n.kind === "channel").map((n) => n.key);
+    expect(channels).toHaveLength(MAX_NEIGHBOURHOOD_CHANNELS);
+    expect(channels).toContain("bulk/0000/level");
+    expect(channels).toContain(`bulk/${String(MAX_NEIGHBOURHOOD_CHANNELS - 1).padStart(4, "0")}/level`);
+    expect(channels).not.toContain(`bulk/${String(count - 1).padStart(4, "0")}/level`);
+    // Each channel drawn keeps its whole neighbourhood: its producer's client.
+    expect(view.edges.filter((e) => e.kind === "send")).toHaveLength(MAX_NEIGHBOURHOOD_CHANNELS);
+    await db().delete(brokerTopic).where(eq(brokerTopic.brokerId, "bulk"));
+    await db().delete(broker).where(eq(broker.id, "bulk"));
   });
 });

@@ -1,11 +1,14 @@
 import "server-only";
-import { and, asc, desc, eq, gte, inArray, isNotNull, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
 import { application, broker, brokerBridge, brokerLink, brokerTopic, contractVersion, flow, team } from "@/db/schema.ts";
 import { isCurrentVersion } from "@/lib/catalog/applications.ts";
 import { observedBetween } from "@/lib/observations/history.ts";
+import { brokerDialect, ChannelIndexes } from "@/lib/brokers/dialect.ts";
+import { catalogChannelIndexes } from "@/lib/catalog/participants.ts";
 import { clientMapper } from "@/lib/reviews/impact.ts";
+import { MQTT_DIALECT } from "@/registry/topics/index.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { buildTopology, MAX_CLIENTS_PER_TOPIC, type TopologyApplication, type TopologyBridge, type TopologyFlow, type TopologyInput, type TopologyLink, type TopologyObservation } from "./graph.ts";
 import { layoutTopology, type LaidOutGraph } from "./layout.ts";
@@ -16,8 +19,6 @@ export const MAX_APPLICATIONS = 5_000;
 export const MAX_FLOWS = 60_000;
 /** Observed topic templates read at most. */
 export const MAX_OBSERVED_TOPICS = 10_000;
-/** Channels a neighbourhood reaches at most before it reads the whole mesh instead. */
-export const MAX_REACH = 5_000;
 /** Brokers and bridges read at most. */
 export const MAX_BROKERS = 1_000;
 export const MAX_BRIDGES = 5_000;
@@ -307,14 +308,47 @@ function claimedBy(patterns: readonly string[]): SQL {
   return sql`exists (select 1 from jsonb_array_elements(${brokerTopic.producers} || ${brokerTopic.consumers}) as c where c->>'clientId' like any (array[${likes}]::text[]))`;
 }
 
-const obsKey = (o: TopologyObservation) => `${o.brokerId}\u0000${o.template}`;
+const obsKey = (o: Pick<TopologyObservation, "brokerId" | "template">) => `${o.brokerId}\u0000${o.template}`;
+
+/** Channels a neighbourhood reaches at most: past it, the part around the busiest topics is drawn, said to be partial. */
+export const MAX_NEIGHBOURHOOD_CHANNELS = 100;
+/** Topics of the focus itself (a broker's, an application's clients') read at most, busiest first. */
+export const MAX_NEIGHBOURHOOD_SEEDS = 200;
+/** Nodes a neighbourhood drawing holds at most. */
+export const MAX_NEIGHBOURHOOD_NODES = 250;
+
+/** The focus's own topics, busiest first, one more than the bound (to tell it was cut). */
+async function seedTopics(db: Executor, since: Date | null, condition: SQL): Promise<{ topics: TopologyObservation[]; truncated: boolean }> {
+  const rows = await db
+    .select({ brokerId: brokerTopic.brokerId, template: brokerTopic.template })
+    .from(brokerTopic)
+    .where(and(since ? gte(brokerTopic.lastSeen, since) : undefined, condition))
+    .orderBy(desc(brokerTopic.totalMessages), asc(brokerTopic.brokerId), asc(brokerTopic.template))
+    .limit(MAX_NEIGHBOURHOOD_SEEDS + 1);
+  const kept = rows.slice(0, MAX_NEIGHBOURHOOD_SEEDS);
+  const order = new Map(kept.map((r, i) => [obsKey(r), i]));
+  const topics = (await topicsByKey(db, since, kept)).sort((a, b) => order.get(obsKey(a))! - order.get(obsKey(b))!);
+  return { topics, truncated: rows.length > MAX_NEIGHBOURHOOD_SEEDS };
+}
+
+/** The observed topics of the given keys (broker and template), whole. */
+async function topicsByKey(db: Executor, since: Date | null, keys: ReadonlyArray<Pick<TopologyObservation, "brokerId" | "template">>): Promise<TopologyObservation[]> {
+  if (keys.length === 0) return [];
+  // One bound value, whatever the number of keys.
+  const list = JSON.stringify(keys.map((k) => ({ b: k.brokerId, t: k.template })));
+  const pairs = sql`(${brokerTopic.brokerId}, ${brokerTopic.template}) in (select k.b, k.t from jsonb_to_recordset(${list}::jsonb) as k(b text, t text))`;
+  return (await observedNow(db, since, undefined, pairs)).topics;
+}
 
 /**
  * Loads only what the neighbourhood of a focus can contain, so that the graph drawn for it is the one the whole
  * mesh narrowed to it gives: the channels in reach of the focus (declared by the application or met by its
  * clients' topics, met by the broker's topics, or the channel itself), every observed topic that may meet them,
- * and every declared flow on a channel one of those topics may meet (which decides what the topic meets). Matching
- * is narrowed in the database by the first literal part and decided in code.
+ * every declared flow on a channel those topics meet (which decides what each topic meets), and the other flows of
+ * the applications found (an application's role is what all its flows declare). Candidates are narrowed in the
+ * database by their first literal part and decided in code against the catalog's channel index. A focus reaching
+ * more than {@link MAX_NEIGHBOURHOOD_CHANNELS} channels (a broker carrying much of the mesh) is drawn around its
+ * busiest topics and marked truncated.
  */
 export async function loadNeighbourhoodInput(
   db: Executor,
@@ -322,16 +356,27 @@ export async function loadNeighbourhoodInput(
   focus: NonNullable<TopologyQueryInput["focus"]>,
   now = new Date(),
 ): Promise<TopologyInput & { choices: TopologyView["choices"] }> {
-  const mesh = await loadMesh(db);
+  const [mesh, catalog] = await Promise.all([loadMesh(db), catalogChannelIndexes(db)]);
+  // A catalog too large to index in process: the whole mesh, bounded as the full page is.
+  if (!catalog) return loadTopologyInput(db, { window: input.window }, now);
+  const dialectOf = new Map(mesh.brokers.map((b) => [b.id, brokerDialect(b.protocol)]));
+  const metBy = new Map<string, string[]>();
+  const meets = (o: TopologyObservation) => {
+    const key = obsKey(o);
+    let met = metBy.get(key);
+    if (!met) metBy.set(key, (met = catalog.met(dialectOf.get(o.brokerId) ?? MQTT_DIALECT, o)));
+    return met;
+  };
   const since = windowStart({ window: input.window }, now);
   let cut = false;
+  // The reach, in the order its channels are kept when it is bounded.
   const reach = new Set<string>();
-  let seed: TopologyObservation[] = [];
+  let seeds: TopologyObservation[] = [];
   if (focus.kind === "channel") reach.add(focus.address);
   else if (focus.kind === "broker") {
-    const observed = await observedNow(db, since, focus.id);
-    cut ||= observed.truncated;
-    seed = observed.topics;
+    const found = await seedTopics(db, since, eq(brokerTopic.brokerId, focus.id));
+    cut ||= found.truncated;
+    seeds = found.topics;
   } else {
     const app = mesh.apps.find((a) => a.slug === focus.slug);
     if (!app) return assemble(mesh, [], [], cut);
@@ -339,45 +384,78 @@ export async function loadNeighbourhoodInput(
     cut ||= own.truncated;
     for (const f of own.flows) reach.add(f.channel);
     if (app.patterns.length > 0) {
-      const observed = await observedNow(db, since, undefined, claimedBy(app.patterns));
-      cut ||= observed.truncated;
-      seed = observed.topics;
+      const found = await seedTopics(db, since, claimedBy(app.patterns));
+      cut ||= found.truncated;
+      seeds = found.topics;
     }
   }
-  // What the seed topics meet joins the reach (or, meeting nothing, their own template does).
-  if (seed.length > 0) {
-    const narrow = mayMeet(flow.channel, seed.map((o) => o.template));
-    const candidates = narrow === undefined ? { flows: [], truncated: false } : await flowsWhere(db, undefined, narrow ?? undefined);
+  // The channels the focus's own topics meet: those of current flows their templates or topics reach (or, meeting
+  // none, the topic's own template, undocumented).
+  let seedFlows: TopologyFlow[] = [];
+  if (seeds.length > 0) {
+    const channels = new Set(seeds.flatMap(meets));
+    const candidates = channels.size > 0 ? await flowsWhere(db, undefined, inArray(flow.channel, [...channels])) : { flows: [], truncated: false };
     cut ||= candidates.truncated;
-    const graph = buildTopology(assemble(mesh, candidates.flows, seed, false), { group: "none", maxNodes: Number.MAX_SAFE_INTEGER, maxEdges: Number.MAX_SAFE_INTEGER });
-    const seedNodes = new Set(
-      focus.kind === "broker" ? [`broker:${focus.id}`] : graph.nodes.filter((n) => n.kind === "application" && n.key === (focus as { slug: string }).slug).map((n) => n.id),
-    );
+    seedFlows = candidates.flows;
+  }
+  const declared = new Set(seedFlows.map((f) => f.channel));
+  const channelsOf = (o: TopologyObservation) => {
+    const met = meets(o).filter((c) => declared.has(c));
+    return met.length > 0 ? met.sort() : [o.template];
+  };
+  if (focus.kind === "broker") for (const o of seeds) for (const c of channelsOf(o)) reach.add(c);
+  else if (focus.kind === "application" && seeds.length > 0) {
+    // A client of several applications counts for the one declaring the flow: the graph of its topics tells.
+    const graph = buildTopology(assemble(mesh, seedFlows, seeds, false), { group: "none", maxNodes: Number.MAX_SAFE_INTEGER, maxEdges: Number.MAX_SAFE_INTEGER });
+    const self = `application:${focus.slug}`;
     for (const e of graph.edges) {
-      const other = seedNodes.has(e.source) ? e.target : seedNodes.has(e.target) ? e.source : null;
+      const other = e.source === self ? e.target : e.target === self ? e.source : null;
       if (other?.startsWith("channel:")) reach.add(other.slice("channel:".length));
     }
   }
+  if (reach.size > MAX_NEIGHBOURHOOD_CHANNELS) {
+    cut = true;
+    const kept = new Set([...reach].slice(0, MAX_NEIGHBOURHOOD_CHANNELS));
+    reach.clear();
+    for (const c of kept) reach.add(c);
+    // A topic of the focus on none of the kept channels would draw a channel whose neighbourhood was not read.
+    seeds = seeds.filter((o) => channelsOf(o).some((c) => reach.has(c)));
+  }
   if (reach.size === 0) return assemble(mesh, [], [], cut);
-  // A reach this wide (a broker carrying most of the mesh) reads the whole mesh, bounded as the full page is.
-  if (reach.size > MAX_REACH) return loadTopologyInput(db, { window: input.window }, now);
 
-  // Every topic that may meet a channel in reach, then every flow on a channel those topics may meet.
-  const topicNarrow = mayMeet(brokerTopic.template, reach);
-  const observed = topicNarrow === undefined ? { topics: [], truncated: false } : await observedNow(db, since, undefined, topicNarrow ?? undefined);
-  cut ||= observed.truncated;
+  // Every topic that may meet a channel in reach: narrowed by first word in the database, by overlap here (a topic
+  // whose listed topics are instances of a channel has a template that overlaps it).
+  const inReach = new ChannelIndexes<string>();
+  for (const c of reach) inReach.add(c, c);
+  const narrow = mayMeet(brokerTopic.template, reach);
+  const candidates =
+    narrow === undefined
+      ? []
+      : await db
+          .select({ brokerId: brokerTopic.brokerId, template: brokerTopic.template })
+          .from(brokerTopic)
+          .where(and(since ? gte(brokerTopic.lastSeen, since) : undefined, narrow ?? undefined))
+          .orderBy(desc(brokerTopic.lastSeen), asc(brokerTopic.brokerId), asc(brokerTopic.template))
+          .limit(MAX_OBSERVED_TOPICS + 1);
+  cut ||= candidates.length > MAX_OBSERVED_TOPICS;
   const observations = new Map<string, TopologyObservation>();
-  for (const o of [...seed, ...observed.topics]) observations.set(obsKey(o), o);
-  const flowNarrow = mayMeet(flow.channel, [...observations.values()].map((o) => o.template));
-  const flows = await flowsWhere(db, undefined, flowNarrow === null ? undefined : flowNarrow === undefined ? inArray(flow.channel, [...reach]) : or(flowNarrow, inArray(flow.channel, [...reach])));
+  for (const o of seeds) observations.set(obsKey(o), o);
+  const wanted = candidates
+    .slice(0, MAX_OBSERVED_TOPICS)
+    .filter((c) => !observations.has(obsKey(c)) && inReach.met(dialectOf.get(c.brokerId) ?? MQTT_DIALECT, { template: c.template, topics: [], distinctTopics: 1 }).length > 0);
+  for (const o of await topicsByKey(db, since, wanted)) observations.set(obsKey(o), o);
+
+  // Every flow on a channel those topics meet (what they meet depends on it), or in reach.
+  const channels = new Set(reach);
+  for (const o of observations.values()) for (const c of meets(o)) channels.add(c);
+  const flows = await flowsWhere(db, undefined, inArray(flow.channel, [...channels]));
   cut ||= flows.truncated;
-  // The other flows of the applications on those channels, or whose clients the topics list: an application's role
-  // is what all its flows declare.
-  const onReach = new Set(flows.flows.filter((f) => reach.has(f.channel)).map((f) => f.applicationId));
+  // The other flows of the applications on those channels, or whose clients the topics list.
+  const involved = new Set(flows.flows.map((f) => f.applicationId));
   for (const o of observations.values())
     for (const client of [...o.producers.slice(0, MAX_CLIENTS_PER_TOPIC), ...o.consumers.slice(0, MAX_CLIENTS_PER_TOPIC)])
-      if (typeof client?.clientId === "string") for (const a of mesh.map(client.clientId).applications) onReach.add(a.id);
-  const more = onReach.size > 0 ? await flowsWhere(db, undefined, inArray(contractVersion.applicationId, [...onReach])) : { flows: [], truncated: false };
+      if (typeof client?.clientId === "string") for (const a of mesh.map(client.clientId).applications) involved.add(a.id);
+  const more = involved.size > 0 ? await flowsWhere(db, undefined, inArray(contractVersion.applicationId, [...involved])) : { flows: [], truncated: false };
   cut ||= more.truncated;
   const all = new Map<string, TopologyFlow>();
   for (const f of [...flows.flows, ...more.flows]) all.set(`${f.applicationId}\u0000${f.channel}\u0000${f.action}`, f);
@@ -393,6 +471,7 @@ export const getTopology = defineQuery({
     const alone = input.focus && !input.at && !input.team && !input.domain && !input.broker && !input.prefix;
     const loaded = alone && input.focus ? await loadNeighbourhoodInput(db, input, input.focus) : await loadTopologyInput(db, input);
     const graph = buildTopology(loaded, {
+      ...(alone ? { maxNodes: MAX_NEIGHBOURHOOD_NODES } : {}),
       ...(input.team ? { team: input.team } : {}),
       ...(input.domain ? { domain: input.domain } : {}),
       ...(input.broker ? { broker: input.broker } : {}),
