@@ -257,17 +257,20 @@ export const listApplications = defineQuery({
       );
     }
     const where = conditions.length ? and(...conditions) : undefined;
-    const [totalRow] = await db.select({ n: count() }).from(application).innerJoin(team, eq(team.id, application.teamId)).where(where);
-    const rows = await db
-      .select({ app: application, teamSlug: team.slug, teamName: team.name })
-      .from(application)
-      .innerJoin(team, eq(team.id, application.teamId))
-      .where(where)
-      .orderBy(asc(application.name))
-      .limit(filter.limit)
-      .offset(filter.offset);
-    const current = await currentVersions(db, rows.map((r) => r.app.id));
-    const systems = await systemsOfApplications(db, rows.map((r) => r.app.id));
+    // The count and the page, then what the page's rows need, each pair side by side.
+    const [[totalRow], rows] = await Promise.all([
+      db.select({ n: count() }).from(application).innerJoin(team, eq(team.id, application.teamId)).where(where),
+      db
+        .select({ app: application, teamSlug: team.slug, teamName: team.name })
+        .from(application)
+        .innerJoin(team, eq(team.id, application.teamId))
+        .where(where)
+        .orderBy(asc(application.name))
+        .limit(filter.limit)
+        .offset(filter.offset),
+    ]);
+    const ids = rows.map((r) => r.app.id);
+    const [current, systems] = await Promise.all([currentVersions(db, ids), systemsOfApplications(db, ids)]);
     return {
       total: totalRow?.n ?? 0,
       applications: rows.map(({ app, teamSlug, teamName }) => ({
@@ -372,13 +375,18 @@ export const getApplication = defineQuery({
     const { files: _files, contract: _contract, ...columns } = getTableColumns(contractVersion);
     void _files;
     void _contract;
-    const versions = await db
-      .select(columns)
-      .from(contractVersion)
-      .where(eq(contractVersion.applicationId, row.app.id))
-      .orderBy(desc(contractVersion.major), desc(contractVersion.minor), desc(contractVersion.patch), desc(contractVersion.publishedAt));
-    const current = (await currentVersions(db, [row.app.id])).get(row.app.id);
-    const systems = (await systemsOfApplications(db, [row.app.id])).get(row.app.id) ?? [];
+    // Independent reads of the one application: side by side, not one round trip after another.
+    const [versions, currents, systemsById] = await Promise.all([
+      db
+        .select(columns)
+        .from(contractVersion)
+        .where(eq(contractVersion.applicationId, row.app.id))
+        .orderBy(desc(contractVersion.major), desc(contractVersion.minor), desc(contractVersion.patch), desc(contractVersion.publishedAt)),
+      currentVersions(db, [row.app.id]),
+      systemsOfApplications(db, [row.app.id]),
+    ]);
+    const current = currents.get(row.app.id);
+    const systems = systemsById.get(row.app.id) ?? [];
     return { application: row.app, team: row.team, versions, currentVersionId: current?.id || null, mode: effectiveMode(row.app), kind: kindOf(row.app), systems };
   },
 });

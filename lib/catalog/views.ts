@@ -2,11 +2,10 @@ import "server-only";
 import { sample } from "openapi-sampler";
 import { and, asc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client.ts";
-import { application, contractVersion, flow } from "@/db/schema.ts";
+import { application, contractVersion, flow, type ContractVersion } from "@/db/schema.ts";
 import type { Channel, Contract, Json, JsonSchema, Message } from "@/registry/index.ts";
-import type { Principal } from "@/lib/auth/principal.ts";
 import { defineQuery, idInput } from "@/lib/service.ts";
-import { getApplication, getVersion, isCurrentVersion } from "./applications.ts";
+import { getApplication, isCurrentVersion } from "./applications.ts";
 import { subscriptionFilterFor } from "./topics.ts";
 
 /** One message an application sends or receives on a channel, with its schemas' global registry ids. */
@@ -30,23 +29,46 @@ export interface ChannelFlow {
 /** Flow rows one application page reads at most. */
 export const MAX_APPLICATION_FLOWS = 1000;
 
+const flowColumns = {
+  channel: flow.channel,
+  action: flow.action,
+  messageKey: flow.messageKey,
+  payloadSchemaId: flow.payloadSchemaId,
+  headersSchemaId: flow.headersSchemaId,
+  operations: flow.operations,
+};
+
+const flowOrder = [asc(flow.action), asc(flow.channel), asc(flow.messageKey)];
+
 async function currentFlowRows(db: Executor, appSlug: string, channel: string | null, limit: number) {
   return db
-    .select({
-      version: contractVersion.version,
-      channel: flow.channel,
-      action: flow.action,
-      messageKey: flow.messageKey,
-      payloadSchemaId: flow.payloadSchemaId,
-      headersSchemaId: flow.headersSchemaId,
-      operations: flow.operations,
-    })
+    .select(flowColumns)
     .from(flow)
     .innerJoin(contractVersion, eq(contractVersion.id, flow.versionId))
     .innerJoin(application, eq(application.id, contractVersion.applicationId))
     .where(and(eq(application.slug, appSlug), isCurrentVersion(), channel === null ? undefined : eq(flow.channel, channel)))
-    .orderBy(asc(flow.action), asc(flow.channel), asc(flow.messageKey))
+    .orderBy(...flowOrder)
     .limit(limit);
+}
+
+type FlowRow = Awaited<ReturnType<typeof currentFlowRows>>[number];
+
+/** Flow rows grouped by action and channel: sends first, then by address; at most {@link MAX_APPLICATION_FLOWS} messages. */
+function groupFlows(rows: FlowRow[]): { flows: ChannelFlow[]; truncated: boolean } {
+  const flows = new Map<string, ChannelFlow>();
+  for (const row of rows.slice(0, MAX_APPLICATION_FLOWS)) {
+    const key = `${row.action}\u0000${row.channel}`;
+    const entry = flows.get(key) ?? { action: row.action, channel: row.channel, messages: [], operations: [] };
+    entry.messages.push({ key: row.messageKey, payloadSchemaId: row.payloadSchemaId, headersSchemaId: row.headersSchemaId });
+    for (const op of row.operations) if (!entry.operations.includes(op)) entry.operations.push(op);
+    flows.set(key, entry);
+  }
+  // Sends before receives, as the page has always listed them.
+  const order = (a: ChannelFlow) => (a.action === "send" ? 0 : 1);
+  return {
+    flows: [...flows.values()].sort((a, b) => order(a) - order(b) || a.channel.localeCompare(b.channel)),
+    truncated: rows.length > MAX_APPLICATION_FLOWS,
+  };
 }
 
 /**
@@ -57,24 +79,24 @@ async function currentFlowRows(db: Executor, appSlug: string, channel: string | 
 export const applicationFlows = defineQuery({
   permission: "catalog:read",
   input: idInput,
-  run: async ({ db, input: appSlug }): Promise<{ flows: ChannelFlow[]; truncated: boolean }> => {
-    const rows = await currentFlowRows(db, appSlug, null, MAX_APPLICATION_FLOWS + 1);
-    const flows = new Map<string, ChannelFlow>();
-    for (const row of rows.slice(0, MAX_APPLICATION_FLOWS)) {
-      const key = `${row.action}\u0000${row.channel}`;
-      const entry = flows.get(key) ?? { action: row.action, channel: row.channel, messages: [], operations: [] };
-      entry.messages.push({ key: row.messageKey, payloadSchemaId: row.payloadSchemaId, headersSchemaId: row.headersSchemaId });
-      for (const op of row.operations) if (!entry.operations.includes(op)) entry.operations.push(op);
-      flows.set(key, entry);
-    }
-    // Sends before receives, as the page has always listed them.
-    const order = (a: ChannelFlow) => (a.action === "send" ? 0 : 1);
-    return {
-      flows: [...flows.values()].sort((a, b) => order(a) - order(b) || a.channel.localeCompare(b.channel)),
-      truncated: rows.length > MAX_APPLICATION_FLOWS,
-    };
-  },
+  run: async ({ db, input: appSlug }): Promise<{ flows: ChannelFlow[]; truncated: boolean }> =>
+    groupFlows(await currentFlowRows(db, appSlug, null, MAX_APPLICATION_FLOWS + 1)),
 });
+
+/**
+ * The sends and receives of one version, known by its id, grouped as {@link applicationFlows} groups them. For callers
+ * that hold the version already (and have checked the principal may read it): the page then shows the flows of the
+ * version it names, even when another is published meanwhile.
+ */
+export async function flowsOfVersion(db: Executor, versionId: string): Promise<{ flows: ChannelFlow[]; truncated: boolean }> {
+  const rows = await db
+    .select(flowColumns)
+    .from(flow)
+    .where(eq(flow.versionId, versionId))
+    .orderBy(...flowOrder)
+    .limit(MAX_APPLICATION_FLOWS + 1);
+  return groupFlows(rows);
+}
 
 /** Messages of one channel {@link channelSchemas} reads at most. */
 export const MAX_CHANNEL_MESSAGES = 500;
@@ -99,12 +121,23 @@ export const channelSchemas = defineQuery({
   },
 });
 
-/** The current contract of an application with its catalog record. */
-export async function currentContract(principal: Principal, appSlug: string) {
-  const app = await getApplication(principal, appSlug);
-  const version = app.currentVersionId ? await getVersion(principal, appSlug, "latest") : null;
-  return { ...app, version, contract: version?.contract ?? null };
+/** One version by its id, with its files and normalised contract (the id comes from the application's record). */
+export async function versionById(db: Executor, versionId: string): Promise<ContractVersion | null> {
+  const [found] = await db.select().from(contractVersion).where(eq(contractVersion.id, versionId));
+  return found ?? null;
 }
+
+/** The current contract of an application with its catalog record (`currentContract(principal, appSlug)`). */
+export const currentContract = defineQuery({
+  permission: "catalog:read",
+  input: idInput,
+  run: async ({ db, principal, input: appSlug }) => {
+    const app = await getApplication(principal, appSlug);
+    // The record names its current version: read it by id rather than finding it again.
+    const version = app.currentVersionId ? await versionById(db, app.currentVersionId) : null;
+    return { ...app, version, contract: version?.contract ?? null };
+  },
+});
 
 /** Who sends and who receives a channel, from the flows of every application's current version. */
 export { channelParticipants, type ChannelParticipant } from "./flows.ts";

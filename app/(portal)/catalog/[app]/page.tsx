@@ -5,13 +5,12 @@ import { channelHref, DeprecationWarning, messageHref, StateBadge } from "@/app/
 import { Time } from "@/app/_components/time.tsx";
 import { requireUser } from "@/app/_lib/session.ts";
 import { can } from "@/lib/auth/permissions.ts";
-import { applicationFlows, currentContract } from "@/lib/catalog/views.ts";
 import { approvalRuleOf, reviewPolicyOf } from "@/lib/catalog/applications.ts";
 import { isMeshportError } from "@/lib/errors.ts";
 import { GovernanceForm } from "./governance-form.tsx";
 import { KindForm } from "./kind-form.tsx";
 import { MeshFlow } from "./mesh-flow.tsx";
-import { applicationMesh } from "@/lib/catalog/mesh.ts";
+import { applicationOverview } from "@/lib/catalog/mesh.ts";
 import { ModeForm } from "./mode-form.tsx";
 import { SchemaId } from "./schema-id.tsx";
 import { DriftPanel } from "@/app/(portal)/drift/drift-panel.tsx";
@@ -24,18 +23,15 @@ export async function generateMetadata({ params }: { params: Promise<{ app: stri
 export default async function ApplicationPage({ params }: { params: Promise<{ app: string }> }) {
   const principal = await requireUser();
   const { app: slug } = await params;
-  const data = await currentContract(principal, slug).catch((error: unknown) => {
+  // One read of the record, its current contract, the flows and the mesh: each was read twice when loaded apart.
+  const data = await applicationOverview(principal, slug).catch((error: unknown) => {
     if (isMeshportError(error) && error.kind === "not_found") notFound();
     throw error;
   });
-  const { application: app, team, versions, version, contract, mode } = data;
+  // What it sends and receives comes from the flow table; the contract only names and describes what it lists.
+  const { application: app, team, versions, version, contract, mode, flows, truncated, mesh } = data;
   const reviewPolicy = reviewPolicyOf(app);
   const approvalRule = approvalRuleOf(app);
-  // What it sends and receives comes from the flow table; the contract only names and describes what it lists.
-  const [{ flows, truncated }, mesh] = await Promise.all([
-    version ? applicationFlows(principal, slug) : { flows: [], truncated: false },
-    applicationMesh(principal, slug),
-  ]);
   return (
     <>
       <p className="muted small">
