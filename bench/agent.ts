@@ -20,6 +20,8 @@
  *   npx tsx bench/agent.ts nats     (only the NATS part, written to bench/results/agent-nats.json)
  *   BENCH_ROUNDS=N …                (rounds of bare and agent in turn; default 3)
  *   BENCH_CPU_PROF=<dir> …          (also a CPU profile of each child)
+ *   BENCH_AGENT_CASES=steady,rss …  (only these parts: steady, rss, log, nats, amqp; default all)
+ *   BENCH_NATS_CASES=steady,distinct,held …  (only these NATS runs; default all)
  */
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -54,6 +56,14 @@ const NATS_SUBJECTS = 100_000;
 const NATS_RSS_TARGET_MB = 150;
 /** publish rate of the RSS measurement, below what the agent handles on 2 cores */
 const NATS_HELD_RATE = 20_000;
+
+/** The parts of the benchmark; when BENCH_AGENT_CASES is set, only the parts it names run. */
+type BenchCase = "steady" | "rss" | "log" | "nats" | "amqp";
+/** Whether a part runs: every part unless BENCH_AGENT_CASES lists some. */
+export function runsCase(name: BenchCase, listed = process.env.BENCH_AGENT_CASES): boolean {
+  const wanted = (listed ?? "").slice(0, 200).split(",").map((c) => c.trim()).filter(Boolean);
+  return wanted.length === 0 || wanted.includes(name);
+}
 
 const payload = (i: number) =>
   JSON.stringify({ seq: i, at: "2026-11-28T10:00:00.000Z", value: (i % 1000) / 10, unit: i % 2 ? "C" : "F", ok: true, tags: ["a", "b"] });
@@ -139,6 +149,12 @@ async function loadNats(url: string, count: number, subject: (i: number) => stri
   return started;
 }
 
+/** Whether a NATS run is wanted: all of them unless BENCH_NATS_CASES lists some. */
+const natsCase = (name: "steady" | "distinct" | "held") => {
+  const listed = (process.env.BENCH_NATS_CASES ?? "").slice(0, 200).split(",").map((c) => c.trim()).filter(Boolean);
+  return listed.length === 0 || listed.includes(name);
+};
+
 /** The NATS part: the agent beside a bare `nats` client on `>`, in turn, on one nats-server; null without nats-server. */
 export async function runNats(portal: FakePortal): Promise<{ summary: string[]; figures: Record<string, unknown> } | null> {
   if (!NATS_SERVER_BIN) return null;
@@ -157,19 +173,21 @@ export async function runNats(portal: FakePortal): Promise<{ summary: string[]; 
       }
       return { subjects, ...compareSides(bare, agent, NATS_MESSAGES) };
     };
-    const steady = await compare(TOPICS, (i) => `plant.line-${i % TOPICS}.sensor.temperature`);
+    const steady = natsCase("steady") ? await compare(TOPICS, (i) => `plant.line-${i % TOPICS}.sensor.temperature`) : null;
     const fleet = (i: number) => `fleet.site${i % 50}.device-${i % NATS_SUBJECTS}.telemetry`;
-    const distinct = await compare(NATS_SUBJECTS, fleet);
+    const distinct = natsCase("distinct") ? await compare(NATS_SUBJECTS, fleet) : null;
     // Flooded, the client library reads ahead of a slower subscriber into memory, so the peak above
     // includes that backlog. Held below the agent's pace, the RSS is what 100,000 subjects cost.
-    const held = await runAgent({
-      role: "nats-agent",
-      args: agentArgs,
-      portal,
-      expect: NATS_SUBJECTS,
-      load: () => loadNats(server.url, NATS_SUBJECTS, fleet, NATS_HELD_RATE),
-      intervalSeconds: RSS_WINDOW_SECONDS,
-    });
+    const held = natsCase("held")
+      ? await runAgent({
+          role: "nats-agent",
+          args: agentArgs,
+          portal,
+          expect: NATS_SUBJECTS,
+          load: () => loadNats(server.url, NATS_SUBJECTS, fleet, NATS_HELD_RATE),
+          intervalSeconds: RSS_WINDOW_SECONDS,
+        })
+      : null;
     const version = ((await (await fetch(`${server.monitorUrl}/varz`)).json()) as { version?: string }).version ?? "?";
     const figures = {
       broker: `nats-server ${version} (loopback)`,
@@ -179,17 +197,22 @@ export async function runNats(portal: FakePortal): Promise<{ summary: string[]; 
       rssTargetMb: NATS_RSS_TARGET_MB,
       steadySubjects: steady,
       distinctSubjects: distinct,
-      distinctSubjectsHeldRate: { subjects: NATS_SUBJECTS, perSecond: NATS_HELD_RATE, ...brief(held, NATS_SUBJECTS), readyRssMb: mb(held.readyRssBytes) },
+      distinctSubjectsHeldRate: held && { subjects: NATS_SUBJECTS, perSecond: NATS_HELD_RATE, ...brief(held, NATS_SUBJECTS), readyRssMb: mb(held.readyRssBytes) },
     };
-    const heldLost = Math.max(0, NATS_SUBJECTS - held.received);
-    const heldMet = held.peakRssBytes < NATS_RSS_TARGET_MB * 1024 * 1024 && heldLost === 0;
+    const heldLost = held ? Math.max(0, NATS_SUBJECTS - held.received) : 0;
+    const heldMet = !!held && held.peakRssBytes < NATS_RSS_TARGET_MB * 1024 * 1024 && heldLost === 0;
+    const skipped = (what: string) => [`NATS ${what}: skipped (BENCH_NATS_CASES)`];
     const summary = [
       `NATS: ${figures.broker}; ${NATS_MESSAGES} messages per run, ${ROUNDS} rounds interleaved, medians; bare = bench/bare-nats.mjs on >`,
-      `NATS over ${TOPICS} subjects:`,
-      ...comparisonLines(steady, "bare nats client", "NATS agent", "nats.steadySubjects.all"),
-      `NATS over ${NATS_SUBJECTS} distinct subjects:`,
-      ...comparisonLines(distinct, "bare nats client", "NATS agent", "nats.distinctSubjects.all"),
-      `NATS agent peak RSS at ${NATS_SUBJECTS} subjects, published at ${NATS_HELD_RATE} msg/s: ${mb(held.peakRssBytes)} MB (${mb(held.readyRssBytes)} MB subscribed; target < ${NATS_RSS_TARGET_MB}) ${heldMet ? "met" : "MISSED"}${heldLost ? ` (LOST ${heldLost} messages)` : ""}; flooded: ${distinct.agent.peakRssMb} MB`,
+      ...(steady ? [`NATS over ${TOPICS} subjects:`, ...comparisonLines(steady, "bare nats client", "NATS agent", "nats.steadySubjects.all")] : skipped(`over ${TOPICS} subjects`)),
+      ...(distinct
+        ? [`NATS over ${NATS_SUBJECTS} distinct subjects:`, ...comparisonLines(distinct, "bare nats client", "NATS agent", "nats.distinctSubjects.all")]
+        : skipped(`over ${NATS_SUBJECTS} distinct subjects`)),
+      ...(held
+        ? [
+            `NATS agent peak RSS at ${NATS_SUBJECTS} subjects, published at ${NATS_HELD_RATE} msg/s: ${mb(held.peakRssBytes)} MB (${mb(held.readyRssBytes)} MB subscribed; target < ${NATS_RSS_TARGET_MB}) ${heldMet ? "met" : "MISSED"}${heldLost ? ` (LOST ${heldLost} messages)` : ""}${distinct ? `; flooded: ${distinct.agent.peakRssMb} MB` : ""}`,
+          ]
+        : skipped("peak RSS at a held rate")),
     ];
     return { summary, figures };
   } finally {
@@ -215,25 +238,29 @@ export async function run(): Promise<BenchResult> {
     const agentArgs = ["--broker", brokerUrl];
     const topic = (i: number) => `plant/line-${i % TOPICS}/sensor/temperature`;
     const load = () => loadMqtt(brokerUrl, MESSAGES, topic);
-    const bare: Measure[] = [];
-    const agent: Measure[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      bare.push(await runBare("bare", "bare-mqtt.mjs", [brokerUrl], MESSAGES, load));
-      agent.push(await runAgent({ role: "agent", args: agentArgs, portal, expect: MESSAGES, load, intervalSeconds: WINDOW_SECONDS }));
+    let steady: ReturnType<typeof compareSides> | null = null;
+    if (runsCase("steady")) {
+      const bare: Measure[] = [];
+      const agent: Measure[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        bare.push(await runBare("bare", "bare-mqtt.mjs", [brokerUrl], MESSAGES, load));
+        agent.push(await runAgent({ role: "agent", args: agentArgs, portal, expect: MESSAGES, load, intervalSeconds: WINDOW_SECONDS }));
+      }
+      steady = compareSides(bare, agent, MESSAGES);
     }
-    const steady = compareSides(bare, agent, MESSAGES);
 
     const rssRun = (topicOf: (i: number) => string) =>
       runAgent({ role: "agent", args: agentArgs, portal, expect: DISTINCT_TOPICS, load: () => loadMqtt(brokerUrl, DISTINCT_TOPICS, topicOf), intervalSeconds: RSS_WINDOW_SECONDS });
-    const distinct = await rssRun((i) => `fleet/site${i % 50}/device-${i}/telemetry`);
+    const rssCases = runsCase("rss");
+    const distinct = rssCases ? await rssRun((i) => `fleet/site${i % 50}/device-${i}/telemetry`) : null;
     // Worst case for templates: 100,000 topics whose levels are words that never look like ids and
     // never pass the collapse threshold, so the template cap (10,000) has to hold the line.
     const word = (n: number) => "k" + "abcdefghijklmnopqr"[n % 18] + "abcdefghijklmnopqr"[Math.floor(n / 18) % 18];
-    const wide = await rssRun((i) => `p${word(i % 18)}/q${word(Math.floor(i / 18) % 18)}/r${word(Math.floor(i / 324) % 18)}/s${word(Math.floor(i / 5832))}`);
+    const wide = rssCases ? await rssRun((i) => `p${word(i % 18)}/q${word(Math.floor(i / 18) % 18)}/r${word(Math.floor(i / 324) % 18)}/s${word(Math.floor(i / 5832))}`) : null;
 
     // Producers from the broker log: Mosquitto writes a debug line per message, the agent follows the file.
     let withLog: { messagesPerSecond: number; cpuMicrosPerMessage: number; producerMessagesLearned: number } | null = null;
-    if (MOSQUITTO_BIN) {
+    if (MOSQUITTO_BIN && runsCase("log")) {
       const logged = await startMosquitto();
       try {
         const learned = (reports: readonly AgentReport[]) => {
@@ -256,8 +283,8 @@ export async function run(): Promise<BenchResult> {
         await logged.cleanup();
       }
     }
-    const nats = await runNats(portal);
-    const amqp = await runAmqpPart(portal);
+    const nats = runsCase("nats") ? await runNats(portal) : null;
+    const amqp = runsCase("amqp") ? await runAmqpPart(portal) : null;
     // A run that lost messages held fewer topics than the target speaks of: its peak does not count as met.
     const rss = (m: Measure, target: number) => ({
       topics: DISTINCT_TOPICS,
@@ -280,28 +307,29 @@ export async function run(): Promise<BenchResult> {
       rounds: ROUNDS,
       windowSeconds: WINDOW_SECONDS,
       ...steady,
-      distinctTopics: rss(distinct, RSS_TARGET_MB),
-      nonCollapsingTopics: rss(wide, RSS_NON_COLLAPSING_TARGET_MB),
+      distinctTopics: distinct && rss(distinct, RSS_TARGET_MB),
+      nonCollapsingTopics: wide && rss(wide, RSS_NON_COLLAPSING_TARGET_MB),
       agentWithBrokerLog: withLog,
       nats: nats?.figures ?? null,
       amqp: amqp?.figures ?? null,
       cpus: os.cpus().length,
       node: process.version,
     };
-    const rssLine = (what: string, r: ReturnType<typeof rss>) =>
+    const rssLine = (what: string, r: ReturnType<typeof rss> | null) =>
+      !r ? `${DISTINCT_TOPICS} ${what}: skipped (BENCH_AGENT_CASES)` :
       `${DISTINCT_TOPICS} ${what}: agent peak RSS ${r.peakRssMb} MB (${r.readyRssMb} MB subscribed; target < ${r.targetMb}) ${r.met ? "met" : "MISSED"}` +
       `${r.dropped ? `; ${r.dropped} messages over the caps` : ""}${r.lost ? `; LOST ${r.lost} messages` : ""}${r.windows !== 1 ? `; warning: spread over ${r.windows} windows` : ""}`;
     const summary = [
       `broker: ${figures.broker}; ${MESSAGES} messages over ${TOPICS} topics, ${ROUNDS} rounds interleaved, medians; ${WINDOW_SECONDS} s windows`,
       `bare = ${figures.bareProcess}; agent = ${figures.agentProcess}; CPU and read sizes from /proc, from the load's start until done (the agent: last window flushed)`,
-      ...comparisonLines(steady, "bare subscriber", "agent", '"all"'),
+      ...(steady ? comparisonLines(steady, "bare subscriber", "agent", '"all"') : ["MQTT over 1,000 topics: skipped (BENCH_AGENT_CASES)"]),
       rssLine("distinct topics (collapsing into templates)", figures.distinctTopics),
       rssLine("topics that never collapse (the template cap holds)", figures.nonCollapsingTopics),
       ...(withLog
         ? [`agent following the broker log (log_type all): ${withLog.messagesPerSecond} msg/s, ${withLog.cpuMicrosPerMessage} µs CPU/msg, producer messages learned ${withLog.producerMessagesLearned}/${MESSAGES}`]
         : []),
-      ...(nats?.summary ?? ["NATS: nats-server is not installed; skipped"]),
-      ...(amqp?.summary ?? ["RabbitMQ: rabbitmq-server is not installed; skipped"]),
+      ...(nats?.summary ?? [`NATS: ${runsCase("nats") ? "nats-server is not installed" : "not in BENCH_AGENT_CASES"}; skipped`]),
+      ...(amqp?.summary ?? [`RabbitMQ: ${runsCase("amqp") ? "rabbitmq-server is not installed" : "not in BENCH_AGENT_CASES"}; skipped`]),
       "RSS is the whole process (VmHWM: node and what it loaded, start-up included)",
     ];
     return { name: "agent", summary, figures };
@@ -331,7 +359,9 @@ if (isMain && process.argv[2] === "nats") {
   for (const line of result.summary) console.log(line);
   const dir = path.resolve("bench/results");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "agent.json"), `${JSON.stringify({ ...result, at: new Date().toISOString() }, null, 2)}\n`);
-  console.log(`results: ${path.relative(process.cwd(), path.join(dir, "agent.json"))}`);
+  // A run of some parts only does not replace the full results.
+  const file = path.join(dir, process.env.BENCH_AGENT_CASES ? "agent-partial.json" : "agent.json");
+  writeFileSync(file, `${JSON.stringify({ ...result, at: new Date().toISOString() }, null, 2)}\n`);
+  console.log(`results: ${path.relative(process.cwd(), file)}`);
   process.exit(0);
 }
