@@ -1,4 +1,4 @@
-import { count, eq } from "drizzle-orm";
+import { asc, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as versionsRoute from "@/app/api/v1/applications/[app]/versions/route.ts";
 import * as documentRoute from "@/app/api/v1/applications/[app]/versions/[version]/document/route.ts";
@@ -201,7 +201,7 @@ describeEachBackend("catalog", ({ handle }) => {
     const updated = await updateApplication(editor, "line-sensors", { compatibilityMode: "FULL_TRANSITIVE" });
     expect(updated.compatibilityMode).toBe("FULL_TRANSITIVE");
     expect((await getApplication(admin, "line-sensors")).mode).toBe("FULL_TRANSITIVE");
-    const [entry] = await handle().db.select().from(auditEntry).where(eq(auditEntry.action, "application.update"));
+    const [entry] = await handle().db.select().from(auditEntry).where(eq(auditEntry.action, "application.update")).orderBy(asc(auditEntry.seq));
     expect(entry?.details).toMatchObject({ application: "line-sensors", before: { compatibilityMode: null }, after: { compatibilityMode: "FULL_TRANSITIVE" } });
   });
 
@@ -237,7 +237,7 @@ describeEachBackend("catalog", ({ handle }) => {
     expect(reviewPolicyOf(updated)).toBe("review");
     expect(approvalRuleOf(updated)).toEqual({ owner: 2, consumer: 1 });
     expect(updated.clientIdPatterns).toEqual(["line-sensor-*", "gateway-*-eu"]);
-    const entries = await handle().db.select().from(auditEntry).where(eq(auditEntry.action, "application.update"));
+    const entries = await handle().db.select().from(auditEntry).where(eq(auditEntry.action, "application.update")).orderBy(asc(auditEntry.seq));
     expect(entries.at(-1)?.details).toEqual({
       application: "line-sensors",
       before: { reviewPolicy: null, approvalRule: null, clientIdPatterns: [] },
