@@ -3,6 +3,8 @@ import { levelsOf, literalFirstLevel } from "./topics.ts";
 
 /** One search-index row before it is stored. */
 export interface IndexEntry {
+  /** The application's slug on every row: hits are ordered by it without a join. */
+  applicationSlug: string;
   kind: "application" | "channel" | "message" | "field";
   address: string | null;
   messageKey: string | null;
@@ -70,7 +72,7 @@ function channelShape(address: string): { levelCount: number; firstLevel: string
 /** Builds the search-index rows of one application's current contract. */
 export function buildIndexEntries(app: { name: string; slug: string; description: string; tags: string[]; domain: string }, contract: Contract): IndexEntry[] {
   const entries: IndexEntry[] = [];
-  const none = { address: null, messageKey: null, fieldPath: null, fieldName: null, action: null, levelCount: null, firstLevel: null };
+  const none = { applicationSlug: app.slug, address: null, messageKey: null, fieldPath: null, fieldName: null, action: null, levelCount: null, firstLevel: null };
   entries.push({
     ...none,
     kind: "application",

@@ -243,6 +243,41 @@ describeEachBackend("catalog search", ({ handle }) => {
     expect(await searchCatalog(system, { q: "***" })).toMatchObject({ hits: [], total: 0 });
   });
 
+  it("pages words by rank and fields by application exactly as ordering every match would, past the counted cap", async () => {
+    // Enough applications that a word and a field match more entries than are counted.
+    await seed(handle(), "many", 180);
+    const all = async (where: SQL, rank: SQL) => {
+      const rows = await handle()
+        .db.select({ kind: catalogEntry.kind, slug: application.slug, address: catalogEntry.address, messageKey: catalogEntry.messageKey, fieldPath: catalogEntry.fieldPath, rank: sql<number>`${rank}` })
+        .from(catalogEntry)
+        .innerJoin(application, eq(application.id, catalogEntry.applicationId))
+        .where(where)
+        .orderBy(sql`${rank} desc`, asc(application.slug), asc(catalogEntry.id));
+      return rows.map((h) => `${h.kind} ${h.slug} ${h.address} ${h.messageKey ?? ""} ${h.fieldPath ?? ""} ${Number(h.rank).toFixed(5)}`);
+    };
+    const shown = (found: Awaited<ReturnType<typeof searchCatalog>>) =>
+      found.hits.map((h) => `${h.kind} ${h.application.slug} ${h.address} ${h.messageKey ?? ""} ${h.fieldPath ?? ""} ${h.rank.toFixed(5)}`);
+    for (const q of ["message", "mess", "channel 4", "lineid"]) {
+      const ts = sql`(to_tsquery('simple', ${toPrefixTsquery(q)}) || to_tsquery('english', ${toPrefixTsquery(q)}))`;
+      const expected = await all(sql`${catalogEntry.search} @@ ${ts}`, sql`ts_rank(${catalogEntry.search}, ${ts})`);
+      expect(expected.length).toBeGreaterThan(q === "channel 4" ? 20 : MAX_COUNTED);
+      for (const page of [{ offset: 0, limit: 20 }, { offset: 37, limit: 100 }, { offset: 990, limit: 30 }]) {
+        const found = await searchCatalog(system, { q, ...page });
+        expect({ q, ...page, hits: shown(found) }).toEqual({ q, ...page, hits: expected.slice(page.offset, page.offset + page.limit) });
+        expect({ total: found.total, capped: Boolean(found.totalCapped) }).toEqual({ total: Math.min(expected.length, MAX_COUNTED), capped: expected.length > MAX_COUNTED });
+      }
+    }
+    const fields = await all(eq(catalogEntry.fieldName, "lineid"), sql`0::real`);
+    expect(fields.length).toBeGreaterThan(MAX_COUNTED);
+    for (const page of [{ offset: 0, limit: 20 }, { offset: 500, limit: 100 }, { offset: fields.length - 5, limit: 20 }]) {
+      for (const field of ["lineId", "LINEID"]) {
+        const found = await searchCatalog(system, { field, ...page });
+        expect({ field, ...page, hits: shown(found) }).toEqual({ field, ...page, hits: fields.slice(page.offset, page.offset + page.limit) });
+        expect({ total: found.total, capped: found.totalCapped }).toEqual({ total: MAX_COUNTED, capped: true });
+      }
+    }
+  });
+
   it("finds a version by topic right after it is published, and no longer once it is retired", async () => {
     await createTeam(system, { slug: "fresh-team", name: "Fresh" });
     await createApplication(system, { slug: "fresh-app", name: "Fresh app", team: "fresh-team" });

@@ -181,7 +181,7 @@ async function search(db: Database, query: z.output<typeof searchInput>): Promis
   const conditions: SQL[] = [];
   if (query.kind) conditions.push(eq(catalogEntry.kind, query.kind));
 
-  let rank: SQL<number> = sql<number>`0::real`;
+  let rank: SQL<number> | null = null;
   if (query.q) {
     const tsquery = toPrefixTsquery(query.q);
     if (!tsquery) return { hits: [], total: 0 };
@@ -200,7 +200,9 @@ async function search(db: Database, query: z.output<typeof searchInput>): Promis
         : eq(catalogEntry.fieldName, name.replace(/\[\]$/, "")),
     );
   }
-  const found = query.topic ? await topicSearch(db, query, query.topic, conditions) : { ...(await pageOf(db, and(...conditions), rank, "rank", query)) };
+  const found = query.topic
+    ? await topicSearch(db, query, query.topic, conditions)
+    : await pageOf(db, and(...conditions), rank ? { by: "rank", rank } : { by: "application" }, query);
   const hits = await withFlows(db, found.rows);
   return { total: found.total, totalCapped: found.totalCapped, hits };
 }
@@ -271,7 +273,7 @@ async function topicSearchInSql(db: Database, query: z.output<typeof searchInput
   for (const { address } of candidates.slice(0, MAX_TOPIC_CANDIDATES)) if (address !== null) index.add(address, address);
   const matched = [...new Set(index.matchFilter(filter).map((hit) => hit.value))].sort();
   if (matched.length === 0) return { rows: [], total: 0, totalCapped: false };
-  const page = await pageOf(db, and(...narrowed, inArray(catalogEntry.address, matched)), sql<number>`1::real`, "address", query);
+  const page = await pageOf(db, and(...narrowed, inArray(catalogEntry.address, matched)), { by: "address" }, query);
   return { ...page, totalCapped: page.totalCapped || candidates.length > MAX_TOPIC_CANDIDATES };
 }
 
@@ -300,30 +302,52 @@ async function hitsById(db: Executor, ids: readonly number[]): Promise<HitRow[]>
   });
 }
 
+/** How a page of hits is ordered: by rank, by address (a topic search) or by application (a field search); then by application and entry. */
+type PageOrder = { by: "rank"; rank: SQL<number> } | { by: "address" } | { by: "application" };
+
 /**
- * The count (up to one past {@link MAX_COUNTED}) and one page of the index rows matching, in one statement: the
- * matches are found and ranked once on the index table alone, the page of them joined for display.
- * By rank (then application and entry), or by address for a topic search.
+ * The count (up to one past {@link MAX_COUNTED}) and one page of the index rows matching, in one statement, the page
+ * of them joined for display. Ranked or by address, the matches are found and ranked once on the index table alone
+ * (ordered by the application slug it holds, with no join). By application, the page and the count are read in that
+ * order and stop early: a field search reads them from its index.
  */
-async function pageOf(db: Executor, where: SQL | undefined, rank: SQL<number>, order: "rank" | "address", page: { limit: number; offset: number }): Promise<Found> {
-  const key = order === "rank" ? sql`matches.rank desc` : sql`matches.address`;
-  // Read only when it orders: a field search then finds and pages its matches from the index alone.
-  const address = order === "address" ? sql`${catalogEntry.address}` : sql`null::text`;
-  const result = await db.execute(sql`
-    with matches as (
-      select ${catalogEntry.id} as id, ${catalogEntry.applicationId} as application_id, ${address} as address, ${rank} as rank
-      from ${catalogEntry} where ${where ?? sql`true`}
-    ),
-    paged as (
-      select matches.id, matches.rank, matches.address, ${application.slug} as slug
-      from matches join ${application} on ${application.id} = matches.application_id
-      order by ${key}, ${application.slug}, matches.id
-      limit ${page.limit} offset ${page.offset}
-    )
-    select (select count(*)::int from (select 1 from matches limit ${MAX_COUNTED + 1}) as capped) as "total", paged.rank as "rank", ${hitSelection}
+async function pageOf(db: Executor, where: SQL | undefined, order: PageOrder, page: { limit: number; offset: number }): Promise<Found> {
+  const matched = where ?? sql`true`;
+  // `paged` (id, rank, address, slug) is the page of matches, `total` counts them up to the cap.
+  const hitsOf = (ctes: SQL, total: SQL, key: SQL) => sql`
+    with ${ctes}
+    select (${total}) as "total", paged.rank as "rank", ${hitSelection}
     from (select 1) as one
       left join (${hitTables} join paged on paged.id = ${catalogEntry.id}) on true
-    order by ${order === "rank" ? sql`paged.rank desc` : sql`paged.address`}, paged.slug, paged.id`);
+    order by ${key}, paged.slug, paged.id`;
+  const statement =
+    order.by === "application"
+      ? hitsOf(
+          sql`paged as (
+            select ${catalogEntry.id} as id, 0::real as rank, null::text as address, ${catalogEntry.applicationSlug} as slug
+            from ${catalogEntry} where ${matched}
+            order by ${catalogEntry.applicationSlug}, ${catalogEntry.id}
+            limit ${page.limit} offset ${page.offset}
+          )`,
+          sql`select count(*)::int from (select 1 from ${catalogEntry} where ${matched} limit ${MAX_COUNTED + 1}) as capped`,
+          sql`paged.slug`,
+        )
+      : hitsOf(
+          sql`matches as (
+            select ${catalogEntry.id} as id, ${catalogEntry.applicationSlug} as slug,
+              ${order.by === "address" ? sql`${catalogEntry.address}` : sql`null::text`} as address,
+              ${order.by === "rank" ? order.rank : sql`1::real`} as rank
+            from ${catalogEntry} where ${matched}
+          ),
+          paged as (
+            select matches.id, matches.rank, matches.address, matches.slug from matches
+            order by ${order.by === "rank" ? sql`matches.rank desc` : sql`matches.address`}, matches.slug, matches.id
+            limit ${page.limit} offset ${page.offset}
+          )`,
+          sql`select count(*)::int from (select 1 from matches limit ${MAX_COUNTED + 1}) as capped`,
+          order.by === "rank" ? sql`paged.rank desc` : sql`paged.address`,
+        );
+  const result = await db.execute(statement);
   const rows = rowsOf<HitRow & { total: unknown }>(result);
   const total = Number(rows[0]?.total ?? 0);
   // No page (past the end, or nothing found) is one row of the count alone.
