@@ -567,20 +567,35 @@ export const catalogEntry = pgTable(
     /** Address levels and first literal level: narrow topic-filter candidates before matching. */
     levelCount: integer("level_count"),
     firstLevel: text("first_level"),
-    search: tsvector("search")
-      .notNull()
-      .generatedAlwaysAs(
-        sql`setweight(to_tsvector('simple', coalesce("title", '')), 'A') || setweight(to_tsvector('english', coalesce("body", '')), 'B')`,
-      ),
   },
   (t) => [
-    index("catalog_entry_search_idx").using("gin", t.search),
     index("catalog_entry_app_idx").on(t.applicationId),
     index("catalog_entry_topic_idx").on(t.kind, t.levelCount, t.firstLevel),
     // In the order of its hits (application, entry), a field search reads its page and count from the index alone.
     index("catalog_entry_field_idx").on(t.fieldName, t.applicationSlug, t.id),
     index("catalog_entry_field_path_idx").on(sql`lower(${t.fieldPath})`, t.applicationSlug, t.id),
   ],
+);
+
+/**
+ * The words of every search-index entry, in a table of their own: a frequent word matches tens of thousands of
+ * entries, and ranking them reads every one; here a match costs a narrow row (the vector, the slug that orders
+ * hits, the kind that filters them), not the entry's display columns. Written by the database itself: a trigger on
+ * `catalog_entry` (migration 0014) derives each row when an entry is inserted or its text changes, as
+ * `setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('english', body), 'B')`, and the row goes
+ * with its entry.
+ */
+export const catalogWord = pgTable(
+  "catalog_word",
+  {
+    entryId: bigint("entry_id", { mode: "number" })
+      .primaryKey()
+      .references(() => catalogEntry.id, { onDelete: "cascade" }),
+    applicationSlug: text("application_slug").notNull(),
+    kind: text("kind", { enum: ["application", "channel", "message", "field"] }).notNull(),
+    search: tsvector("search").notNull(),
+  },
+  (t) => [index("catalog_word_search_idx").using("gin", t.search)],
 );
 
 /**

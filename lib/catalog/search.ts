@@ -2,7 +2,7 @@ import "server-only";
 import { and, asc, eq, gte, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client.ts";
-import { application, catalogEntry, contractVersion, system, team, type SystemType } from "@/db/schema.ts";
+import { application, catalogEntry, catalogWord, contractVersion, system, team, type SystemType } from "@/db/schema.ts";
 import { MeshportError } from "@/lib/errors.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { parseFilter, TemplateIndex, type Filter } from "@/registry/topics/index.ts";
@@ -112,15 +112,18 @@ function toHit(row: HitRow, rank: number): Omit<SearchHit, "action" | "producers
  */
 async function withFlows(db: Executor, rows: HitRow[]): Promise<SearchHit[]> {
   const located = rows.filter((r) => r.address !== null && r.address !== undefined);
-  const directions = await directionsOf(
-    db,
-    located.map((r) => ({ versionId: String(r.versionId), channel: String(r.address) })),
-  );
-  const participants = await participantsOf(
-    db,
-    located.map((r) => String(r.address)),
-    MAX_HIT_PARTICIPANTS,
-  );
+  // Independent reads: on PostgreSQL they run side by side on two pooled connections.
+  const [directions, participants] = await Promise.all([
+    directionsOf(
+      db,
+      located.map((r) => ({ versionId: String(r.versionId), channel: String(r.address) })),
+    ),
+    participantsOf(
+      db,
+      located.map((r) => String(r.address)),
+      MAX_HIT_PARTICIPANTS,
+    ),
+  ]);
   const brief = (p: { application: HitParticipant["application"]; team: HitParticipant["team"]; version: string }): HitParticipant => ({
     application: p.application,
     team: p.team,
@@ -153,9 +156,11 @@ export const searchCatalog = defineQuery({
   permission: "catalog:read",
   input: searchInput,
   run: async ({ db, input }) => {
-    const found = await search(db, input);
-    // Words alone also find systems by name, on the first page.
-    const systems = input.q && !input.topic && !input.field && !input.kind && input.offset === 0 ? await systemsNamed(db, input.q) : [];
+    // Words alone also find systems by name, on the first page: read beside the hits.
+    const [found, systems] = await Promise.all([
+      search(db, input),
+      input.q && !input.topic && !input.field && !input.kind && input.offset === 0 ? systemsNamed(db, input.q) : [],
+    ]);
     return { ...found, systems };
   },
 });
@@ -178,33 +183,37 @@ async function systemsNamed(db: Executor, text: string): Promise<SystemHit[]> {
 }
 
 async function search(db: Database, query: z.output<typeof searchInput>): Promise<{ hits: SearchHit[]; total: number; totalCapped?: boolean }> {
-  const conditions: SQL[] = [];
-  if (query.kind) conditions.push(eq(catalogEntry.kind, query.kind));
-
-  let rank: SQL<number> | null = null;
+  let words: SQL | null = null;
   if (query.q) {
     const tsquery = toPrefixTsquery(query.q);
     if (!tsquery) return { hits: [], total: 0 };
-    const ts = sql`(to_tsquery('simple', ${tsquery}) || to_tsquery('english', ${tsquery}))`;
-    // No planner hint needed: on the benchmark catalog (203,033 index rows, PostgreSQL, after ANALYZE) the frequent
-    // "status" (25,533 rows) and a rare word (1 row) both read a bitmap scan of the GIN index, with or without
-    // enable_seqscan, which only changed the 2,000-row application join (2026-12-02, machine busy: 150-215 ms and 1 ms).
-    conditions.push(sql`${catalogEntry.search} @@ ${ts}`);
-    rank = sql<number>`ts_rank(${catalogEntry.search}, ${ts})`;
+    words = sql`(to_tsquery('simple', ${tsquery}) || to_tsquery('english', ${tsquery}))`;
   }
+  const fields: SQL[] = [];
   if (query.field) {
     const name = query.field.toLowerCase();
-    conditions.push(
+    fields.push(
       name.includes(".")
         ? sql`lower(${catalogEntry.fieldPath}) = ${name}`
         : eq(catalogEntry.fieldName, name.replace(/\[\]$/, "")),
     );
   }
-  const found = query.topic
-    ? await topicSearch(db, query, query.topic, conditions)
-    : await pageOf(db, and(...conditions), rank ? { by: "rank", rank } : { by: "application" }, query);
+  let found: Found;
+  if (query.topic) {
+    const conditions = [...(query.kind ? [eq(catalogEntry.kind, query.kind)] : []), ...(words ? [entryHasWords(words)] : []), ...fields];
+    found = await topicSearch(db, query, query.topic, conditions);
+  } else if (words) {
+    found = await pageOf(db, fields.length > 0 ? and(...fields) : undefined, { by: "rank", words, kind: query.kind }, query);
+  } else {
+    found = await pageOf(db, and(...(query.kind ? [eq(catalogEntry.kind, query.kind)] : []), ...fields), { by: "application" }, query);
+  }
   const hits = await withFlows(db, found.rows);
   return { total: found.total, totalCapped: found.totalCapped, hits };
+}
+
+/** True for the entries whose words match the query, found through the words table's index. */
+function entryHasWords(words: SQL): SQL {
+  return sql`${catalogEntry.id} in (select ${catalogWord.entryId} from ${catalogWord} where ${catalogWord.search} @@ ${words})`;
 }
 
 type Found = { rows: HitRow[]; total: number; totalCapped: boolean };
@@ -302,17 +311,20 @@ async function hitsById(db: Executor, ids: readonly number[]): Promise<HitRow[]>
   });
 }
 
-/** How a page of hits is ordered: by rank, by address (a topic search) or by application (a field search); then by application and entry. */
-type PageOrder = { by: "rank"; rank: SQL<number> } | { by: "address" } | { by: "application" };
+/**
+ * How a page of hits is ordered: by rank (words, of one kind or all), by address (a topic search) or by application
+ * (a field search); then by application and entry.
+ */
+type PageOrder = { by: "rank"; words: SQL; kind?: SearchHit["kind"] } | { by: "address" } | { by: "application" };
 
 /**
  * The count (up to one past {@link MAX_COUNTED}) and one page of the index rows matching, in one statement, the page
- * of them joined for display. Ranked or by address, the matches are found and ranked once on the index table alone
- * (ordered by the application slug it holds, with no join). By application, the page and the count are read in that
- * order and stop early: a field search reads them from its index.
+ * of them joined for display. Ranked, the matches are found and ranked once on the words table (joined to the entries
+ * only when they must meet other conditions); by address, on the entries. Either way they are ordered by the
+ * application slug the row holds, with no join. By application, the page and the count are read in that order and
+ * stop early: a field search reads them from its index.
  */
 async function pageOf(db: Executor, where: SQL | undefined, order: PageOrder, page: { limit: number; offset: number }): Promise<Found> {
-  const matched = where ?? sql`true`;
   // `paged` (id, rank, address, slug) is the page of matches, `total` counts them up to the cap.
   const hitsOf = (ctes: SQL, total: SQL, key: SQL) => sql`
     with ${ctes}
@@ -320,33 +332,49 @@ async function pageOf(db: Executor, where: SQL | undefined, order: PageOrder, pa
     from (select 1) as one
       left join (${hitTables} join paged on paged.id = ${catalogEntry.id}) on true
     order by ${key}, paged.slug, paged.id`;
-  const statement =
-    order.by === "application"
-      ? hitsOf(
-          sql`paged as (
-            select ${catalogEntry.id} as id, 0::real as rank, null::text as address, ${catalogEntry.applicationSlug} as slug
-            from ${catalogEntry} where ${matched}
-            order by ${catalogEntry.applicationSlug}, ${catalogEntry.id}
-            limit ${page.limit} offset ${page.offset}
-          )`,
-          sql`select count(*)::int from (select 1 from ${catalogEntry} where ${matched} limit ${MAX_COUNTED + 1}) as capped`,
-          sql`paged.slug`,
-        )
-      : hitsOf(
-          sql`matches as (
-            select ${catalogEntry.id} as id, ${catalogEntry.applicationSlug} as slug,
-              ${order.by === "address" ? sql`${catalogEntry.address}` : sql`null::text`} as address,
-              ${order.by === "rank" ? order.rank : sql`1::real`} as rank
-            from ${catalogEntry} where ${matched}
-          ),
-          paged as (
-            select matches.id, matches.rank, matches.address, matches.slug from matches
-            order by ${order.by === "rank" ? sql`matches.rank desc` : sql`matches.address`}, matches.slug, matches.id
-            limit ${page.limit} offset ${page.offset}
-          )`,
-          sql`select count(*)::int from (select 1 from matches limit ${MAX_COUNTED + 1}) as capped`,
-          order.by === "rank" ? sql`paged.rank desc` : sql`paged.address`,
-        );
+  const pagedMatches = (key: SQL) => sql`paged as (
+    select matches.id, matches.rank, matches.address, matches.slug from matches
+    order by ${key}, matches.slug, matches.id
+    limit ${page.limit} offset ${page.offset}
+  )`;
+  const countedMatches = sql`select count(*)::int from (select 1 from matches limit ${MAX_COUNTED + 1}) as capped`;
+  let statement: SQL;
+  if (order.by === "application") {
+    const matched = where ?? sql`true`;
+    statement = hitsOf(
+      sql`paged as (
+        select ${catalogEntry.id} as id, 0::real as rank, null::text as address, ${catalogEntry.applicationSlug} as slug
+        from ${catalogEntry} where ${matched}
+        order by ${catalogEntry.applicationSlug}, ${catalogEntry.id}
+        limit ${page.limit} offset ${page.offset}
+      )`,
+      sql`select count(*)::int from (select 1 from ${catalogEntry} where ${matched} limit ${MAX_COUNTED + 1}) as capped`,
+      sql`paged.slug`,
+    );
+  } else if (order.by === "rank") {
+    const conditions = [sql`${catalogWord.search} @@ ${order.words}`, ...(order.kind ? [eq(catalogWord.kind, order.kind)] : []), ...(where ? [where] : [])];
+    statement = hitsOf(
+      sql`matches as (
+        select ${catalogWord.entryId} as id, ${catalogWord.applicationSlug} as slug, null::text as address,
+          ts_rank(${catalogWord.search}, ${order.words}) as rank
+        from ${catalogWord} ${where ? sql`join ${catalogEntry} on ${catalogEntry.id} = ${catalogWord.entryId}` : sql``}
+        where ${and(...conditions)}
+      ),
+      ${pagedMatches(sql`matches.rank desc`)}`,
+      countedMatches,
+      sql`paged.rank desc`,
+    );
+  } else {
+    statement = hitsOf(
+      sql`matches as (
+        select ${catalogEntry.id} as id, ${catalogEntry.applicationSlug} as slug, ${catalogEntry.address} as address, 1::real as rank
+        from ${catalogEntry} where ${where ?? sql`true`}
+      ),
+      ${pagedMatches(sql`matches.address`)}`,
+      countedMatches,
+      sql`paged.address`,
+    );
+  }
   const result = await db.execute(statement);
   const rows = rowsOf<HitRow & { total: unknown }>(result);
   const total = Number(rows[0]?.total ?? 0);
