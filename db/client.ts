@@ -9,7 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
-import { databaseTargetFromEnv, migrationsDir, type DatabaseTarget } from "./config.ts";
+import { databaseListenUrlFromEnv, databaseTargetFromEnv, migrationsDir, type DatabaseTarget } from "./config.ts";
 import * as schema from "./schema.ts";
 
 /** The drizzle database, whichever driver is behind it. */
@@ -372,7 +372,8 @@ const globalForDb = globalThis as typeof globalThis & { __meshportDb?: ProcessDa
 export function getDatabaseHandle(): Promise<DatabaseHandle> {
   if (!globalForDb.__meshportDb) {
     const handle = (async () => {
-      const opened = await openDatabase(databaseTargetFromEnv());
+      const listenUrl = databaseListenUrlFromEnv();
+      const opened = await openDatabase(databaseTargetFromEnv(), listenUrl ? { listenUrl } : {});
       await opened.migrate();
       return opened;
     })();

@@ -17,7 +17,7 @@ export type DatabaseTarget =
   | { driver: "pglite"; dataDir: string | null /* null: in memory */ };
 
 /** Reads the database target from the environment. */
-export function databaseTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseTarget {
+export function databaseTargetFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): DatabaseTarget {
   const url = env.DATABASE_URL?.trim();
   if (url) {
     if (!/^postgres(ql)?:\/\//.test(url)) {
@@ -27,4 +27,16 @@ export function databaseTargetFromEnv(env: NodeJS.ProcessEnv = process.env): Dat
   }
   if (env.MESHPORT_DATABASE === "memory") return { driver: "pglite", dataDir: null };
   return { driver: "pglite", dataDir: path.join(dataDir(), "pglite") };
+}
+
+/**
+ * Where the change feed listens, from `DATABASE_LISTEN_URL`: the server itself when `DATABASE_URL` goes through a
+ * transaction-pooling proxy, which keeps no session for a LISTEN. Unset: the feed listens where the pool connects.
+ */
+export function databaseListenUrlFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const url = env.DATABASE_LISTEN_URL?.trim();
+  if (!url) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error("DATABASE_LISTEN_URL must be a postgres:// or postgresql:// URL");
+  if (!env.DATABASE_URL?.trim()) throw new Error("DATABASE_LISTEN_URL needs DATABASE_URL: the embedded database has no server to listen to");
+  return url;
 }
