@@ -26,4 +26,5 @@ END $$;--> statement-breakpoint
 CREATE TRIGGER "catalog_entry_words_changed" AFTER UPDATE OF "title", "body", "kind", "application_slug" ON "catalog_entry" FOR EACH ROW EXECUTE FUNCTION "catalog_words_of_changed_entry"();--> statement-breakpoint
 CREATE INDEX "catalog_word_search_idx" ON "catalog_word" USING gin ("search");--> statement-breakpoint
 DROP INDEX "catalog_entry_search_idx";--> statement-breakpoint
-ALTER TABLE "catalog_entry" DROP COLUMN "search";
+ALTER TABLE "catalog_entry" DROP COLUMN "search";--> statement-breakpoint
+ANALYZE "catalog_word";
