@@ -14,6 +14,8 @@ import { median, percentile, round } from "./stats.ts";
 const WARM_UP_ROUNDS = 5;
 const ROUNDS = Number(process.env.MESHPORT_BENCH_PAGES_ROUNDS ?? 60);
 const TARGET_P95_MS = 100;
+/** The pages to time (comma-separated names, such as `broker,application`); all when unset. */
+const ONLY = process.env.MESHPORT_BENCH_PAGES_ONLY?.split(",").map((name) => name.trim()).filter(Boolean);
 const PASSWORD = "bench-pages-password-1";
 const NOUNS = ["temperature", "pressure", "status", "created", "alarm", "reading", "invoice", "inspection"];
 
@@ -90,7 +92,7 @@ async function measure(label: string, env: Record<string, string>, handle: Datab
     const random = seeded(5);
     const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
     const base = portal.base;
-    const pages: Record<string, PageKind> = {
+    const allPages: Record<string, PageKind> = {
       catalog: { as: "viewer", url: () => `${base}/catalog?page=${1 + Math.floor(random() * 80)}`, expect: 'data-testid="applications-table"' },
       catalogFiltered: { as: "viewer", url: () => `${base}/catalog?team=team-${Math.floor(random() * 20)}`, expect: 'data-testid="applications-table"' },
       application: { as: "viewer", url: () => `${base}/catalog/service-${Math.floor(random() * catalog.apps)}`, expect: 'data-testid="application-name"' },
@@ -107,6 +109,9 @@ async function measure(label: string, env: Record<string, string>, handle: Datab
       broker: { as: "viewer", url: () => `${base}/brokers/site-${Math.floor(random() * mesh.brokers)}`, expect: "</html>" },
       audit: { as: "reviewer", url: () => `${base}/audit`, expect: 'data-testid="audit-table"' },
     };
+    const unknown = ONLY?.filter((name) => !(name in allPages)) ?? [];
+    if (unknown.length > 0) throw new Error(`MESHPORT_BENCH_PAGES_ONLY names no page ${unknown.join(", ")} (pages: ${Object.keys(allPages).join(", ")})`);
+    const pages = ONLY ? Object.fromEntries(Object.entries(allPages).filter(([name]) => ONLY.includes(name))) : allPages;
     const times = Object.fromEntries(Object.keys(pages).map((k) => [k, [] as number[]]));
     const firstMs: Record<string, number> = {};
     // Warm-up, then every page in turn, round after round, so a slow moment of the machine hits them all alike.

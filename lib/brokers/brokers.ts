@@ -63,22 +63,24 @@ export const declareBroker = defineCommand({
 });
 
 async function brokerSummaries(db: Database, now: number, kind?: string): Promise<BrokerSummary[]> {
-  const brokers = await db
-    .select()
-    .from(broker)
-    .where(kind ? eq(broker.protocol, kind) : undefined)
-    .orderBy(asc(broker.id));
-  const topicCounts = await db
-    .select({ brokerId: brokerTopic.brokerId, topics: count() })
-    .from(brokerTopic)
-    .groupBy(brokerTopic.brokerId);
-  // The current rate is what the last window carried, not the all-time history.
-  const rates = await db
-    .select({ brokerId: brokerTopic.brokerId, rate: sum(brokerTopic.lastRatePerSecond) })
-    .from(brokerTopic)
-    .innerJoin(broker, eq(broker.id, brokerTopic.brokerId))
-    .where(gte(brokerTopic.lastWindowEnd, sql`${broker.lastWindowEnd}`))
-    .groupBy(brokerTopic.brokerId);
+  const [brokers, topicCounts, rates] = await Promise.all([
+    db
+      .select()
+      .from(broker)
+      .where(kind ? eq(broker.protocol, kind) : undefined)
+      .orderBy(asc(broker.id)),
+    db
+      .select({ brokerId: brokerTopic.brokerId, topics: count() })
+      .from(brokerTopic)
+      .groupBy(brokerTopic.brokerId),
+    // The current rate is what the last window carried, not the all-time history.
+    db
+      .select({ brokerId: brokerTopic.brokerId, rate: sum(brokerTopic.lastRatePerSecond) })
+      .from(brokerTopic)
+      .innerJoin(broker, eq(broker.id, brokerTopic.brokerId))
+      .where(gte(brokerTopic.lastWindowEnd, sql`${broker.lastWindowEnd}`))
+      .groupBy(brokerTopic.brokerId),
+  ]);
   const countOf = new Map(topicCounts.map((r) => [r.brokerId, r.topics]));
   const rateOf = new Map(rates.map((r) => [r.brokerId, Number(r.rate ?? 0)]));
   return brokers.map((b) => ({
@@ -170,32 +172,35 @@ const getBrokerQuery = defineQuery({
   permission: "catalog:read",
   input: getBrokerInput,
   run: async ({ db, input: options }, id: string): Promise<BrokerDetails> => {
-    const all = await brokerSummaries(db, options.now ?? Date.now());
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 500);
+    // Every read needs only the id: side by side (a broker that does not exist has no rows in the others).
+    const [all, rows, bridges, discovered] = await Promise.all([
+      brokerSummaries(db, options.now ?? Date.now()),
+      db
+        .select()
+        .from(brokerTopic)
+        .where(eq(brokerTopic.brokerId, id))
+        .orderBy(desc(brokerTopic.lastRatePerSecond), desc(brokerTopic.totalMessages), asc(brokerTopic.template))
+        .limit(limit)
+        .offset(Math.max(options.offset ?? 0, 0)),
+      db
+        .select()
+        .from(brokerBridge)
+        .where(sql`${brokerBridge.fromBrokerId} = ${id} or ${brokerBridge.toBrokerId} = ${id}`)
+        .orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId))
+        .limit(MAX_BROKER_LINKS),
+      db
+        .select()
+        .from(brokerLink)
+        .where(or(eq(brokerLink.brokerId, id), and(eq(brokerLink.remoteBrokerId, id), ne(brokerLink.brokerId, id))))
+        .orderBy(asc(brokerLink.brokerId), asc(brokerLink.kind), asc(brokerLink.name))
+        .limit(MAX_BROKER_LINKS),
+    ]);
     const found = all.find((b) => b.id === id);
     if (!found) throw new MeshportError("not_found", `No broker ${id}.`, { subject: "broker" });
     const names = new Map(all.map((b) => [b.id, b.name]));
     const dialect = brokerDialect(found.protocol);
-    const limit = Math.min(Math.max(options.limit ?? 100, 1), 500);
-    const rows = await db
-      .select()
-      .from(brokerTopic)
-      .where(eq(brokerTopic.brokerId, id))
-      .orderBy(desc(brokerTopic.lastRatePerSecond), desc(brokerTopic.totalMessages), asc(brokerTopic.template))
-      .limit(limit)
-      .offset(Math.max(options.offset ?? 0, 0));
     const topics = rows.map((t) => ({ ...t, subscription: subscriptionFilterIn(t.template, dialect) }));
-    const bridges = await db
-      .select()
-      .from(brokerBridge)
-      .where(sql`${brokerBridge.fromBrokerId} = ${id} or ${brokerBridge.toBrokerId} = ${id}`)
-      .orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId))
-      .limit(MAX_BROKER_LINKS);
-    const discovered = await db
-      .select()
-      .from(brokerLink)
-      .where(or(eq(brokerLink.brokerId, id), and(eq(brokerLink.remoteBrokerId, id), ne(brokerLink.brokerId, id))))
-      .orderBy(asc(brokerLink.brokerId), asc(brokerLink.kind), asc(brokerLink.name))
-      .limit(MAX_BROKER_LINKS);
     const end = (other: string | null) => (other && names.has(other) ? { id: other, name: names.get(other)! } : null);
     const links: BrokerLinkView[] = [
       ...bridges.map((b): BrokerLinkView => {

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, desc, eq, inArray, lt, notExists, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client.ts";
 import {
@@ -19,7 +19,7 @@ import type { Impact } from "@/registry/impact/index.ts";
 import { can } from "@/lib/auth/permissions.ts";
 import type { Principal } from "@/lib/auth/principal.ts";
 import { MeshportError } from "@/lib/errors.ts";
-import { defineQuery } from "@/lib/service.ts";
+import { defineQuery, noInput } from "@/lib/service.ts";
 import { reviewStatus, type Decision, type ReviewStatus, type ReviewerTeam } from "./approval.ts";
 import { changeRequestPath, OPEN_STATES } from "./requests.ts";
 
@@ -56,43 +56,51 @@ export interface ChangeRequestSummary {
   url: string;
 }
 
+type ListInput = z.output<typeof listChangeRequestsInput>;
+
+/** The conditions of the Reviews list for the reader: the filters, and for `waiting` what the reader must still decide. */
+function listConditions(db: Executor, principal: Principal, input: Omit<ListInput, "limit">): SQL[] {
+  const where: SQL[] = [];
+  if (input.before) where.push(lt(changeRequest.number, input.before));
+  if (input.state === "active") where.push(inArray(changeRequest.state, [...OPEN_STATES]));
+  else if (input.state) where.push(eq(changeRequest.state, input.state));
+  if (input.app) where.push(eq(application.slug, input.app));
+  if (input.team) where.push(eq(team.slug, input.team));
+  if (input.breaking) where.push(eq(changeRequest.breaking, input.breaking === "true"));
+  if (input.view === "mine") where.push(eq(changeRequest.authorId, principal.id));
+  if (input.view === "waiting") {
+    where.push(inArray(changeRequest.state, ["open", "changes_requested"]));
+    where.push(sql`${changeRequest.authorId} <> ${principal.id}`);
+    // A reviewer team I may decide for, and no decision of mine on the current revision yet.
+    const decides = can(principal, "reviews:decide");
+    where.push(sql`exists (select 1 from ${changeRequestReviewer} r join ${teamMember} m on m.team_id = r.team_id
+      where r.change_request_id = ${changeRequest.id} and r.required_approvals > 0 and m.user_id = ${principal.id}
+      ${decides ? sql`` : sql`and m.role = 'maintainer'`})`);
+    where.push(
+      notExists(
+        db
+          .select({ one: sql`1` })
+          .from(reviewEvent)
+          .where(
+            and(
+              eq(reviewEvent.changeRequestId, changeRequest.id),
+              eq(reviewEvent.revision, changeRequest.revision),
+              eq(reviewEvent.actorId, principal.id),
+              or(eq(reviewEvent.kind, "approved"), eq(reviewEvent.kind, "changes_requested")),
+            ),
+          ),
+      ),
+    );
+  }
+  return where;
+}
+
 /** The Reviews list: waiting for me, mine, or all, with filters; newest first, paged by number. */
 export const listChangeRequests = defineQuery({
   permission: "catalog:read",
   input: listChangeRequestsInput,
   run: async ({ db, principal, input }): Promise<{ requests: ChangeRequestSummary[]; nextBefore: number | null }> => {
-    const where: SQL[] = [];
-    if (input.before) where.push(lt(changeRequest.number, input.before));
-    if (input.state === "active") where.push(inArray(changeRequest.state, [...OPEN_STATES]));
-    else if (input.state) where.push(eq(changeRequest.state, input.state));
-    if (input.app) where.push(eq(application.slug, input.app));
-    if (input.team) where.push(eq(team.slug, input.team));
-    if (input.breaking) where.push(eq(changeRequest.breaking, input.breaking === "true"));
-    if (input.view === "mine") where.push(eq(changeRequest.authorId, principal.id));
-    if (input.view === "waiting") {
-      where.push(inArray(changeRequest.state, ["open", "changes_requested"]));
-      where.push(sql`${changeRequest.authorId} <> ${principal.id}`);
-      // A reviewer team I may decide for, and no decision of mine on the current revision yet.
-      const decides = can(principal, "reviews:decide");
-      where.push(sql`exists (select 1 from ${changeRequestReviewer} r join ${teamMember} m on m.team_id = r.team_id
-        where r.change_request_id = ${changeRequest.id} and r.required_approvals > 0 and m.user_id = ${principal.id}
-        ${decides ? sql`` : sql`and m.role = 'maintainer'`})`);
-      where.push(
-        notExists(
-          db
-            .select({ one: sql`1` })
-            .from(reviewEvent)
-            .where(
-              and(
-                eq(reviewEvent.changeRequestId, changeRequest.id),
-                eq(reviewEvent.revision, changeRequest.revision),
-                eq(reviewEvent.actorId, principal.id),
-                or(eq(reviewEvent.kind, "approved"), eq(reviewEvent.kind, "changes_requested")),
-              ),
-            ),
-        ),
-      );
-    }
+    const where = listConditions(db, principal, input);
     const rows = await db
       .select({
         request: changeRequest,
@@ -326,11 +334,31 @@ export const changeRequestRevisionFiles = defineQuery({
   },
 });
 
-/** How many requests wait for the reader's review (the Reviews entry of the header counts to 100). */
-export async function waitingCount(principal: Principal): Promise<number> {
-  const result = await listChangeRequests(principal, { view: "waiting", limit: 100 });
-  return result.requests.length + (result.nextBefore !== null ? 1 : 0);
-}
+/** Requests the header's Reviews entry counts at most (it shows "99+" past 99); one more says there are more. */
+export const WAITING_COUNT_CAP = 100;
+
+/**
+ * How many requests wait for the reader's review, up to {@link WAITING_COUNT_CAP} and one more when there are
+ * more: counted in the database over the rows of the `waiting` list, none of them read.
+ */
+export const waitingCount = defineQuery({
+  permission: "catalog:read",
+  input: noInput,
+  run: async ({ db, principal }): Promise<number> => {
+    const where = listConditions(db, principal, { view: "waiting" });
+    const waiting = db
+      .select({ one: sql`1` })
+      .from(changeRequest)
+      .innerJoin(application, eq(application.id, changeRequest.applicationId))
+      .innerJoin(team, eq(team.id, application.teamId))
+      .innerJoin(changeRequestRevision, and(eq(changeRequestRevision.changeRequestId, changeRequest.id), eq(changeRequestRevision.number, changeRequest.revision)))
+      .where(and(...where))
+      .limit(WAITING_COUNT_CAP + 1)
+      .as("waiting");
+    const [row] = await db.select({ n: count() }).from(waiting);
+    return row?.n ?? 0;
+  },
+});
 
 /** The number of a change request by its id (a version page links the request that published it). */
 export const changeRequestNumber = defineQuery({

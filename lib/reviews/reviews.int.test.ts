@@ -17,7 +17,7 @@ import { publishVersion } from "@/lib/contracts/publish.ts";
 import { setVersionState } from "@/lib/contracts/lifecycle.ts";
 import { createToken } from "@/lib/tokens/tokens.ts";
 import { COMPATIBILITY_MODES } from "@/registry/index.ts";
-import { listChangeRequests, getChangeRequest } from "./queries.ts";
+import { listChangeRequests, getChangeRequest, waitingCount } from "./queries.ts";
 import { commentOnChangeRequest, decideChangeRequest, openChangeRequest, publishChangeRequest, rejectChangeRequest, reviseChangeRequest, withdrawChangeRequest } from "./requests.ts";
 
 /** A sensor contract: it sends readings on `plant/{lineId}/temperature` with `value` of the given type. */
@@ -146,7 +146,10 @@ describeEachBackend("change review", ({ handle }) => {
     // The consumer team's reviewer is told.
     const inbox = await db().select().from(notification).where(eq(notification.userId, consumerReviewer.id));
     expect(inbox.map((n) => n.kind)).toContain("review.requested");
-    expect((await listChangeRequests(consumerReviewer, { view: "waiting" })).requests.map((r) => r.number)).toContain(number);
+    const waiting = await listChangeRequests(consumerReviewer, { view: "waiting" });
+    expect(waiting.requests.map((r) => r.number)).toContain(number);
+    // The header's count is over the same rows, counted in the database.
+    expect(await waitingCount(consumerReviewer)).toBe(waiting.requests.length);
   });
 
   it("refuses decisions from the author and from people outside the reviewer teams", async () => {

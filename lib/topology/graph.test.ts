@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildTopology, type TopologyInput, type TopologyObservation } from "./graph.ts";
-import { layoutTopology } from "./layout.ts";
+import { layoutNeighbourhood, layoutTopology } from "./layout.ts";
 import { escapeXml, renderTopologySvg } from "./svg.ts";
 
 const app = (slug: string, teamSlug = "plant", domain = "manufacturing") => ({ id: `id-${slug}`, slug, name: slug.replace(/-/g, " "), teamSlug, teamName: `Team ${teamSlug}`, domain });
@@ -206,6 +206,38 @@ describe("layout and SVG", () => {
     const states = [...svg.matchAll(/<path d="[^"]*"[^>]*data-state="(\w+)" data-kind="(\w+)"/g)].map((m) => `${m[2]}:${m[1]}`).sort();
     expect(states).toEqual(["carried:observed", "receive:declared", "receive:observed", "send:both"]);
     expect(renderTopologySvg(laid, { linkBase: null })).not.toContain("<a ");
+  });
+
+  it("lays a neighbourhood out in columns at once: producers, channels, brokers, consumers, none overlapping", () => {
+    const g = buildTopology(
+      input({
+        brokers: [{ id: "plant-eu", name: "Plant EU" }],
+        observations: [seen({ producers: [{ clientId: "machine-monitor-1" }], consumers: [{ clientId: "stranger" }] })],
+        mapClient: (c) => (c.startsWith("machine-monitor") ? ["id-machine-monitor"] : []),
+      }),
+      { focus: { kind: "channel", address: "plant/{lineId}/temperature" }, group: "none" },
+    );
+    const laid = layoutNeighbourhood(g);
+    expect(laid.nodes.map((n) => n.id).sort()).toEqual(g.nodes.map((n) => n.id).sort());
+    const node = (id: string) => laid.nodes.find((n) => n.id === id)!;
+    const producer = node("application:machine-monitor");
+    const channel = node("channel:plant/{lineId}/temperature");
+    const broker = node("broker:plant-eu");
+    const consumer = node("application:dashboard");
+    expect(producer.x + producer.width).toBeLessThan(channel.x);
+    expect(channel.x + channel.width).toBeLessThan(broker.x);
+    expect(broker.x + broker.width).toBeLessThan(consumer.x);
+    for (const a of laid.nodes)
+      for (const b of laid.nodes)
+        if (a !== b) expect(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y).toBe(true);
+    // Every edge leaves its source's side and reaches its target's, inside the drawing.
+    for (const e of laid.edges) {
+      expect(e.points.length).toBeGreaterThanOrEqual(2);
+      for (const p of e.points) expect(p.x >= 0 && p.x <= laid.width + 40 && p.y >= 0 && p.y <= laid.height).toBe(true);
+    }
+    expect(laid.width).toBe(Math.max(...laid.nodes.map((n) => Math.ceil(n.x + n.width))));
+    expect(renderTopologySvg(laid)).toContain('data-testid="topology-node-client-stranger"');
+    expect(layoutNeighbourhood(buildTopology(input({ applications: [], flows: [] })))).toMatchObject({ nodes: [], edges: [], width: 0, height: 0 });
   });
 
   it("renders an empty drawing and a truncation note", async () => {

@@ -103,6 +103,84 @@ async function runLayout(graph: TopologyGraph, sizes: Map<string, { width: numbe
   return { positions, routes, width: Math.ceil(laid.width ?? 0), height: Math.ceil(laid.height ?? 0) };
 }
 
+/** Space between the columns of a neighbourhood drawing, and between the nodes of a column. */
+const COLUMN_GAP = 70;
+const ROW_GAP = 18;
+
+/** The column of a node in a neighbourhood drawing: producers, channels, brokers, consumers. */
+function neighbourhoodColumn(node: TopologyNode): number {
+  if (node.kind === "channel" || node.kind === "group") return 1;
+  if (node.kind === "broker") return 2;
+  return node.role === "consumer" ? 3 : 0;
+}
+
+/**
+ * Places a neighbourhood (the small drawing of an application, channel or broker page) in columns, left to right:
+ * producers, channels, brokers, consumers; each column ordered after the channels its nodes touch, so lines cross
+ * little. Synchronous and linear in the graph: the layered layout costs tens of milliseconds on 25 nodes and
+ * hundreds on 250, on every page view of another focus, for a drawing whose shape is known in advance.
+ */
+export function layoutNeighbourhood(graph: TopologyGraph): LaidOutGraph {
+  if (graph.nodes.length === 0) return { ...graph, nodes: [], edges: [], width: 0, height: 0 };
+  const columns: TopologyNode[][] = [[], [], [], []];
+  const columnOf = new Map<string, number>();
+  for (const n of graph.nodes) {
+    const c = neighbourhoodColumn(n);
+    columns[c]!.push(n);
+    columnOf.set(n.id, c);
+  }
+  const neighbours = new Map<string, string[]>();
+  for (const e of graph.edges) {
+    (neighbours.get(e.source) ?? neighbours.set(e.source, []).get(e.source)!).push(e.target);
+    (neighbours.get(e.target) ?? neighbours.set(e.target, []).get(e.target)!).push(e.source);
+  }
+  // Channels in the graph's order (by address); the other columns by the mean row of the channels they touch.
+  const row = new Map<string, number>();
+  columns[1]!.forEach((n, i) => row.set(n.id, i));
+  for (const c of [0, 2, 3]) {
+    const keyed = columns[c]!.map((n, i) => {
+      const rows = (neighbours.get(n.id) ?? []).map((id) => row.get(id)).filter((r): r is number => r !== undefined);
+      return { n, at: rows.length > 0 ? rows.reduce((a, b) => a + b, 0) / rows.length : Number.MAX_SAFE_INTEGER, i };
+    });
+    keyed.sort((a, b) => a.at - b.at || a.i - b.i);
+    columns[c] = keyed.map((k) => k.n);
+  }
+  const sizes = new Map(graph.nodes.map((n) => [n.id, nodeSize(n)]));
+  const heightOf = (column: TopologyNode[]) => column.reduce((h, n, i) => h + sizes.get(n.id)!.height + (i > 0 ? ROW_GAP : 0), 0);
+  const height = Math.max(...columns.map(heightOf));
+  const positions = new Map<string, Point>();
+  let x = 0;
+  for (const column of columns) {
+    if (column.length === 0) continue;
+    const width = Math.max(...column.map((n) => sizes.get(n.id)!.width));
+    // Each column centred on the tallest.
+    let y = round((height - heightOf(column)) / 2);
+    for (const n of column) {
+      const size = sizes.get(n.id)!;
+      positions.set(n.id, { x: round(x + (width - size.width) / 2), y });
+      y = round(y + size.height + ROW_GAP);
+    }
+    x += width + COLUMN_GAP;
+  }
+  const nodes: LaidOutNode[] = graph.nodes.map((n) => ({ ...n, ...positions.get(n.id)!, ...sizes.get(n.id)! }));
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const edges: LaidOutEdge[] = graph.edges.map((e) => {
+    const a = byId.get(e.source)!;
+    const b = byId.get(e.target)!;
+    const [ca, cb] = [columnOf.get(a.id)!, columnOf.get(b.id)!];
+    let points: Point[];
+    if (ca < cb) points = straight(a, b);
+    else if (ca > cb) points = [{ x: a.x, y: a.y + a.height / 2 }, { x: b.x + b.width, y: b.y + b.height / 2 }];
+    else {
+      // Two nodes of one column (brokers bridged): out to the right and back.
+      const out = Math.max(a.x + a.width, b.x + b.width) + COLUMN_GAP / 3;
+      points = [{ x: a.x + a.width, y: a.y + a.height / 2 }, { x: out, y: round((a.y + a.height / 2 + b.y + b.height / 2) / 2) }, { x: b.x + b.width, y: b.y + b.height / 2 }];
+    }
+    return { ...e, points };
+  });
+  return { ...graph, nodes, edges, width: Math.ceil(Math.max(0, x - COLUMN_GAP)), height: Math.ceil(height) };
+}
+
 function straight(a: LaidOutNode, b: LaidOutNode): Point[] {
   return [
     { x: a.x + a.width, y: a.y + a.height / 2 },

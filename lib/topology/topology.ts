@@ -11,7 +11,7 @@ import { clientMapper } from "@/lib/reviews/impact.ts";
 import { MQTT_DIALECT } from "@/registry/topics/index.ts";
 import { defineQuery } from "@/lib/service.ts";
 import { buildTopology, MAX_CLIENTS_PER_TOPIC, type TopologyApplication, type TopologyBridge, type TopologyFlow, type TopologyInput, type TopologyLink, type TopologyObservation } from "./graph.ts";
-import { layoutTopology, type LaidOutGraph } from "./layout.ts";
+import { layoutNeighbourhood, layoutTopology, type LaidOutGraph } from "./layout.ts";
 
 /** Applications read at most. */
 export const MAX_APPLICATIONS = 5_000;
@@ -161,43 +161,46 @@ async function observedThen(db: Executor, from: Date, to: Date, brokerId: string
 
 /** Applications, brokers, bridges and links: what every picture reads whole (bounded), with the client mapping. */
 async function loadMesh(db: Executor) {
-  const appRows = await db
-    .select({
-      id: application.id,
-      slug: application.slug,
-      name: application.name,
-      domain: application.domain,
-      patterns: application.clientIdPatterns,
-      teamId: team.id,
-      teamSlug: team.slug,
-      teamName: team.name,
-    })
-    .from(application)
-    .innerJoin(team, eq(team.id, application.teamId))
-    .orderBy(asc(application.slug))
-    .limit(MAX_APPLICATIONS + 1);
+  // The bridges and links of the brokers read (the first MAX_BROKERS by id): read side by side with them.
+  const brokersRead = db.select({ id: broker.id }).from(broker).orderBy(asc(broker.id)).limit(MAX_BROKERS);
+  const [appRows, brokerRows, bridgeRows, linkRows] = await Promise.all([
+    db
+      .select({
+        id: application.id,
+        slug: application.slug,
+        name: application.name,
+        domain: application.domain,
+        patterns: application.clientIdPatterns,
+        teamId: team.id,
+        teamSlug: team.slug,
+        teamName: team.name,
+      })
+      .from(application)
+      .innerJoin(team, eq(team.id, application.teamId))
+      .orderBy(asc(application.slug))
+      .limit(MAX_APPLICATIONS + 1),
+    db.select({ id: broker.id, name: broker.name, protocol: broker.protocol }).from(broker).orderBy(asc(broker.id)).limit(MAX_BROKERS + 1),
+    db
+      .select({ id: brokerBridge.id, fromBrokerId: brokerBridge.fromBrokerId, toBrokerId: brokerBridge.toBrokerId, topicFilter: brokerBridge.topicFilter, direction: brokerBridge.direction })
+      .from(brokerBridge)
+      .where(inArray(brokerBridge.fromBrokerId, brokersRead))
+      .orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId), asc(brokerBridge.topicFilter))
+      .limit(MAX_BRIDGES + 1),
+    // Discovered links count as bridges once their far end is known to be a broker of the mesh.
+    db
+      .select({ brokerId: brokerLink.brokerId, kind: brokerLink.kind, remoteBrokerId: brokerLink.remoteBrokerId, direction: brokerLink.direction, topics: brokerLink.topics })
+      .from(brokerLink)
+      .where(and(isNotNull(brokerLink.remoteBrokerId), inArray(brokerLink.brokerId, brokersRead)))
+      .orderBy(asc(brokerLink.brokerId), asc(brokerLink.kind), asc(brokerLink.name))
+      .limit(MAX_BRIDGES + 1),
+  ]);
   let truncated = appRows.length > MAX_APPLICATIONS;
   const apps = appRows.slice(0, MAX_APPLICATIONS);
   const applications: TopologyApplication[] = apps.map((a) => ({ id: a.id, slug: a.slug, name: a.name, teamSlug: a.teamSlug, teamName: a.teamName, domain: a.domain }));
-
-  const brokerRows = await db.select({ id: broker.id, name: broker.name, protocol: broker.protocol }).from(broker).orderBy(asc(broker.id)).limit(MAX_BROKERS + 1);
   truncated ||= brokerRows.length > MAX_BROKERS;
   const brokers = brokerRows.slice(0, MAX_BROKERS);
-  const bridgeRows = await db
-    .select({ id: brokerBridge.id, fromBrokerId: brokerBridge.fromBrokerId, toBrokerId: brokerBridge.toBrokerId, topicFilter: brokerBridge.topicFilter, direction: brokerBridge.direction })
-    .from(brokerBridge)
-    .where(brokerRows.length > 0 ? inArray(brokerBridge.fromBrokerId, brokers.map((b) => b.id)) : undefined)
-    .orderBy(asc(brokerBridge.fromBrokerId), asc(brokerBridge.toBrokerId), asc(brokerBridge.topicFilter))
-    .limit(MAX_BRIDGES + 1);
   truncated ||= bridgeRows.length > MAX_BRIDGES;
   const bridges: TopologyBridge[] = bridgeRows.slice(0, MAX_BRIDGES);
-  // Discovered links count as bridges once their far end is known to be a broker of the mesh.
-  const linkRows = await db
-    .select({ brokerId: brokerLink.brokerId, kind: brokerLink.kind, remoteBrokerId: brokerLink.remoteBrokerId, direction: brokerLink.direction, topics: brokerLink.topics })
-    .from(brokerLink)
-    .where(and(isNotNull(brokerLink.remoteBrokerId), brokerRows.length > 0 ? inArray(brokerLink.brokerId, brokers.map((b) => b.id)) : undefined))
-    .orderBy(asc(brokerLink.brokerId), asc(brokerLink.kind), asc(brokerLink.name))
-    .limit(MAX_BRIDGES + 1);
   truncated ||= linkRows.length > MAX_BRIDGES;
   const links: TopologyLink[] = linkRows.slice(0, MAX_BRIDGES).flatMap((l) => (l.remoteBrokerId ? [{ ...l, remoteBrokerId: l.remoteBrokerId }] : []));
   const owners = apps
@@ -296,6 +299,33 @@ function mayMeet(column: typeof flow.channel | typeof brokerTopic.template, addr
   return sql`(substring(${column} from '^[^/.{]*') in (${sql.join([...words].map((w) => sql`${w}`), sql`, `)}) or ${column} ~ '^[^/.]*[{+*#>]')`;
 }
 
+/** A last level that may stand for other text: a parameter (or a brace of one), or a wildcard of some dialect. */
+const OPEN_LEVEL = /[{}+*#>]/;
+
+/**
+ * Rows whose template may overlap one of the channels by its last level, in the separator of each row's broker
+ * (`.` for the brokers given, `/` for the rest, as MQTT): two templates overlap only level by level, so where
+ * both last levels are literal they are the same text. Null: every row may (a channel's last level is open).
+ */
+function lastLevelMayMeet(channels: Iterable<string>, dotBrokers: readonly string[]): SQL | null {
+  const condition = (separator: "/" | "."): SQL | null => {
+    const literals = new Set<string>();
+    for (const c of channels) {
+      const last = c.slice(c.lastIndexOf(separator) + 1);
+      if (OPEN_LEVEL.test(last)) return null;
+      literals.add(last);
+    }
+    // The patterns are constants; the levels are bound values.
+    const last = separator === "/" ? sql`substring(${brokerTopic.template} from '[^/]*$')` : sql`substring(${brokerTopic.template} from '[^.]*$')`;
+    return sql`(${last} in (${sql.join([...literals].map((l) => sql`${l}`), sql`, `)}) or ${last} ~ '[{}+*#>]')`;
+  };
+  const slash = condition("/");
+  const dot = dotBrokers.length > 0 ? condition(".") : sql`false`;
+  if (!slash && !dot) return null;
+  const onDot = dotBrokers.length > 0 ? sql`${brokerTopic.brokerId} in (${sql.join(dotBrokers.map((b) => sql`${b}`), sql`, `)})` : sql`false`;
+  return sql`(case when ${onDot} then ${dot ?? sql`true`} else ${slash ?? sql`true`} end)`;
+}
+
 /** A client-id pattern (`*` any run) as a LIKE pattern. */
 const likePattern = (glob: string) => glob.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, "%");
 
@@ -356,7 +386,10 @@ export async function loadNeighbourhoodInput(
   focus: NonNullable<TopologyQueryInput["focus"]>,
   now = new Date(),
 ): Promise<TopologyInput & { choices: TopologyView["choices"] }> {
-  const [mesh, catalog] = await Promise.all([loadMesh(db), catalogChannelIndexes(db)]);
+  const since = windowStart({ window: input.window }, now);
+  // A broker's own topics need nothing else read first.
+  const brokerSeeds = focus.kind === "broker" ? seedTopics(db, since, eq(brokerTopic.brokerId, focus.id)) : null;
+  const [mesh, catalog, brokerFound] = await Promise.all([loadMesh(db), catalogChannelIndexes(db), brokerSeeds]);
   // A catalog too large to index in process: the whole mesh, bounded as the full page is.
   if (!catalog) return loadTopologyInput(db, { window: input.window }, now);
   const dialectOf = new Map(mesh.brokers.map((b) => [b.id, brokerDialect(b.protocol)]));
@@ -367,16 +400,14 @@ export async function loadNeighbourhoodInput(
     if (!met) metBy.set(key, (met = catalog.met(dialectOf.get(o.brokerId) ?? MQTT_DIALECT, o)));
     return met;
   };
-  const since = windowStart({ window: input.window }, now);
   let cut = false;
   // The reach, in the order its channels are kept when it is bounded.
   const reach = new Set<string>();
   let seeds: TopologyObservation[] = [];
   if (focus.kind === "channel") reach.add(focus.address);
   else if (focus.kind === "broker") {
-    const found = await seedTopics(db, since, eq(brokerTopic.brokerId, focus.id));
-    cut ||= found.truncated;
-    seeds = found.topics;
+    cut ||= brokerFound!.truncated;
+    seeds = brokerFound!.topics;
   } else {
     const app = mesh.apps.find((a) => a.slug === focus.slug);
     if (!app) return assemble(mesh, [], [], cut);
@@ -428,13 +459,14 @@ export async function loadNeighbourhoodInput(
   const inReach = new ChannelIndexes<string>();
   for (const c of reach) inReach.add(c, c);
   const narrow = mayMeet(brokerTopic.template, reach);
+  const dotBrokers = mesh.brokers.filter((b) => dialectOf.get(b.id)!.separator === ".").map((b) => b.id);
   const candidates =
     narrow === undefined
       ? []
       : await db
           .select({ brokerId: brokerTopic.brokerId, template: brokerTopic.template })
           .from(brokerTopic)
-          .where(and(since ? gte(brokerTopic.lastSeen, since) : undefined, narrow ?? undefined))
+          .where(and(since ? gte(brokerTopic.lastSeen, since) : undefined, narrow ?? undefined, lastLevelMayMeet(reach, dotBrokers) ?? undefined))
           .orderBy(desc(brokerTopic.lastSeen), asc(brokerTopic.brokerId), asc(brokerTopic.template))
           .limit(MAX_OBSERVED_TOPICS + 1);
   cut ||= candidates.length > MAX_OBSERVED_TOPICS;
@@ -463,38 +495,42 @@ export async function loadNeighbourhoodInput(
 }
 
 /** The topology of the mesh, filtered, grouped and laid out. */
-export const getTopology = defineQuery({
-  permission: "catalog:read",
-  input: topologyInput,
-  run: async ({ db, input }): Promise<TopologyView> => {
-    // A neighbourhood alone (the application, channel and broker pages) reads only what it can contain.
-    const alone = input.focus && !input.at && !input.team && !input.domain && !input.broker && !input.prefix;
-    const loaded = alone && input.focus ? await loadNeighbourhoodInput(db, input, input.focus) : await loadTopologyInput(db, input);
-    const graph = buildTopology(loaded, {
-      ...(alone ? { maxNodes: MAX_NEIGHBOURHOOD_NODES } : {}),
+async function computeTopology(db: Executor, input: TopologyQueryInput): Promise<TopologyView> {
+  // A neighbourhood alone (the application, channel and broker pages) reads only what it can contain.
+  const alone = input.focus && !input.at && !input.team && !input.domain && !input.broker && !input.prefix;
+  const loaded = alone && input.focus ? await loadNeighbourhoodInput(db, input, input.focus) : await loadTopologyInput(db, input);
+  const graph = buildTopology(loaded, {
+    ...(alone ? { maxNodes: MAX_NEIGHBOURHOOD_NODES } : {}),
+    ...(input.team ? { team: input.team } : {}),
+    ...(input.domain ? { domain: input.domain } : {}),
+    ...(input.broker ? { broker: input.broker } : {}),
+    ...(input.prefix ? { prefix: input.prefix } : {}),
+    ...(input.focus ? { focus: input.focus } : {}),
+    group: input.group,
+    expand: input.expand,
+    linkParams: { ...(input.window !== "all" ? { window: input.window } : {}), ...(input.at ? { at: input.at.toISOString() } : {}) },
+  });
+  // A neighbourhood is drawn in columns at once; the layered layout is for the topology page.
+  const laid = alone ? layoutNeighbourhood(graph) : await layoutTopology(graph);
+  return {
+    ...laid,
+    filters: {
       ...(input.team ? { team: input.team } : {}),
       ...(input.domain ? { domain: input.domain } : {}),
       ...(input.broker ? { broker: input.broker } : {}),
       ...(input.prefix ? { prefix: input.prefix } : {}),
-      ...(input.focus ? { focus: input.focus } : {}),
+      ...(input.at ? { at: input.at.toISOString() } : {}),
+      window: input.window,
       group: input.group,
       expand: input.expand,
-      linkParams: { ...(input.window !== "all" ? { window: input.window } : {}), ...(input.at ? { at: input.at.toISOString() } : {}) },
-    });
-    const laid = await layoutTopology(graph);
-    return {
-      ...laid,
-      filters: {
-        ...(input.team ? { team: input.team } : {}),
-        ...(input.domain ? { domain: input.domain } : {}),
-        ...(input.broker ? { broker: input.broker } : {}),
-        ...(input.prefix ? { prefix: input.prefix } : {}),
-        ...(input.at ? { at: input.at.toISOString() } : {}),
-        window: input.window,
-        group: input.group,
-        expand: input.expand,
-      },
-      choices: loaded.choices,
-    };
-  },
+    },
+    choices: loaded.choices,
+  };
+}
+
+/** The topology of the mesh, filtered, grouped and laid out; or the neighbourhood of one focus. */
+export const getTopology = defineQuery({
+  permission: "catalog:read",
+  input: topologyInput,
+  run: async ({ db, input }): Promise<TopologyView> => computeTopology(db, input),
 });

@@ -147,14 +147,21 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
 
   let page: { entries: AuditEntry[]; nextBefore: number | null } = { entries: [], nextBefore: null };
   let refused: { message: string; fields: [string, string[]][] } | null = null;
-  try {
-    page = await listAudit(principal, { limit, ...(before ? { before } : {}), ...filter });
-  } catch (error) {
+  // The entries and the chain check are independent: read them side by side.
+  const [listed, chain] = await Promise.all([
+    listAudit(principal, { limit, ...(before ? { before } : {}), ...filter }).then(
+      (entries) => ({ entries }),
+      (error: unknown) => ({ error }),
+    ),
+    auditChainStatus(principal),
+  ]);
+  if ("entries" in listed) page = listed.entries;
+  else {
+    const { error } = listed;
     if (!isMeshportError(error) || error.kind !== "invalid_input") throw error;
     const details = error.details as InputErrorDetails | undefined;
     refused = { message: error.message, fields: Object.entries(details?.fieldErrors ?? {}) };
   }
-  const chain = await auditChainStatus(principal);
   const labelOf = (name: string) => FILTERS.find((f) => f.name === name)?.label ?? name;
   const shownFilters = FILTERS.filter((f) => filter[f.name]);
 

@@ -14,7 +14,7 @@ import { applicationOverview } from "@/lib/catalog/mesh.ts";
 import { ModeForm } from "./mode-form.tsx";
 import { SchemaId } from "./schema-id.tsx";
 import { DriftPanel } from "@/app/(portal)/drift/drift-panel.tsx";
-import { TopologyNeighbourhood } from "@/app/(portal)/topology/neighbourhood.tsx";
+import { preloadNeighbourhood, TopologyNeighbourhood } from "@/app/(portal)/topology/neighbourhood.tsx";
 
 export async function generateMetadata({ params }: { params: Promise<{ app: string }> }): Promise<Metadata> {
   return { title: (await params).app };
@@ -23,6 +23,8 @@ export async function generateMetadata({ params }: { params: Promise<{ app: stri
 export default async function ApplicationPage({ params }: { params: Promise<{ app: string }> }) {
   const principal = await requireUser();
   const { app: slug } = await params;
+  // The drawing reads the most: started now, it runs beside the page's own reads.
+  preloadNeighbourhood({ kind: "application", slug });
   // One read of the record, its current contract, the flows and the mesh: each was read twice when loaded apart.
   const data = await applicationOverview(principal, slug).catch((error: unknown) => {
     if (isMeshportError(error) && error.kind === "not_found") notFound();

@@ -8,7 +8,7 @@ import { channelParticipants, channelSchemas, currentContract, examplePayload, s
 import { isMeshportError } from "@/lib/errors.ts";
 import { decodeParam } from "@/lib/http/page-query.ts";
 import { DriftPanel } from "@/app/(portal)/drift/drift-panel.tsx";
-import { TopologyNeighbourhood } from "@/app/(portal)/topology/neighbourhood.tsx";
+import { preloadNeighbourhood, TopologyNeighbourhood } from "@/app/(portal)/topology/neighbourhood.tsx";
 
 export async function generateMetadata({ params }: { params: Promise<{ address: string }> }): Promise<Metadata> {
   return { title: decodeParam((await params).address) };
@@ -18,6 +18,8 @@ export default async function ChannelPage({ params }: { params: Promise<{ app: s
   const principal = await requireUser();
   const { app: slug, address: encoded } = await params;
   const address = decodeParam(encoded);
+  // The drawing reads the most: started now, it runs beside the page's own reads.
+  preloadNeighbourhood({ kind: "channel", address });
   const data = await currentContract(principal, slug).catch((error: unknown) => {
     if (isMeshportError(error) && error.kind === "not_found") notFound();
     throw error;
