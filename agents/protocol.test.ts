@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { Observer } from "./observer.ts";
 import {
@@ -17,7 +17,7 @@ import {
   utf8Length,
   type AgentReport,
 } from "./protocol.ts";
-import { buildReports, encodePart, encodeReport, planParts, planWindow, renderPart, type ReportContext } from "./report.ts";
+import { buildReports, encodePart, encodeReport, gzipText, planParts, planWindow, renderPart, type ReportContext } from "./report.ts";
 import { ConsumerTracker } from "./tracker.ts";
 
 const ctx: ReportContext = {
@@ -135,6 +135,37 @@ describe("agentReportSchema", () => {
       expect(encoded.drops).toEqual(report.drops);
       expect(agentReportSchema.safeParse(decoded).success).toBe(true);
     }
+  });
+
+  it("encodes a part larger than one gzip chunk into the same body as the rendered report", async () => {
+    const obs = new Observer({ collapseThreshold: 1_000 }, 0);
+    const letters = "abcdefghijklmnopqrst";
+    for (let i = 0; i < 2_000; i++) obs.observe(`fleet/m${letters[i % 20]}${letters[Math.floor(i / 20) % 20]}/t${letters[i % 5]}`, Buffer.from(JSON.stringify({ id: i, note: "é".repeat(i % 40) })), 0, false, i);
+    const closed = obs.close(1_000);
+    const ranges = planWindow(closed);
+    expect(ranges).toHaveLength(1);
+    const encoded = await encodePart(closed, ctx, ranges, 0, 3);
+    const text = gunzipSync(encoded.body).toString("utf8");
+    // Several chunks of text went to gzip one after the other.
+    expect(text.length).toBeGreaterThan(3 * 64 * 1024);
+    const expected = JSON.parse(gunzipSync(await encodeReport({ ...renderPart(closed, ctx, ranges, 0, 3), batchId: encoded.batchId })).toString("utf8")) as AgentReport;
+    expect(JSON.parse(text)).toEqual(expected);
+  });
+
+  it("gzips text pieces chunk by chunk into the bytes of the whole text", async () => {
+    const pieces = Array.from({ length: 500 }, (_, i) => `{"n":${i},"s":"${"ü".repeat(i % 13)}"},`);
+    const body = await gzipText(pieces, 100);
+    expect(gunzipSync(body).toString("utf8")).toBe(pieces.join(""));
+    expect(body.equals(gzipSync(Buffer.from(pieces.join(""), "utf8")))).toBe(true);
+    expect(gunzipSync(await gzipText([])).toString("utf8")).toBe("");
+  });
+
+  it("gives up a part whose rendering fails", async () => {
+    function* failing(): Generator<string> {
+      yield "x".repeat(200);
+      throw new Error("render failed");
+    }
+    await expect(gzipText(failing(), 100)).rejects.toThrow("render failed");
   });
 
   it("plans at least one part, and gives an oversized item its own", () => {

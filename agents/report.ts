@@ -3,8 +3,10 @@
  * and encodes them for the wire.
  */
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { finished } from "node:stream/promises";
 import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { createGzip, gzip } from "node:zlib";
 import type { ClosedWindow, WindowSnapshot, WindowSummary } from "./observer.ts";
 import {
   AGENT_PROTOCOL_VERSION,
@@ -124,23 +126,58 @@ export interface EncodedPart {
 // Where the envelope's (empty) observations sit in its JSON; keys and values before it are escaped, so it is found once.
 const TOPICS_SLOT = ',"topics":[],"drops":';
 
+/** Text handed to gzip at a time: a part's JSON is compressed as it is made, so it is never held whole. */
+const GZIP_CHUNK_CHARS = 64 * 1024;
+
 /**
- * Renders part `index` of a planned window straight into its encoded body, the same bytes as
- * `encodeReport(renderPart(…))`: each observation becomes JSON text as soon as it is rendered, so a
- * part of thousands of templates is held as text, never as a tree of objects.
+ * Renders part `index` of a planned window straight into its encoded body, the same JSON as
+ * `encodeReport(renderPart(…))`: each observation becomes JSON text as soon as it is rendered and
+ * goes to gzip in chunks, so a part of thousands of templates is held neither as a tree of objects
+ * nor as one text, only as its compressed bytes.
  */
-export function encodePart(closed: ClosedWindow, ctx: ReportContext, ranges: ReadonlyArray<[number, number]>, index: number, sequence: number): Promise<EncodedPart> {
+export async function encodePart(closed: ClosedWindow, ctx: ReportContext, ranges: ReadonlyArray<[number, number]>, index: number, sequence: number): Promise<EncodedPart> {
   const [b, e] = ranges[index]!;
   const head = envelope(closed, ctx, [], index, ranges.length, sequence);
-  const pieces: string[] = [];
-  // Each piece is a whole JSON value: an escape never spans two, so each is made storable on its own.
-  for (let i = b; i < e; i++) pieces.push(storableJson(JSON.stringify(closed.render(i))));
   const json = storableJson(JSON.stringify(head));
   const at = json.indexOf(TOPICS_SLOT);
   if (at < 0) throw new Error("report envelope without its observations");
   const inside = at + ',"topics":['.length;
-  const text = json.slice(0, inside) + pieces.join(",") + json.slice(inside);
-  return gzipAsync(Buffer.from(text, "utf8")).then((body) => ({ sequence: head.sequence, batchId: head.batchId, drops: head.drops, body }));
+  function* text(): Generator<string> {
+    yield json.slice(0, inside);
+    // Each piece is a whole JSON value: an escape never spans two, so each is made storable on its own.
+    for (let i = b; i < e; i++) yield (i > b ? "," : "") + storableJson(JSON.stringify(closed.render(i)));
+    yield json.slice(inside);
+  }
+  const body = await gzipText(text());
+  return { sequence: head.sequence, batchId: head.batchId, drops: head.drops, body };
+}
+
+/**
+ * Gzips text as it is produced: about GZIP_CHUNK_CHARS at a time, waiting while zlib is behind, so
+ * what is held is one chunk and the compressed output. The bytes are those of gzip over the whole text.
+ */
+export async function gzipText(pieces: Iterable<string>, chunkChars = GZIP_CHUNK_CHARS): Promise<Buffer> {
+  const zip = createGzip();
+  const out: Buffer[] = [];
+  zip.on("data", (chunk: Buffer) => out.push(chunk));
+  const done = finished(zip);
+  // Awaited below; a failure met first while waiting for a drain must not also surface as unhandled.
+  done.catch(() => {});
+  try {
+    let batch = "";
+    for (const piece of pieces) {
+      batch += piece;
+      if (batch.length < chunkChars) continue;
+      if (!zip.write(batch)) await once(zip, "drain");
+      batch = "";
+    }
+    zip.end(batch);
+    await done;
+  } finally {
+    // A rendering that threw leaves the stream unfinished: release zlib's memory now.
+    if (!zip.writableFinished) zip.destroy();
+  }
+  return Buffer.concat(out);
 }
 
 /**

@@ -57,6 +57,24 @@ describe("the agent as built JavaScript", () => {
     expect(readdirSync(path.dirname(out)).filter((f) => f.startsWith(`${base}.`))).toEqual([]);
   });
 
+  it("keeps the young generation from growing, unless the user sized it", () => {
+    // Objects that survive make V8 grow the young generation; the agent's heap setting keeps it at its start size.
+    const probe = [
+      `await import(${JSON.stringify(pathToFileURL(path.join(out, "meshport-agent.mjs")).href)});`,
+      `const keep = []; for (let i = 0; i < 300000; i++) keep.push({ i, s: "x" + i });`,
+      `const v8 = await import("node:v8");`,
+      `console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size);`,
+    ].join("\n");
+    const newSpace = (...flags: string[]) => {
+      const run = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", probe], { encoding: "utf8" });
+      expect(run.status, run.stderr).toBe(0);
+      return Number(run.stdout.trim());
+    };
+    const mb = 1024 * 1024;
+    expect(newSpace()).toBeLessThanOrEqual(4 * mb);
+    expect(newSpace("--max-semi-space-size=16")).toBeGreaterThan(8 * mb);
+  });
+
   it("exports main without running it when imported", async () => {
     const mod = (await import(pathToFileURL(path.join(out, "meshport-agent.mjs")).href)) as { main: unknown };
     expect(typeof mod.main).toBe("function");
