@@ -2,7 +2,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { createNatsSource, MAX_POLLED_SUBSCRIPTIONS_PER_CLIENT, parseConnz, parseGatewayz, parseJsz, parseLeafz, parseRoutez, parseVarz } from "./nats-source.ts";
+import { createNatsSource, MAX_POLLED_SUBSCRIPTIONS_PER_CLIENT, parseConnz, QUIET_POLL_EVERY, parseGatewayz, parseJsz, parseLeafz, parseRoutez, parseVarz } from "./nats-source.ts";
 import { MAX_BRIDGE_TOPICS, MAX_INVENTORY_ITEMS, type DiscoveredBridge } from "./protocol.ts";
 import type { BrokerSource, SourceSink, SubscriptionSnapshot } from "./source.ts";
 import { freePort } from "./testing/mosquitto.ts";
@@ -218,9 +218,9 @@ describe("NATS source polling the monitoring endpoint", () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
   });
 
-  async function source(monitor: FakeMonitor): Promise<{ src: BrokerSource; sink: ReturnType<typeof fakeSink> }> {
+  async function source(monitor: FakeMonitor, pollSeconds = 1): Promise<{ src: BrokerSource; sink: ReturnType<typeof fakeSink> }> {
     // No server listens there: polling must work while the client keeps reconnecting.
-    const src = createNatsSource({ servers: `nats://127.0.0.1:${await freePort()}`, monitorUrl: monitor.url, pollSeconds: 1, pollTimeoutMs: 300, reconnectWaitMs: 50, brokerId: "b" });
+    const src = createNatsSource({ servers: `nats://127.0.0.1:${await freePort()}`, monitorUrl: monitor.url, pollSeconds, pollTimeoutMs: 300, reconnectWaitMs: 50, brokerId: "b" });
     const sink = fakeSink();
     await src.start(sink, silent);
     cleanups.push(() => src.stop());
@@ -273,6 +273,27 @@ describe("NATS source polling the monitoring endpoint", () => {
     expect(st.bridges).toHaveLength(1);
     expect(st.brokerVersion).toBe("2.9.10");
     expect(st.capabilities.consumers).toBe(true);
+  });
+
+  it("reads endpoints that answered empty only every few polls, and at once again once they have content", async () => {
+    const monitor = await startFakeMonitor();
+    cleanups.push(() => monitor.close());
+    monitor.answers.connz = json(connz);
+    monitor.answers.routez = json({ routes: [] });
+    monitor.answers.leafz = json({ leafs: [] });
+    monitor.answers.gatewayz = json({ outbound_gateways: {}, inbound_gateways: {} });
+    monitor.answers.jsz = json({ disabled: true });
+    const { src } = await source(monitor, 0.1);
+    const polls = QUIET_POLL_EVERY + 2;
+    await until(() => (monitor.hits.connz ?? 0) >= polls, `${polls} polls`);
+    for (const quiet of ["routez", "leafz", "gatewayz", "jsz"]) expect(monitor.hits[quiet]).toBeLessThanOrEqual(2);
+    monitor.answers.leafz = json({ leafs: [{ ip: "10.0.0.2", port: 7422 }] });
+    await until(() => (src.status().bridges ?? []).length === 1, "the leafnode seen at a later look");
+    const hits = monitor.hits.leafz!;
+    const connzHits = monitor.hits.connz!;
+    await until(() => monitor.hits.connz! >= connzHits + QUIET_POLL_EVERY, "more polls");
+    // With content, the endpoint is read at every poll again.
+    expect(monitor.hits.leafz! - hits).toBeGreaterThanOrEqual(QUIET_POLL_EVERY);
   });
 
   it("refuses an answer larger than its budget", async () => {

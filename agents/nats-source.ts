@@ -365,6 +365,11 @@ function validServers(servers: string): string[] {
   return list;
 }
 
+/** Polls between two reads of a monitoring endpoint whose last answer was empty (30 s at the default 5 s polls). */
+export const QUIET_POLL_EVERY = 6;
+/** What a poll holds for an endpoint it did not read. */
+const NOT_POLLED = Symbol("not polled");
+
 /** Reads a monitoring path: JSON within the time and size budget; "down" for no answer, "malformed" for a wrong one. */
 async function fetchJson(base: string, pathAndQuery: string, timeoutMs: number, maxBytes: number, abort: AbortSignal): Promise<unknown | "down" | "malformed"> {
   const signal = AbortSignal.any([abort, AbortSignal.timeout(timeoutMs)]);
@@ -421,7 +426,7 @@ export function createNatsSource(options: NatsSourceOptions): BrokerSource {
   for (const [flag, file] of [["--ca", options.ca], ["--cert", options.cert], ["--key", options.key]] as const) {
     if (file && !existsSync(file)) throw new Error(`${flag}: no such file: ${file}`);
   }
-  const pollMs = Math.max(1, Math.min(options.pollSeconds ?? 5, 3_600)) * 1000;
+  const pollMs = Math.round(Math.max(0.05, Math.min(options.pollSeconds ?? 5, 3_600)) * 1000);
   const pollTimeoutMs = Math.max(100, Math.min(options.pollTimeoutMs ?? 3_000, pollMs));
   const maxAnswerBytes = options.maxAnswerBytes ?? 32 * 1024 * 1024;
   const maxConnections = Math.max(1, Math.min(options.maxConnections ?? 4_096, 100_000));
@@ -553,21 +558,28 @@ export function createNatsSource(options: NatsSourceOptions): BrokerSource {
     }
   }
 
+  // Endpoints whose last answer was empty: a server without routes, leafnodes, gateways or JetStream rarely grows
+  // them, so they are read every QUIET_POLL_EVERY polls only; the others (and varz, connz) at every poll.
+  const quiet = { routez: false, leafz: false, gatewayz: false, jsz: false };
+  let polls = 0;
+
   async function pollOnce(sink: SourceSink, log: Logger): Promise<void> {
     if (!monitorBase) return;
     const get = (p: string) => fetchJson(monitorBase!, p, pollTimeoutMs, maxAnswerBytes, abort.signal);
+    const lookAtQuiet = polls++ % QUIET_POLL_EVERY === 0;
+    const getUnlessQuiet = (endpoint: keyof typeof quiet, p: string) => (quiet[endpoint] && !lookAtQuiet ? Promise.resolve(NOT_POLLED) : get(p));
     const [varz, connz, routez, leafz, gatewayz, jsz] = await Promise.all([
       get("varz"),
       get(`connz?subs=detail&limit=${maxConnections}`),
-      get("routez?subs=1"),
-      get("leafz?subs=1"),
-      get("gatewayz"),
-      get("jsz?streams=true&consumers=true&config=true"),
+      getUnlessQuiet("routez", "routez?subs=1"),
+      getUnlessQuiet("leafz", "leafz?subs=1"),
+      getUnlessQuiet("gatewayz", "gatewayz"),
+      getUnlessQuiet("jsz", "jsz?streams=true&consumers=true&config=true"),
     ]);
     if (stopping) return;
     let malformed = 0;
     const take = <T>(answer: unknown, parse: (body: unknown) => Parsed<T> | { value: T; malformed?: number } | null, what: string): T | undefined => {
-      if (answer === "down") return undefined;
+      if (answer === "down" || answer === NOT_POLLED) return undefined;
       const parsed = answer === "malformed" ? null : parse(answer);
       if (!parsed) {
         malformed++;
@@ -597,10 +609,14 @@ export function createNatsSource(options: NatsSourceOptions): BrokerSource {
     if (leafs) links.leafs = leafs;
     if (gateways) links.gateways = gateways;
     if (routes || leafs || gateways) bridgesKnown = true;
+    if (routes) quiet.routez = routes.length === 0;
+    if (leafs) quiet.leafz = leafs.length === 0;
+    if (gateways) quiet.gatewayz = gateways.length === 0;
     const js = take(jsz, parseJsz, "jsz");
     if (js !== undefined) {
       inventoryKnown = js !== null;
       inventory = js ?? undefined;
+      quiet.jsz = js === null;
     }
     if (malformed) sink.malformed(malformed);
   }

@@ -263,7 +263,10 @@ export class Observer {
     // trickle, about samples × ln(n)), so late drift still reaches the schema at bounded cost.
     const parsed = t.parsed < this.o.parseBudgetPerTemplate;
     if (parsed) this.classify(t, payload);
-    if (this.sample(t, payload, now) && !parsed) this.classify(t, payload);
+    // Most messages are offers the reservoir skips: counted here, without a call.
+    const r = t.samples;
+    if (r !== null && ++r.seen < r.next) return;
+    if (this.sample(t, r, payload, now) && !parsed) this.classify(t, payload);
   }
 
   private classify(t: TemplateEntry, payload: Uint8Array): void {
@@ -333,17 +336,23 @@ export class Observer {
     return i;
   }
 
-  /** Offers a payload to the template's reservoir; true when it was kept. */
-  private sample(t: TemplateEntry, payload: Uint8Array, now: number): boolean {
-    const r = (t.samples ??= new Reservoir<RawSample>(this.o.samplesPerTemplate, this.random));
+  /**
+   * Offers a payload to the template's reservoir, `counted` (the reservoir, whose `seen` already counts the offer)
+   * or, for a template's first offer, none yet; true when it was kept.
+   */
+  private sample(t: TemplateEntry, counted: Reservoir<RawSample> | null, payload: Uint8Array, now: number): boolean {
+    let r = counted;
+    if (r === null) {
+      r = t.samples = new Reservoir<RawSample>(this.o.samplesPerTemplate, this.random);
+      r.seen++;
+    }
     const keep = Math.min(payload.length, this.o.maxSampleBytes);
     if (r.items.length < r.capacity && this.sampleBytes + keep > this.o.maxSampleBytesTotal) {
-      // The global budget is spent: the stream still advances so later draws stay uniform.
-      r.seen++;
+      // The global budget is spent: the offer still counts, so later picks stay uniform.
       this.drops.sampleCap++;
       return false;
     }
-    const j = r.draw();
+    const j = r.pick();
     if (j < 0) return false;
     this.sampleBytes += keep - (r.items[j]?.bytes.length ?? 0);
     // Copy: the payload may be a view into a much larger socket buffer.
