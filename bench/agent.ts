@@ -34,7 +34,7 @@ import type { FakePortal } from "../agents/testing/fake-portal.ts";
 import { MOSQUITTO_BIN, startMosquitto } from "../agents/testing/mosquitto.ts";
 import { NATS_SERVER_BIN, startNatsServer } from "../agents/testing/nats.ts";
 import { BENCH_TOKEN, brief, compareSides, comparisonLines, cpuPerMessageUs, mb, runAgent, runBare, type Measure } from "./agent-harness.ts";
-import type { BenchResult } from "./run.ts";
+import { resultsFile, type BenchResult } from "./run.ts";
 import { round } from "./stats.ts";
 
 const MESSAGES = 200_000;
@@ -332,7 +332,7 @@ export async function run(): Promise<BenchResult> {
       ...(amqp?.summary ?? [`RabbitMQ: ${runsCase("amqp") ? "rabbitmq-server is not installed" : "not in BENCH_AGENT_CASES"}; skipped`]),
       "RSS is the whole process (VmHWM: node and what it loaded, start-up included)",
     ];
-    return { name: "agent", summary, figures };
+    return { name: "agent", summary, figures, ...(process.env.BENCH_AGENT_CASES || process.env.BENCH_NATS_CASES ? { partial: true } : {}) };
   } finally {
     await portal.close();
     await mosquitto?.cleanup();
@@ -359,8 +359,7 @@ if (isMain && process.argv[2] === "nats") {
   for (const line of result.summary) console.log(line);
   const dir = path.resolve("bench/results");
   mkdirSync(dir, { recursive: true });
-  // A run of some parts only does not replace the full results.
-  const file = path.join(dir, process.env.BENCH_AGENT_CASES ? "agent-partial.json" : "agent.json");
+  const file = resultsFile(dir, result);
   writeFileSync(file, `${JSON.stringify({ ...result, at: new Date().toISOString() }, null, 2)}\n`);
   console.log(`results: ${path.relative(process.cwd(), file)}`);
   process.exit(0);

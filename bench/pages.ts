@@ -172,5 +172,5 @@ export async function run(): Promise<BenchResult> {
       summary.push(`  ${name.padEnd(16)} p50 ${t.p50} ms  p95 ${t.p95} ms  max ${t.max} ms  first ${t.firstMs} ms${verdict}`);
     }
   }
-  return { name: "pages", summary, figures: { targetP95Ms: TARGET_P95_MS, rounds: ROUNDS, warmUpRounds: WARM_UP_ROUNDS, runs } };
+  return { name: "pages", summary, figures: { targetP95Ms: TARGET_P95_MS, rounds: ROUNDS, warmUpRounds: WARM_UP_ROUNDS, runs }, ...(ONLY ? { partial: true } : {}) };
 }

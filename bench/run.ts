@@ -6,6 +6,13 @@ export interface BenchResult {
   name: string;
   summary: string[];
   figures: Record<string, unknown>;
+  /** Only some of its parts ran (chosen by the environment): written to NAME-partial.json, beside the full results. */
+  partial?: boolean;
+}
+
+/** The results file of a benchmark's run: a partial run does not replace the full results. */
+export function resultsFile(dir: string, result: BenchResult): string {
+  return path.join(dir, `${result.name}${result.partial ? "-partial" : ""}.json`);
 }
 
 type Bench = () => Promise<BenchResult>;
@@ -63,7 +70,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(`\n=== bench ${name}`);
     const result = await (await BENCHES[name]!.load())();
     for (const line of result.summary) console.log(line);
-    const file = path.join(outDir, `${name}.json`);
+    const file = resultsFile(outDir, result);
     writeFileSync(file, `${JSON.stringify({ ...result, at: new Date().toISOString() }, null, 2)}\n`);
     console.log(`results: ${path.relative(process.cwd(), file)}`);
   }
