@@ -494,43 +494,40 @@ export async function loadNeighbourhoodInput(
   return assemble(mesh, [...all.values()], [...observations.values()], cut);
 }
 
-/** The topology of the mesh, filtered, grouped and laid out. */
-async function computeTopology(db: Executor, input: TopologyQueryInput): Promise<TopologyView> {
-  // A neighbourhood alone (the application, channel and broker pages) reads only what it can contain.
-  const alone = input.focus && !input.at && !input.team && !input.domain && !input.broker && !input.prefix;
-  const loaded = alone && input.focus ? await loadNeighbourhoodInput(db, input, input.focus) : await loadTopologyInput(db, input);
-  const graph = buildTopology(loaded, {
-    ...(alone ? { maxNodes: MAX_NEIGHBOURHOOD_NODES } : {}),
-    ...(input.team ? { team: input.team } : {}),
-    ...(input.domain ? { domain: input.domain } : {}),
-    ...(input.broker ? { broker: input.broker } : {}),
-    ...(input.prefix ? { prefix: input.prefix } : {}),
-    ...(input.focus ? { focus: input.focus } : {}),
-    group: input.group,
-    expand: input.expand,
-    linkParams: { ...(input.window !== "all" ? { window: input.window } : {}), ...(input.at ? { at: input.at.toISOString() } : {}) },
-  });
-  // A neighbourhood is drawn in columns at once; the layered layout is for the topology page.
-  const laid = alone ? layoutNeighbourhood(graph) : await layoutTopology(graph);
-  return {
-    ...laid,
-    filters: {
-      ...(input.team ? { team: input.team } : {}),
-      ...(input.domain ? { domain: input.domain } : {}),
-      ...(input.broker ? { broker: input.broker } : {}),
-      ...(input.prefix ? { prefix: input.prefix } : {}),
-      ...(input.at ? { at: input.at.toISOString() } : {}),
-      window: input.window,
-      group: input.group,
-      expand: input.expand,
-    },
-    choices: loaded.choices,
-  };
-}
-
 /** The topology of the mesh, filtered, grouped and laid out; or the neighbourhood of one focus. */
 export const getTopology = defineQuery({
   permission: "catalog:read",
   input: topologyInput,
-  run: async ({ db, input }): Promise<TopologyView> => computeTopology(db, input),
+  run: async ({ db, input }): Promise<TopologyView> => {
+    // A neighbourhood alone (the application, channel and broker pages) reads only what it can contain.
+    const alone = input.focus && !input.at && !input.team && !input.domain && !input.broker && !input.prefix;
+    const loaded = alone && input.focus ? await loadNeighbourhoodInput(db, input, input.focus) : await loadTopologyInput(db, input);
+    const graph = buildTopology(loaded, {
+      ...(alone ? { maxNodes: MAX_NEIGHBOURHOOD_NODES } : {}),
+      ...(input.team ? { team: input.team } : {}),
+      ...(input.domain ? { domain: input.domain } : {}),
+      ...(input.broker ? { broker: input.broker } : {}),
+      ...(input.prefix ? { prefix: input.prefix } : {}),
+      ...(input.focus ? { focus: input.focus } : {}),
+      group: input.group,
+      expand: input.expand,
+      linkParams: { ...(input.window !== "all" ? { window: input.window } : {}), ...(input.at ? { at: input.at.toISOString() } : {}) },
+    });
+    // A neighbourhood is drawn in columns at once; the layered layout is for the topology page.
+    const laid = alone ? layoutNeighbourhood(graph) : await layoutTopology(graph);
+    return {
+      ...laid,
+      filters: {
+        ...(input.team ? { team: input.team } : {}),
+        ...(input.domain ? { domain: input.domain } : {}),
+        ...(input.broker ? { broker: input.broker } : {}),
+        ...(input.prefix ? { prefix: input.prefix } : {}),
+        ...(input.at ? { at: input.at.toISOString() } : {}),
+        window: input.window,
+        group: input.group,
+        expand: input.expand,
+      },
+      choices: loaded.choices,
+    };
+  },
 });
