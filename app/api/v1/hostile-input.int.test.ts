@@ -146,6 +146,28 @@ describeEachBackend("hostile input gets a 4xx, never a 500", ({ handle }) => {
     expect(await misanswered(calls, { allowSuccess: true })).toEqual([]);
   });
 
+  it("answers every way of searching through the route, at the bounds of its input", async () => {
+    type Found = { total: number; hits: Array<{ kind: string; address: string | null; application: { slug: string } }> };
+    const search = async (query: string): Promise<Found> => {
+      const response = await send({ handler: searchRoute.GET, method: "GET", path: `/search?${query}` });
+      expect({ query, status: response.status }).toEqual({ query, status: 200 });
+      return (await response.json()) as Found;
+    };
+    const words = await search("q=orders");
+    expect(words.hits.map((h) => h.kind).sort()).toEqual(["application", "channel"]);
+    expect((await search("q=orders&kind=channel")).hits.map((h) => h.address)).toEqual(["orders/created"]);
+    expect((await search("q=orders&kind=field")).total).toBe(0);
+    expect((await search("q=orders&topic=orders%2F%23")).hits.map((h) => h.address)).toEqual(["orders/created"]);
+    expect((await search("q=orders&field=orderId")).total).toBe(0);
+    expect((await search("field=orderId")).total).toBe(0);
+    // The longest text (200 characters); 12 words, the most that are used, the last as a prefix; the last offset.
+    const long = `${"zz ".repeat(65)}orders`.slice(-200);
+    expect(long).toHaveLength(200);
+    expect((await search(`q=${encodeURIComponent(long)}`)).total).toBe(0);
+    expect((await search(`q=${encodeURIComponent(`${"orders ".repeat(11)}orde`)}&limit=100`)).total).toBe(words.total);
+    expect(await search("q=orders&offset=10000")).toMatchObject({ total: words.total, hits: [] });
+  });
+
   it("answers 404 to a document file named after a prototype key", async () => {
     for (const file of ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", ""]) {
       for (const format of ["original", "yaml", "json"]) {
